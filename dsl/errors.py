@@ -1,0 +1,98 @@
+"""Located diagnostics: the one way a user's mistake in a `.net` file is reported.
+
+Every problem becomes a `Diagnostic` (where, what, how to fix it); all problems of a file are raised
+together as one `NetError`, rendered compiler-style with the source line and a caret.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of a source file; lines and columns are 1-based, `end_col` is exclusive."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    @classmethod
+    def of(cls, item) -> "Span":
+        """The span of a Lark token or tree (positions must have been propagated)."""
+        meta = getattr(item, "meta", item)
+        return cls(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem: a plain-words title, where it is, and a help line saying what to do."""
+
+    title: str
+    span: Span | None = None
+    help: str | None = None
+    # A second location worth showing, e.g. the opening bracket of an unclosed one.
+    related: tuple[Span, str] | None = None
+
+    def render(self, source: str = "", filename: str = "<string>") -> str:
+        lines = source.splitlines()
+        if self.span is None:
+            out = [f"{filename}: error: {self.title}"]
+        else:
+            out = [f"{filename}:{self.span.line}:{self.span.col}: error: {self.title}"]
+            out += _excerpt(lines, self.span)
+        if self.related is not None:
+            span, note = self.related
+            out.append(f"{filename}:{span.line}:{span.col}: note: {note}")
+            out += _excerpt(lines, span)
+        if self.help:
+            out.append(f"  = help: {self.help}")
+        return "\n".join(out)
+
+
+def _excerpt(lines: list[str], span: Span) -> list[str]:
+    """The source line of `span` with carets under it (only its first line if it spans several)."""
+    if not 1 <= span.line <= len(lines):
+        return []
+    text = lines[span.line - 1].rstrip("\n")
+    end = span.end_col if span.end_line == span.line else len(text) + 1
+    width = max(1, end - span.col)
+    gutter = f"{span.line:>4} | "
+    return [gutter + text, " " * (len(gutter) - 2) + "| " + " " * (span.col - 1) + "^" * width]
+
+
+@dataclass
+class NetError(ValueError):
+    """Raised for any mistake in a `.net` program; `.diagnostics` holds every problem found."""
+
+    diagnostics: list[Diagnostic]
+    source: str = ""
+    filename: str = "<string>"
+    _text: str = field(init=False, repr=False, default="")
+
+    def __post_init__(self):
+        ValueError.__init__(self, self.render())
+
+    def render(self) -> str:
+        parts = [d.render(self.source, self.filename) for d in self.diagnostics]
+        n = len(self.diagnostics)
+        parts.append(f"{n} error{'s' if n != 1 else ''} in {self.filename}")
+        return "\n\n".join(parts[:-1]) + "\n" + parts[-1]
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def close_match(name: str, candidates) -> str | None:
+    """The candidate a typo most likely meant, or None."""
+    found = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def did_you_mean(name: str, candidates, what: str = "") -> str | None:
+    match = close_match(name, candidates)
+    if match is None:
+        return None
+    return f"did you mean {what + ' ' if what else ''}`{match}`?"

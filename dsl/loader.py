@@ -1,0 +1,530 @@
+"""From parse tree to validated specs: names resolved, arguments mapped, every mistake located.
+
+The transform builds plain data (what `Net.model_validate` takes) and a source map from each
+pydantic `loc` path to the span it came from. Validation errors are then translated through the
+source map into diagnostics, all reported at once.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Any
+
+from lark import Token, Tree
+from pydantic import ValidationError
+
+from . import specs
+from .errors import Diagnostic, NetError, Span, close_match, did_you_mean
+from .parser import SyntaxProblem, parse
+from .values import DATA_NAMES, KEYWORDS_FROM_TYPES, LITERAL_WORDS, Expr, Label, describe, evaluate
+
+CALLABLE_VALUES: dict[str, type] = {
+    **specs.LAYERS,
+    **specs.OPTIMIZERS,
+    **specs.CALLBACKS,
+    "l1": specs.L1,
+    "l2": specs.L2,
+    "l1_l2": specs.L1L2,
+}
+KINDS = {**CALLABLE_VALUES, "repeat": specs.Repeat}
+# Bare words with a fixed meaning; a `param` may not take one of these names.
+KEYWORDS = frozenset(
+    KEYWORDS_FROM_TYPES
+    | set(LITERAL_WORDS)
+    | set(DATA_NAMES)
+    | set(specs.LOSSES)
+    | set(specs.METRICS)
+    | {"text", "balanced", "val_loss", "loss", "val_accuracy", "auto", "min", "max", "concat", "sum", "mul", "ave"}
+    | {"horizontal", "vertical", "horizontal_and_vertical", "whitespace", "character", "lower"}
+    | {"int", "multi_hot", "count", "tf_idf", "lower_and_strip_punctuation", "strip_punctuation"}
+)
+
+
+class SourceMap(dict):
+    """pydantic `loc` path (tuple) -> Span. Paths of bare words are also recorded in `.bare`."""
+
+    def __init__(self):
+        super().__init__()
+        self.bare: set[tuple] = set()
+        self.keys_: dict[tuple, Span] = {}  # path -> span of an argument's name (`kernel_size` in `kernel_size=3`)
+
+    def find(self, loc: tuple) -> tuple[tuple, Span | None]:
+        """The longest recorded prefix of `loc`, and its span."""
+        for cut in range(len(loc), -1, -1):
+            if loc[:cut] in self:
+                return loc[:cut], self[loc[:cut]]
+        return (), None
+
+
+class _Builder:
+    """Walks the Lark tree once, producing `Net` data, the source map and structural diagnostics."""
+
+    def __init__(self):
+        self.spans = SourceMap()
+        self.problems: list[Diagnostic] = []
+        self.params: dict[str, Token] = {}
+
+    # -- statements -----------------------------------------------------------------------
+
+    def program(self, tree: Tree) -> dict:
+        data: dict[str, Any] = {"params": [], "layers": []}
+        seen: dict[str, Tree] = {}
+        for statement in tree.children:
+            if statement.data == "param_decl":
+                name = statement.children[0]
+                if name.value in self.params:
+                    self._problem(
+                        f"parameter `{name.value}` is declared twice", name,
+                        help=f"the first declaration is on line {self.params[name.value].line}; remove one",
+                    )
+                self.params[name.value] = name
+        for statement in tree.children:
+            kind = statement.data
+            if kind in ("net_decl", "input_decl", "augment_block", "train_block"):
+                if kind in seen:
+                    word = {"net_decl": "net", "input_decl": "input", "augment_block": "augment", "train_block": "train"}[kind]
+                    self._problem(
+                        f"a second `{word}` statement", statement,
+                        help=f"a file has at most one; the first is on line {seen[kind].meta.line}",
+                    )
+                    continue
+                seen[kind] = statement
+            if kind == "net_decl":
+                data["name"] = statement.children[0].value
+                self.spans[("name",)] = Span.of(statement.children[0])
+            elif kind == "input_decl":
+                data["input"] = self.input(statement)
+            elif kind == "param_decl":
+                data["params"].append(self.param(statement, len(data["params"])))
+            elif kind in ("layer", "repeat_block"):
+                data["layers"].append(self.statement(statement, ("layers", len(data["layers"]))))
+            elif kind == "augment_block":
+                data["augment"] = [self.augment_layer(layer, ("augment", i)) for i, layer in enumerate(statement.children)]
+            elif kind == "train_block":
+                data["train"] = self.train(statement)
+        return data
+
+    def input(self, statement: Tree) -> dict:
+        (what,) = statement.children
+        self.spans[("input",)] = Span.of(statement)
+        if isinstance(what, Token):
+            if what.value != "text":
+                self._problem(
+                    f"unknown input `{what.value}`", what,
+                    help="write `input text` for raw strings, or a shape such as `input (8, 8, 1)`",
+                )
+                return {}
+            return {"text": True}
+        shape = []
+        for i, dim in enumerate(what.children):
+            if dim is None:
+                continue
+            shape.append(self.value(dim, ("input", "shape", i)))
+        if not shape:
+            self._problem("empty input shape", what, help="give one sample's shape, e.g. `input (64)` or `input (8, 8, 1)`")
+        self.spans[("input", "shape")] = Span.of(what)
+        return {"shape": shape}
+
+    def param(self, statement: Tree, index: int) -> dict:
+        name, default, values = statement.children
+        path = ("params", index)
+        self.spans[path] = Span.of(statement)
+        self.spans[path + ("name",)] = Span.of(name)
+        if name.value in KEYWORDS:
+            self._problem(
+                f"parameter `{name.value}` shadows the keyword `{name.value}`", name,
+                help=f"`{name.value}` already means something in .net files; choose another name, e.g. `{name.value}_value`",
+            )
+        elif name.value in specs.SETTING_NAMES:
+            self._problem(
+                f"parameter `{name.value}` has the name of an estimator setting", name,
+                help=f"`{name.value}` is already a setting of the estimators (set it in `train {{ }}` or as "
+                f"`{name.value}=...`); choose another name",
+            )
+        result = {"name": name.value, "default": self.value(default, path + ("default",))}
+        if values is not None:
+            items = [self.value(v, path + ("values", i)) for i, v in enumerate(values.children) if v is not None]
+            self.spans[path + ("values",)] = Span.of(values)
+            if not items:
+                self._problem(f"empty search values for `{name.value}`", values, help="list at least one value, or drop `in [...]`")
+            kinds = {_value_kind(v) for v in items + [result["default"]] if not isinstance(v, Expr)}
+            if len(kinds) > 1:
+                self._problem(
+                    f"the values of parameter `{name.value}` mix {' and '.join(sorted(kinds))}", values,
+                    help="a parameter's default and search values must all be of one type",
+                )
+            result["values"] = items
+        return result
+
+    def statement(self, statement: Tree, path: tuple) -> dict:
+        if statement.data == "repeat_block":
+            return self.repeat(statement, path)
+        return self.layer(statement, path)
+
+    def repeat(self, block: Tree, path: tuple) -> dict:
+        count, *body = block.children
+        path = path + ("repeat",)
+        self.spans[path[:-1]] = Span.of(block)
+        count_value = self.value(count, path + ("count",))
+        if isinstance(count_value, Expr) and count_value.names() & set(DATA_NAMES):
+            self._problem(
+                "a repeat count cannot depend on the data", count,
+                help="use a literal or a `param` (the depth of the net must be known before fitting)",
+            )
+        items = [self.statement(s, path + ("body", i)) for i, s in enumerate(body)]
+        if not items:
+            self._problem("empty `repeat` block", block, help="put layer statements between `{` and `}`")
+        return {"kind": "repeat", "count": count_value, "body": items}
+
+    def layer(self, statement: Tree, path: tuple) -> dict:
+        (call,) = statement.children
+        name = call.children[0]
+        if name.value not in specs.LAYERS:
+            hint = did_you_mean(name.value, specs.LAYERS)
+            if name.value in CALLABLE_VALUES:
+                hint = f"`{name.value}` is not a layer; it goes in the `train {{ }}` block"
+            self._problem(
+                f"unknown layer kind `{name.value}`", name,
+                help=hint or "see docs/language.md for the layer kinds",
+            )
+            self.spans[path] = Span.of(call)
+            return {"kind": name.value}
+        return self.call(call, path)
+
+    def augment_layer(self, statement: Tree, path: tuple) -> dict:
+        (call,) = statement.children
+        name = call.children[0]
+        if name.value in specs.LAYERS and name.value not in specs.AUGMENTATION_KINDS:
+            self._problem(
+                f"`{name.value}` is not an augmentation layer", name,
+                help="`augment { }` takes " + ", ".join(sorted(specs.AUGMENTATION_KINDS)) + "; put other layers in the net",
+            )
+        return self.layer(statement, path)
+
+    def train(self, block: Tree) -> dict:
+        settings: dict[str, Any] = {}
+        self.spans[("train",)] = Span.of(block)
+        for setting in block.children:
+            key, value = setting.children
+            path = ("train", key.value)
+            if key.value in settings:
+                self._problem(f"`{key.value}` is set twice", key, help="keep one of the two settings")
+                continue
+            self.spans.keys_[path] = Span.of(key)
+            settings[key.value] = self.value(value, path)
+        return settings
+
+    # -- values ---------------------------------------------------------------------------
+
+    def call(self, call: Tree, path: tuple) -> dict:
+        """`kind(positional..., key=value...)` mapped onto the kind's argument names."""
+        name, arguments = call.children
+        kind = name.value
+        path_with_tag = path + (kind,)
+        self.spans[path] = Span.of(name)  # an unknown kind is reported at its name
+        self.spans[path_with_tag] = Span.of(call)
+        data: dict[str, Any] = {"kind": kind}
+        cls = CALLABLE_VALUES.get(kind)
+        positional_names = getattr(cls, "positional", ()) if cls else ()
+        seen_keyword = False
+        for i, argument in enumerate(arguments.children if arguments is not None else ()):
+            if argument is None:
+                continue
+            if isinstance(argument, Tree) and argument.data == "kwarg":
+                key, value = argument.children
+                seen_keyword = True
+                if key.value in data:
+                    self._problem(f"argument `{key.value}` is given twice", key, help=f"give `{key.value}` once")
+                    continue
+                self.spans.keys_[path_with_tag + (key.value,)] = Span.of(key)
+                data[key.value] = self.value(value, path_with_tag + (key.value,))
+                continue
+            if seen_keyword:
+                self._problem(
+                    "positional argument after keyword arguments", argument,
+                    help="put positional arguments first, or name this one",
+                )
+                continue
+            if cls is None:
+                continue  # the unknown kind is reported; its arguments cannot be mapped
+            if i >= len(positional_names):
+                takes = ", ".join(positional_names) if positional_names else "no positional arguments"
+                self._problem(
+                    f"too many positional arguments for `{kind}`", argument,
+                    help=f"`{kind}` takes {takes}" + ("; name the others (key=value)" if positional_names else "; name them (key=value)"),
+                )
+                continue
+            field = positional_names[i]
+            data[field] = self.value(argument, path_with_tag + (field,))
+        return data
+
+    def value(self, node, path: tuple):
+        """A value node as plain data; parameter and data-bound names become `Expr` references."""
+        self.spans[path] = Span.of(node)
+        if isinstance(node, Token):  # only NAME tokens reach here via shape/input
+            return self._name(node, path)
+        kind = node.data
+        if kind == "number":
+            text = node.children[0].value
+            return float(text) if any(c in text for c in ".eE") else int(text)
+        if kind == "string":
+            return _unquote(node.children[0].value)
+        if kind == "name":
+            return self._name(node.children[0], path)
+        if kind == "call_value":
+            return self.call(Tree("call", node.children, node.meta), path)
+        if kind == "list":
+            return [self.value(v, path + (i,)) for i, v in enumerate(node.children) if v is not None]
+        if kind == "tuple_literal":
+            return tuple(self.value(v, path + (i,)) for i, v in enumerate(node.children) if v is not None)
+        if kind in ("add", "sub", "mul", "div", "neg"):
+            op = {"add": "+", "sub": "-", "mul": "*", "div": "/", "neg": "neg"}[kind]
+            args = tuple(self.value(v, path + ("@", i)) for i, v in enumerate(node.children))
+            if all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
+                return evaluate(Expr(op=op, args=args), {})  # constant folding: `-1`, `1 / 16`
+            for arg, child in zip(args, node.children):
+                if isinstance(arg, (str, bool, list, tuple, dict)) or arg is None:
+                    self._problem(
+                        f"cannot compute with {describe(arg)}", child,
+                        help="arithmetic takes numbers and parameters"
+                        + (f"; did you mean `{close_match(arg, self._names())}`?" if isinstance(arg, str) and close_match(arg, self._names()) else ""),
+                    )
+            return Expr(op=op, args=args)
+        raise AssertionError(f"unexpected node {kind}")  # pragma: no cover - the grammar has no other values
+
+    def _name(self, token: Token, path: tuple):
+        word = token.value
+        if word in self.params or word in DATA_NAMES:
+            return Expr(op="ref", name=word)
+        if word in LITERAL_WORDS:
+            return LITERAL_WORDS[word]
+        self.spans.bare.add(path)
+        return word
+
+    def _names(self):
+        return list(self.params) + list(DATA_NAMES)
+
+    def _problem(self, title: str, where, help: str | None = None):
+        self.problems.append(Diagnostic(title, Span.of(where), help=help))
+
+
+def _one_per_spot(problems: list[Diagnostic]) -> list[Diagnostic]:
+    """Sorted by position; where two problems start at one spot, the first (structural) one is kept."""
+    seen, kept = set(), []
+    for problem in sorted(problems, key=lambda d: (d.span.line, d.span.col) if d.span else (0, 0)):
+        spot = (problem.span.line, problem.span.col) if problem.span else None
+        if spot is None or spot not in seen:
+            kept.append(problem)
+        seen.add(spot)
+    return kept
+
+
+def _value_kind(value) -> str:
+    if isinstance(value, bool):
+        return "booleans"
+    if isinstance(value, (int, float)):
+        return "numbers"
+    if isinstance(value, str):
+        return "words"
+    return "lists"
+
+
+def _unquote(text: str) -> str:
+    body = text[1:-1]
+    return body.encode("latin-1", "backslashreplace").decode("unicode_escape") if "\\" in body else body
+
+
+# ---- validation errors -> diagnostics ------------------------------------------------------
+
+
+def field_label(cls, field) -> str | None:
+    """How the type of `cls.field` is described to people."""
+    info = cls.model_fields.get(field) if field else None
+    if info is None:
+        return None
+    for meta in info.metadata:
+        if isinstance(meta, Label):
+            return str(meta)
+    return label_of(info.annotation)
+
+
+def label_of(annotation) -> str | None:
+    """How a field's type is described to people, from its `Label` metadata."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        for meta in annotation.__metadata__:
+            if isinstance(meta, Label):
+                return str(meta)
+        return label_of(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        parts = [label_of(a) for a in typing.get_args(annotation) if a is not type(None)]
+        parts = [p for p in parts if p]
+        if not parts:
+            return None
+        text = " or ".join(parts)
+        return text + (" or `none`" if type(None) in typing.get_args(annotation) else "")
+    if isinstance(annotation, type) and issubclass(annotation, specs.Node):
+        return None
+    if typing.get_origin(annotation) is tuple:
+        inner = label_of(typing.get_args(annotation)[0])
+        return f"a list of {inner.removeprefix('a ').removeprefix('an ')}s" if inner else "a list"
+    return None
+
+
+_KIND_FIELDS = {"layers", "body", "augment", "callbacks", "optimizer", "layer", "kernel_regularizer", "bias_regularizer"}
+
+
+def _field_at(loc: tuple):
+    """The spec class and field name a pydantic `loc` points into."""
+    cls, field = specs.Net, None
+    for part in loc:
+        if not isinstance(part, str):
+            continue
+        if part in KINDS and field in _KIND_FIELDS:
+            cls, field = KINDS[part], None
+        elif part in cls.model_fields:
+            field = part
+            annotation = cls.model_fields[part].annotation
+            nodes = [a for a in (annotation, *typing.get_args(annotation)) if isinstance(a, type) and issubclass(a, specs.Node)]
+            if len(nodes) == 1 and part not in _KIND_FIELDS:
+                cls, field = nodes[0], None
+    return cls, field
+
+
+def translate(error: ValidationError, spans: SourceMap, params: dict | None = None) -> list[Diagnostic]:
+    """pydantic errors -> diagnostics at their source spans, one per spot."""
+    diagnostics: list[Diagnostic] = []
+    done: set[tuple] = set()
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        kind = item["type"]
+        cls, field = _field_at(loc)
+        where_path, span = spans.find(loc)
+        if kind == "extra_forbidden":
+            key = loc[-1]
+            key_span = spans.keys_.get(loc, span)
+            what = _what(cls)
+            hint = did_you_mean(str(key), [f for f in cls.model_fields if f != "kind"])
+            options = ", ".join(f for f in cls.model_fields if f != "kind")
+            diagnostics.append(
+                Diagnostic(f"unknown {'setting' if cls is specs.Train else 'argument'} `{key}` for {what}", key_span,
+                           help=hint or f"{what} takes: {options}")
+            )
+            continue
+        if where_path in done:
+            continue
+        done.add(where_path)
+        if kind == "missing":
+            what = _what(cls)
+            diagnostics.append(
+                Diagnostic(f"{what} needs `{loc[-1]}`", span,
+                           help=f"give it as `{loc[-1]}=...`" + _usage(cls))
+            )
+            continue
+        if kind == "union_tag_invalid":
+            tag = item["ctx"]["tag"]
+            family = {"optimizer": "optimizer", "callbacks": "callback", "layer": "recurrent layer"}.get(
+                next((p for p in reversed(loc) if isinstance(p, str)), ""), "kind")
+            if "regularizer" in str(loc[-1]):
+                family = "regularizer"
+            tags = [t.strip(" '") for t in item["ctx"]["expected_tags"].split(",")]
+            diagnostics.append(
+                Diagnostic(f"unknown {family} `{tag}`", span,
+                           help=did_you_mean(tag, tags) or "expected one of: " + ", ".join(tags))
+            )
+            continue
+        value = item.get("input")
+        label = field_label(cls, field)
+        if where_path in spans.bare and isinstance(value, str) and _is_number_label(label):
+            names = list(params or {}) + list(DATA_NAMES)
+            diagnostics.append(
+                Diagnostic(f"undefined name `{value}`", span,
+                           help=did_you_mean(value, names) or f"declare it with `param {value} = ...`, or write {label}")
+            )
+            continue
+        if where_path in spans.bare and isinstance(value, str) and label:
+            words = _words_in(label)
+            diagnostics.append(
+                Diagnostic(f"unknown value `{value}` for `{field}`", span,
+                           help=did_you_mean(value, words + list(params or {})) or f"expected {label}")
+            )
+            continue
+        if field is None and kind == "model_type":
+            diagnostics.append(Diagnostic(f"expected a call such as `{_example_call(loc)}`, got {describe(value)}", span))
+            continue
+        title = f"invalid value for `{field}`" if field else "invalid value"
+        diagnostics.append(Diagnostic(title, span, help=_expected(item, label, value)))
+    return diagnostics
+
+
+def _is_number_label(label: str | None) -> bool:
+    return bool(label) and any(w in label for w in ("integer", "number")) and "`" not in label.split(" or ")[0]
+
+
+def _words_in(label: str) -> list[str]:
+    return [w.strip("`,:.()") for w in label.replace(",", " ").split() if w.strip("`,:.()").isidentifier()]
+
+
+def _example_call(loc) -> str:
+    if "optimizer" in loc:
+        return "adam(learning_rate=0.001)"
+    if "callbacks" in loc:
+        return "early_stopping(patience=3)"
+    return "lstm(32)"
+
+
+def _what(cls) -> str:
+    if cls is specs.Train:
+        return "`train`"
+    if cls is specs.Input:
+        return "`input`"
+    kind = cls.model_fields.get("kind")
+    return f"`{kind.default}`" if kind is not None and kind.default else cls.__name__
+
+
+def _usage(cls) -> str:
+    names = getattr(cls, "positional", ())
+    return f" (or positionally: {cls.model_fields['kind'].default}({', '.join(names)}, ...))" if names else ""
+
+
+_MESSAGES = {
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be at most {le}",
+    "int_from_float": "must be a whole number",
+}
+
+
+def _expected(item: dict, label: str | None, value) -> str:
+    template = _MESSAGES.get(item["type"])
+    got = f", got {describe(value)}" if not isinstance(value, dict) else ""
+    if template:
+        return template.format(**item.get("ctx", {})) + got
+    if label:
+        return f"expected {label}{got}"
+    message = item["msg"].removeprefix("Value error, ")
+    return message[0].lower() + message[1:]
+
+
+# ---- public entry points -------------------------------------------------------------------
+
+
+def build(text: str, filename: str = "<string>") -> specs.Net:
+    """Parse and validate `.net` text (parameters at their defaults, data-bound names unbound)."""
+    try:
+        tree, _ = parse(text)
+    except SyntaxProblem as problem:
+        raise NetError([problem.diagnostic], text, filename) from None
+    builder = _Builder()
+    data = builder.program(tree)
+    problems = list(builder.problems)
+    net = None
+    try:
+        net = specs.Net.model_validate(data)
+    except ValidationError as error:
+        problems += translate(error, builder.spans, builder.params)
+    if problems:
+        problems = _one_per_spot(problems)
+        raise NetError(problems, text, filename)
+    net._spans.update(spans=builder.spans, source=text, filename=filename)
+    return net

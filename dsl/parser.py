@@ -1,0 +1,163 @@
+"""The Lark parser for `grammar/net.lark`, and syntax errors turned into located diagnostics."""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from importlib import resources
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .errors import Diagnostic, Span
+
+_CLOSERS = {"LPAR": "RPAR", "LSQB": "RSQB"}
+_BRACKET_TEXT = {"LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "LBRACE": "{", "RBRACE": "}"}
+
+# Terminal names as people say them.
+_WORDS = {
+    "RPAR": "`)`", "LPAR": "`(`", "RSQB": "`]`", "LSQB": "`[`", "LBRACE": "`{`", "RBRACE": "`}`",
+    "COMMA": "`,`", "EQUAL": "`=`", "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`",
+    "NAME": "a name", "VALUE": "a value", "NUMBER": "a number", "STRING": "a string", "_NL": "the end of the line",
+    "$END": "the end of the file", "_IN": "`in`", "NET": "`net`", "INPUT": "`input`",
+    "PARAM": "`param`", "REPEAT": "`repeat`", "AUGMENT": "`augment`", "TRAIN": "`train`",
+}  # fmt: skip
+
+
+class _Brackets:
+    """Post-lexer: drops newlines inside () and [] (so a call or a matrix may span lines), and
+    remembers the open brackets, so an unclosed one can be pointed at."""
+
+    always_accept = ("_NL",)
+
+    def __init__(self):
+        self.open: list[tuple[Token, str | None]] = []
+
+    def process(self, stream):
+        self.open = []
+        previous = None
+        for token in stream:
+            if token.type in _CLOSERS:
+                callee = previous.value if previous is not None and previous.type == "NAME" else None
+                self.open.append((token, callee))
+            elif self.open and token.type == _CLOSERS[self.open[-1][0].type]:
+                self.open.pop()
+            if token.type == "_NL" and self.open:
+                continue
+            previous = token
+            yield token
+
+
+@lru_cache(maxsize=1)
+def _parser() -> tuple[Lark, _Brackets]:
+    grammar = resources.files("netdsl.grammar").joinpath("net.lark").read_text(encoding="utf-8")
+    brackets = _Brackets()
+    comments: list[Token] = []
+    parser = Lark(
+        grammar,
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        postlex=brackets,
+        lexer_callbacks={"COMMENT": comments.append},
+    )
+    parser.comments = comments  # the comments of the last parse (for fmt)
+    return parser, brackets
+
+
+_lock = threading.Lock()
+
+
+def parse(text: str) -> tuple[Tree, list[Token]]:
+    """Parse `.net` text into a Lark tree and its comments; raises `SyntaxProblem` on bad syntax."""
+    parser, brackets = _parser()
+    if not text.endswith("\n"):
+        text += "\n"
+    with _lock:
+        parser.comments.clear()
+        try:
+            tree = parser.parse(text)
+        except UnexpectedInput as error:
+            raise SyntaxProblem(_diagnose(error, brackets, text)) from None
+        return tree, list(parser.comments)
+
+
+class SyntaxProblem(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.title)
+        self.diagnostic = diagnostic
+
+
+def _expected_words(names) -> str:
+    names = set(names)
+    if {"NAME", "NUMBER", "STRING"} <= names:
+        names -= {"NAME", "NUMBER", "STRING", "LSQB", "LPAR", "MINUS", "PLUS"}
+        names.add("VALUE")
+    words = sorted({_WORDS.get(n, f"`{n.lower()}`") for n in names if not n.startswith("__")})
+    # Operators are rarely what the user missed; mention them last and only when nothing else fits.
+    main = [w for w in words if w not in ("`+`", "`-`", "`*`", "`/`")] or words
+    if len(main) == 1:
+        return main[0]
+    return ", ".join(main[:-1]) + " or " + main[-1]
+
+
+def _token_words(token: Token) -> str:
+    if token.type == "$END":
+        return "end of file"
+    if token.type == "_NL":
+        return "end of line"
+    if token.type in _BRACKET_TEXT:
+        return f"`{_BRACKET_TEXT[token.type]}`"
+    return f"`{token.value}`"
+
+
+def _diagnose(error: UnexpectedInput, brackets: _Brackets, text: str) -> Diagnostic:
+    lines = text.splitlines()
+    if isinstance(error, UnexpectedCharacters):
+        char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
+        span = Span(error.line, error.column, error.line, error.column + 1)
+        if char in "\"'":
+            return Diagnostic("unterminated string", span, help=f"close the string with {char} on the same line")
+        return Diagnostic(
+            f"unexpected character `{char}`",
+            span,
+            help=f"expected {_expected_words(error.allowed)}" if error.allowed else None,
+        )
+    token = getattr(error, "token", None)
+    expected = set(getattr(error, "expected", ()) or ())
+    if isinstance(error, UnexpectedEOF) or token is None or token.type == "$END":
+        line = len(lines)
+        span = Span(line, len(lines[-1]) + 1 if lines else 1, line, len(lines[-1]) + 2 if lines else 2)
+    else:
+        end_col = token.end_column if token.end_line == token.line else token.column + 1
+        span = Span(token.line, token.column, token.line, end_col)
+        if token.type == "_NL":
+            span = Span(token.line, len(lines[token.line - 1]) + 1, token.line, len(lines[token.line - 1]) + 2)
+
+    # An unclosed bracket: point at the opener too.
+    if brackets.open:
+        opener, callee = brackets.open[-1]
+        closer = _CLOSERS[opener.type]
+        value_starts = {"NAME", "NUMBER", "STRING", "LSQB", "MINUS"}
+        closes_late = token is None or token.type == "$END" or token.line > opener.line or token.type in ("RPAR", "RSQB")
+        if closer in expected and (closes_late or not (expected & value_starts)):
+            where = f" after the arguments of `{callee}`" if callee and opener.type == "LPAR" else ""
+            what = f"`{_BRACKET_TEXT[closer]}`"
+            return Diagnostic(
+                f"missing {what}{where}",
+                span,
+                help=f"expected `,` or {what} here, found {_token_words(token) if token else 'the end of the file'}",
+                related=(Span(opener.line, opener.column, opener.line, opener.column + 1), f"the `{opener.value}` opened here is never closed"),
+            )
+    if expected == {"RBRACE"} or ("RBRACE" in expected and (token is None or token.type == "$END")):
+        return Diagnostic("missing `}` at the end of the block", span, help="close the block with `}` on its own line")
+    operators = {"PLUS", "MINUS", "STAR", "SLASH", "_IN", "LPAR"}
+    if "_NL" in expected and expected - {"_NL"} <= operators and token is not None and token.type != "$END":
+        return Diagnostic(
+            f"unexpected {_token_words(token)}",
+            span,
+            help="expected the end of the line: write one statement per line",
+        )
+    expected.discard("_NL")
+    found = _token_words(token) if token is not None else "the end of the file"
+    return Diagnostic(f"unexpected {found}", span, help=f"expected {_expected_words(expected)}")

@@ -1,0 +1,111 @@
+"""Binding a program's names: parameter values (defaults, or set from outside) and the data-bound
+names (`n_features`, `n_classes`, `n_outputs`). The result is validated again, so a value set from
+outside (`filters=0`) is reported at the line that uses it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import specs
+from .errors import Diagnostic, NetError, did_you_mean
+from .values import DATA_NAMES, Expr, evaluate
+
+
+def parameter_values(net: specs.Net, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every `param` with its value: the file's default unless `overrides` sets it."""
+    overrides = dict(overrides or {})
+    unknown = [key for key in overrides if key not in net.param_defaults]
+    if unknown:
+        names = list(net.param_defaults)
+        listing = ", ".join(names) if names else "none"
+        problems = [
+            Diagnostic(
+                f"unknown parameter `{key}`",
+                help=(did_you_mean(key, names) or "") + f" (the file's parameters: {listing})",
+            )
+            for key in unknown
+        ]
+        raise _error(net, problems)
+    values: dict[str, Any] = {}
+    for param in net.params:
+        if param.name in overrides:
+            values[param.name] = overrides[param.name]
+        else:
+            values[param.name] = evaluate(param.default, values)
+    return values
+
+
+def resolve(net: specs.Net, params: dict[str, Any] | None = None, data: dict[str, int] | None = None) -> specs.Net:
+    """`net` with parameters substituted and, where `data` gives them, the data-bound names bound.
+    Data-bound names not given stay symbolic (`Expr`)."""
+    env = parameter_values(net, params)
+    unknown = set(data or {}) - set(DATA_NAMES)
+    if unknown:
+        raise ValueError(f"unknown data-bound names {sorted(unknown)}; expected some of {DATA_NAMES}")
+    env.update(data or {})
+    spans = net._spans.get("spans", {})
+    problems: list[Diagnostic] = []
+    raw = net.model_dump()
+    raw["params"] = [dict(p, default=env.get(p["name"], p["default"])) for p in raw["params"]]
+    bound = _substitute(raw, env, (), spans, problems)
+    if not problems:
+        try:
+            resolved = specs.Net.model_validate(bound)
+        except ValidationError as error:
+            from .loader import translate
+
+            problems = translate(error, spans, env)
+            overridden = {k: v for k, v in (params or {}).items()}
+            if overridden:
+                note = ", ".join(f"{k}={v!r}" for k, v in overridden.items())
+                problems = [
+                    Diagnostic(p.title, p.span, help=(p.help or "") + f" (with parameters set to {note})", related=p.related)
+                    for p in problems
+                ]
+    if problems:
+        raise _error(net, problems)
+    resolved._spans.update(net._spans)
+    return resolved
+
+
+def _substitute(value, env, path, spans, problems):
+    if isinstance(value, dict) and "op" in value and set(value) <= {"op", "name", "args"}:
+        expr = Expr.model_validate(value)
+        try:
+            result = evaluate(expr, env)
+        except (TypeError, ZeroDivisionError) as error:
+            found = spans.find(path)[1] if hasattr(spans, "find") else None
+            problems.append(Diagnostic(f"cannot compute `{expr}`: {error}", found))
+            return value
+        return result.as_data() if isinstance(result, Expr) else result
+    if isinstance(value, dict):
+        tagged = path + (value["kind"],) if "kind" in value else path  # pydantic's loc names the union tag
+        return {k: _substitute(v, env, tagged + (k,), spans, problems) if k != "kind" else v for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_substitute(v, env, path + (i,), spans, problems) for i, v in enumerate(value))
+    return value
+
+
+def flat_layers(net: specs.Net) -> list[tuple[tuple, specs.Layer]]:
+    """The layers in order with `repeat` blocks unrolled, each with its source path."""
+    out: list[tuple[tuple, specs.Layer]] = []
+
+    def walk(items, prefix):
+        for i, item in enumerate(items):
+            path = prefix + (i, item.kind)
+            if isinstance(item, specs.Repeat):
+                if isinstance(item.count, Expr):
+                    raise ValueError(f"repeat count `{item.count}` is not bound")
+                for _ in range(item.count):
+                    walk(item.body, path + ("body",))
+            else:
+                out.append((path, item))
+
+    walk(net.layers, ("layers",))
+    return out
+
+
+def _error(net: specs.Net, problems: list[Diagnostic]) -> NetError:
+    return NetError(problems, net._spans.get("source", ""), net._spans.get("filename", "<string>"))

@@ -1,0 +1,218 @@
+"""Value types of the language: the argument types layer specs declare, and parameter expressions.
+
+A `.net` value can be a literal or an expression over `param`s and the data-bound names
+(`hidden * 2`, `n_classes`). Expressions are kept as `Expr` in the specs, so `dumps` writes the
+program back as it was meant; `resolve` substitutes values and re-validates.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WrapSerializer,
+    WrapValidator,
+    field_validator,
+)
+
+# Names bound from the data at fit time; `check` accepts them unbound and `show` prints them symbolically.
+DATA_NAMES = ("n_features", "n_classes", "n_outputs")
+
+
+class Expr(BaseModel):
+    """An arithmetic expression over names: `{"op": "ref", "name": "hidden"}` or `{"op": "*", "args": [...]}`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    op: Literal["ref", "+", "-", "*", "/", "neg"]
+    name: str | None = None
+    args: tuple[Any, ...] = ()
+
+    @field_validator("args", mode="before")
+    @classmethod
+    def _nested(cls, args):
+        return tuple(Expr.model_validate(a) if isinstance(a, dict) else a for a in args)
+
+    def names(self) -> set[str]:
+        if self.op == "ref":
+            return {self.name}
+        found = set()
+        for arg in self.args:
+            if isinstance(arg, Expr):
+                found |= arg.names()
+        return found
+
+    def __str__(self) -> str:
+        return expr_text(self)
+
+    def as_data(self) -> dict:
+        if self.op == "ref":
+            return {"op": "ref", "name": self.name}
+        return {"op": self.op, "args": [a.as_data() if isinstance(a, Expr) else a for a in self.args]}
+
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3}
+
+
+def expr_text(value, parent: int = 0) -> str:
+    """`.net` source text for an expression (parenthesised only where needed)."""
+    if not isinstance(value, Expr):
+        return repr(value)
+    if value.op == "ref":
+        return value.name
+    prec = _PRECEDENCE[value.op]
+    if value.op == "neg":
+        text = "-" + expr_text(value.args[0], prec)
+    else:
+        left, right = value.args
+        text = f"{expr_text(left, prec)} {value.op} {expr_text(right, prec + 1)}"
+    return f"({text})" if prec < parent else text
+
+
+def evaluate(value, env: dict[str, Any]):
+    """Substitute the names of `env`; what cannot be computed yet stays an `Expr`."""
+    if not isinstance(value, Expr):
+        if isinstance(value, (list, tuple)):
+            return type(value)(evaluate(v, env) for v in value)
+        return value
+    if value.op == "ref":
+        return env.get(value.name, value)
+    args = tuple(evaluate(a, env) for a in value.args)
+    if any(isinstance(a, Expr) for a in args):
+        return Expr(op=value.op, args=args)
+    return _apply(value.op, args)
+
+
+def _apply(op: str, args):
+    if op == "neg":
+        return -args[0]
+    left, right = args
+    for arg in args:
+        if isinstance(arg, (str, bool, list, tuple)) or arg is None:
+            raise TypeError(f"cannot compute `{op}` with {describe(arg)}")
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    if right == 0:
+        raise ZeroDivisionError("division by zero")
+    result = left / right
+    # Integral results stay integers, so `hidden / 2` can still be a number of units.
+    return int(result) if isinstance(result, float) and result.is_integer() and isinstance(left, int) else result
+
+
+def describe(value) -> str:
+    """Plain words for a value's type, for messages."""
+    if isinstance(value, bool):
+        return f"the boolean `{str(value).lower()}`"
+    if isinstance(value, int):
+        return f"the integer {value}"
+    if isinstance(value, float):
+        return f"the number {value:g}"
+    if isinstance(value, str):
+        return f"the word `{value}`"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict) and "kind" in value:
+        return f"a call to `{value['kind']}(...)`"
+    if value is None:
+        return "`none`"
+    return f"`{value}`"
+
+
+# ---- argument types -------------------------------------------------------------------------
+
+
+class Label(str):
+    """Annotated metadata: how a type is described to people (docs and error messages)."""
+
+
+def _expr_or(value, handler):
+    if isinstance(value, Expr):
+        return value
+    if isinstance(value, dict) and "op" in value:
+        return Expr.model_validate(value)
+    return handler(value)
+
+
+def _dump_expr(value, handler):
+    if isinstance(value, Expr):
+        return value.as_data()
+    return handler(value)
+
+
+def _no_bool(value):
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {describe(value)}")
+    return value
+
+
+def _no_number(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(f"expected `true` or `false`, got {describe(value)}")
+    if isinstance(value, str):
+        raise ValueError(f"expected `true` or `false`, got {describe(value)}")
+    return value
+
+
+def arg(base, label: str, *constraints):
+    """An argument type: `base` with constraints, accepting parameter expressions, described as `label`."""
+    before = [BeforeValidator(_no_bool)] if base in (int, float) else []
+    if base is bool:
+        before = [BeforeValidator(_no_number)]
+    return Annotated[
+        base, *before, *constraints, WrapValidator(_expr_or), WrapSerializer(_dump_expr), Label(label)
+    ]
+
+
+Int = arg(int, "an integer")
+PosInt = arg(int, "a positive integer", Field(gt=0))
+NonNegInt = arg(int, "a non-negative integer", Field(ge=0))
+Float = arg(float, "a number")
+PosFloat = arg(float, "a positive number", Field(gt=0))
+NonNegFloat = arg(float, "a non-negative number", Field(ge=0))
+Rate = arg(float, "a number in [0, 1)", Field(ge=0, lt=1))
+Bool = arg(bool, "`true` or `false`")
+Name = arg(str, "a string")
+
+IntOrPair = arg(
+    Union[Annotated[int, Field(gt=0)], tuple[Annotated[int, Field(gt=0)], ...]],
+    "a positive integer or a tuple of them",
+)
+IntTuple = arg(tuple[Annotated[int, Field(gt=0)], ...], "a tuple of positive integers")
+FactorPair = arg(Union[float, tuple[float, float]], "a number or a (low, high) pair")
+
+ACTIVATIONS = (
+    "relu", "sigmoid", "softmax", "tanh", "linear", "elu", "selu", "gelu", "silu", "swish",
+    "softplus", "softsign", "leaky_relu", "relu6", "mish", "hard_sigmoid", "hard_silu",
+    "exponential", "log_softmax",
+)  # fmt: skip
+Activation = arg(Literal[ACTIVATIONS], "an activation: " + ", ".join(ACTIVATIONS))
+Padding = arg(Literal["valid", "same"], "`valid` or `same`")
+CausalPadding = arg(Literal["valid", "same", "causal"], "`valid`, `same` or `causal`")
+FillMode = arg(Literal["reflect", "wrap", "constant", "nearest"], "`reflect`, `wrap`, `constant` or `nearest`")
+Interpolation = arg(Literal["bilinear", "nearest"], "`bilinear` or `nearest`")
+
+INITIALIZERS = (
+    "zeros", "ones", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+    "lecun_uniform", "lecun_normal", "orthogonal", "random_normal", "random_uniform",
+    "truncated_normal", "identity", "uniform",
+)  # fmt: skip
+Number = Annotated[float, BeforeValidator(_no_bool)]
+# A literal array of numbers (a matrix for a 2-D kernel, nested deeper for channels): fixed weights.
+WeightArray = Union[list[Number], list[list[Number]], list[list[list[Number]]], list[list[list[list[Number]]]]]
+Initializer = arg(
+    Union[Literal[INITIALIZERS], WeightArray],
+    "an initializer (" + ", ".join(INITIALIZERS) + ") or a literal array of weights",
+)
+
+KEYWORDS_FROM_TYPES = set(ACTIVATIONS) | set(INITIALIZERS) | {
+    "valid", "same", "causal", "reflect", "wrap", "constant", "nearest", "bilinear",
+}  # fmt: skip
+LITERAL_WORDS = {"true": True, "false": False, "none": None}

@@ -1,0 +1,1 @@
+"""Keras models compiled from `.net` specs, wrapped as scikit-learn estimators (not yet built)."""
