@@ -1,15 +1,23 @@
 """The `.net` language: parse, validate and analyse network programs without importing TensorFlow.
 
-    >>> from netdsl.dsl import loads
+    >>> from netdsl.dsl import loads, dumps
     >>> net = loads("net tiny\\ninput (4)\\ndense(3, activation=softmax)\\n")
     >>> net.layers[0].units
     3
+    >>> loads(dumps(net)) == net
+    True
 """
+
+from pathlib import Path
 
 from .errors import Diagnostic, NetError, Span
 from .loader import build as _build
+from .resolve import flat_layers, parameter_values, resolve
 
-__all__ = ["Diagnostic", "NetError", "Span", "load", "loads", "dumps"]
+__all__ = [
+    "Diagnostic", "NetError", "Span", "load", "loads", "dumps", "resolve", "flat_layers",
+    "parameter_values", "analyse", "format_source",
+]  # fmt: skip
 
 
 def loads(text: str, filename: str = "<string>"):
@@ -19,11 +27,30 @@ def loads(text: str, filename: str = "<string>"):
 
 def load(path):
     """Read and validate a `.net` file."""
-    from pathlib import Path
-
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise NetError([Diagnostic(f"cannot read the file: {error.strerror}")], "", str(path)) from None
     return _build(text, str(path))
+
+
+def dumps(net) -> str:
+    """The program as canonical `.net` source (`loads(dumps(net)) == net`)."""
+    from .dump import dumps as _dumps
+
+    return _dumps(net)
+
+
+def analyse(net, params=None, data=None):
+    """Static shapes, parameter counts and receptive fields; raises `NetError` on shape errors."""
+    from .shapes import analyse as _analyse
+
+    return _analyse(net, params=params, data=data)
+
+
+def format_source(text: str, filename: str = "<string>") -> str:
+    """Canonical formatting of `.net` source, comments kept (what `netdsl fmt` writes)."""
+    from .format import format_source as _format
+
+    return _format(text, filename=filename)

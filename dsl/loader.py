@@ -248,6 +248,8 @@ class _Builder:
             if cls is None:
                 continue  # the unknown kind is reported; its arguments cannot be mapped
             if i >= len(positional_names):
+                if i > len(positional_names):
+                    continue  # reported once, at the first extra argument
                 takes = ", ".join(positional_names) if positional_names else "no positional arguments"
                 self._problem(
                     f"too many positional arguments for `{kind}`", argument,

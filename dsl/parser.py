@@ -118,10 +118,13 @@ def _diagnose(error: UnexpectedInput, brackets: _Brackets, text: str) -> Diagnos
         span = Span(error.line, error.column, error.line, error.column + 1)
         if char in "\"'":
             return Diagnostic("unterminated string", span, help=f"close the string with {char} on the same line")
+        allowed = set(error.allowed or ()) - {"RBRACE", "LBRACE"} or set(error.allowed or ())
+        if "_NL" in allowed and allowed - {"_NL"} <= {"PLUS", "MINUS", "STAR", "SLASH", "_IN", "LPAR"}:
+            allowed = {"_NL"}
         return Diagnostic(
             f"unexpected character `{char}`",
             span,
-            help=f"expected {_expected_words(error.allowed)}" if error.allowed else None,
+            help=f"expected {_expected_words(allowed)}" if allowed else "remove it",
         )
     token = getattr(error, "token", None)
     expected = set(getattr(error, "expected", ()) or ())
@@ -151,7 +154,7 @@ def _diagnose(error: UnexpectedInput, brackets: _Brackets, text: str) -> Diagnos
             )
     if expected == {"RBRACE"} or ("RBRACE" in expected and (token is None or token.type == "$END")):
         return Diagnostic("missing `}` at the end of the block", span, help="close the block with `}` on its own line")
-    operators = {"PLUS", "MINUS", "STAR", "SLASH", "_IN", "LPAR"}
+    operators = {"PLUS", "MINUS", "STAR", "SLASH", "_IN", "LPAR", "RBRACE"}
     if "_NL" in expected and expected - {"_NL"} <= operators and token is not None and token.type != "$END":
         return Diagnostic(
             f"unexpected {_token_words(token)}",

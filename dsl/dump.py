@@ -1,0 +1,102 @@
+"""Specs back to `.net` source: `dumps(net)` writes the program so that `loads(dumps(net)) == net`.
+
+Only arguments that differ from their defaults are written; leading positional arguments are
+written positionally, as a person would. The text is then put in canonical form by `fmt`.
+"""
+
+from __future__ import annotations
+
+import json
+
+from . import specs
+from .values import Expr, expr_text
+
+
+def dumps(net: specs.Net) -> str:
+    from .format import format_source
+
+    lines = [f"net {net.name}", ""]
+    for param in net.params:
+        text = f"param {param.name} = {value_text(param.default)}"
+        if param.values is not None:
+            text += f" in {value_text(list(param.values))}"
+        lines.append(text)
+    if net.params:
+        lines.append("")
+    if net.input is not None:
+        lines += ["input text" if net.input.text else f"input {_shape(net.input.shape)}", ""]
+    lines += _statements(net.layers, "")
+    if net.augment:
+        lines += ["", "augment {", *_statements(net.augment, "    "), "}"]
+    if net.train is not None:
+        lines += ["", "train {"]
+        default = specs.Train()
+        for field in specs.Train.model_fields:
+            value = getattr(net.train, field)
+            if value != getattr(default, field):
+                written = list(value) if isinstance(value, tuple) else value  # lists, as people write them
+                lines.append(f"    {field} = {value_text(written)}")
+        lines.append("}")
+    return format_source("\n".join(lines) + "\n")
+
+
+def _shape(shape) -> str:
+    return "(" + ", ".join(value_text(d) for d in shape) + ")"
+
+
+def _statements(items, indent: str) -> list[str]:
+    lines = []
+    for item in items:
+        if isinstance(item, specs.Repeat):
+            lines.append(f"{indent}repeat {value_text(item.count)} {{")
+            lines += _statements(item.body, indent + "    ")
+            lines.append(f"{indent}}}")
+        else:
+            lines.append(indent + call_text(item, bare_ok=True))
+    return lines
+
+
+def call_text(node: specs.Node, bare_ok: bool = False) -> str:
+    """`kind(positional..., key=value...)` with only the arguments that differ from defaults."""
+    cls = type(node)
+    args: list[str] = []
+    positional = list(getattr(cls, "positional", ()))
+    for field, info in cls.model_fields.items():
+        if field == "kind":
+            continue
+        value = getattr(node, field)
+        if not info.is_required() and value == info.default:
+            if field in positional:
+                positional = positional[: positional.index(field)]  # later ones must be named
+            continue
+        if field in positional:
+            args.append(value_text(value))
+        else:
+            args.append(f"{field}={value_text(value)}")
+    if not args and bare_ok:
+        return node.kind
+    return f"{node.kind}({', '.join(args)})"
+
+
+def value_text(value) -> str:
+    from .loader import KEYWORDS
+
+    if isinstance(value, Expr):
+        return expr_text(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return value if value.isidentifier() and value in KEYWORDS else json.dumps(value)
+    if isinstance(value, specs.Node):
+        return call_text(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(value_text(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        if len(value) == 1:
+            return f"({value_text(value[0])},)"
+        return "(" + ", ".join(value_text(v) for v in value) + ")"
+    raise TypeError(f"cannot write {value!r} as .net source")  # pragma: no cover

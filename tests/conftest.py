@@ -1,0 +1,21 @@
+"""Shared test helpers: paths and golden files (set NETDSL_UPDATE_GOLDEN=1 to rewrite them)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+EXAMPLES = sorted((ROOT / "examples").glob("*.net"))
+UPDATE_GOLDEN = os.environ.get("NETDSL_UPDATE_GOLDEN") == "1"
+
+
+def check_golden(path: Path, actual: str) -> None:
+    """Compare `actual` with the golden file at `path` (written when updating or missing)."""
+    if UPDATE_GOLDEN or not path.exists():
+        if not UPDATE_GOLDEN:
+            pytest.fail(f"golden file {path.name} is missing; run with NETDSL_UPDATE_GOLDEN=1 to create it")
+        path.write_text(actual, encoding="utf-8")
+        return
+    assert actual == path.read_text(encoding="utf-8"), f"output differs from {path.name}"
