@@ -436,22 +436,32 @@ def translate(error: ValidationError, spans: SourceMap, params: dict | None = No
             continue
         value = item.get("input")
         label = field_label(cls, field)
-        if where_path in spans.bare and isinstance(value, str) and _is_number_label(label):
+        bare_word = where_path in spans.bare and isinstance(value, str)
+        if bare_word and value not in KEYWORDS and _is_number_label(label):
             names = list(params or {}) + list(DATA_NAMES)
             diagnostics.append(
                 Diagnostic(f"undefined name `{value}`", span,
                            help=did_you_mean(value, names) or f"declare it with `param {value} = ...`, or write {label}")
             )
             continue
-        if where_path in spans.bare and isinstance(value, str) and label:
-            words = _words_in(label)
+        if kind in ("list_type", "tuple_type"):
+            if cls is specs.Train:
+                title, hint = f"`{field}` takes a list", f"write it in brackets: `{field} = [...]`"
+            else:
+                title, hint = f"`{field}` takes a tuple", f"write it in parentheses: `{field}=(...)`, e.g. `(4, 16)` or `(3,)`"
+            diagnostics.append(Diagnostic(title, span, help=f"{hint}, got {describe(value)}"))
+            continue
+        if bare_word and kind == "literal_error" and label:
             diagnostics.append(
                 Diagnostic(f"unknown value `{value}` for `{field}`", span,
-                           help=did_you_mean(value, words + list(params or {})) or f"expected {label}")
+                           help=did_you_mean(value, _words_in(label) + list(params or {})) or f"expected {label}")
             )
             continue
-        if field is None and kind == "model_type":
-            diagnostics.append(Diagnostic(f"expected a call such as `{_example_call(loc)}`, got {describe(value)}", span))
+        if kind in ("model_type", "model_attributes_type", "dict_type"):
+            diagnostics.append(
+                Diagnostic(f"invalid value for `{field}`", span,
+                           help=f"expected a call such as `{_example_call(loc)}`, got {describe(value)}")
+            )
             continue
         title = f"invalid value for `{field}`" if field else "invalid value"
         diagnostics.append(Diagnostic(title, span, help=_expected(item, label, value)))
