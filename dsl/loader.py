@@ -368,7 +368,7 @@ def label_of(annotation) -> str | None:
         return None
     if typing.get_origin(annotation) is tuple:
         inner = label_of(typing.get_args(annotation)[0])
-        return f"a list of {inner.removeprefix('a ').removeprefix('an ')}s" if inner else "a list"
+        return f"a list, each {inner}" if inner else "a list"
     return None
 
 

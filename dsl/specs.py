@@ -58,18 +58,24 @@ def _d(text: str, default: Any = ..., **kwargs):
 
 
 class L1(Node):
+    """Penalty `l1 * sum(|w|)` on a layer's weights."""
+
     kind: Literal["l1"] = "l1"
     positional: ClassVar = ("l1",)
     l1: NonNegFloat = _d("L1 penalty factor.", 0.01)
 
 
 class L2(Node):
+    """Penalty `l2 * sum(w²)` on a layer's weights."""
+
     kind: Literal["l2"] = "l2"
     positional: ClassVar = ("l2",)
     l2: NonNegFloat = _d("L2 penalty factor.", 0.01)
 
 
 class L1L2(Node):
+    """Both penalties."""
+
     kind: Literal["l1_l2"] = "l1_l2"
     positional: ClassVar = ("l1", "l2")
     l1: NonNegFloat = _d("L1 penalty factor.", 0.0)
@@ -93,7 +99,7 @@ class Layer(Node):
     positional: ClassVar[tuple[str, ...]] = ()
     # Input ranks the layer accepts (batch excluded); None: any.
     kind: str
-    name: Name | None = _d("Layer name, to refer to it (e.g. in NetTransformer(layer=...)).", None)
+    name: Name | None = _d("Layer name, to refer to the layer from outside the file.", None)
     trainable: Bool = _d("`false` freezes the layer's weights.", True)
 
 
@@ -464,6 +470,8 @@ class _Optimizer(Node):
 
 
 class Adam(_Optimizer):
+    """Adam: adaptive moment estimation (the usual first choice)."""
+
     kind: Literal["adam"] = "adam"
     beta_1: Rate = _d("Decay of the first-moment estimate.", 0.9)
     beta_2: Rate = _d("Decay of the second-moment estimate.", 0.999)
@@ -472,11 +480,15 @@ class Adam(_Optimizer):
 
 
 class AdamW(Adam):
+    """Adam with decoupled weight decay."""
+
     kind: Literal["adamw"] = "adamw"
     weight_decay: NonNegFloat | None = _d("Decoupled weight decay.", 0.004)
 
 
 class Nadam(_Optimizer):
+    """Adam with Nesterov momentum."""
+
     kind: Literal["nadam"] = "nadam"
     beta_1: Rate = _d("Decay of the first-moment estimate.", 0.9)
     beta_2: Rate = _d("Decay of the second-moment estimate.", 0.999)
@@ -484,6 +496,8 @@ class Nadam(_Optimizer):
 
 
 class SGD(_Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum."""
+
     kind: Literal["sgd"] = "sgd"
     positional: ClassVar = ("learning_rate", "momentum")
     learning_rate: PosFloat = _d("Step size.", 0.01)
@@ -492,6 +506,8 @@ class SGD(_Optimizer):
 
 
 class RMSprop(_Optimizer):
+    """RMSprop: divides by a moving average of squared gradients."""
+
     kind: Literal["rmsprop"] = "rmsprop"
     rho: Rate = _d("Decay of the squared-gradient average.", 0.9)
     momentum: Rate = _d("Momentum.", 0.0)
@@ -500,12 +516,16 @@ class RMSprop(_Optimizer):
 
 
 class Adagrad(_Optimizer):
+    """Adagrad: per-parameter rates from accumulated squared gradients."""
+
     kind: Literal["adagrad"] = "adagrad"
     initial_accumulator_value: NonNegFloat = _d("Starting value of the accumulators.", 0.1)
     epsilon: PosFloat = _d("Numerical stability constant.", 1e-7)
 
 
 class Adadelta(_Optimizer):
+    """Adadelta: Adagrad with a decaying window."""
+
     kind: Literal["adadelta"] = "adadelta"
     rho: Rate = _d("Decay rate.", 0.95)
     epsilon: PosFloat = _d("Numerical stability constant.", 1e-7)
