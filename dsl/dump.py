@@ -57,22 +57,18 @@ def _statements(items, indent: str) -> list[str]:
 
 
 def call_text(node: specs.Node, bare_ok: bool = False) -> str:
-    """`kind(positional..., key=value...)` with only the arguments that differ from defaults."""
+    """`kind(required..., key=value...)`: required arguments positionally (in Keras's order), the
+    others by name, and only those that differ from their defaults."""
     cls = type(node)
-    args: list[str] = []
-    positional = list(getattr(cls, "positional", ()))
-    for field, info in cls.model_fields.items():
-        if field == "kind":
-            continue
+    fields = [f for f in cls.model_fields if f != "kind"]
+    required = [f for f in getattr(cls, "positional", ()) if cls.model_fields[f].is_required()]
+    args = [value_text(getattr(node, f)) for f in required]
+    for field in fields:
+        info = cls.model_fields[field]
         value = getattr(node, field)
-        if not info.is_required() and value == info.default:
-            if field in positional:
-                positional = positional[: positional.index(field)]  # later ones must be named
+        if field in required or value == info.default:
             continue
-        if field in positional:
-            args.append(value_text(value))
-        else:
-            args.append(f"{field}={value_text(value)}")
+        args.append(f"{field}={value_text(value)}")
     if not args and bare_ok:
         return node.kind
     return f"{node.kind}({', '.join(args)})"
@@ -94,6 +90,8 @@ def value_text(value) -> str:
     if isinstance(value, specs.Node):
         return call_text(value)
     if isinstance(value, list):
+        if value and all(isinstance(row, list) for row in value):  # a matrix of weights: `-1`, not `-1.0`
+            value = [[int(x) if isinstance(x, float) and x.is_integer() else x for x in row] for row in value]
         return "[" + ", ".join(value_text(v) for v in value) + "]"
     if isinstance(value, tuple):
         if len(value) == 1:
