@@ -283,7 +283,11 @@ class _Builder:
             op = {"add": "+", "sub": "-", "mul": "*", "div": "/", "neg": "neg"}[kind]
             args = tuple(self.value(v, path + ("@", i)) for i, v in enumerate(node.children))
             if all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
-                return evaluate(Expr(op=op, args=args), {})  # constant folding: `-1`, `1 / 16`
+                try:
+                    return evaluate(Expr(op=op, args=args), {})  # constant folding: `-1`, `1 / 16`
+                except ZeroDivisionError:
+                    self._problem("division by zero", node, help="divide by a number other than 0")
+                    return 0
             for arg, child in zip(args, node.children):
                 if isinstance(arg, (str, bool, list, tuple, dict)) or arg is None:
                     self._problem(

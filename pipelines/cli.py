@@ -136,9 +136,12 @@ def _print_summary(net, summary) -> None:
     table.add_column("params", justify="right")
     table.add_column("receptive field")
     table.add_column("line", justify="right", style="dim")
-    table.add_row("", "input", _shape(summary.input_shape), "", "", "")
+    input_shape = "(batch) strings" if net.input is not None and net.input.text else _shape(summary.input_shape)
+    table.add_row("", "input", input_shape, "", "", "")
     for i, row in enumerate(summary.rows, 1):
         name = row.name + ("" if row.trainable else " (frozen)")
+        if row.path and row.path[0] == "augment":
+            name += " (augment)"
         field = "x".join(str(d) for d in row.receptive_field) if row.receptive_field else ""
         table.add_row(str(i), name, _shape(row.output_shape), _count(row.params), field, str(row.span.line) if row.span else "")
     Console(width=120).print(table)
