@@ -288,14 +288,16 @@ class _Builder:
                 except ZeroDivisionError:
                     self._problem("division by zero", node, help="divide by a number other than 0")
                     return 0
+            bad = False
             for arg, child in zip(args, node.children):
                 if isinstance(arg, (str, bool, list, tuple, dict)) or arg is None:
+                    bad = True
                     self._problem(
                         f"cannot compute with {describe(arg)}", child,
                         help="arithmetic takes numbers and parameters"
                         + (f"; did you mean `{close_match(arg, self._names())}`?" if isinstance(arg, str) and close_match(arg, self._names()) else ""),
                     )
-            return Expr(op=op, args=args)
+            return 0 if bad else Expr(op=op, args=args)  # a bad operand is reported; 0 stands in for it
         raise AssertionError(f"unexpected node {kind}")  # pragma: no cover - the grammar has no other values
 
     def _name(self, token: Token, path: tuple):
