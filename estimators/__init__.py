@@ -1,1 +1,34 @@
-"""Keras models compiled from `.net` specs, wrapped as scikit-learn estimators (not yet built)."""
+"""`.net` programs compiled to Keras 3 and wrapped as scikit-learn estimators.
+
+    >>> from netdsl.estimators import NetClassifier
+    >>> clf = NetClassifier("examples/digits_cnn.net", epochs=10)   # doctest: +SKIP
+
+Importing this package imports TensorFlow (through Keras).
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up noise is not for users
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+from pathlib import Path  # noqa: E402
+
+from .base import BaseNet, TrainingDiverged  # noqa: E402
+from .classifier import NetClassifier  # noqa: E402
+from .regressor import NetRegressor  # noqa: E402
+from .transformer import NetTransformer  # noqa: E402
+
+__all__ = ["NetClassifier", "NetRegressor", "NetTransformer", "TrainingDiverged", "load"]
+
+
+def load(path) -> BaseNet:
+    """A fitted estimator written by `est.save(path)` (or joblib/pickle)."""
+    import joblib
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No saved model at {path}")
+    estimator = joblib.load(path)
+    if not isinstance(estimator, BaseNet):
+        raise ValueError(f"{path} does not hold a netdsl estimator (found {type(estimator).__name__}).")
+    return estimator

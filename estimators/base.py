@@ -1,0 +1,542 @@
+"""The shared base of the netdsl estimators: a `.net` program as a scikit-learn estimator.
+
+Parameters, in order of precedence: an estimator parameter (not None) > the `.net` file (its
+`train` block and `param` defaults) > the built-in default. Every `param` of the file is an
+estimator parameter under its own name (`get_params()` lists it with its current value), so
+`GridSearchCV(est, {"filters": [8, 16]})` works with plain keys.
+
+`__init__` only stores; `fit` reads the file, validates parameters and data, binds the data-bound
+names (`n_features`, `n_classes`, `n_outputs`), builds the Keras model and trains it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from netdsl.dsl import Diagnostic, NetError, analyse, flat_layers, load, loads, parameter_values, resolve, specs
+from netdsl.dsl.errors import did_you_mean
+
+# Training settings that are estimator parameters; None means "as the file says".
+SETTINGS = (
+    "epochs", "batch_size", "optimizer", "learning_rate", "loss", "validation_split",
+    "verbose", "random_state", "warm_start", "class_weight",
+)  # fmt: skip
+DEFAULT_EPOCHS = 10
+DEFAULT_BATCH_SIZE = 32
+
+
+class TrainingDiverged(RuntimeError):
+    """Training produced a NaN or infinite loss; the estimator is left as it was before `fit`."""
+
+
+def read_source(net) -> tuple[str, str]:
+    """(source text, file name) of the `net` parameter: a path to a `.net` file, or the source itself."""
+    if isinstance(net, specs.Net):
+        from netdsl.dsl import dumps
+
+        return dumps(net), "<spec>"
+    if isinstance(net, Path) or (isinstance(net, str) and "\n" not in net and net.strip().endswith(".net")):
+        path = Path(net)
+        try:
+            return path.read_text(encoding="utf-8"), str(path)
+        except OSError as error:
+            raise NetError([Diagnostic(f"cannot read the file: {error.strerror}")], "", str(path)) from None
+    if isinstance(net, str):
+        return net, "<string>"
+    raise TypeError(f"`net` must be a path to a .net file or its source text, got {type(net).__name__}")
+
+
+_SPEC_CACHE: dict[tuple[str, str], specs.Net] = {}
+
+
+def parse_net(net) -> specs.Net:
+    """The validated spec of `net` (cached by source text, since get_params needs it often)."""
+    text, filename = read_source(net)
+    key = (text, filename)
+    if key not in _SPEC_CACHE:
+        if len(_SPEC_CACHE) > 64:
+            _SPEC_CACHE.clear()
+        _SPEC_CACHE[key] = loads(text, filename=filename)
+    return _SPEC_CACHE[key]
+
+
+class BaseNet(BaseEstimator):
+    """Common machinery; use `NetClassifier`, `NetRegressor` or `NetTransformer`."""
+
+    def __init__(
+        self,
+        net=None,
+        *,
+        epochs=None,
+        batch_size=None,
+        optimizer=None,
+        learning_rate=None,
+        loss=None,
+        validation_split=None,
+        verbose=0,
+        random_state=None,
+        warm_start=False,
+        class_weight=None,
+        **params,
+    ):
+        self.net = net
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.loss = loss
+        self.validation_split = validation_split
+        self.verbose = verbose
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.class_weight = class_weight
+        for name, value in params.items():  # the file's `param`s; checked against the file in fit
+            setattr(self, name, value)
+
+    # ---- parameters: the file's `param`s are estimator parameters ---------------------------
+
+    def _own_names(self) -> set[str]:
+        return set(self._get_param_names())
+
+    def _file_params_set(self) -> dict:
+        """File parameters given to this estimator (constructor or set_params)."""
+        own = self._own_names()
+        return {k: v for k, v in vars(self).items() if k not in own and not k.startswith("_") and not k.endswith("_")}
+
+    def _file_params(self) -> dict:
+        try:
+            return parse_net(self.net).param_defaults if self.net is not None else {}
+        except (NetError, TypeError):
+            return {}
+
+    def get_params(self, deep=True):
+        params = super().get_params(deep=False)
+        values = dict(self._file_params())
+        values.update(self._file_params_set())
+        params.update(values)
+        return params
+
+    def set_params(self, **params):
+        if "net" in params:
+            self.net = params.pop("net")
+        own = self._own_names()
+        file_params = self._file_params()
+        for key, value in params.items():
+            if key in own:
+                setattr(self, key, value)
+            elif key in file_params:
+                setattr(self, key, value)
+            else:
+                names = sorted(file_params)
+                hint = did_you_mean(key, list(file_params) + list(own))
+                raise ValueError(
+                    f"Invalid parameter {key!r} for estimator {type(self).__name__}. "
+                    + (f"{hint[0].upper()}{hint[1:]} " if hint else "")
+                    + f"The .net file's parameters are: {', '.join(names) if names else 'none'}; "
+                    f"the estimator's settings are: {', '.join(sorted(own))}."
+                )
+        return self
+
+    # ---- settings ------------------------------------------------------------------------------
+
+    def _settings(self, spec: specs.Net) -> dict:
+        """Training settings: estimator parameter > `train` block > default."""
+        train = spec.train or specs.Train()
+        epochs = self.epochs if self.epochs is not None else (train.epochs if spec.train else DEFAULT_EPOCHS)
+        batch_size = self.batch_size if self.batch_size is not None else train.batch_size
+        validation_split = self.validation_split if self.validation_split is not None else train.validation_split
+        optimizer = train.optimizer
+        if self.optimizer is not None:
+            optimizer = _optimizer_spec(self.optimizer)
+        for name, value, check in (
+            ("epochs", epochs, lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1),
+            ("batch_size", batch_size, lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1),
+            ("validation_split", validation_split, lambda v: isinstance(v, (int, float)) and 0 <= v < 1),
+        ):
+            if not check(value):
+                words = {"epochs": "an int in the range [1, inf)", "batch_size": "an int in the range [1, inf)",
+                         "validation_split": "a float in the range [0, 1)"}[name]
+                raise ValueError(f"The '{name}' parameter of {type(self).__name__} must be {words}. Got {value!r} instead.")
+        if self.learning_rate is not None and not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
+            raise ValueError(
+                f"The 'learning_rate' parameter of {type(self).__name__} must be a float in the range (0, inf). "
+                f"Got {self.learning_rate!r} instead."
+            )
+        loss = self.loss if self.loss is not None else train.loss
+        if loss is not None and loss not in specs.LOSSES:
+            hint = did_you_mean(str(loss), specs.LOSSES)
+            raise ValueError(f"Unknown loss {loss!r}. " + (hint or "Expected one of: " + ", ".join(specs.LOSSES)))
+        return {
+            "epochs": int(epochs),
+            "batch_size": int(batch_size),
+            "validation_split": float(validation_split),
+            "optimizer": optimizer,
+            "learning_rate": self.learning_rate,
+            "loss": loss,
+            "metrics": train.metrics,
+            "callbacks": train.callbacks,
+            "class_weight": train.class_weight,
+            "shuffle": train.shuffle,
+        }
+
+    def _spec(self) -> specs.Net:
+        if self.net is None:
+            raise ValueError(f"{type(self).__name__} needs a .net program: pass a path or the source text as `net`")
+        spec = parse_net(self.net)
+        unknown = set(self._file_params_set()) - set(spec.param_defaults)
+        if unknown:
+            names = sorted(spec.param_defaults)
+            key = sorted(unknown)[0]
+            hint = did_you_mean(key, names)
+            raise ValueError(
+                f"Unknown parameter {key!r} for the .net file {spec.name!r}. "
+                + (f"{hint[0].upper()}{hint[1:]} " if hint else "")
+                + f"Its parameters are: {', '.join(names) if names else 'none'}."
+            )
+        return spec
+
+    # ---- data ------------------------------------------------------------------------------
+
+    def _is_text(self, spec) -> bool:
+        return spec.input is not None and spec.input.text
+
+    def _validate_X(self, X, spec, reset: bool, y=None, **kwargs):
+        """Validated inputs: numbers as float32 of shape (n, n_features) (shaped arrays flattened),
+        or a 1-D array of strings for `input text`."""
+        if self._is_text(spec):
+            texts = _as_texts(X)
+            if reset:
+                self.n_features_in_ = 1
+                if hasattr(X, "columns"):
+                    self.feature_names_in_ = np.asarray(list(X.columns), dtype=object)
+            if y is not None:
+                from sklearn.utils.validation import check_consistent_length
+
+                check_consistent_length(texts, y)
+            return texts, y
+        if isinstance(X, np.ndarray) and X.ndim > 2:
+            X = X.reshape(len(X), -1)
+        if y is None:
+            return validate_data(self, X, reset=reset, dtype=np.float32, ensure_min_samples=1, **kwargs), None
+        return validate_data(self, X, y, reset=reset, dtype=np.float32, **kwargs)
+
+    def _data_names(self, spec, X) -> dict:
+        return {"n_features": int(X.shape[1])} if not self._is_text(spec) else {}
+
+    def _shape_inputs(self, X, spec):
+        """Flat rows reshaped to the file's `input` shape, or a clear error naming the `input` line."""
+        if self._is_text(spec):
+            from .compile import as_text
+
+            return as_text(X)
+        shape = tuple(spec.input.shape) if spec.input is not None else (X.shape[1],)
+        size = int(np.prod(shape))
+        if X.shape[1] != size:
+            span = spec._spans.get("spans", {}).get(("input",))
+            dims = "x".join(str(d) for d in shape)
+            raise NetError(
+                [Diagnostic(
+                    f"the data has {X.shape[1]} features per sample, but `input {_tuple(shape)}` takes {size}"
+                    + (f" ({dims})" if len(shape) > 1 else ""),
+                    span,
+                    help=f"the samples must have {size} values to be reshaped to {_tuple(shape)}; "
+                    "change `input`, or leave it out to take the data's width (n_features)",
+                )],
+                spec._spans.get("source", ""), spec._spans.get("filename", "<string>"),
+            )
+        return X.reshape((len(X),) + shape)
+
+    # ---- fitting ---------------------------------------------------------------------------
+
+    def _seed(self):
+        """Seed Python, NumPy and Keras, and make TensorFlow's ops deterministic, when random_state is set."""
+        if self.random_state is None:
+            return
+        import keras
+        import tensorflow as tf
+
+        seed = self.random_state
+        if not isinstance(seed, (int, np.integer)):
+            seed = check_random_state(seed).randint(2**31 - 1)
+        random.seed(int(seed))
+        np.random.seed(int(seed))
+        keras.utils.set_random_seed(int(seed))
+        tf.config.experimental.enable_op_determinism()
+
+    def _build(self, resolved: specs.Net, text_samples=None):
+        from .compile import build_model
+
+        return build_model(resolved, text_samples=text_samples)
+
+    def _compile(self, model, settings, loss, metrics):
+        from .compile import build_metrics, build_optimizer
+
+        model.compile(
+            optimizer=build_optimizer(settings["optimizer"], settings["learning_rate"]),
+            loss=loss,
+            metrics=build_metrics(metrics),
+        )
+
+    def _train(self, model, X, y, settings, sample_weight=None, class_weight=None, validation=None, epochs=None):
+        """Runs Keras's fit with the file's callbacks; stops with a clear error if the loss diverges."""
+        import keras
+
+        from .compile import build_callbacks
+        from .progress import EpochProgress
+
+        callbacks = build_callbacks(settings["callbacks"], has_validation=validation is not None)
+        watch = [keras.callbacks.TerminateOnNaN()]
+        if self.verbose:
+            watch.append(EpochProgress(epochs or settings["epochs"], style="bar" if self.verbose == 1 else "lines"))
+        history = model.fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            class_weight=class_weight,
+            validation_data=validation,
+            epochs=epochs or settings["epochs"],
+            batch_size=settings["batch_size"],
+            shuffle=settings["shuffle"],
+            callbacks=callbacks + watch,
+            verbose=0,
+        )
+        losses = history.history.get("loss", [])
+        if any(not np.isfinite(v) for v in losses):
+            epoch = next(i for i, v in enumerate(losses) if not np.isfinite(v)) + 1
+            lr = settings["learning_rate"] or settings["optimizer"].learning_rate
+            raise TrainingDiverged(
+                f"Training stopped at epoch {epoch}: the loss became {losses[epoch - 1]}. "
+                f"The model is not usable. Try a lower learning rate (now {lr:g}), scaling the inputs "
+                "(e.g. StandardScaler), or checking the targets for extreme values."
+            )
+        stopper = next((c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)), None)
+        return history, stopper
+
+    def _record(self, history, stopper, settings):
+        new = {k: [float(v) for v in values] for k, values in history.history.items()}
+        if getattr(self, "history_", None) is not None and self._continuing:
+            self.history_ = {k: self.history_.get(k, []) + new.get(k, []) for k in set(self.history_) | set(new)}
+        else:
+            self.history_ = new
+        self.n_iter_ = len(self.history_.get("loss", []))
+        if stopper is not None and stopper.stopped_epoch > 0 and getattr(stopper, "best_epoch", None) is not None:
+            self.best_epoch_ = int(stopper.best_epoch) + 1  # 1-based, as epochs are counted in logs
+        elif hasattr(self, "best_epoch_") and not self._continuing:
+            del self.best_epoch_
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Train the net on (X, y); see the class docstring for what X and y may be."""
+        self._fit(X, y, sample_weight=sample_weight)
+        return self
+
+    def _fit(self, X, y, sample_weight=None, classes=None, incremental=False):
+        spec = self._spec()
+        settings = self._settings(spec)
+        self._continuing = hasattr(self, "model_") and (bool(self.warm_start) or incremental)
+        X, y = self._validate_X(X, spec, reset=not self._continuing, y=y, **self._y_validation())
+        targets, data = self._targets(y, spec, reset=not self._continuing, classes=classes)
+        data.update(self._data_names(spec, X))
+        params = {k: v for k, v in self.get_params().items() if k in spec.param_defaults}
+        resolved = resolve(spec, params, data)
+        summary = analyse(spec, params, data)
+        mode = self._check_output(summary, resolved)
+        loss, y_fit = self._loss_and_targets(targets, settings, mode, resolved)
+        inputs = X
+        if sample_weight is not None:
+            from sklearn.utils.validation import _check_sample_weight
+
+            sample_weight = _check_sample_weight(sample_weight, X if not self._is_text(spec) else np.empty((len(X), 1)))
+        class_weight = self._class_weights(targets, settings)
+        self._seed()
+        validation = None
+        fit_index = np.arange(len(inputs))
+        if settings["validation_split"] > 0 and not incremental:
+            fit_index, val_index = self._split(len(inputs), settings["validation_split"], targets)
+            val_x = self._shape_inputs(_take(inputs, val_index), resolved)
+            validation = (val_x, y_fit[val_index]) if sample_weight is None else (
+                val_x, y_fit[val_index], sample_weight[val_index])
+        train_x = _take(inputs, fit_index)
+        architecture = _architecture(resolved)
+        if self._continuing and getattr(self, "_architecture", None) == architecture:
+            model = self.model_
+        else:
+            self._continuing = False
+            model = self._build(resolved, text_samples=train_x if self._is_text(spec) else None)
+            self._compile(model, settings, loss, settings["metrics"])
+        if incremental:
+            settings = dict(settings, callbacks=())
+        history, stopper = self._train(
+            model,
+            self._shape_inputs(train_x, resolved),
+            y_fit[fit_index],
+            settings,
+            sample_weight=None if sample_weight is None else sample_weight[fit_index],
+            class_weight=class_weight,
+            validation=validation,
+            epochs=1 if incremental else None,
+        )
+        self.model_ = model
+        self._architecture = architecture
+        self.spec_ = resolved
+        self.net_source_ = read_source(self.net)[0]
+        self.output_mode_ = mode
+        self._record(history, stopper, settings)
+        return self
+
+    def _y_validation(self) -> dict:
+        return {}
+
+    def _split(self, n: int, fraction: float, targets):
+        """A shuffled hold-out for validation (stratified for classifiers where every class can be)."""
+        from sklearn.model_selection import train_test_split
+
+        index = np.arange(n)
+        n_val = max(1, int(round(n * fraction)))
+        if n - n_val < 1:
+            raise ValueError(f"validation_split={fraction} leaves no samples to train on ({n} samples).")
+        stratify = None
+        if self._stratify() and targets is not None:
+            counts = np.bincount(targets)
+            if counts.min() >= 2 and n_val >= len(counts):
+                stratify = targets
+        seed = self.random_state if isinstance(self.random_state, (int, np.integer)) else 0
+        train, val = train_test_split(index, test_size=n_val, random_state=seed, stratify=stratify)
+        return np.sort(train), np.sort(val)
+
+    def _stratify(self) -> bool:
+        return False
+
+    def _class_weights(self, targets, settings):
+        return None
+
+    def _targets(self, y, spec, reset, classes=None):
+        raise NotImplementedError
+
+    def _check_output(self, summary, resolved):
+        raise NotImplementedError
+
+    def _loss_and_targets(self, targets, settings, mode, resolved):
+        raise NotImplementedError
+
+    def _last_layer(self, resolved):
+        """(path, spec, source span) of the net's last layer."""
+        layers = flat_layers(resolved)
+        if not layers:
+            return None, None, None
+        path, layer = layers[-1]
+        spans = resolved._spans.get("spans")
+        span = spans.find(path)[1] if spans is not None else None
+        return path, layer, span
+
+    def _net_error(self, resolved, title, span, help) -> NetError:
+        return NetError([Diagnostic(title, span, help=help)], resolved._spans.get("source", ""),
+                        resolved._spans.get("filename", "<string>"))
+
+    def _raw_outputs(self, X):
+        """The model's outputs for X (validated like at fit), in one large batch per call."""
+        check_is_fitted(self, "model_")
+        X, _ = self._validate_X(X, self.spec_, reset=False)
+        inputs = self._shape_inputs(X, self.spec_)
+        return np.asarray(self.model_.predict(inputs, batch_size=max(256, min(len(X), 8192)), verbose=0))
+
+    # ---- persistence -----------------------------------------------------------------------
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        model = state.pop("model_", None)
+        if model is not None:
+            state["_model_keras_bytes"] = _model_bytes(model)
+        return state
+
+    def __setstate__(self, state):
+        data = state.pop("_model_keras_bytes", None)
+        self.__dict__.update(state)
+        if data is not None:
+            self.model_ = _model_from_bytes(data)
+
+    def save(self, path) -> Path:
+        """Write the fitted estimator (Keras weights and the `.net` source inside) to `path`."""
+        import joblib
+
+        check_is_fitted(self, "model_")
+        path = Path(path)
+        joblib.dump(self, path)
+        return path
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "model_")
+
+
+def _take(X, index):
+    return X[index]
+
+
+def _architecture(resolved: specs.Net) -> str:
+    """What decides the graph: everything but the training settings."""
+    data = resolved.model_dump(mode="json", exclude={"train", "params"})
+    return repr(data)
+
+
+def _tuple(shape) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def _as_texts(X) -> np.ndarray:
+    """A list, 1-D array, Series or one-column frame of strings -> 1-D object array of str."""
+    if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:
+        if X.shape[1] != 1:
+            raise ValueError(f"A text net takes one column of strings; got {X.shape[1]} columns.")
+        X = X.iloc[:, 0]
+    array = np.asarray(X, dtype=object)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(f"A text net takes a list or 1-D array of strings; got an array of shape {array.shape}.")
+    if len(array) == 0:
+        raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+    bad = [v for v in array[:1000] if not isinstance(v, str)]
+    if bad:
+        raise ValueError(f"A text net takes strings; got {type(bad[0]).__name__} values such as {bad[0]!r}.")
+    return array
+
+
+def _optimizer_spec(value):
+    """An estimator's `optimizer`: a name (`"sgd"`) or `.net` call text (`"sgd(momentum=0.9)"`)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    if isinstance(value, specs.Node):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"`optimizer` must be a name such as 'adam' or a call such as 'sgd(momentum=0.9)'; got {value!r}")
+    try:
+        net = loads(f"train {{\n    optimizer = {value}\n}}\n", filename="<optimizer>")
+    except NetError as error:
+        raise ValueError(f"Invalid optimizer {value!r}: {error.diagnostics[0].title}; {error.diagnostics[0].help}") from None
+    return net.train.optimizer
+
+
+def _model_bytes(model) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.keras")
+        model.save(path)
+        return Path(path).read_bytes()
+
+
+def _model_from_bytes(data: bytes):
+    import keras
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.keras")
+        Path(path).write_bytes(data)
+        return keras.models.load_model(path, compile=True)

@@ -1,0 +1,73 @@
+"""`NetRegressor`: a `.net` program as a scikit-learn regressor."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import RegressorMixin
+
+from .base import BaseNet
+
+_CLASSIFICATION_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy")
+
+
+class NetRegressor(RegressorMixin, BaseNet):
+    """A neural network regressor written in a `.net` file.
+
+    Parameters are those of `NetClassifier` (without the class weights). Targets may have one
+    column (predictions are then 1-D) or several; `n_outputs` is bound to their number, so a file
+    can end with `dense(n_outputs)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.linspace(0, 1, 40).reshape(-1, 1); y = 2 * X.ravel()
+    >>> reg = NetRegressor("dense(8, activation=relu)\\ndense(n_outputs)\\n", epochs=2, random_state=0)
+    >>> reg.fit(X, y).predict(X[:2]).shape
+    (2,)
+    """
+
+    def _y_validation(self):
+        return {"y_numeric": True, "multi_output": True}
+
+    def _targets(self, y, spec, reset, classes=None):
+        if y is None:
+            raise ValueError("NetRegressor needs targets y to fit.")
+        if self.class_weight is not None:
+            raise ValueError("class_weight is for classifiers; NetRegressor takes sample_weight instead.")
+        y = np.asarray(y, dtype="float32")
+        if not np.all(np.isfinite(y)):
+            raise ValueError("Input y contains NaN or infinity.")
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        if reset:
+            self.n_outputs_ = n_outputs
+            self._y_1d = y.ndim == 1
+        elif n_outputs != self.n_outputs_:
+            raise ValueError(f"y has {n_outputs} columns, but the model was fitted with {self.n_outputs_}.")
+        return y.reshape(len(y), n_outputs), {"n_outputs": n_outputs}
+
+    def _check_output(self, summary, resolved):
+        out = tuple(summary.output_shape)
+        if out != (self.n_outputs_,):
+            _, _, span = self._last_layer(resolved)
+            shown = ", ".join(str(d) for d in out)
+            raise self._net_error(
+                resolved, f"the last layer outputs ({shown}) per sample, but the targets have {self.n_outputs_} "
+                f"column{'s' if self.n_outputs_ != 1 else ''}", span,
+                f"end the net with `dense({self.n_outputs_})` or `dense(n_outputs)` (no activation)",
+            )
+        return "regression"
+
+    def _loss_and_targets(self, targets, settings, mode, resolved):
+        loss = settings["loss"] or "mse"
+        if loss in _CLASSIFICATION_LOSSES:
+            raise ValueError(f"Loss {loss!r} is for classification; NetRegressor takes e.g. mse, mae or huber.")
+        return loss, targets
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch on (X, y), continuing from the current weights (built on the first call)."""
+        self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        return self
+
+    def predict(self, X):
+        out = self._raw_outputs(X)
+        return out.reshape(-1) if self._y_1d else out

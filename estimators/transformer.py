@@ -1,0 +1,132 @@
+"""`NetTransformer`: the output of a net, or of one of its layers, as features for the next step."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+
+from .base import BaseNet
+
+
+class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet):
+    """Features computed by a `.net` program.
+
+    A net with no `train` block (fixed weights, like `examples/edge_detector.net`) needs no
+    training: `fit(X)` only builds it. A net with a `train` block is trained on `fit(X, y)` as a
+    regressor of y, and then used as a feature extractor. `layer` names the layer whose output is
+    returned (its `name=` in the file, or Keras's generated name such as `dense_1`); by default the
+    net's output. Outputs are flattened to one row per sample.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = NetTransformer("examples/edge_detector.net").fit(np.zeros((2, 49)))
+    >>> t.transform(np.ones((2, 49))).shape
+    (2, 4)
+    """
+
+    def __init__(
+        self,
+        net=None,
+        *,
+        layer=None,
+        epochs=None,
+        batch_size=None,
+        optimizer=None,
+        learning_rate=None,
+        loss=None,
+        validation_split=None,
+        verbose=0,
+        random_state=None,
+        warm_start=False,
+        **params,
+    ):
+        self.layer = layer
+        super().__init__(
+            net, epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
+            loss=loss, validation_split=validation_split, verbose=verbose, random_state=random_state,
+            warm_start=warm_start, **params,
+        )
+        del self.class_weight
+
+    def fit(self, X, y=None, sample_weight=None):
+        spec = self._spec()
+        if spec.train is not None and y is not None:
+            return super().fit(X, y, sample_weight=sample_weight)
+        self._fit_untrained(X, spec)
+        return self
+
+    def _fit_untrained(self, X, spec):
+        from netdsl.dsl import analyse, resolve
+
+        X, _ = self._validate_X(X, spec, reset=True)
+        data = self._data_names(spec, X)
+        params = {k: v for k, v in self.get_params().items() if k in spec.param_defaults}
+        resolved = resolve(spec, params, data)
+        analyse(spec, params, data)
+        self._seed()
+        self.model_ = self._build(resolved, text_samples=X if self._is_text(spec) else None)
+        self.spec_ = resolved
+        self.net_source_ = __import__("netdsl.estimators.base", fromlist=["read_source"]).read_source(self.net)[0]
+        self.output_mode_ = "features"
+        self.history_ = {}
+        self._setup_output()
+
+    # y, when given with a train block: a regression target
+    def _y_validation(self):
+        return {"y_numeric": True, "multi_output": True}
+
+    def _targets(self, y, spec, reset, classes=None):
+        y = np.asarray(y, dtype="float32")
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        return y.reshape(len(y), n_outputs), {"n_outputs": n_outputs}
+
+    def _check_output(self, summary, resolved):
+        return "features"
+
+    def _loss_and_targets(self, targets, settings, mode, resolved):
+        return settings["loss"] or "mse", targets
+
+    def _fit(self, *args, **kwargs):
+        super()._fit(*args, **kwargs)
+        self._setup_output()
+        return self
+
+    def _setup_output(self):
+        """The sub-model from the input to the requested layer; `_n_features_out` for feature names."""
+        import keras
+
+        model = self.model_
+        if self.layer is not None:
+            names = [layer.name for layer in model.layers]
+            if self.layer not in names:
+                from netdsl.dsl.errors import did_you_mean
+
+                hint = did_you_mean(str(self.layer), names)
+                raise ValueError(
+                    f"The net has no layer named {self.layer!r}. " + (f"{hint[0].upper()}{hint[1:]} " if hint else "")
+                    + f"Its layers: {', '.join(names)}."
+                )
+            model = keras.Model(model.inputs, model.get_layer(self.layer).output)
+        self.feature_model_ = model
+        shape = model.output_shape[1:]
+        self._n_features_out = int(np.prod(shape)) if shape else 1
+
+    def transform(self, X):
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "model_")
+        X, _ = self._validate_X(X, self.spec_, reset=False)
+        inputs = self._shape_inputs(X, self.spec_)
+        out = np.asarray(self.feature_model_.predict(inputs, batch_size=max(256, min(len(X), 8192)), verbose=0))
+        return out.reshape(len(out), -1)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("feature_model_", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if hasattr(self, "model_"):
+            self._setup_output()
