@@ -50,6 +50,8 @@ def resolve(net: specs.Net, params: dict[str, Any] | None = None, data: dict[str
     raw = net.model_dump()
     raw["params"] = [dict(p, default=env.get(p["name"], p["default"])) for p in raw["params"]]
     bound = _substitute(raw, env, (), spans, problems)
+    if bound.get("input") is None and isinstance(env.get("n_features"), int):
+        bound["input"] = {"shape": [env["n_features"]]}  # an omitted `input` is `(n_features)`
     if not problems:
         try:
             resolved = specs.Net.model_validate(bound)

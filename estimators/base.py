@@ -117,8 +117,15 @@ class BaseNet(BaseEstimator):
     def _file_params(self) -> dict:
         try:
             return parse_net(self.net).param_defaults if self.net is not None else {}
-        except (NetError, TypeError):
+        except (NetError, TypeError, ValueError):
             return {}
+
+    def _net_readable(self) -> bool:
+        try:
+            parse_net(self.net)
+        except (NetError, TypeError, ValueError):
+            return False
+        return True
 
     def get_params(self, deep=True):
         params = super().get_params(deep=False)
@@ -132,10 +139,10 @@ class BaseNet(BaseEstimator):
             self.net = params.pop("net")
         own = self._own_names()
         file_params = self._file_params()
+        readable = self._net_readable()
         for key, value in params.items():
-            if key in own:
-                setattr(self, key, value)
-            elif key in file_params:
+            if key in own or key in file_params or not readable:
+                # While `net` cannot be read, names are checked at fit, where its error is reported.
                 setattr(self, key, value)
             else:
                 names = sorted(file_params)
@@ -228,7 +235,7 @@ class BaseNet(BaseEstimator):
         if isinstance(X, np.ndarray) and X.ndim > 2:
             X = X.reshape(len(X), -1)
         if y is None:
-            return validate_data(self, X, reset=reset, dtype=np.float32, ensure_min_samples=1, **kwargs), None
+            return validate_data(self, X, reset=reset, dtype=np.float32, ensure_min_samples=1), None
         return validate_data(self, X, y, reset=reset, dtype=np.float32, **kwargs)
 
     def _data_names(self, spec, X) -> dict:
@@ -344,6 +351,8 @@ class BaseNet(BaseEstimator):
         spec = self._spec()
         settings = self._settings(spec)
         self._continuing = hasattr(self, "model_") and (bool(self.warm_start) or incremental)
+        if y is None and self.__sklearn_tags__().target_tags.required:
+            raise ValueError(f"This {type(self).__name__} estimator requires y to be passed, but the target y is None.")
         X, y = self._validate_X(X, spec, reset=not self._continuing, y=y, **self._y_validation())
         targets, data = self._targets(y, spec, reset=not self._continuing, classes=classes)
         data.update(self._data_names(spec, X))

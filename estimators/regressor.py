@@ -68,6 +68,11 @@ class NetRegressor(RegressorMixin, BaseNet):
         self._fit(X, y, sample_weight=sample_weight, incremental=True)
         return self
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
     def predict(self, X):
         out = self._raw_outputs(X)
         return out.reshape(-1) if self._y_1d else out

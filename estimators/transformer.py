@@ -53,13 +53,17 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
         spec = self._spec()
         if spec.train is not None and y is not None:
             return super().fit(X, y, sample_weight=sample_weight)
-        self._fit_untrained(X, spec)
+        self._fit_untrained(X, spec, sample_weight)
         return self
 
-    def _fit_untrained(self, X, spec):
+    def _fit_untrained(self, X, spec, sample_weight=None):
+        from sklearn.utils.validation import _check_sample_weight
+
         from netdsl.dsl import analyse, resolve
 
         X, _ = self._validate_X(X, spec, reset=True)
+        if sample_weight is not None:  # nothing is trained, but a bad weight is still a mistake
+            _check_sample_weight(sample_weight, X if X.ndim == 2 else np.empty((len(X), 1)), ensure_non_negative=True)
         data = self._data_names(spec, X)
         params = {k: v for k, v in self.get_params().items() if k in spec.param_defaults}
         resolved = resolve(spec, params, data)
@@ -120,6 +124,11 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
         inputs = self._shape_inputs(X, self.spec_)
         out = np.asarray(self.feature_model_.predict(inputs, batch_size=max(256, min(len(X), 8192)), verbose=0))
         return out.reshape(len(out), -1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]  # Keras computes in float32
+        return tags
 
     def __getstate__(self):
         state = super().__getstate__()

@@ -1,17 +1,21 @@
 """The `netdsl` command line.
 
 `check`, `fmt` and `show` only need `netdsl.dsl`, so they start instantly: nothing here imports
-TensorFlow at module level; commands that train import it when they run.
+TensorFlow at module level; commands that train (`fit`, `predict`) import `netdsl.estimators` when
+they run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from pathlib import Path
 
 from netdsl.dsl import NetError, analyse, format_source, load
+from netdsl.pipelines.data import BUILTINS, DataError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     except NetError as error:
         print(error.render(), file=sys.stderr)
         return 1
+    except DataError as error:
+        return _error(str(error))
     except KeyboardInterrupt:  # pragma: no cover - interactive
         return 130
 
@@ -32,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netdsl",
-        description="Declarative neural networks: check, format and inspect .net files.",
+        description="Declarative neural networks: check, format, inspect, fit and apply .net files.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -53,7 +59,69 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a param (repeatable)")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(run=run_show)
+
+    data_help = f"a built-in data set ({', '.join(BUILTINS)}) or a .csv, .tsv, .parquet or .npz file"
+    fit = commands.add_parser(
+        "fit",
+        help="train a .net file on data, score it on a held-out split, optionally save it",
+        description="Train FILE on the data, holding out a test split (stratified for classification), "
+        "and report the held-out score, the epochs run and the fit time.",
+    )
+    fit.add_argument("file", type=Path, metavar="FILE", help="the .net program")
+    fit.add_argument("--data", required=True, metavar="NAME_OR_PATH", help=data_help)
+    fit.add_argument("--target", metavar="COL", help="label column of a CSV/Parquet file (default: the last column)")
+    fit.add_argument("--window", type=_positive_int, metavar="N", help="forecast a series: X = N previous values, y = the next")
+    fit.add_argument(
+        "--task", choices=("auto", "classification", "regression"), default="auto",
+        help="auto (default): from the data, else from the file's loss",
+    )  # fmt: skip
+    fit.add_argument("--test-size", type=_fraction, default=0.2, metavar="F", help="held-out fraction, 0 <= F < 1 (default 0.2)")
+    fit.add_argument("--seed", type=int, default=0, help="seed of the split and of training (default 0)")
+    fit.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a param (repeatable)")
+    fit.add_argument("--epochs", type=_positive_int, metavar="N", help="override the file's epochs")
+    fit.add_argument("--save", type=Path, metavar="MODEL", help="write the fitted model here")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.set_defaults(run=run_fit)
+
+    predict = commands.add_parser(
+        "predict",
+        help="apply a saved model to data",
+        description="Predict every row of the data with a model saved by `netdsl fit --save`.",
+    )
+    predict.add_argument("model", type=Path, metavar="MODEL", help="a model written by `netdsl fit --save`")
+    predict.add_argument("--data", required=True, metavar="NAME_OR_PATH", help=data_help)
+    predict.add_argument("--target", metavar="COL", help="label column of a CSV/Parquet file (default: the last column)")
+    predict.add_argument("--no-target", action="store_true", help="the file has no label column: every column is a feature")
+    predict.add_argument("--window", type=_positive_int, metavar="N", help="as given to `fit` for a series")
+    predict.add_argument("--out", type=Path, metavar="CSV", help="write the predictions (and true targets) to this CSV file")
+    predict.add_argument("--rows", type=_positive_int, default=10, metavar="N", help="rows to print without --out (default 10)")
+    predict.set_defaults(run=run_predict)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction such as 0.2, got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction with 0 <= F < 1, got {text!r}")
+    return value
+
+
+def _error(message: str) -> int:
+    print(f"netdsl: error: {message}", file=sys.stderr)
+    return 1
 
 
 def run_check(args) -> int:
@@ -157,6 +225,242 @@ def _shape(shape) -> str:
 
 def _count(n) -> str:
     return f"{n:,}" if isinstance(n, int) else str(n)
+
+
+# ---- fit and predict (these import TensorFlow, through netdsl.estimators, when they run) --------
+
+CROSSENTROPY = ("crossentropy", "hinge")  # losses of classifiers; anything else means regression
+
+
+def _estimators():
+    """`netdsl.estimators`, imported on demand with TensorFlow's C++ start-up chatter turned down."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import netdsl.estimators as estimators
+
+    return estimators
+
+
+def _set_params(items: list[str]) -> dict:
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise DataError(f"--set takes NAME=VALUE, got {item!r}")
+        params[key.strip()] = _literal(value.strip())
+    return params
+
+
+def _task(args, data, net) -> tuple[str, str]:
+    """(task, where it came from): --task, else the data, else the file's loss."""
+    if args.task != "auto":
+        return args.task, "--task"
+    if data.task is not None:
+        return data.task, "the data"
+    loss = net.train.loss if net.train is not None else None
+    if loss is not None and any(word in loss for word in CROSSENTROPY):
+        return "classification", f"the loss {loss}"
+    return "regression", f"the loss {loss}" if loss else "the default"
+
+
+def _split(args, data, task, console):
+    """Train and test arrays (the test ones None when --test-size is 0)."""
+    from sklearn.model_selection import train_test_split
+
+    if args.test_size == 0:
+        return data.X, None, data.y, None, "no held-out split: trained on every row"
+    if data.windowed:  # a series: test on its last stretch, never on values from the past of the training ones
+        X_train, X_test, y_train, y_test = train_test_split(data.X, data.y, test_size=args.test_size, shuffle=False)
+        return X_train, X_test, y_train, y_test, f"{len(y_test)} rows held out (the last stretch of the series)"
+    stratify = data.y if task == "classification" else None
+    try:
+        parts = train_test_split(data.X, data.y, test_size=args.test_size, random_state=args.seed, stratify=stratify)
+        how = "stratified" if stratify is not None else "random"
+    except ValueError as error:
+        if stratify is None:
+            raise DataError(f"cannot hold out {args.test_size:g} of {data.n_samples} rows: {error}") from None
+        console.print(f"[yellow]note:[/] cannot stratify the split ({error}); splitting at random")
+        try:
+            parts = train_test_split(data.X, data.y, test_size=args.test_size, random_state=args.seed)
+        except ValueError as error:
+            raise DataError(f"cannot hold out {args.test_size:g} of {data.n_samples} rows: {error}") from None
+        how = "random"
+    X_train, X_test, y_train, y_test = parts
+    return X_train, X_test, y_train, y_test, f"{len(y_test)} rows held out ({how}, seed {args.seed})"
+
+
+def _net_argument(path: Path) -> str:
+    """What the estimators take as `net`: the path of a `.net` file, else the source text itself."""
+    return str(path) if path.suffix == ".net" else path.read_text(encoding="utf-8")
+
+
+def run_fit(args) -> int:
+    from rich.console import Console
+
+    console = Console(soft_wrap=True)  # long paths stay on one line
+    net = load(args.file)  # a NetError here is rendered by main, before any data or TensorFlow work
+    params = _set_params(args.set)
+    data = _load(args.data, args.target, args.window)
+    if data.y is None:  # pragma: no cover - load_data always gives labels here
+        raise DataError(f"`{args.data}` has no labels to fit")
+    task, origin = _task(args, data, net)
+    X_train, X_test, y_train, y_test, how = _split(args, data, task, console)
+    console.print(f"net [bold]{net.name}[/] on [bold]{data.name}[/]: {task} (from {origin})")
+    console.print(f"{len(y_train)} rows to train on; {how}")
+
+    estimators = _estimators()
+    cls = estimators.NetClassifier if task == "classification" else estimators.NetRegressor
+    try:
+        model = cls(
+            _net_argument(args.file), epochs=args.epochs, verbose=0 if args.quiet else 1, random_state=args.seed, **params
+        )
+        started = time.perf_counter()
+        model.fit(X_train, y_train)
+        seconds = time.perf_counter() - started
+    except NetError:
+        raise
+    except (ValueError, TypeError, RuntimeError) as error:
+        return _error(str(error))
+
+    if X_test is not None:
+        try:
+            predictions = model.predict(X_test)
+        except NetError:
+            raise
+        except ValueError as error:
+            return _error(str(error))
+        _print_scores(console, task, y_test, predictions, data, "held out")
+    history = getattr(model, "history_", None) or {}
+    epochs = len(history.get("loss", []))
+    best = getattr(model, "best_epoch_", None)
+    console.print(f"epochs run: {epochs}" + (f"   best epoch: {best}" if best is not None else ""))
+    console.print(f"fit time: {seconds:.2f} s")
+    if args.save is not None:
+        try:
+            where = model.save(args.save) or args.save
+        except OSError as error:
+            return _error(f"cannot write the model to `{args.save}`: {error.strerror or error}")
+        console.print(f"saved the fitted model to {where}")
+    return 0
+
+
+def run_predict(args) -> int:
+    from rich.console import Console
+    from sklearn.base import is_classifier
+
+    console = Console(soft_wrap=True)  # long paths stay on one line
+    if not args.model.is_file():
+        return _error(f"no such model file: `{args.model}`; write one with `netdsl fit FILE --data ... --save {args.model}`")
+    data = _load(args.data, args.target, args.window, has_target=not args.no_target)
+    estimators = _estimators()
+    try:
+        model = estimators.load(args.model)
+    except NetError:
+        raise
+    except Exception as error:  # joblib/pickle raise many kinds for a file that is not a model
+        return _error(f"cannot load a model from `{args.model}` ({type(error).__name__}: {error}); is it a file written by `netdsl fit --save`?")
+    try:
+        predictions = model.predict(data.X)
+    except NetError:
+        raise
+    except ValueError as error:
+        return _error(str(error))
+
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame(_columns("prediction", np.asarray(predictions)))
+    if data.y is not None:
+        frame = frame.join(pd.DataFrame(_columns("target", np.asarray(data.y))))
+    if args.out is not None:
+        try:
+            frame.to_csv(args.out, index=False)
+        except OSError as error:
+            return _error(f"cannot write `{args.out}`: {error.strerror or error}")
+        console.print(f"wrote {len(frame)} predictions to {args.out}")
+    else:
+        _print_frame(console, frame, args.rows, data)
+    if data.y is not None:
+        task = "classification" if is_classifier(model) else "regression"
+        _print_scores(console, task, data.y, predictions, data, "on all rows", report=False)
+    return 0
+
+
+def _load(source, target, window, has_target=True):
+    from netdsl.pipelines.data import load_data
+
+    return load_data(source, target=target, window=window, has_target=has_target)
+
+
+def _columns(name: str, values) -> dict:
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim == 1:
+        return {name: values}
+    flat = values.reshape(len(values), -1)
+    return {f"{name}_{i}": flat[:, i] for i in range(flat.shape[1])}
+
+
+def _print_frame(console, frame, rows: int, data) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"predictions on {data.name}", title_justify="left")
+    table.add_column("row", justify="right", style="dim")
+    for column in frame.columns:
+        table.add_column(str(column), justify="right")
+    for index, row in frame.head(rows).iterrows():
+        table.add_row(str(index), *(_cell(v) for v in row))
+    console.print(table)
+    if len(frame) > rows:
+        console.print(f"... {len(frame) - rows} more rows (write them all with --out FILE.csv)")
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _print_scores(console, task, y_true, y_pred, data, where: str, report: bool = True) -> None:
+    import numpy as np
+    from sklearn import metrics
+
+    if task == "classification":
+        console.print(f"accuracy ({where}): [bold]{metrics.accuracy_score(y_true, y_pred):.4f}[/]")
+        if report:
+            _print_report(console, y_true, y_pred, data)
+        return
+    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float).reshape(np.shape(y_true))
+    if len(y_true) < 2:
+        console.print(f"MAE ({where}): [bold]{metrics.mean_absolute_error(y_true, y_pred):.4g}[/]")
+        return
+    console.print(
+        f"R² ({where}): [bold]{metrics.r2_score(y_true, y_pred):.4f}[/]   "
+        f"MAE: [bold]{metrics.mean_absolute_error(y_true, y_pred):.4g}[/]"
+    )
+
+
+def _print_report(console, y_true, y_pred, data) -> None:
+    import numpy as np
+    from rich.table import Table
+    from sklearn.metrics import classification_report
+
+    labels = np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)]))
+    names = [data.label_name(label) for label in labels]
+    report = classification_report(
+        y_true, y_pred, labels=labels, target_names=names, output_dict=True, zero_division=0
+    )
+    table = Table(title="per class (held out)", title_justify="left")
+    table.add_column("class")
+    for column in ("precision", "recall", "f1-score", "support"):
+        table.add_column(column, justify="right")
+    for name in names:
+        row = report[name]
+        table.add_row(name, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1-score']:.3f}", str(int(row["support"])))
+    table.add_section()
+    for name in ("macro avg", "weighted avg"):
+        row = report[name]
+        table.add_row(name, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1-score']:.3f}", str(int(row["support"])))
+    console.print(table)
 
 
 if __name__ == "__main__":  # pragma: no cover

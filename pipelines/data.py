@@ -1,0 +1,411 @@
+"""Data for the command line: scikit-learn's built-in sets by name, or CSV, Parquet and `.npz` files.
+
+    >>> data = load_data("iris")
+    >>> data.X.shape, data.task
+    ((150, 4), 'classification')
+
+Every mistake (unknown name, missing file or column, unreadable file, missing labels) raises a
+`DataError`: a `ValueError` whose message says what to do, never a pandas or NumPy traceback.
+Nothing here downloads anything or imports TensorFlow.
+
+Task inference for files (`infer_task`):
+
+- labels that are strings, booleans or categories: classification;
+- floats with a fractional part anywhere: regression;
+- integer-valued labels (ints, or floats that are all whole numbers): classification when there are
+  at most 20 distinct values and at least 5 rows per distinct value on average
+  (`n_distinct <= 20 and 5 * n_distinct <= n_rows`), otherwise regression. So 0/1 labels in a
+  40-row file are classes, and counts or ages with many values are a quantity;
+- a windowed series (`window=N`) is always regression.
+
+The command line's `--task` overrides the guess.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # numpy and pandas load on first use: `netdsl check` imports this module too
+    import numpy as np
+
+__all__ = ["BUILTINS", "DataError", "Dataset", "MAX_CLASSES", "MIN_ROWS_PER_CLASS", "infer_task", "load_data"]
+
+# scikit-learn's bundled sets (no download): name -> task.
+BUILTINS = {
+    "digits": "classification",
+    "iris": "classification",
+    "wine": "classification",
+    "breast_cancer": "classification",
+    "diabetes": "regression",
+}
+MAX_CLASSES = 20  # at most this many distinct integer labels for a classification guess
+MIN_ROWS_PER_CLASS = 5  # ... and at least this many rows per distinct label on average
+
+_TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+_COMPRESSIONS = {".gz", ".bz2", ".zip", ".xz", ".zst"}
+_PARQUET_SUFFIXES = {".parquet", ".pq"}
+_SUPPORTED = ".csv, .tsv, .parquet or .npz"  # .csv.gz and other compressed tables too
+
+Task = Literal["classification", "regression"]
+
+
+class DataError(ValueError):
+    """Data that cannot be used as given; the message says what to do instead."""
+
+
+@dataclass
+class Dataset:
+    """Features and labels ready for an estimator.
+
+    `X` is a NumPy array: (n, n_features) for tables, (n, window, 1) for a windowed series, a 1-D
+    object array of strings for a single text column, or whatever shape an `.npz` holds. `y` is None
+    when the data has no labels (`has_target=False`). `target_names` names integer-coded classes
+    (built-in sets: label `i` is `target_names[i]`).
+    """
+
+    X: np.ndarray
+    y: np.ndarray | None
+    name: str
+    task: Task | None
+    feature_names: list[str] | None = None
+    target_names: list[str] | None = None
+    target: str | None = None
+    source: str = ""
+    windowed: bool = field(default=False)
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.X)
+
+    def label_name(self, label) -> str:
+        """How a class label reads in reports: its name for integer-coded built-in classes."""
+        if self.target_names is not None:
+            try:
+                index = int(label)
+            except (TypeError, ValueError):
+                return str(label)
+            if index == label and 0 <= index < len(self.target_names):
+                return str(self.target_names[index])
+        return str(label)
+
+
+def load_data(source: str, target: str | None = None, window: int | None = None, *, has_target: bool = True) -> Dataset:
+    """Load a built-in data set by name or a data file by path.
+
+    - `source`: `digits`, `iris`, `wine`, `breast_cancer` or `diabetes` (scikit-learn's bundled sets),
+      or a path to a `.csv`/`.tsv` (compressed too), `.parquet` or `.npz` (arrays `X` and `y`) file.
+    - `target`: the label column of a CSV or Parquet file; default: the last column.
+    - `window`: turn a series (the `target` column, default the last one) into forecasting samples:
+      X = the `window` previous values, shape (n, window, 1), y = the next value; a regression task.
+    - `has_target=False`: the file has no labels: every column is a feature and `y` is None.
+    """
+    source = str(source)
+    if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 1):
+        raise DataError(f"window must be a positive whole number of time steps, got {window!r}")
+    key = source.strip().lower().replace("-", "_")
+    path = Path(source).expanduser()
+    if key in BUILTINS and not path.is_file():
+        if target is not None:
+            raise DataError(
+                f"the built-in data set `{key}` has its own target; `target` names a column of a CSV or Parquet file"
+            )
+        if window is not None:
+            raise DataError(f"`window` applies to a series in a CSV or Parquet file, not to the built-in data set `{key}`")
+        return _builtin(key, has_target)
+    if not path.exists():
+        if not path.suffix and "/" not in source and "\\" not in source:
+            raise DataError(_unknown_builtin(source))
+        raise DataError(
+            f"no such data file: `{source}`; give the path to an existing {_SUPPORTED} file, "
+            f"or a built-in data set: {', '.join(BUILTINS)}"
+        )
+    if path.is_dir():
+        raise DataError(f"`{source}` is a folder; give the path to a {_SUPPORTED} file")
+    suffixes = [s.lower() for s in path.suffixes]
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix == ".npz":
+        if target is not None:
+            raise DataError(f"`{source}` is an .npz file: its labels are the array `y`; `target` names a column of a CSV or Parquet file")
+        if window is not None:
+            raise DataError(f"`window` applies to a series in a CSV or Parquet file, not to the .npz file `{source}`")
+        return _npz(path, source, has_target)
+    if suffix in _PARQUET_SUFFIXES:
+        frame = _read_parquet(path, source)
+    elif suffix in _TABLE_SUFFIXES or (suffix in _COMPRESSIONS and len(suffixes) > 1 and suffixes[-2] in _TABLE_SUFFIXES):
+        sep = _TABLE_SUFFIXES[suffix if suffix in _TABLE_SUFFIXES else suffixes[-2]]
+        frame = _read_table(path, source, sep)
+    else:
+        shown = "".join(path.suffixes) or "(none)"
+        raise DataError(f"cannot read `{source}`: unsupported file type `{shown}`; use a {_SUPPORTED} file")
+    return _from_frame(frame, source, path, target, window, has_target)
+
+
+def infer_task(y) -> Task:
+    """Classification or regression from the labels alone (the rule in this module's docstring)."""
+    import numpy as np
+    import pandas as pd
+
+    values = np.asarray(y)
+    if values.ndim > 1:
+        if values.ndim == 2 and values.shape[1] == 1:
+            values = values[:, 0]
+        else:  # several outputs per sample
+            return "regression" if values.dtype.kind == "f" else "classification"
+    series = pd.Series(values) if not isinstance(y, pd.Series) else y
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        return "classification"
+    numbers = series.to_numpy(dtype=float, na_value=np.nan)
+    numbers = numbers[~np.isnan(numbers)]
+    if not np.all(np.isfinite(numbers)) or not np.all(numbers == np.round(numbers)):
+        return "regression"
+    distinct = len(np.unique(numbers))
+    if distinct <= MAX_CLASSES and MIN_ROWS_PER_CLASS * distinct <= len(numbers):
+        return "classification"
+    return "regression"
+
+
+# ---- built-in sets -------------------------------------------------------------------------------
+
+
+def _unknown_builtin(source: str) -> str:
+    key = source.strip().lower().replace("-", "_")
+    match = difflib.get_close_matches(key, list(BUILTINS), n=1, cutoff=0.6)
+    hint = f": did you mean `{match[0]}`?" if match else "."
+    return (
+        f"unknown data set `{source}`{hint} The built-in data sets are {', '.join(BUILTINS)}; "
+        f"anything else must be a path to a {_SUPPORTED} file"
+    )
+
+
+def _builtin(name: str, has_target: bool) -> Dataset:
+    import numpy as np
+    import sklearn.datasets
+
+    bunch = getattr(sklearn.datasets, f"load_{name}")()
+    task = BUILTINS[name]
+    names = getattr(bunch, "target_names", None)
+    return Dataset(
+        X=np.asarray(bunch.data),
+        y=np.asarray(bunch.target) if has_target else None,
+        name=name,
+        task=task if has_target else None,
+        feature_names=[str(f) for f in bunch.feature_names],
+        target_names=[str(t) for t in names] if names is not None and task == "classification" else None,
+        target="target" if has_target else None,
+        source=name,
+    )
+
+
+# ---- files -----------------------------------------------------------------------------------------
+
+
+def _read_table(path: Path, source: str, sep: str):
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, sep=sep)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"`{source}` is empty: a CSV file needs a header row and at least one row of data") from None
+    except pd.errors.ParserError as error:
+        detail = str(error).strip().splitlines()[-1] if str(error).strip() else "malformed rows"
+        raise DataError(f"cannot parse `{source}` as CSV ({detail}); every row needs as many fields as the header") from None
+    except UnicodeDecodeError:
+        raise DataError(f"cannot read `{source}`: it is not UTF-8 text; save it as UTF-8 CSV") from None
+    except (OSError, ValueError) as error:
+        raise DataError(f"cannot read `{source}`: {error}") from None
+    return frame
+
+
+def _read_parquet(path: Path, source: str):
+    import pandas as pd
+
+    try:
+        return pd.read_parquet(path)
+    except ImportError:
+        raise DataError(
+            f"reading the Parquet file `{source}` needs pyarrow (or fastparquet): `pip install pyarrow`, or save the data as CSV"
+        ) from None
+    except Exception as error:  # pyarrow raises its own types for damaged files
+        raise DataError(f"cannot read `{source}` as Parquet: {str(error).strip() or type(error).__name__}") from None
+
+
+def _from_frame(frame, source: str, path: Path, target: str | None, window: int | None, has_target: bool) -> Dataset:
+    import numpy as np
+    import pandas as pd
+
+    name = path.name.split(".")[0] or path.name
+    columns = [str(c) for c in frame.columns]
+    frame = frame.set_axis(columns, axis=1)
+    if len(frame) == 0:
+        raise DataError(f"`{source}` has a header but no rows of data")
+    if len(set(columns)) != len(columns):
+        duplicated = sorted({c for c in columns if columns.count(c) > 1})
+        raise DataError(f"`{source}` has duplicate column names ({', '.join(duplicated)}); give every column its own name")
+    if target is not None and str(target) not in columns:
+        match = difflib.get_close_matches(str(target), columns, n=1, cutoff=0.6)
+        hint = f": did you mean `{match[0]}`?" if match else "."
+        raise DataError(f"no column `{target}` in `{source}`{hint} The columns are: {', '.join(columns)}")
+    target = str(target) if target is not None else columns[-1]
+
+    if window is not None:
+        return _windows(frame[target], source, name, target, window)
+
+    if not has_target:
+        features = frame
+        y = None
+    else:
+        if len(columns) == 1:
+            raise DataError(
+                f"`{source}` has a single column `{target}`: nothing is left for features; "
+                f"to forecast a series from its past values pass a window (--window N)"
+            )
+        labels = frame[target]
+        missing = labels.isna().to_numpy()
+        if missing.any():
+            first = int(np.flatnonzero(missing)[0])
+            raise DataError(
+                f"the target column `{target}` of `{source}` has {int(missing.sum())} missing value(s) "
+                f"(first in data row {first + 1}); drop or fill those rows first"
+            )
+        features = frame.drop(columns=[target])
+        y = _labels(labels)
+    X, feature_names = _features(features, source)
+    return Dataset(
+        X=X,
+        y=y,
+        name=name,
+        task=infer_task(labels) if y is not None else None,
+        feature_names=feature_names,
+        target=target if y is not None else None,
+        source=source,
+    )
+
+
+def _labels(labels) -> np.ndarray:
+    import numpy as np
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(labels):
+        return labels.to_numpy(dtype=bool)
+    if pd.api.types.is_numeric_dtype(labels):
+        return labels.to_numpy()
+    return np.asarray([str(v) for v in labels.to_numpy()], dtype=object)
+
+
+def _features(features, source: str) -> tuple[np.ndarray, list[str]]:
+    import numpy as np
+    import pandas as pd
+
+    names = list(features.columns)
+    if not names:
+        raise DataError(f"`{source}` has no feature columns besides the target")
+    text = [c for c in names if not (pd.api.types.is_numeric_dtype(features[c]) or pd.api.types.is_bool_dtype(features[c]))]
+    if text:
+        if len(names) == 1:  # a single text column: raw strings for an `input text` net
+            column = features[names[0]]
+            if column.isna().any():
+                rows = np.flatnonzero(column.isna().to_numpy())
+                raise DataError(
+                    f"the text column `{names[0]}` of `{source}` has {len(rows)} missing value(s) "
+                    f"(first in data row {rows[0] + 1}); drop or fill those rows first"
+                )
+            return np.asarray([str(v) for v in column.to_numpy()], dtype=object), names
+        raise DataError(
+            f"feature columns of `{source}` must be numbers (or a single text column); "
+            f"not numeric: {', '.join(f'`{c}`' for c in text)}; encode them as numbers or drop them"
+        )
+    X = features.to_numpy(dtype=float, na_value=np.nan)
+    missing = np.isnan(X)
+    if missing.any():
+        counts = missing.sum(axis=0)
+        bad = [f"`{c}` ({int(n)})" for c, n in zip(names, counts) if n]
+        raise DataError(
+            f"`{source}` has missing values in feature column(s) {', '.join(bad)}; drop or fill those rows first"
+        )
+    return X, names
+
+
+def _windows(series, source: str, name: str, column: str, window: int) -> Dataset:
+    import numpy as np
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        raise DataError(f"the series column `{column}` of `{source}` is not numeric; a window needs numbers")
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    missing = np.isnan(values)
+    if missing.any():
+        first = int(np.flatnonzero(missing)[0])
+        raise DataError(
+            f"the series column `{column}` of `{source}` has {int(missing.sum())} missing value(s) "
+            f"(first in data row {first + 1}); fill them (say, by interpolation) first"
+        )
+    if len(values) <= window:
+        raise DataError(
+            f"the series in `{source}` has {len(values)} values: too short for window={window} "
+            f"(it needs more than {window} values; use a smaller window)"
+        )
+    X = np.lib.stride_tricks.sliding_window_view(values, window)[:-1].copy()[..., np.newaxis]
+    y = values[window:].copy()
+    return Dataset(
+        X=X,
+        y=y,
+        name=name,
+        task="regression",
+        feature_names=[f"{column}[t-{window - i}]" for i in range(window)],
+        target=column,
+        source=source,
+        windowed=True,
+    )
+
+
+def _npz(path: Path, source: str, has_target: bool) -> Dataset:
+    import numpy as np
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise DataError(f"cannot read `{source}` as an .npz archive of arrays ({error}); save it with np.savez") from None
+    if not hasattr(archive, "files"):
+        raise DataError(f"`{source}` holds a single array, not an .npz archive; save it with np.savez(path, X=X, y=y)")
+    with archive:
+        keys = list(archive.files)
+        needed = ["X", "y"] if has_target else ["X"]
+        absent = [k for k in needed if k not in keys]
+        if absent:
+            names = " and ".join(f"`{k}`" for k in absent)
+            raise DataError(
+                f"`{source}` has no array named {names} (it has: {', '.join(keys) or 'no arrays'}); "
+                f"save the features as `X` and the labels as `y`: np.savez(path, X=X, y=y)"
+            )
+        try:
+            X = archive["X"]
+            y = archive["y"] if has_target else None
+        except ValueError as error:  # object arrays need pickle, which we never load
+            raise DataError(f"cannot read the arrays of `{source}`: {error}; save plain numeric or string arrays") from None
+    if X.ndim == 0:
+        raise DataError(f"the array `X` of `{source}` is a single value; it needs one row per sample")
+    if X.dtype.kind in "fc" and np.isnan(X).any():
+        raise DataError(f"the array `X` of `{source}` has {int(np.isnan(X).sum())} missing (NaN) value(s); drop or fill them first")
+    if y is not None:
+        if y.ndim == 0 or len(y) != len(X):
+            raise DataError(
+                f"`X` and `y` of `{source}` disagree: {len(X)} samples in `X` but "
+                f"{'a single value' if y.ndim == 0 else len(y)} in `y`; they need one label per sample"
+            )
+        if y.dtype.kind in "fc" and np.isnan(y).any():
+            rows = np.flatnonzero(np.isnan(y).reshape(len(y), -1).any(axis=1))
+            raise DataError(
+                f"the target `y` of `{source}` has {len(rows)} missing (NaN) value(s) "
+                f"(first in sample {rows[0]}); drop or fill those samples first"
+            )
+    return Dataset(
+        X=X,
+        y=y,
+        name=path.name.split(".")[0] or path.name,
+        task=infer_task(y) if y is not None else None,
+        feature_names=[f"x{i}" for i in range(X.shape[1])] if X.ndim == 2 else None,
+        target="y" if y is not None else None,
+        source=source,
+    )

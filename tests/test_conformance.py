@@ -1,0 +1,51 @@
+"""scikit-learn's own estimator checks, on nets that bind their widths from the data."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from netdsl.estimators import NetClassifier, NetRegressor, NetTransformer
+
+# Files that take tables of any width and any number of classes or outputs (the checks use many).
+CLASSIFIER_NET = """net any_classifier
+dense(32, activation=relu)
+dense(n_classes, activation=softmax)
+train {
+    optimizer = adam(learning_rate=0.02)
+    epochs = 40
+    batch_size = 16
+}
+"""
+REGRESSOR_NET = """net any_regressor
+dense(32, activation=relu)
+dense(n_outputs)
+train {
+    optimizer = adam(learning_rate=0.02)
+    epochs = 40
+    batch_size = 16
+}
+"""
+TRANSFORMER_NET = """net any_features
+dense(4, activation=tanh)
+"""
+
+# Checks that neural-network training makes impossible, each with its reason.
+_WEIGHTS_ARE_NOT_REPEATS = (
+    "a sample weight of 2 scales that sample's loss; with mini-batch gradient descent this is not the "
+    "same optimisation path as repeating the sample (the number and make-up of the batches change), "
+    "so the two fits agree only approximately (scikit-learn's SGDClassifier fails this check for the same reason)."
+)
+EXPECTED_FAILURES = {
+    "NetClassifier": {"check_sample_weight_equivalence_on_dense_data": _WEIGHTS_ARE_NOT_REPEATS},
+    "NetRegressor": {"check_sample_weight_equivalence_on_dense_data": _WEIGHTS_ARE_NOT_REPEATS},
+}
+
+
+@parametrize_with_checks(
+    [
+        NetClassifier(CLASSIFIER_NET, random_state=0),
+        NetRegressor(REGRESSOR_NET, random_state=0),
+        NetTransformer(TRANSFORMER_NET, random_state=0),
+    ],
+    expected_failed_checks=lambda est: EXPECTED_FAILURES.get(type(est).__name__, {}),
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
