@@ -427,7 +427,7 @@ class GaussianNoise(Layer):
 
     kind: Literal["gaussian_noise"] = "gaussian_noise"
     positional: ClassVar = ("stddev",)
-    stddev: NonNegFloat = _d("Standard deviation of the noise.")
+    stddev: arg(float, "a number in [0, 1]", Field(ge=0, le=1)) = _d("Standard deviation of the noise.")
     seed: Int | None = _d("Random seed.", None)
 
 

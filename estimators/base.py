@@ -359,6 +359,7 @@ class BaseNet(BaseEstimator):
         params = {k: v for k, v in self.get_params().items() if k in spec.param_defaults}
         resolved = resolve(spec, params, data)
         summary = analyse(spec, params, data)
+        self._shape_inputs(_take(X, slice(0, 1)), resolved)  # the data must fit `input` (say which line)
         mode = self._check_output(summary, resolved)
         loss, y_fit = self._loss_and_targets(targets, settings, mode, resolved)
         inputs = X

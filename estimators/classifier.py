@@ -62,14 +62,14 @@ class NetClassifier(ClassifierMixin, BaseNet):
             labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
             if len(labels) < 2:
                 raise ValueError(
-                    f"NetClassifier needs samples of at least 2 classes to fit; the data has 1 class: {labels[0]!r}."
+                    f"NetClassifier needs samples of at least 2 classes to fit; the data has 1 class: {labels.tolist()[0]!r}."
                 )
             self.classes_ = labels
         unseen = np.setdiff1d(y, self.classes_)
         if len(unseen):
             raise ValueError(
-                f"y contains labels not seen at the first fit: {list(unseen)[:5]}; "
-                f"the classes are {list(self.classes_)}."
+                f"y contains labels not seen at the first fit: {unseen[:5].tolist()}; "
+                f"the classes are {self.classes_.tolist()}."
             )
         encoded = np.searchsorted(self.classes_, y)
         n = len(self.classes_)

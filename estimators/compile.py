@@ -133,11 +133,11 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None) -> k
             raise ValueError("the input shape is not bound; bind `n_features` first")
         inputs = keras.Input(shape=tuple(shape), name="input")
     x = inputs
-    for spec in net.augment:
-        x = build_layer(spec)(x)
+    for i, spec in enumerate(net.augment):
+        x = _located(net, ("augment", i, spec.kind), spec)(x)
     built_layers = []
-    for _, spec in flat_layers(net):
-        layer = build_layer(spec)
+    for path, spec in flat_layers(net):
+        layer = _located(net, path, spec)
         if spec.kind == "text_vectorization":
             if text_samples is None:
                 raise ValueError("`text_vectorization` needs training texts to learn its vocabulary")
@@ -148,6 +148,22 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None) -> k
     for spec, layer in built_layers:
         assign_literal_weights(spec, layer)
     return model
+
+
+def _located(net: specs.Net, path: tuple, spec: specs.Layer) -> keras.layers.Layer:
+    """`build_layer`, with anything Keras rejects reported at the layer's line."""
+    try:
+        return build_layer(spec)
+    except (ValueError, TypeError) as error:
+        from netdsl.dsl import Diagnostic, NetError
+
+        spans = net._spans.get("spans")
+        span = spans.find(path)[1] if spans is not None else None
+        message = str(error).strip().splitlines()[0]
+        raise NetError(
+            [Diagnostic(f"Keras rejects this `{spec.kind}` layer", span, help=message)],
+            net._spans.get("source", ""), net._spans.get("filename", "<string>"),
+        ) from None
 
 
 def assign_literal_weights(spec: specs.Layer, layer: keras.layers.Layer) -> None:
