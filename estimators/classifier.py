@@ -147,7 +147,7 @@ class NetClassifier(ClassifierMixin, BaseNet):
 
     def predict_proba(self, X):
         """Class probabilities, columns in the order of `classes_`."""
-        out = self._raw_outputs(X)
+        out = self._raw_outputs(X).astype(np.float64)
         if self.output_mode_ == "binary":
             p = out.reshape(-1)
             return np.column_stack([1 - p, p])

@@ -18,14 +18,16 @@ class EpochProgress(keras.callbacks.Callback):
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self._progress = Progress(
-                TextColumn("epochs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn("epochs"), BarColumn(bar_width=20), MofNCompleteColumn(), TimeElapsedColumn(),
                 TextColumn("{task.fields[metrics]}"), transient=False,
             )
             self._progress.start()
             self._task = self._progress.add_task("fit", total=self.epochs, metrics="")
 
     def on_epoch_end(self, epoch, logs=None):
-        text = "  ".join(f"{k} {v:.4g}" for k, v in (logs or {}).items() if k != "learning_rate")
+        shown = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in (logs or {})]
+        shown = shown or [k for k in (logs or {}) if k != "learning_rate"][:4]
+        text = "  ".join(f"{k} {logs[k]:.3f}" for k in shown)
         if self._progress is not None:
             self._progress.update(self._task, advance=1, metrics=text)
         else:

@@ -74,5 +74,5 @@ class NetRegressor(RegressorMixin, BaseNet):
         return tags
 
     def predict(self, X):
-        out = self._raw_outputs(X)
+        out = self._raw_outputs(X).astype(np.float64)  # scikit-learn's regressors predict float64
         return out.reshape(-1) if self._y_1d else out

@@ -79,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--seed", type=int, default=0, help="seed of the split and of training (default 0)")
     fit.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a param (repeatable)")
     fit.add_argument("--epochs", type=_positive_int, metavar="N", help="override the file's epochs")
+    fit.add_argument("--batch-size", type=_positive_int, metavar="N", help="override the file's batch size")
+    fit.add_argument("--learning-rate", type=float, metavar="LR", help="override the optimizer's learning rate")
     fit.add_argument("--save", type=Path, metavar="MODEL", help="write the fitted model here")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(run=run_fit)
@@ -311,7 +313,8 @@ def run_fit(args) -> int:
     cls = estimators.NetClassifier if task == "classification" else estimators.NetRegressor
     try:
         model = cls(
-            _net_argument(args.file), epochs=args.epochs, verbose=0 if args.quiet else 1, random_state=args.seed, **params
+            _net_argument(args.file), epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+            verbose=0 if args.quiet else 1, random_state=args.seed, **params
         )
         started = time.perf_counter()
         model.fit(X_train, y_train)
