@@ -350,6 +350,9 @@ class BaseNet(BaseEstimator):
     def _fit(self, X, y, sample_weight=None, classes=None, incremental=False):
         spec = self._spec()
         settings = self._settings(spec)
+        # Rows made by an augmentation step carry the index of the row they were made from, so
+        # validation holds out originals only, and never trains on copies of a validation row.
+        origin = getattr(X, "origin_", None)
         self._continuing = hasattr(self, "model_") and (bool(self.warm_start) or incremental)
         if y is None and self.__sklearn_tags__().target_tags.required:
             raise ValueError(f"This {type(self).__name__} estimator requires y to be passed, but the target y is None.")
@@ -372,7 +375,7 @@ class BaseNet(BaseEstimator):
         validation = None
         fit_index = np.arange(len(inputs))
         if settings["validation_split"] > 0 and not incremental:
-            fit_index, val_index = self._split(len(inputs), settings["validation_split"], targets)
+            fit_index, val_index = self._split(len(inputs), settings["validation_split"], targets, origin)
             val_x = self._shape_inputs(_take(inputs, val_index), resolved)
             validation = (val_x, y_fit[val_index]) if sample_weight is None else (
                 val_x, y_fit[val_index], sample_weight[val_index])
@@ -407,10 +410,20 @@ class BaseNet(BaseEstimator):
     def _y_validation(self) -> dict:
         return {}
 
-    def _split(self, n: int, fraction: float, targets):
-        """A shuffled hold-out for validation (stratified for classifiers where every class can be)."""
+    def _split(self, n: int, fraction: float, targets, origin=None):
+        """A shuffled hold-out for validation (stratified for classifiers where every class can be).
+        With augmented rows (`origin`), only original rows are held out, and the copies made from a
+        held-out row are dropped from training."""
         from sklearn.model_selection import train_test_split
 
+        if origin is not None:
+            origin = np.asarray(origin)
+            originals = np.flatnonzero(origin == np.arange(n))
+            sub_targets = None if targets is None else np.asarray(targets)[originals]
+            kept, held = self._split(len(originals), fraction, sub_targets)
+            val = originals[held]
+            train = np.flatnonzero(~np.isin(origin, val))
+            return train, val
         index = np.arange(n)
         n_val = max(1, int(round(n * fraction)))
         if n - n_val < 1:
