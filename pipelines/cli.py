@@ -100,7 +100,17 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", type=Path, metavar="CSV", help="write the predictions (and true targets) to this CSV file")
     predict.add_argument("--rows", type=_positive_int, default=10, metavar="N", help="rows to print without --out (default 10)")
     predict.set_defaults(run=run_predict)
+    for module in _EXTENSIONS:  # commands defined beside the workflows they run
+        importlib.import_module(module).register(commands)
     return parser
+
+
+# Modules that add a subcommand through `register(commands)`; none may import TensorFlow at import time.
+_EXTENSIONS = [
+    name
+    for name in ("netdsl.pipelines.search", "netdsl.pipelines.plots")
+    if importlib.util.find_spec(name) is not None
+]
 
 
 def _positive_int(text: str) -> int:
