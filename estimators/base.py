@@ -352,7 +352,7 @@ class BaseNet(BaseEstimator):
         settings = self._settings(spec)
         # Rows made by an augmentation step carry the index of the row they were made from, so
         # validation holds out originals only, and never trains on copies of a validation row.
-        origin = getattr(X, "origin_", None)
+        origin = _origin(X)
         self._continuing = hasattr(self, "model_") and (bool(self.warm_start) or incremental)
         if y is None and self.__sklearn_tags__().target_tags.required:
             raise ValueError(f"This {type(self).__name__} estimator requires y to be passed, but the target y is None.")
@@ -368,6 +368,9 @@ class BaseNet(BaseEstimator):
         inputs = X
         if sample_weight is not None:
             from sklearn.utils.validation import _check_sample_weight
+
+            if origin is not None and len(sample_weight) == int((origin == np.arange(len(origin))).sum()):
+                sample_weight = np.asarray(sample_weight)[origin]  # weights given for the originals
 
             sample_weight = _check_sample_weight(sample_weight, X if not self._is_text(spec) else np.empty((len(X), 1)))
         class_weight = self._class_weights(targets, settings)
@@ -499,6 +502,22 @@ class BaseNet(BaseEstimator):
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
+
+
+def _origin(X):
+    """The `origin_` of rows made by an augmentation step (each row's original), or None.
+    Chains (a copy of a copy) are followed to the first original."""
+    origin = getattr(X, "origin_", None) if isinstance(X, np.ndarray) else None
+    if origin is None:
+        return None
+    origin = np.asarray(origin, dtype=np.int64)
+    if origin.shape != (len(X),) or origin.min(initial=0) < 0 or origin.max(initial=0) >= len(X):
+        raise ValueError("The rows' `origin_` must give, for each row, the index of the row it was made from.")
+    while True:
+        followed = origin[origin]
+        if np.array_equal(followed, origin):
+            return origin
+        origin = followed
 
 
 def _take(X, index):

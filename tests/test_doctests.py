@@ -13,6 +13,7 @@ MODULES = [
     "netdsl.estimators.classifier",
     "netdsl.estimators.regressor",
     "netdsl.estimators.transformer",
+    "netdsl.pipelines.augment",
 ]
 
 
