@@ -616,6 +616,9 @@ def search_report(search_or_results, path=None) -> Figure:
         names.extend(name for name in params if name not in names)
     if not names:
         raise ValueError("search_report: the results name no searched parameter")
+    # A parameter held at one value was set, not searched: no panel for it (unless nothing varied).
+    varied = [n for n in names if len({repr(p.get(n)) for p, _, _ in rows}) > 1]
+    names = varied or names
     best_params, best_mean, best_std = max(rows, key=lambda row: row[1])
     panels, cols = _grid(len(names), 3)
     figure = _figure(max(6.5, 4.75 * cols), 1.5 + 3.5 * panels)

@@ -14,6 +14,7 @@ MODULES = [
     "netdsl.estimators.regressor",
     "netdsl.estimators.transformer",
     "netdsl.pipelines.augment",
+    "netdsl.pipelines.search",
 ]
 
 
