@@ -706,27 +706,15 @@ def register(commands) -> None:
 
 
 def _folds(text: str) -> int:
-    import argparse
+    from netdsl.pipelines.cli import int_option
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of folds (2 or more), got {text!r}") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"cross-validation needs at least 2 folds, got {text!r}")
-    return value
+    return int_option(lambda value: value >= 2, "a number of cross-validation folds, 2 or more")(text)
 
 
 def _jobs(text: str) -> int:
-    import argparse
+    from netdsl.pipelines.cli import int_option
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of worker processes, got {text!r}") from None
-    if value == 0 or value < -1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of worker processes or -1, got {text!r}")
-    return value
+    return int_option(lambda value: value >= 1 or value == -1, "a positive number of worker processes, or -1")(text)
 
 
 def parse_grid(items: list[str]) -> dict[str, list]:
