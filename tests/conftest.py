@@ -19,3 +19,12 @@ def check_golden(path: Path, actual: str) -> None:
         path.write_text(actual, encoding="utf-8")
         return
     assert actual == path.read_text(encoding="utf-8"), f"output differs from {path.name}"
+
+
+# CI runs the property tests on a fixed set of examples (a failure there is then reproducible and
+# never a matter of luck); local runs keep exploring new ones.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")
