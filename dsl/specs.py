@@ -97,14 +97,9 @@ class Layer(Node):
     """Arguments every layer takes."""
 
     positional: ClassVar[tuple[str, ...]] = ()
-    # Input ranks the layer accepts (batch excluded); None: any.
     kind: str
     name: Name | None = _d("Layer name, to refer to the layer from outside the file.", None)
     trainable: Bool = _d("`false` freezes the layer's weights.", True)
-
-
-def _weights_args(prefix: str = "") -> dict:
-    return {}
 
 
 class Dense(Layer):

@@ -94,11 +94,9 @@ def layer_kwargs(layer: specs.Layer) -> dict:
             value = _literal_kernel_size(layer)
         elif field == "target_shape":
             value = tuple(value)
-        if value is None and field in ("name",):
-            continue
+        if value is None and field == "name":
+            continue  # Keras names it
         kwargs[field] = value
-    if layer.kind == "text_vectorization":
-        kwargs.pop("name", None) if kwargs.get("name") is None else None
     return kwargs
 
 
