@@ -46,7 +46,8 @@ def read_source(net) -> tuple[str, str]:
         from netdsl.dsl import dumps
 
         return dumps(net), "<spec>"
-    if isinstance(net, Path) or (isinstance(net, str) and "\n" not in net and net.strip().endswith(".net")):
+    looks_like_path = isinstance(net, str) and "\n" not in net and (net.strip().endswith(".net") or os.path.isfile(net))
+    if isinstance(net, Path) or looks_like_path:
         path = Path(net)
         try:
             return path.read_text(encoding="utf-8"), str(path)
