@@ -104,3 +104,13 @@ def test_check_script(tmp_path):
     script = ROOT / "scripts" / "gen_language_doc.py"
     result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_readme_program_checks():
+    """The program shown at the top of the README is valid (shapes included)."""
+    from netdsl.dsl import analyse, loads
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    program = readme.split("```\n", 2)[1]
+    assert program.startswith("net ")
+    assert analyse(loads(program)).total_params > 0
