@@ -16,7 +16,7 @@ from .resolve import flat_layers, parameter_values, resolve
 
 __all__ = [
     "Diagnostic", "NetError", "Span", "load", "loads", "dumps", "resolve", "flat_layers",
-    "parameter_values", "analyse", "format_source",
+    "parameter_values", "analyse", "format_source", "read_source",
 ]  # fmt: skip
 
 
@@ -33,6 +33,25 @@ def load(path):
     except OSError as error:
         raise NetError([Diagnostic(f"cannot read the file: {error.strerror}")], "", str(path)) from None
     return _build(text, str(path))
+
+
+def read_source(net) -> tuple[str, str]:
+    """(source text, file name) of a program given as a path to a `.net` file, its source text, or a
+    `Net` spec: what the estimators and searches accept as `net`."""
+    from . import specs
+
+    if isinstance(net, specs.Net):
+        return dumps(net), "<spec>"
+    looks_like_path = isinstance(net, str) and "\n" not in net and (net.strip().endswith(".net") or Path(net).is_file())
+    if isinstance(net, Path) or looks_like_path:
+        path = Path(net)
+        try:
+            return path.read_text(encoding="utf-8"), str(path)
+        except OSError as error:
+            raise NetError([Diagnostic(f"cannot read the file: {error.strerror}")], "", str(path)) from None
+    if isinstance(net, str):
+        return net, "<string>"
+    raise TypeError(f"`net` must be a path to a .net file, its source text or a Net spec, got {type(net).__name__}")
 
 
 def dumps(net) -> str:

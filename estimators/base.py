@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from netdsl.dsl import Diagnostic, NetError, analyse, flat_layers, load, loads, parameter_values, resolve, specs
+from netdsl.dsl import Diagnostic, NetError, analyse, flat_layers, loads, read_source, resolve, specs
 from netdsl.dsl.errors import did_you_mean
 
 # Training settings that are estimator parameters; None means "as the file says".
@@ -38,24 +38,6 @@ DEFAULT_BATCH_SIZE = 32
 
 class TrainingDiverged(RuntimeError):
     """Training produced a NaN or infinite loss; the estimator is left as it was before `fit`."""
-
-
-def read_source(net) -> tuple[str, str]:
-    """(source text, file name) of the `net` parameter: a path to a `.net` file, or the source itself."""
-    if isinstance(net, specs.Net):
-        from netdsl.dsl import dumps
-
-        return dumps(net), "<spec>"
-    looks_like_path = isinstance(net, str) and "\n" not in net and (net.strip().endswith(".net") or os.path.isfile(net))
-    if isinstance(net, Path) or looks_like_path:
-        path = Path(net)
-        try:
-            return path.read_text(encoding="utf-8"), str(path)
-        except OSError as error:
-            raise NetError([Diagnostic(f"cannot read the file: {error.strerror}")], "", str(path)) from None
-    if isinstance(net, str):
-        return net, "<string>"
-    raise TypeError(f"`net` must be a path to a .net file or its source text, got {type(net).__name__}")
 
 
 _SPEC_CACHE: dict[tuple[str, str], specs.Net] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
-from .base import BaseNet
+from .base import BaseNet, read_source
 
 
 class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet):
@@ -71,7 +71,7 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
         self._seed()
         self.model_ = self._build(resolved, text_samples=X if self._is_text(spec) else None)
         self.spec_ = resolved
-        self.net_source_ = __import__("netdsl.estimators.base", fromlist=["read_source"]).read_source(self.net)[0]
+        self.net_source_ = read_source(self.net)[0]
         self.output_mode_ = "features"
         self.history_ = {}
         self._setup_output()

@@ -69,16 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Train FILE on the data, holding out a test split (stratified for classification), "
         "and report the held-out score, the epochs run and the fit time.",
     )
-    fit.add_argument("file", type=Path, metavar="FILE", help="the .net program")
-    fit.add_argument("--data", required=True, metavar="NAME_OR_PATH", help=data_help)
-    fit.add_argument("--target", metavar="COL", help="label column of a CSV/Parquet file (default: the last column)")
-    fit.add_argument("--window", type=_positive_int, metavar="N", help="forecast a series: X = N previous values, y = the next")
-    fit.add_argument(
-        "--task", choices=("auto", "classification", "regression"), default="auto",
-        help="auto (default): from the data, else from the file's loss",
-    )  # fmt: skip
-    fit.add_argument("--test-size", type=_fraction, default=0.2, metavar="F", help="held-out fraction, 0 <= F < 1 (default 0.2)")
-    fit.add_argument("--seed", type=int, default=0, help="seed of the split and of training (default 0)")
+    add_training_data_arguments(fit)
     fit.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a param (repeatable)")
     fit.add_argument("--epochs", type=_positive_int, metavar="N", help="override the file's epochs")
     fit.add_argument("--batch-size", type=_positive_int, metavar="N", help="override the file's batch size")
@@ -111,6 +102,23 @@ _EXTENSIONS = [
     for name in ("netdsl.pipelines.search", "netdsl.pipelines.plots")
     if importlib.util.find_spec(name) is not None
 ]
+
+
+def add_training_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """FILE and the data options shared by the commands that train (`fit`, `search`)."""
+    parser.add_argument("file", type=Path, metavar="FILE", help="the .net program")
+    parser.add_argument(
+        "--data", required=True, metavar="NAME_OR_PATH",
+        help=f"a built-in data set ({', '.join(BUILTINS)}) or a .csv, .tsv, .parquet or .npz file",
+    )  # fmt: skip
+    parser.add_argument("--target", metavar="COL", help="label column of a CSV/Parquet file (default: the last column)")
+    parser.add_argument("--window", type=_positive_int, metavar="N", help="forecast a series: X = N previous values, y = the next")
+    parser.add_argument(
+        "--task", choices=("auto", "classification", "regression"), default="auto",
+        help="auto (default): from the data, else from the file's loss",
+    )  # fmt: skip
+    parser.add_argument("--test-size", type=_fraction, default=0.2, metavar="F", help="held-out fraction, 0 <= F < 1 (default 0.2)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the splits and of training (default 0)")
 
 
 def int_option(allowed, expected: str):

@@ -68,7 +68,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-from netdsl.dsl import NetError, load, loads, resolve, specs
+from netdsl.dsl import NetError, load, loads, read_source, resolve, specs
 from netdsl.dsl.errors import did_you_mean
 
 __all__ = ["ChunkedGridSearchCV", "SearchError", "grid_search", "register", "search_space"]
@@ -95,11 +95,8 @@ def _spec(net) -> specs.Net:
     """The validated program of `net`: a Net spec, a path to a `.net` file, or source text."""
     if isinstance(net, specs.Net):
         return net
-    if isinstance(net, Path) or (isinstance(net, str) and "\n" not in net and net.strip().endswith(".net")):
-        return load(net)
-    if isinstance(net, str):
-        return loads(net)
-    raise TypeError(f"`net` must be a path to a .net file, its source text or a Net spec, got {type(net).__name__}")
+    text, filename = read_source(net)
+    return loads(text, filename=filename)
 
 
 def search_space(net) -> dict[str, list]:
@@ -559,8 +556,6 @@ def _remote_net(estimator):
     """The estimator with its `net` as source text, which travels with it to other machines."""
     from sklearn.base import clone
 
-    from netdsl.estimators.base import read_source
-
     prefix, net_estimator = _net_step(estimator)
     if net_estimator is None or net_estimator.net is None:
         return estimator
@@ -652,8 +647,7 @@ def grid_search(
 
 def register(commands) -> None:
     """Add `netdsl search` to the command line's subparsers."""
-    from netdsl.pipelines.cli import _fraction, _positive_int
-    from netdsl.pipelines.data import BUILTINS
+    from netdsl.pipelines.cli import _positive_int, add_training_data_arguments
 
     search = commands.add_parser(
         "search",
@@ -663,17 +657,7 @@ def register(commands) -> None:
         "the training rows and score it on the held-out rows. Rows are written to --out as "
         "candidates finish.",
     )
-    search.add_argument("file", type=Path, metavar="FILE", help="the .net program")
-    search.add_argument(
-        "--data", required=True, metavar="NAME_OR_PATH",
-        help=f"a built-in data set ({', '.join(BUILTINS)}) or a .csv, .tsv, .parquet or .npz file",
-    )  # fmt: skip
-    search.add_argument("--target", metavar="COL", help="label column of a CSV/Parquet file (default: the last column)")
-    search.add_argument("--window", type=_positive_int, metavar="N", help="forecast a series: X = N previous values, y = the next")
-    search.add_argument(
-        "--task", choices=("auto", "classification", "regression"), default="auto",
-        help="auto (default): from the data, else from the file's loss",
-    )  # fmt: skip
+    add_training_data_arguments(search)
     search.add_argument(
         "--grid", action="append", default=[], metavar="KEY=V1,V2",
         help="values to try for a file param or a setting such as epochs; adds to or replaces the "
@@ -690,8 +674,6 @@ def register(commands) -> None:
         "tcp://HOST:8786 --nthreads 1` on the workers, each with netdsl installed)",
     )  # fmt: skip
     search.add_argument("--epochs", type=_positive_int, metavar="N", help="override the file's epochs")
-    search.add_argument("--test-size", type=_fraction, default=0.2, metavar="F", help="held-out fraction, 0 <= F < 1 (default 0.2)")
-    search.add_argument("--seed", type=int, default=0, help="seed of the splits and of training (default 0)")
     search.add_argument(
         "--out", type=Path, default=Path("search_results.csv"), metavar="CSV",
         help="write each candidate's results here as it finishes (default: search_results.csv)",
