@@ -27,6 +27,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from netdsl.dsl import Diagnostic, NetError, analyse, flat_layers, loads, read_source, resolve, specs
 from netdsl.dsl.errors import did_you_mean
 
+from . import fast
+
 # Training settings that are estimator parameters; None means "as the file says".
 SETTINGS = (
     "epochs", "batch_size", "optimizer", "learning_rate", "loss", "validation_split",
@@ -264,6 +266,12 @@ class BaseNet(BaseEstimator):
         keras.utils.set_random_seed(int(seed))
         tf.config.experimental.enable_op_determinism()
 
+    def _shuffle_seed(self) -> int:
+        """The seed of the fast path's mini-batch order: `random_state`'s, or a new one."""
+        if isinstance(self.random_state, (int, np.integer)) and not isinstance(self.random_state, bool):
+            return int(self.random_state)
+        return int(check_random_state(self.random_state).randint(2**31 - 1))
+
     def _build(self, resolved: specs.Net, text_samples=None):
         from .compile import build_model
 
@@ -278,8 +286,44 @@ class BaseNet(BaseEstimator):
             metrics=build_metrics(metrics),
         )
 
-    def _train(self, model, X, y, settings, sample_weight=None, class_weight=None, validation=None, epochs=None):
-        """Runs Keras's fit with the file's callbacks; stops with a clear error if the loss diverges."""
+    def _training_path(self, resolved, settings) -> str:
+        """`"fast"`, or `"standard: <why>"` where the fast path cannot honour the net as declared
+        (logged, and shown with verbose)."""
+        reason = None
+        if not fast.enabled():
+            reason = "the fast path is turned off (NETDSL_FAST_PATH=0)"
+        elif resolved.input is not None and resolved.input.text:
+            reason = "`text_vectorization` learns a new vocabulary at each fit"
+        elif getattr(resolved.train, "fine_tune", None) is not None:
+            reason = "a two-stage schedule (`fine_tune`) recompiles the model between stages"
+        if reason is None:
+            return "fast"
+        message = f"{type(self).__name__} ({resolved.name}): training on Keras's standard path: {reason}"
+        fast.logger.info(message)
+        if self.verbose:
+            print(message, flush=True)
+        return f"standard: {reason}"
+
+    def _fast_model(self, fresh, architecture, settings, loss, y_fit):
+        """A compiled model for this graph from the cache of the fast path, starting exactly as
+        `fresh` (just built under this fit's seed) would."""
+        optimizer = settings["optimizer"].model_dump(mode="json", exclude={"learning_rate"})
+        key = repr((architecture, loss, list(settings["metrics"]), optimizer, str(y_fit.dtype), y_fit.shape[1:]))
+
+        def make_model():
+            self._compile(fresh, settings, loss, settings["metrics"])
+            return fresh
+
+        entry, reused = fast.acquire(key, self, make_model)
+        if reused:
+            fast.reset(entry.model, fresh)
+        fast.set_learning_rate(entry.model, settings["learning_rate"] or settings["optimizer"].learning_rate)
+        return entry, entry.model
+
+    def _train(self, model, X, y, settings, sample_weight=None, class_weight=None, validation=None, epochs=None,
+               entry=None):
+        """Trains with the file's callbacks (on the fast path when `entry` is given, else with Keras's
+        fit); stops with a clear error if the loss diverges."""
         import keras
 
         from .compile import build_callbacks
@@ -289,18 +333,35 @@ class BaseNet(BaseEstimator):
         watch = [keras.callbacks.TerminateOnNaN()]
         if self.verbose:
             watch.append(EpochProgress(epochs or settings["epochs"], style="bar" if self.verbose == 1 else "lines"))
-        history = model.fit(
-            X,
-            y,
-            sample_weight=sample_weight,
-            class_weight=class_weight,
-            validation_data=validation,
-            epochs=epochs or settings["epochs"],
-            batch_size=settings["batch_size"],
-            shuffle=settings["shuffle"],
-            callbacks=callbacks + watch,
-            verbose=0,
-        )
+        if class_weight is not None:  # one weight per sample, as Keras does it (and with sample weights too)
+            per_class = _class_weight_per_sample(y, class_weight)
+            sample_weight = per_class if sample_weight is None else np.asarray(sample_weight) * per_class
+        if entry is not None:
+            from types import SimpleNamespace
+
+            history = SimpleNamespace(history=fast.train(
+                entry, X, y,
+                epochs=epochs or settings["epochs"],
+                batch_size=settings["batch_size"],
+                shuffle=settings["shuffle"],
+                seed=self._shuffle_seed(),
+                sample_weight=sample_weight,
+                validation=validation,
+                callbacks=callbacks + watch,
+                initial_epoch=len(getattr(self, "history_", {}).get("loss", [])) if self._continuing else 0,
+            ))
+        else:
+            history = model.fit(
+                X,
+                y,
+                sample_weight=sample_weight,
+                validation_data=validation,
+                epochs=epochs or settings["epochs"],
+                batch_size=settings["batch_size"],
+                shuffle=settings["shuffle"],
+                callbacks=callbacks + watch,
+                verbose=0,
+            )
         losses = history.history.get("loss", [])
         if any(not np.isfinite(v) for v in losses):
             epoch = next(i for i, v in enumerate(losses) if not np.isfinite(v)) + 1
@@ -367,24 +428,42 @@ class BaseNet(BaseEstimator):
                 val_x, y_fit[val_index], sample_weight[val_index])
         train_x = _take(inputs, fit_index)
         architecture = _architecture(resolved)
+        self.training_path_ = self._training_path(resolved, settings)
+        entry = None
         if self._continuing and getattr(self, "_architecture", None) == architecture:
             model = self.model_
+            entry = getattr(self, "_fast_entry", None) if self.training_path_ == "fast" else None
+            if entry is not None and (entry.model is not model or not fast.borrow(entry)):
+                entry = None
         else:
             self._continuing = False
-            model = self._build(resolved, text_samples=train_x if self._is_text(spec) else None)
-            self._compile(model, settings, loss, settings["metrics"])
+            fresh = self._build(resolved, text_samples=train_x if self._is_text(spec) else None)
+            if self.training_path_ == "fast":
+                entry, model = self._fast_model(fresh, architecture, settings, loss, y_fit)
+            else:
+                model = fresh
+                self._compile(model, settings, loss, settings["metrics"])
         if incremental:
             settings = dict(settings, callbacks=())
-        history, stopper = self._train(
-            model,
-            self._shape_inputs(train_x, resolved),
-            y_fit[fit_index],
-            settings,
-            sample_weight=None if sample_weight is None else sample_weight[fit_index],
-            class_weight=class_weight,
-            validation=validation,
-            epochs=1 if incremental else None,
-        )
+        try:
+            history, stopper = self._train(
+                model,
+                self._shape_inputs(train_x, resolved),
+                y_fit[fit_index],
+                settings,
+                sample_weight=None if sample_weight is None else sample_weight[fit_index],
+                class_weight=class_weight,
+                validation=validation,
+                epochs=1 if incremental else None,
+                entry=entry,
+            )
+        except BaseException:
+            if entry is not None:
+                fast.release(entry, kept=entry.model is getattr(self, "model_", None))
+            raise
+        if entry is not None:
+            fast.release(entry, kept=True)
+        self._fast_entry = entry
         self.model_ = model
         self._architecture = architecture
         self.spec_ = resolved
@@ -457,12 +536,13 @@ class BaseNet(BaseEstimator):
         check_is_fitted(self, "model_")
         X, _ = self._validate_X(X, self.spec_, reset=False)
         inputs = self._shape_inputs(X, self.spec_)
-        return np.asarray(self.model_.predict(inputs, batch_size=max(256, min(len(X), 8192)), verbose=0))
+        return fast.predict(self.model_, inputs)
 
     # ---- persistence -----------------------------------------------------------------------
 
     def __getstate__(self):
         state = self.__dict__.copy()
+        state.pop("_fast_entry", None)
         model = state.pop("model_", None)
         if model is not None:
             state["_model_keras_bytes"] = _model_bytes(model)
@@ -501,6 +581,15 @@ def _origin(X):
         if np.array_equal(followed, origin):
             return origin
         origin = followed
+
+
+def _class_weight_per_sample(y, class_weight: dict) -> np.ndarray:
+    """Keras's reading of `class_weight`: the class of each target row (argmax of one-hot rows)."""
+    y = np.asarray(y)
+    if y.ndim > 1:
+        y = np.argmax(y, axis=-1) if y.shape[-1] != 1 else y[..., 0]
+    labels = np.round(y).astype(int)
+    return np.array([class_weight.get(int(label), 1.0) for label in labels], dtype="float32")
 
 
 def _take(X, index):

@@ -1,0 +1,268 @@
+"""The fast training path: one compiled Keras model per graph, reused across fits, and every epoch
+run as one call of a traced TensorFlow function.
+
+Why: on small data nearly all of `model.fit`'s time is glue, not arithmetic: a new `tf.data`
+pipeline per epoch, a Python round trip per batch, and tracing the training step again for every
+new model (and again for a short last batch). A grid search builds a new model per candidate and
+fold, so it pays the tracing every time, and the traced graphs are never freed.
+
+Here a fit (1) takes a compiled model from a small cache keyed by everything that shapes the graph
+(the layers, the input shape, loss, metrics, optimizer kind and its settings except the learning
+rate), (2) gives it the initial weights a fresh build would have under the same seed, and fresh
+optimizer state, (3) runs each epoch (shuffle, all mini-batches, Keras's own `train_step`, so the
+loss, regularisation, sample weights and metrics mean exactly what they mean in `model.fit`) inside
+one `tf.function`, and (4) evaluates the validation data and calls the Keras callbacks (early
+stopping, learning-rate reduction, progress) between epochs, as `model.fit` does.
+
+A cached model is lent to one estimator at a time: it stays with the estimator as `model_` until
+that estimator is garbage (or is refitted with another model), so a fitted estimator's model is
+never changed behind its back. The cache holds at most `MAX_MODELS` models.
+
+`NETDSL_FAST_PATH=0` in the environment turns the fast path off (for comparisons).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+logger = logging.getLogger("netdsl")
+
+MAX_MODELS = 8  # compiled models kept for reuse (each holds its traced functions)
+PREDICT_CHUNK = 8192  # rows per call when predicting
+
+
+@dataclass(eq=False)
+class _Entry:
+    """A compiled model and its traced functions; `lent_to` is the estimator using it, if any."""
+
+    model: object
+    functions: dict = field(default_factory=dict)  # traced epoch/evaluate functions by signature
+    lent_to: object = None  # weakref to the estimator
+    busy: bool = False
+    uses: int = field(default=0)
+
+    def free(self) -> bool:
+        if self.busy:
+            return False
+        owner = self.lent_to() if self.lent_to is not None else None
+        return owner is None or getattr(owner, "model_", None) is not self.model
+
+
+_CACHE: OrderedDict[str, list[_Entry]] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def enabled() -> bool:
+    return os.environ.get("NETDSL_FAST_PATH", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def cache_size() -> int:
+    """How many compiled models the cache holds now."""
+    with _LOCK:
+        return sum(len(entries) for entries in _CACHE.values())
+
+
+def clear_cache() -> None:
+    with _LOCK:
+        _CACHE.clear()
+
+
+def acquire(key: str, owner, make_model) -> tuple[_Entry, bool]:
+    """A free compiled model for `key` (lent to `owner` until released), and whether it was reused.
+    `make_model()` builds and compiles a new one when none is free."""
+    with _LOCK:
+        entries = _CACHE.get(key, [])
+        for entry in entries:
+            if entry.free():
+                entry.busy = True
+                entry.lent_to = weakref.ref(owner)
+                _CACHE.move_to_end(key)
+                return entry, True
+    entry = _Entry(make_model(), lent_to=weakref.ref(owner), busy=True)
+    with _LOCK:
+        _CACHE.setdefault(key, []).append(entry)
+        _CACHE.move_to_end(key)
+        _evict()
+    return entry, False
+
+
+def borrow(entry: _Entry) -> bool:
+    """Take back the model an estimator holds, to continue training it (warm start)."""
+    with _LOCK:
+        if entry.busy:
+            return False
+        entry.busy = True
+        return True
+
+
+def release(entry: _Entry, kept: bool) -> None:
+    """End a fit: the model stays lent to its estimator if `kept`, else it is free again."""
+    with _LOCK:
+        entry.busy = False
+        entry.uses += 1
+        if not kept:
+            entry.lent_to = None
+
+
+def _evict() -> None:
+    """Drop the least recently used free models beyond MAX_MODELS (lent ones stay with their
+    estimators; the cache just forgets them if it must)."""
+    total = sum(len(entries) for entries in _CACHE.values())
+    for key in list(_CACHE):
+        if total <= MAX_MODELS:
+            return
+        entries = _CACHE[key]
+        for entry in [e for e in entries if not e.busy]:
+            if total <= MAX_MODELS:
+                break
+            entries.remove(entry)
+            total -= 1
+        if not entries:
+            del _CACHE[key]
+
+
+def reset(model, fresh) -> None:
+    """Give `model` the variables of `fresh` (same graph, built just now under the fit's seed):
+    initial weights and random-generator states, exactly as a new model would start, and zero the
+    optimizer's state (its step count and moments)."""
+    for target, source in zip(model.layers, fresh.layers):
+        for variable, value in zip(target.variables, source.variables):
+            variable.assign(value.value)
+    optimizer = model.optimizer
+    for variable in optimizer.variables:
+        if variable is not getattr(optimizer, "_learning_rate", None):
+            variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
+
+
+def set_learning_rate(model, value: float) -> None:
+    model.optimizer.learning_rate = float(value)
+
+
+def _signature(*tensors) -> tuple:
+    """Generic shapes (any number of rows): one trace serves every data size and batch size."""
+    import tensorflow as tf
+
+    return tuple(
+        None if t is None else tf.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype) for t in tensors
+    )
+
+
+def _traced(entry: _Entry, kind: str, make, *tensors):
+    """The traced function `kind` of this model for these tensors' dtypes and trailing shapes."""
+    key = (kind,) + tuple(None if t is None else (t.dtype.name, tuple(t.shape[1:])) for t in tensors)
+    function = entry.functions.get(key)
+    if function is None:
+        function = entry.functions[key] = make(entry.model, _signature(*tensors))
+    return function
+
+
+def _epoch_function(model, signature):
+    """One epoch of shuffled mini-batches through Keras's own `train_step`, as one graph."""
+    import tensorflow as tf
+
+    model.optimizer.build(model.trainable_variables)
+    scalar = (tf.TensorSpec((2,), tf.int64), tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.bool))
+    weighted = signature[2] is not None
+
+    def epoch(x, y, seed, batch_size, shuffle, sample_weight=None):
+        for metric in model.metrics:
+            metric.reset_state()
+        n = tf.shape(x)[0]
+        order = tf.cond(
+            shuffle,
+            lambda: tf.argsort(tf.random.stateless_uniform([n], seed=seed)),
+            lambda: tf.range(n),
+        )
+        for step in tf.range((n + batch_size - 1) // batch_size):
+            index = order[step * batch_size : tf.minimum((step + 1) * batch_size, n)]
+            batch = (tf.gather(x, index), tf.gather(y, index))
+            if sample_weight is not None:
+                batch = batch + (tf.gather(sample_weight, index),)
+            model.train_step(batch)
+        return model.get_metrics_result()
+
+    if weighted:
+        return tf.function(lambda x, y, seed, batch_size, shuffle, w: epoch(x, y, seed, batch_size, shuffle, w),
+                           input_signature=signature[:2] + scalar + signature[2:])
+    return tf.function(lambda x, y, seed, batch_size, shuffle: epoch(x, y, seed, batch_size, shuffle),
+                       input_signature=signature[:2] + scalar)
+
+
+def _evaluate_function(model, signature):
+    """Loss and metrics on held-out data, in large chunks (the same numbers as `model.evaluate`)."""
+    import tensorflow as tf
+
+    def evaluate(x, y, sample_weight):
+        for metric in model.metrics:
+            metric.reset_state()
+        n = tf.shape(x)[0]
+        for start in tf.range(0, n, PREDICT_CHUNK):
+            stop = tf.minimum(start + PREDICT_CHUNK, n)
+            batch = (x[start:stop], y[start:stop])
+            if sample_weight is not None:
+                batch = batch + (sample_weight[start:stop],)
+            model.test_step(batch)
+        return model.get_metrics_result()
+
+    if signature[2] is not None:
+        return tf.function(evaluate, input_signature=signature)
+    return tf.function(lambda x, y: evaluate(x, y, None), input_signature=signature[:2])
+
+
+def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, seed: int,
+          sample_weight=None, validation=None, callbacks=(), initial_epoch: int = 0) -> dict:
+    """Train `entry.model` for `epochs` epochs; returns the history (as `model.fit`'s `history`)."""
+    import keras
+    import tensorflow as tf
+
+    model = entry.model
+    x = tf.convert_to_tensor(x)
+    y = tf.convert_to_tensor(y)
+    weights = None if sample_weight is None else tf.convert_to_tensor(np.asarray(sample_weight, dtype="float32"))
+    run_epoch = _traced(entry, "epoch", _epoch_function, x, y, weights)
+    if validation is not None:
+        val_x, val_y = tf.convert_to_tensor(validation[0]), tf.convert_to_tensor(validation[1])
+        val_w = None if len(validation) < 3 else tf.convert_to_tensor(np.asarray(validation[2], dtype="float32"))
+        evaluate = _traced(entry, "evaluate", _evaluate_function, val_x, val_y, val_w)
+    callback_list = keras.callbacks.CallbackList(list(callbacks), model=model, epochs=epochs, verbose=0)
+    history: dict[str, list[float]] = {}
+    model.stop_training = False
+    callback_list.on_train_begin()
+    batch = tf.constant(int(batch_size), dtype=tf.int32)
+    shuffling = tf.constant(bool(shuffle))
+    for epoch in range(initial_epoch, initial_epoch + epochs):
+        callback_list.on_epoch_begin(epoch)
+        logs = run_epoch(x, y, tf.constant([seed, epoch], dtype=tf.int64), batch, shuffling,
+                         *(() if weights is None else (weights,)))
+        logs = {name: float(value) for name, value in logs.items()}
+        if validation is not None and np.isfinite(logs.get("loss", 0.0)):
+            val_logs = evaluate(val_x, val_y, *(() if val_w is None else (val_w,)))
+            logs.update({f"val_{name}": float(value) for name, value in val_logs.items()})
+        callback_list.on_epoch_end(epoch, logs)
+        for name, value in logs.items():
+            history.setdefault(name, []).append(value)
+        if model.stop_training or not np.isfinite(logs.get("loss", 0.0)):
+            break
+    callback_list.on_train_end()
+    return history
+
+
+def predict(model, x) -> np.ndarray:
+    """`model(x)` in inference mode, traced once per model, in chunks of PREDICT_CHUNK rows."""
+    import tensorflow as tf
+
+    function = getattr(model, "_netdsl_predict", None)  # kept on the model: freed with it
+    if function is None:
+        function = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
+        model._netdsl_predict = function
+    if len(x) <= PREDICT_CHUNK:
+        return np.asarray(function(tf.convert_to_tensor(x)))
+    return np.concatenate([np.asarray(function(tf.convert_to_tensor(x[i : i + PREDICT_CHUNK])))
+                           for i in range(0, len(x), PREDICT_CHUNK)])

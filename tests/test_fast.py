@@ -1,0 +1,247 @@
+"""The fast training path (estimators/fast.py): same meaning as Keras's `fit`, one compiled model
+per graph reused across fits, a bounded cache, and a visible fallback."""
+
+import gc
+import logging
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from netdsl.estimators import NetClassifier, NetRegressor, fast
+
+MLP = """net mlp
+param hidden = 32
+param activation = relu
+dense(hidden, activation=activation)
+dense(10, activation=softmax)
+train {
+    loss = sparse_categorical_crossentropy
+    optimizer = adam(learning_rate=0.01)
+    epochs = 3
+    batch_size = 32
+    metrics = [accuracy]
+}
+"""
+
+UNSHUFFLED = MLP.replace("batch_size = 32", "batch_size = 32\n    shuffle = false")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X[:400] / 16).astype("float32"), y[:400]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(monkeypatch):
+    monkeypatch.delenv("NETDSL_FAST_PATH", raising=False)
+    fast.clear_cache()
+    gc.collect()
+    yield
+    fast.clear_cache()
+
+
+def fit_both(monkeypatch, make, X, y, **fit_kwargs):
+    """The same estimator fitted on the fast path and on Keras's standard path."""
+    quick = make().fit(X, y, **fit_kwargs)
+    monkeypatch.setenv("NETDSL_FAST_PATH", "0")
+    standard = make().fit(X, y, **fit_kwargs)
+    monkeypatch.delenv("NETDSL_FAST_PATH")
+    assert quick.training_path_ == "fast"
+    assert standard.training_path_.startswith("standard")
+    return quick, standard
+
+
+def test_fast_and_standard_paths_train_the_same_model(monkeypatch, digits):
+    # Same seed and no shuffling: the same initial weights and batches, so the same model.
+    X, y = digits
+    quick, standard = fit_both(monkeypatch, lambda: NetClassifier(UNSHUFFLED, random_state=0), X, y)
+    np.testing.assert_allclose(quick.predict_proba(X), standard.predict_proba(X), atol=2e-4)
+    assert quick.history_.keys() == standard.history_.keys() == {"loss", "accuracy"}
+    np.testing.assert_allclose(quick.history_["loss"], standard.history_["loss"], rtol=1e-3)
+
+
+def test_sample_and_class_weights_mean_the_same_on_both_paths(monkeypatch, digits):
+    X, y = digits
+    weights = np.where(y < 5, 1.0, 0.2)
+    quick, standard = fit_both(
+        monkeypatch, lambda: NetClassifier(UNSHUFFLED, random_state=0, class_weight="balanced"), X, y,
+        sample_weight=weights,
+    )
+    np.testing.assert_allclose(quick.predict_proba(X), standard.predict_proba(X), atol=2e-4)
+    unweighted = NetClassifier(UNSHUFFLED, random_state=0).fit(X, y)
+    assert not np.allclose(unweighted.predict_proba(X), quick.predict_proba(X), atol=1e-3)
+
+
+def test_shuffled_training_with_validation_and_dropout_lands_in_the_same_band(monkeypatch, digits):
+    X, y = digits
+    net = MLP.replace("dense(10", "dropout(0.2)\ndense(10").replace("epochs = 3", "epochs = 8\n    validation_split = 0.2")
+    quick, standard = fit_both(monkeypatch, lambda: NetClassifier(net, random_state=1), X, y)
+    assert set(quick.history_) == set(standard.history_) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert quick.history_["val_accuracy"][-1] > 0.85 and standard.history_["val_accuracy"][-1] > 0.85
+    assert abs(quick.score(X, y) - standard.score(X, y)) < 0.05
+
+
+def test_early_stopping_restores_the_best_weights(digits):
+    X, y = digits
+    net = MLP.replace("epochs = 3", "epochs = 60\n    validation_split = 0.25").replace(
+        "metrics = [accuracy]",
+        "metrics = [accuracy]\n    callbacks = [early_stopping(monitor=val_loss, patience=2, restore_best_weights=true)]",
+    ).replace("learning_rate=0.01", "learning_rate=0.05")
+    est = NetClassifier(net, random_state=0).fit(X, y)
+    assert est.training_path_ == "fast"
+    assert len(est.history_["loss"]) < 60 and est.best_epoch_ < len(est.history_["loss"])
+    _, val = est._split(len(X), 0.25, np.searchsorted(est.classes_, y))
+    loss = est.model_.evaluate(X[val], y[val], verbose=0)[0]
+    assert loss == pytest.approx(min(est.history_["val_loss"]), rel=1e-4)
+
+
+def test_reduce_lr_on_plateau_changes_the_learning_rate(digits):
+    X, y = digits
+    net = MLP.replace("epochs = 3", "epochs = 6").replace(
+        "metrics = [accuracy]",
+        "metrics = [accuracy]\n    callbacks = [reduce_lr_on_plateau(monitor=loss, factor=0.5, patience=0, min_delta=10)]",
+    )
+    est = NetClassifier(net, random_state=0).fit(X, y)
+    assert est.training_path_ == "fast"
+    assert float(est.model_.optimizer.learning_rate) < 0.01 / 4
+
+
+def test_one_compiled_model_serves_many_fits_without_retracing(digits):
+    X, y = digits
+    traces = []
+    for n, batch_size in ((200, 32), (300, 16), (400, 50)):
+        NetClassifier(MLP, batch_size=batch_size, random_state=0).fit(X[:n], y[:n])
+        gc.collect()
+        (entry,) = [e for entries in fast._CACHE.values() for e in entries]
+        (epoch,) = entry.functions.values()
+        traces.append(epoch.experimental_get_tracing_count())
+    assert fast.cache_size() == 1 and entry.uses == 3
+    # Traced while the first fit builds the metrics' variables, then never again.
+    assert traces[0] <= 2 and traces == [traces[0]] * 3
+
+
+def test_a_fitted_estimator_keeps_its_model(digits):
+    X, y = digits
+    first = NetClassifier(MLP, random_state=0).fit(X, y)
+    before = first.predict_proba(X)
+    second = NetClassifier(MLP, random_state=1).fit(X[::-1], y[::-1])
+    assert second.model_ is not first.model_
+    np.testing.assert_array_equal(first.predict_proba(X), before)
+    assert fast.cache_size() == 2
+
+
+def test_random_state_makes_fits_repeatable(digits):
+    X, y = digits
+    a = NetClassifier(MLP, random_state=3).fit(X, y).predict_proba(X)
+    gc.collect()
+    b = NetClassifier(MLP, random_state=3).fit(X, y).predict_proba(X)
+    c = NetClassifier(MLP, random_state=4).fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    assert not np.allclose(a, c, atol=1e-3)
+
+
+def test_nets_with_different_graphs_never_share_a_model(digits):
+    X, y = digits
+    relu = NetClassifier(MLP, activation="relu", random_state=0).fit(X, y)
+    tanh = NetClassifier(MLP, activation="tanh", random_state=0).fit(X, y)
+    wide = NetClassifier(MLP, hidden=48, random_state=0).fit(X, y)
+    sgd = NetClassifier(MLP, optimizer="sgd", random_state=0).fit(X, y)
+    models = {id(e.model_) for e in (relu, tanh, wide, sgd)}
+    assert len(models) == 4 and fast.cache_size() == 4
+    assert tanh.model_.layers[1].activation.__name__ == "tanh"
+    assert type(sgd.model_.optimizer).__name__ == "SGD"
+
+
+def test_the_learning_rate_is_set_for_each_fit(digits):
+    X, y = digits
+    NetClassifier(MLP, learning_rate=0.1, random_state=0).fit(X, y)
+    gc.collect()
+    est = NetClassifier(MLP, learning_rate=0.002, random_state=0).fit(X, y)
+    assert fast.cache_size() == 1
+    assert float(est.model_.optimizer.learning_rate) == pytest.approx(0.002)
+
+
+def test_the_cache_is_bounded(monkeypatch, digits):
+    X, y = digits
+    monkeypatch.setattr(fast, "MAX_MODELS", 2)
+    for hidden in (4, 5, 6, 7):
+        NetClassifier(MLP, hidden=hidden, epochs=1, random_state=0).fit(X[:100], y[:100])
+        gc.collect()
+    assert fast.cache_size() == 2
+
+
+def test_warm_start_continues_on_the_same_model(digits):
+    X, y = digits
+    est = NetClassifier(MLP, warm_start=True, random_state=0).fit(X, y)
+    model, loss = est.model_, est.history_["loss"][-1]
+    est.fit(X, y)
+    assert est.model_ is model and len(est.history_["loss"]) == 6
+    assert est.history_["loss"][-1] < loss
+
+
+def test_partial_fit_runs_on_the_fast_path(digits):
+    X, y = digits
+    est = NetClassifier(MLP, random_state=0)
+    for _ in range(3):
+        est.partial_fit(X, y, classes=np.arange(10))
+    assert est.training_path_ == "fast" and len(est.history_["loss"]) == 3
+    assert est.history_["loss"][-1] < est.history_["loss"][0]
+
+
+def test_regression_on_the_fast_path():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)).astype("float32")
+    y = X @ np.array([1.0, -2.0, 0.5])
+    net = "net lin\ndense(1)\ntrain {\n    loss = mse\n    optimizer = adam(learning_rate=0.05)\n    epochs = 20\n}\n"
+    est = NetRegressor(net, random_state=0).fit(X, y)
+    assert est.training_path_ == "fast" and est.score(X, y) > 0.95
+
+
+def test_predict_runs_in_one_traced_call(digits):
+    X, y = digits
+    est = NetClassifier(MLP, random_state=0).fit(X, y)
+    for n in (400, 300, 100, 399):
+        est.predict(X[:n])
+    assert est.model_._netdsl_predict.experimental_get_tracing_count() <= 2
+
+
+def test_the_fallback_to_keras_fit_is_visible(monkeypatch, caplog, digits):
+    X, y = digits
+    monkeypatch.setenv("NETDSL_FAST_PATH", "0")
+    with caplog.at_level(logging.INFO, logger="netdsl"):
+        est = NetClassifier(MLP, epochs=1).fit(X, y)
+    assert est.training_path_ == "standard: the fast path is turned off (NETDSL_FAST_PATH=0)"
+    assert "training on Keras's standard path: the fast path is turned off" in caplog.text
+    assert fast.cache_size() == 0
+
+
+def test_text_nets_fall_back_and_say_why(caplog, capsys):
+    texts = ["good fine great", "bad awful poor"] * 10
+    labels = [1, 0] * 10
+    net = """net words
+input text
+text_vectorization(max_tokens=20, output_sequence_length=3)
+embedding(20, 4)
+global_average_pooling1d
+dense(1, activation=sigmoid)
+train {
+    loss = binary_crossentropy
+    epochs = 1
+}
+"""
+    with caplog.at_level(logging.INFO, logger="netdsl"):
+        est = NetClassifier(net, verbose=2).fit(texts, labels)
+    reason = "`text_vectorization` learns a new vocabulary at each fit"
+    assert est.training_path_ == f"standard: {reason}"
+    assert reason in caplog.text and reason in capsys.readouterr().out
+
+
+def test_a_failed_fit_leaves_the_cache_usable(digits):
+    X, y = digits
+    with pytest.raises(Exception, match="loss became"):
+        NetClassifier(MLP, learning_rate=1e12, epochs=2, random_state=0).fit(X * 1e6, y)
+    gc.collect()
+    est = NetClassifier(MLP, random_state=0).fit(X, y)
+    assert fast.cache_size() == 1 and est.score(X, y) > 0.8
