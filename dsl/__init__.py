@@ -11,8 +11,24 @@
 from pathlib import Path
 
 from .errors import Diagnostic, NetError, Span
-from .loader import build as _build
-from .resolve import flat_layers, parameter_values, resolve
+
+# Imported on first use, so `netdsl --help` and `import netdsl.dsl` stay cheap: the specs (pydantic
+# models) and the parser are built only when a program is read.
+_LAZY = {"flat_layers": "resolve", "parameter_values": "resolve", "resolve": "resolve"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _build(text: str, filename: str):
+    from .loader import build
+
+    return build(text, filename)
 
 __all__ = [
     "Diagnostic", "NetError", "Span", "load", "loads", "dumps", "resolve", "flat_layers",

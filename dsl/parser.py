@@ -48,6 +48,26 @@ class _Brackets:
             yield token
 
 
+def _cache_path(grammar: str):
+    """Where Lark keeps the parser tables (a user cache folder), or False where none is writable."""
+    import hashlib
+    import os
+    import tempfile
+
+    import lark
+
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    digest = hashlib.sha256((grammar + lark.__version__).encode()).hexdigest()[:16]
+    for folder in (os.path.join(root, "netdsl"), os.path.join(tempfile.gettempdir(), f"netdsl-{os.getuid()}")):
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return os.path.join(folder, f"grammar-{digest}.lark-cache")
+    return False
+
+
 @lru_cache(maxsize=1)
 def _parser() -> tuple[Lark, _Brackets]:
     grammar = resources.files("netdsl.grammar").joinpath("net.lark").read_text(encoding="utf-8")
@@ -60,6 +80,7 @@ def _parser() -> tuple[Lark, _Brackets]:
         maybe_placeholders=True,
         postlex=brackets,
         lexer_callbacks={"COMMENT": comments.append},
+        cache=_cache_path(grammar),  # the LALR tables, computed once per grammar and Lark version
     )
     parser.comments = comments  # the comments of the last parse (for fmt)
     return parser, brackets

@@ -66,10 +66,13 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from netdsl.dsl import NetError, load, loads, read_source, resolve, specs
+from netdsl.dsl import NetError, load, loads, read_source
 from netdsl.dsl.errors import did_you_mean
+
+if TYPE_CHECKING:
+    from netdsl.dsl import specs
 
 __all__ = ["ChunkedGridSearchCV", "SearchError", "grid_search", "register", "search_space"]
 
@@ -93,6 +96,8 @@ class SearchError(ValueError):
 
 def _spec(net) -> specs.Net:
     """The validated program of `net`: a Net spec, a path to a `.net` file, or source text."""
+    from netdsl.dsl import specs
+
     if isinstance(net, specs.Net):
         return net
     text, filename = read_source(net)
@@ -190,6 +195,8 @@ def _diagnostic(error: NetError) -> str:
 
 
 def _check_grid(grid: dict, spec: specs.Net, estimator) -> dict:
+    from netdsl.dsl import resolve
+
     """The grid with keys as the estimator takes them, each key and value checked; SearchError otherwise."""
     from sklearn.base import clone
 

@@ -30,3 +30,25 @@ def test_cli_check_does_not_import_tensorflow():
     )
     assert "netdsl.pipelines.cli" in modules
     assert not {m for m in modules if m.split(".")[0] in ("tensorflow", "keras")}
+
+
+def test_cli_help_reads_no_program_machinery():
+    # `netdsl --help` builds no specs and no parser: pydantic and lark stay unimported.
+    modules = _modules_after(
+        "from netdsl.pipelines.cli import main\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n        main(['--help'])\n    except SystemExit:\n        pass"
+    )
+    assert "netdsl.pipelines.cli" in modules and "netdsl.pipelines.search" in modules
+    assert not {m for m in modules if m.split(".")[0] in ("pydantic", "lark", "tensorflow", "keras", "numpy")}
+
+
+def test_the_parser_tables_are_cached_between_runs(tmp_path):
+    # The LALR tables are computed once and read back by later processes (a faster cold start).
+    env_code = "from netdsl.dsl import loads\nloads('net x\\ninput (2)\\ndense(1)\\n')"
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", env_code], check=True, cwd=ROOT,
+                       env={**__import__("os").environ, "XDG_CACHE_HOME": str(tmp_path)})
+    (cache,) = (tmp_path / "netdsl").iterdir()
+    assert cache.name.startswith("grammar-") and cache.stat().st_size > 1000
