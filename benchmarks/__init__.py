@@ -1,0 +1,1 @@
+"""Training-speed benchmarks of netdsl against scikeras, keras.wrappers and scikit-learn (see README.md)."""

@@ -1,0 +1,215 @@
+"""What the benchmark scripts share: the data, fresh processes, medians, tables, the command line.
+
+Nothing here imports TensorFlow or Keras: the parent process of every benchmark stays light and
+each measurement that needs TensorFlow runs in a fresh `spawn` process (`in_fresh_process`), so
+one contender's TensorFlow state (graphs, caches, threads) never helps or hinders another's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NETS = Path(__file__).resolve().parent / "nets"
+
+# Set before anything imports TensorFlow, here and (inherited) in every spawned child.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def digits(n_rows: int | None = None):
+    """scikit-learn's 8x8 digits as every contender gets them: X = pixels / 16 (float32, flat 64), y = int labels."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    y = y.astype(np.int64)
+    if n_rows is not None:
+        X, y = X[:n_rows], y[:n_rows]
+    return X, y
+
+
+def quiet_tensorflow():
+    """Silence TensorFlow's and Keras's start-up chatter and warnings in a benchmark child."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)
+
+
+def _call(function, args, kwargs):
+    quiet_tensorflow()
+    return function(*args, **kwargs)
+
+
+def in_fresh_process(function, *args, **kwargs):
+    """`function(*args, **kwargs)` in a new Python started with `spawn` (no state shared with this
+    one or with earlier measurements); returns its result. `function` must be importable."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1, maxtasksperchild=1) as pool:
+        return pool.apply(_call, (function, args, kwargs))
+
+
+def try_in_fresh_process(function, *args, **kwargs):
+    """(result, None) or (None, "ErrorType: message"): a contender that fails is reported, not fatal."""
+    try:
+        return in_fresh_process(function, *args, **kwargs), None
+    except Exception as error:
+        message = str(error).strip().splitlines()
+        return None, f"{type(error).__name__}: {message[-1] if message else ''}"[:300]
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else float("nan")
+
+
+class Timer:
+    """`with Timer() as t: ...; t.seconds`"""
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+
+
+@dataclass
+class Table:
+    """A result table: printed as aligned text, written as Markdown."""
+
+    title: str
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, *cells):
+        self.rows.append(list(cells))
+
+    def _cells(self):
+        return [[_fmt(c) for c in row] for row in self.rows]
+
+    @staticmethod
+    def _numeric_column(cells, i) -> bool:
+        """Right-aligned: numbers (and ratios), with blanks ("-", "n/a") allowed."""
+        column = [row[i] for row in cells if row[i] not in ("-", "n/a", "")]
+        return bool(column) and all(_numeric(c) for c in column)
+
+    def text(self) -> str:
+        cells = self._cells()
+        widths = [max(len(str(h)), *(len(r[i]) for r in cells)) if cells else len(str(h)) for i, h in enumerate(self.columns)]
+        line = "  ".join(h.ljust(w) for h, w in zip(self.columns, widths))
+        out = [self.title, "=" * len(self.title), line, "  ".join("-" * w for w in widths)]
+        for row in cells:
+            out.append("  ".join(c.rjust(w) if _numeric(c) else c.ljust(w) for c, w in zip(row, widths)))
+        out += [f"  {note}" for note in self.notes]
+        return "\n".join(out)
+
+    def markdown(self) -> str:
+        cells = self._cells()
+        out = [f"### {self.title}", "", "| " + " | ".join(self.columns) + " |"]
+        out.append("|" + "|".join(" ---: " if self._numeric_column(cells, i) else " --- " for i in range(len(self.columns))) + "|")
+        out += ["| " + " | ".join(row) + " |" for row in cells]
+        if self.notes:
+            out.append("")
+            out += [f"- {note}" for note in self.notes]
+        return "\n".join(out)
+
+
+def _fmt(cell) -> str:
+    if isinstance(cell, float):
+        if cell != cell:
+            return "n/a"
+        if abs(cell) >= 100:
+            return f"{cell:.0f}"
+        if abs(cell) >= 10:
+            return f"{cell:.1f}"
+        if abs(cell) >= 0.1:
+            return f"{cell:.2f}"
+        return f"{cell:.3f}"
+    return str(cell)
+
+
+def _numeric(text: str) -> bool:
+    text = text.rstrip("x%")
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def ratio(slow: float, fast: float) -> str:
+    """How many times faster `fast` is than `slow`, as text ("12.3x")."""
+    if not fast or fast != fast or slow != slow:
+        return "n/a"
+    return f"{slow / fast:.1f}x" if slow / fast < 100 else f"{slow / fast:.0f}x"
+
+
+def machine() -> str:
+    """One line on where the numbers come from."""
+    import importlib.metadata as md
+
+    def version(name):
+        try:
+            return md.version(name)
+        except md.PackageNotFoundError:
+            return "-"
+
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = f", load average {os.getloadavg()[0]:.1f}"
+    return (
+        f"{platform.machine()}, {os.cpu_count()} CPUs{load}; Python {platform.python_version()}, "
+        f"tensorflow {version('tensorflow') if version('tensorflow') != '-' else version('tensorflow-cpu')}, "
+        f"keras {version('keras')}, scikit-learn {version('scikit-learn')}, scikeras {version('scikeras')}, "
+        f"netdsl {version('netdsl')}"
+    )
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--quick", action="store_true", help="a small version that finishes in seconds (numbers are rough)")
+    p.add_argument("--markdown", metavar="PATH", help="also write the tables as Markdown to PATH")
+    return p
+
+
+def report(tables: list[Table], markdown_path: str | None = None, *, heading: str | None = None, seconds=None):
+    """Print the tables; write them as Markdown to `markdown_path` when given."""
+    for table in tables:
+        print()
+        print(table.text())
+    if seconds is not None:
+        print(f"\n({seconds:.0f} s)")
+    if markdown_path:
+        parts = [heading] if heading else []
+        parts += [f"Machine: {machine()}.", ""]
+        parts += [t.markdown() + "\n" for t in tables]
+        Path(markdown_path).write_text("\n".join(parts))
+        print(f"Markdown tables written to {markdown_path}")
+
+
+def script_main(run, description: str, extra_args=None):
+    """The command line of one benchmark script: `run(quick=..., **extra) -> list[Table]`."""
+    p = parser(description)
+    if extra_args:
+        extra_args(p)
+    args = vars(p.parse_args())
+    markdown_path = args.pop("markdown")
+    with Timer() as t:
+        tables = run(**args)
+    command = "python -m benchmarks." + Path(sys.argv[0]).stem + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
+    report(tables, markdown_path, heading=f"`{command}`", seconds=t.seconds)
+    return tables

@@ -1,0 +1,60 @@
+"""The benchmark harness (benchmarks/) compares like with like: each `.net` of benchmarks/nets has
+the same parameters as its Keras twin in benchmarks/models.py, and every contender of the grid
+search gets the same candidates. No timing here (the benchmarks measure; tests only check)."""
+
+import sys
+
+import pytest
+from sklearn.model_selection import ParameterGrid
+
+from netdsl.dsl import analyse, load
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT))  # `benchmarks` is a folder of the repository, not an installed package
+
+from benchmarks import grid_search, models  # noqa: E402
+from benchmarks.common import NETS, Table  # noqa: E402
+
+
+@pytest.mark.parametrize("grid", sorted(grid_search.GRIDS))
+def test_each_net_has_the_parameters_of_its_keras_twin(grid):
+    net_file, size_name, sizes = grid_search.GRIDS[grid]
+    for size in sizes:
+        expected = analyse(load(NETS / net_file), params={size_name: size}).total_params
+        assert models.BUILDERS[grid](size).count_params() == expected
+
+
+@pytest.mark.parametrize("grid", sorted(grid_search.GRIDS))
+def test_every_contender_searches_the_same_candidates(grid):
+    pytest.importorskip("scikeras")
+    _, _, sizes = grid_search.GRIDS[grid]
+    fit_kwargs = {"epochs": 1, "batch_size": 32, "verbose": 0}
+    seen = {}
+    for contender in grid_search.CONTENDERS:
+        if contender == "sklearn_mlp" and grid != "mlp":
+            continue
+        _, param_grid = grid_search._search(contender, grid, sizes, grid_search.LEARNING_RATES, 1, fit_kwargs)
+        candidates = set()
+        for params in ParameterGrid(param_grid):
+            params = params.get("model_kwargs", params)  # SKLearnClassifier: one dict per candidate
+            size = next(v for k, v in params.items() if k.split("__")[-1] in ("units", "filters", "hidden_layer_sizes"))
+            rate = next(v for k, v in params.items() if k.split("__")[-1] in ("learning_rate", "learning_rate_init"))
+            candidates.add((size[0] if isinstance(size, tuple) else size, rate))
+        seen[contender] = candidates
+    assert len(seen["netdsl"]) == 8
+    assert all(candidates == seen["netdsl"] for candidates in seen.values()), seen
+
+
+def test_tables_print_as_text_and_markdown():
+    table = Table("Grid search, mlp", ["contender", "median s", "faster by"])
+    table.add("netdsl", 1.234, "-")
+    table.add("scikeras", 61.0, "49.4x")
+    table.notes.append("a note")
+    assert "scikeras  " in table.text() and "61.0" in table.text()
+    assert table.markdown().splitlines()[2:6] == [
+        "| contender | median s | faster by |",
+        "| --- | ---: | ---: |",
+        "| netdsl | 1.23 | - |",
+        "| scikeras | 61.0 | 49.4x |",
+    ]
