@@ -21,14 +21,22 @@ from .transformer import NetTransformer  # noqa: E402
 __all__ = ["NetClassifier", "NetRegressor", "NetTransformer", "TrainingDiverged", "load"]
 
 
-def load(path) -> BaseNet:
-    """A fitted estimator written by `est.save(path)` (or joblib/pickle)."""
+def load(path):
+    """A fitted estimator written by `est.save(path)` (or joblib/pickle): a netdsl estimator, or a
+    scikit-learn composite around one (as `netdsl fit --scale` saves: scaler + net in a pipeline)."""
     import joblib
 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No saved model at {path}")
     estimator = joblib.load(path)
-    if not isinstance(estimator, BaseNet):
+    if not _holds_net(estimator):
         raise ValueError(f"{path} does not hold a netdsl estimator (found {type(estimator).__name__}).")
     return estimator
+
+
+def _holds_net(estimator) -> bool:
+    if isinstance(estimator, BaseNet):
+        return True
+    get_params = getattr(estimator, "get_params", None)
+    return get_params is not None and any(isinstance(v, BaseNet) for v in get_params(deep=True).values())

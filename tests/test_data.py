@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from netdsl.pipelines.data import BUILTINS, DataError, Dataset, infer_task, load_data
+from netdsl.pipelines.data import BUILTINS, PACKAGED, DataError, Dataset, infer_task, load_data
 
 from conftest import ROOT
 
@@ -44,7 +44,9 @@ def test_builtin_sets_load_with_task_and_shapes(name, shape, task, n_classes):
 
 
 def test_builtins_are_all_tested():
-    assert set(BUILTINS) == {"digits", "iris", "wine", "breast_cancer", "diabetes"}
+    assert set(BUILTINS) == {"digits", "iris", "wine", "breast_cancer", "diabetes", "sunspots", "reviews"}
+    # the packaged real sets are tested in test_sequences.py (sunspots) and test_text.py (reviews)
+    assert set(PACKAGED) == {"sunspots", "reviews"}
 
 
 def test_builtin_names_are_forgiving_and_label_names_read_well():

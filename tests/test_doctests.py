@@ -15,6 +15,7 @@ MODULES = [
     "netdsl.estimators.transformer",
     "netdsl.pipelines.augment",
     "netdsl.pipelines.search",
+    "netdsl.pipelines.series",
 ]
 
 
