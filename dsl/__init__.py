@@ -14,7 +14,7 @@ from .errors import Diagnostic, NetError, Span
 
 # Imported on first use, so `netdsl --help` and `import netdsl.dsl` stay cheap: the specs (pydantic
 # models) and the parser are built only when a program is read.
-_LAZY = {"flat_layers": "resolve", "parameter_values": "resolve", "resolve": "resolve"}
+_LAZY = {"flat_layers": "resolution", "parameter_values": "resolution", "resolve": "resolution"}
 
 
 def __getattr__(name):

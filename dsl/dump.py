@@ -63,6 +63,10 @@ def call_text(node: specs.Node, bare_ok: bool = False) -> str:
     fields = [f for f in cls.model_fields if f != "kind"]
     required = [f for f in getattr(cls, "positional", ()) if cls.model_fields[f].is_required()]
     args = [value_text(getattr(node, f)) for f in required]
+    variadic = getattr(cls, "variadic", None)
+    if variadic is not None:  # `unfreeze("conv_*", "dense")`
+        required.append(variadic)
+        args += [value_text(v) for v in getattr(node, variadic)]
     for field in fields:
         info = cls.model_fields[field]
         value = getattr(node, field)

@@ -22,6 +22,7 @@ CALLABLE_VALUES: dict[str, type] = {
     **specs.LAYERS,
     **specs.OPTIMIZERS,
     **specs.CALLBACKS,
+    "unfreeze": specs.Unfreeze,
     "l1": specs.L1,
     "l2": specs.L2,
     "l1_l2": specs.L1L2,
@@ -212,7 +213,26 @@ class _Builder:
                 continue
             self.spans.keys_[path] = Span.of(key)
             settings[key.value] = self.value(value, path)
+            if key.value == "fine_tune":
+                settings[key.value] = self._fine_tune(settings[key.value], value, path)
         return settings
+
+    def _fine_tune(self, data, node, path: tuple):
+        """`fine_tune` takes one kind of call (so pydantic's `loc` has no tag): its spans are
+        recorded without the tag too; a bare `unfreeze` means `unfreeze()`."""
+        if data == "unfreeze":
+            return {"kind": "unfreeze"}
+        if not isinstance(data, dict) or data.get("kind") != "unfreeze":
+            self._problem(
+                "`fine_tune` takes `unfreeze(...)`", node,
+                help='write e.g. `fine_tune = unfreeze("conv_*", epochs=10, learning_rate=0.0001)`',
+            )
+            return None
+        tagged = path + ("unfreeze",)
+        for table in (self.spans, self.spans.keys_):
+            for loc in [loc for loc in table if loc[: len(tagged)] == tagged]:
+                table.setdefault(path + loc[len(tagged):], table[loc])
+        return data
 
     # -- values ---------------------------------------------------------------------------
 
@@ -226,6 +246,7 @@ class _Builder:
         data: dict[str, Any] = {"kind": kind}
         cls = CALLABLE_VALUES.get(kind)
         positional_names = getattr(cls, "positional", ()) if cls else ()
+        variadic = getattr(cls, "variadic", None) if cls else None  # `unfreeze("a", "b")`: a list
         seen_keyword = False
         for i, argument in enumerate(arguments.children if arguments is not None else ()):
             if argument is None:
@@ -247,6 +268,11 @@ class _Builder:
                 continue
             if cls is None:
                 continue  # the unknown kind is reported; its arguments cannot be mapped
+            if variadic is not None:
+                items = data.setdefault(variadic, [])
+                self.spans.setdefault(path_with_tag + (variadic,), Span.of(argument))
+                items.append(self.value(argument, path_with_tag + (variadic, len(items))))
+                continue
             if i >= len(positional_names):
                 if i > len(positional_names):
                     continue  # reported once, at the first extra argument
@@ -392,7 +418,9 @@ def _field_at(loc: tuple):
         elif part in cls.model_fields:
             field = part
             annotation = cls.model_fields[part].annotation
-            nodes = [a for a in (annotation, *typing.get_args(annotation)) if isinstance(a, type) and issubclass(a, specs.Node)]
+            members = [typing.get_args(a)[0] if typing.get_origin(a) is typing.Annotated else a
+                       for a in (annotation, *typing.get_args(annotation))]
+            nodes = [a for a in members if isinstance(a, type) and issubclass(a, specs.Node)]
             if len(nodes) == 1 and part not in _KIND_FIELDS:
                 cls, field = nodes[0], None
     return cls, field

@@ -44,6 +44,8 @@ LAYER_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Augmentation layers",
      "Random changes of the training samples; they may appear only in `augment { }` and do nothing at inference.",
      tuple(kind for kind in specs.LAYERS if kind in specs.AUGMENTATION_KINDS)),
+    ("Transfer learning", "Layers taken from a saved net, with their trained weights (see `freeze` and "
+     "`fine_tune` in [Training settings](#training-settings)).", ("pretrained",)),
 )  # fmt: skip
 
 # Meanings for specs without a docstring (the docstring wins when there is one).
@@ -428,7 +430,9 @@ def _meaning(cls: type) -> str:
 def signature(cls: type) -> str:
     kind = _kind(cls)
     positional = tuple(getattr(cls, "positional", ()))
-    named = [n for n in cls.model_fields if n != "kind" and n not in positional]
+    if getattr(cls, "variadic", None):
+        positional += (f"{cls.variadic}...",)
+    named = [n for n in cls.model_fields if n != "kind" and n not in positional and n != getattr(cls, "variadic", None)]
     if positional:
         return f"`{kind}({', '.join(positional + (('...',) if named else ()))})`"
     return f"`{kind}` or `{kind}(key=value, ...)`" if named else f"`{kind}`"
@@ -585,6 +589,12 @@ def render() -> str:
         "Callbacks",
         "The items of `callbacks = [...]` in `train { }`: `callbacks = [early_stopping(patience=5)]`.",
         specs.CALLBACKS.values(),
+    )
+    lines += _family_section(
+        "Fine-tuning",
+        "The value of `fine_tune` in `train { }`: a second stage that unfreezes layers, e.g. after "
+        "`pretrained(\"base.keras\", trainable=false)`.",
+        (specs.Unfreeze,),
     )
     lines += _family_section(
         "Regularizers",

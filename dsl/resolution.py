@@ -50,6 +50,8 @@ def resolve(net: specs.Net, params: dict[str, Any] | None = None, data: dict[str
     raw = net.model_dump()
     raw["params"] = [dict(p, default=env.get(p["name"], p["default"])) for p in raw["params"]]
     bound = _substitute(raw, env, (), spans, problems)
+    if bound.get("input") is None and bound.get("layers") and bound["layers"][0].get("kind") == "pretrained":
+        bound["input"] = _base_input(bound["layers"][0], net, spans, problems)  # a base's input is the net's
     if bound.get("input") is None and isinstance(env.get("n_features"), int):
         bound["input"] = {"shape": [env["n_features"]]}  # an omitted `input` is `(n_features)`
     if not problems:
@@ -90,22 +92,40 @@ def _substitute(value, env, path, spans, problems):
     return value
 
 
-def flat_layers(net: specs.Net) -> list[tuple[tuple, specs.Layer]]:
-    """The layers in order with `repeat` blocks unrolled, each with its source path."""
-    out: list[tuple[tuple, specs.Layer]] = []
+def _base_input(layer: dict, net: specs.Net, spans, problems: list[Diagnostic]) -> dict | None:
+    """`input` taken from the saved net of a first `pretrained` layer (None if it cannot be read)."""
+    from .saved import SavedNetError, open_base
 
-    def walk(items, prefix):
+    try:
+        shape = open_base(layer["path"], net._spans.get("filename")).input_shape
+    except SavedNetError as error:
+        where = spans.find(("layers", 0, "pretrained", "path"))[1] if hasattr(spans, "find") else None
+        problems.append(Diagnostic(error.title, where, help=error.help))
+        return None
+    return None if shape is None or None in shape else {"shape": list(shape)}
+
+
+def flat_layers(net: specs.Net) -> list[tuple[tuple, specs.Layer]]:
+    """The layers in order with `repeat` blocks unrolled, each with its source path. A named layer
+    inside `repeat` is named `NAME_1`, `NAME_2`, ... in its successive copies."""
+    out: list[tuple[tuple, specs.Layer]] = []
+    copies: dict[tuple, int] = {}
+
+    def walk(items, prefix, repeated):
         for i, item in enumerate(items):
             path = prefix + (i, item.kind)
             if isinstance(item, specs.Repeat):
                 if isinstance(item.count, Expr):
                     raise ValueError(f"repeat count `{item.count}` is not bound")
                 for _ in range(item.count):
-                    walk(item.body, path + ("body",))
+                    walk(item.body, path + ("body",), True)
+            elif repeated and isinstance(item.name, str):
+                copies[path] = copies.get(path, 0) + 1
+                out.append((path, item.model_copy(update={"name": f"{item.name}_{copies[path]}"})))
             else:
                 out.append((path, item))
 
-    walk(net.layers, ("layers",))
+    walk(net.layers, ("layers",), False)
     return out
 
 

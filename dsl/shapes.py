@@ -38,8 +38,8 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 from . import specs
-from .errors import Diagnostic, NetError, Span
-from .resolve import flat_layers, resolve
+from .errors import Diagnostic, NetError, Span, did_you_mean
+from .resolution import flat_layers, resolve
 from .values import DATA_NAMES, evaluate
 
 __all__ = ["Sym", "Row", "Summary", "analyse", "LAYER_RULES"]
@@ -227,9 +227,12 @@ class Row:
     receptive_field: tuple | None  # input window one output position sees, per spatial axis
     span: Span | None
     non_trainable_params: Any = 0  # part of `params` not trained (moving statistics; all if frozen)
+    base: str | None = None  # the saved net's file name, for a layer taken by `pretrained`
+    fixed_params: Any = 0  # weights never trained even when the layer is (moving statistics)
 
     def to_dict(self) -> dict:
         return {
+            **({"base": self.base} if self.base is not None else {}),
             "path": list(self.path),
             "kind": self.kind,
             "name": self.name,
@@ -252,10 +255,14 @@ class Summary:
     non_trainable_params: Any
     input_shape: tuple
     output_shape: tuple
+    unfrozen: tuple = ()  # names of the layers `fine_tune = unfreeze(...)` makes trainable
+    fine_tune_trainable_params: Any = None  # trainable weights during that second stage
 
     def to_dict(self) -> dict:
         """Plain JSON data: shapes as lists, symbolic dimensions and counts as strings."""
         return {
+            **({"fine_tune": {"unfrozen": list(self.unfrozen), "trainable_params": _json(self.fine_tune_trainable_params)}}
+               if self.unfrozen else {}),
             "input_shape": _json(self.input_shape),
             "output_shape": _json(self.output_shape),
             "total_params": _json(self.total_params),
@@ -312,6 +319,7 @@ class _Ctx:
     from_input: bool
     text_input: bool
     notes: list = field(default_factory=list)
+    filename: str = "<string>"  # of the `.net` file: relative paths (`embeddings=`) are read from its folder
 
     def note(self, title: str, help: str | None = None, arg: str | None = None):
         """A problem after which the output shape is still known: reported, and the walk goes on."""
@@ -344,11 +352,13 @@ def analyse(net: specs.Net, params: dict | None = None, data: dict | None = None
 
     problems: list[Diagnostic] = []
     rows: list[Row] = []
-    names = _Names()
+    layers, base_names = _expand(resolved, span_of, problems)
+    names = _Names(taken=base_names)
 
-    def step(path, layer, x, ctx, index):
+    def step(path, layer, x, ctx, index, base=None):
         span = span_of(path)
         bound = _bind(layer, env)
+        ctx.filename = filename
         try:
             out = _apply(bound, x, ctx)
         except _Problem as problem:
@@ -365,9 +375,12 @@ def analyse(net: specs.Net, params: dict | None = None, data: dict | None = None
             x.field if out.field is KEEP else out.field,
             x.made_by if out.dtype is KEEP else made_by,
         )
+        if base is not None:
+            _check_base_fit(bound, base[0], x, out, ctx, span, problems)
         rows.append(
             Row(path, layer.kind, names.take(bound), y.shape, out.params, trainable,
-                None if y.field is None else tuple(size for size, _ in y.field), span, frozen)
+                None if y.field is None else tuple(size for size, _ in y.field), span, frozen,
+                base=None if base is None else base[1], fixed_params=out.frozen)
         )
         return y
 
@@ -376,24 +389,28 @@ def analyse(net: specs.Net, params: dict | None = None, data: dict | None = None
         step(("augment", i, layer.kind), layer, x, ctx, 0)  # checked against the input; shape kept
 
     previous = None  # (number, kind, span) of the layer that made `x`
-    for number, (path, layer) in enumerate(flat_layers(resolved), 1):
+    for number, (path, layer, base) in enumerate(layers, 1):
         if previous is None:
             ctx = _Ctx(layer.kind, "(from `input`)", "the input", True, text_input)
         else:
             n, kind, span = previous
             line = f", line {span.line}" if span is not None else ""
             ctx = _Ctx(layer.kind, f"(after layer {n})", f"layer {n} (`{kind}`{line})", False, text_input)
-        y = step(path, layer, x, ctx, number)
+        y = step(path, layer, x, ctx, number, base)
         if y is None:
             break
         x, previous = y, (number, layer.kind, span_of(path))
 
+    unfrozen, stage_two = (), None
+    if not problems:
+        _unique_names(rows, span_of, problems)
+        unfrozen, stage_two = _freeze(resolved, rows, span_of, problems)
     if problems:
         problems.sort(key=lambda d: (d.span.line, d.span.col) if d.span is not None else (0, 0))
         raise NetError(problems, source, filename)
     total = sum((row.params for row in rows), 0)
     frozen = sum((row.non_trainable_params for row in rows), 0)
-    return Summary(rows, total, total - frozen, frozen, input_shape, x.shape)
+    return Summary(rows, total, total - frozen, frozen, input_shape, x.shape, unfrozen, stage_two)
 
 
 def _bind(node: specs.Node, env: dict) -> SimpleNamespace:
@@ -426,13 +443,17 @@ def _diagnostic(problem: _Problem, path, span, span_of, ctx: _Ctx, input_span) -
 class _Names:
     """Keras's automatic layer names: the snake-case class name, then `_1`, `_2`, ... per name."""
 
-    def __init__(self):
+    def __init__(self, taken=()):
         self.counts: dict[str, int] = {}
+        self.taken = set(taken)  # names of layers taken from a base: automatic names skip them
 
     def _auto(self, kind: str) -> str:
-        n = self.counts.get(kind, 0)
-        self.counts[kind] = n + 1
-        return kind if n == 0 else f"{kind}_{n}"
+        while True:
+            n = self.counts.get(kind, 0)
+            self.counts[kind] = n + 1
+            name = kind if n == 0 else f"{kind}_{n}"
+            if name not in self.taken:
+                return name
 
     def take(self, layer) -> str:
         inner = getattr(layer, "layer", None)
@@ -456,6 +477,145 @@ def _apply(layer, x: _Tensor, ctx: _Ctx) -> _Out:
             help="every dimension must be at least 1; use smaller windows or strides, or `padding=same`",
         )
     return out
+
+
+# ---- pretrained layers, names and freezing ----------------------------------------------------
+
+
+def _expand(resolved: specs.Net, span_of, problems: list) -> tuple[list, set]:
+    """The layers in order, each `pretrained` replaced by the saved net's layers it takes (path
+    `(..., "pretrained", "base", j, kind)`, so they are located at the `pretrained` line), and the
+    names automatic names must avoid (the base's and those the file gives)."""
+    from .saved import SavedNetError, open_base
+
+    items, avoid = [], set()
+    for path, layer in flat_layers(resolved):
+        if layer.kind != "pretrained":
+            items.append((path, layer, None))
+            if isinstance(layer.name, str):
+                avoid.add(layer.name)
+            continue
+
+        def fail(title, help, arg=None):
+            problems.append(Diagnostic(title, span_of(path + (arg,)) if arg else span_of(path), help=help))
+
+        if "repeat" in path:
+            fail("`pretrained` cannot be repeated", "take the saved net once, outside `repeat { }`")
+            break
+        if layer.name is not None:
+            fail("`pretrained` takes no `name`", "its layers keep their names from the saved net (`netdsl show` lists them)", "name")
+            break
+        try:
+            base = open_base(layer.path, resolved._spans.get("filename"))
+        except SavedNetError as error:
+            fail(error.title, error.help, "path")
+            break
+        if layer.up_to is not None and layer.up_to not in [b.name for b in base.layers]:
+            hint = did_you_mean(layer.up_to, base.names)
+            fail(f"`{base.path.name}` has no layer `{layer.up_to}`",
+                 (f"{hint} " if hint else "") + "its layers: " + ", ".join(base.names), "up_to")
+            break
+        taken = base.taken(layer.up_to)
+        unreadable = next((b for b in taken if b.spec is None), None)
+        if unreadable is not None:
+            before = [b.name for b in taken[: taken.index(unreadable)]]
+            fail(f"cannot take layer `{unreadable.name}` (Keras class `{unreadable.keras_class}`) from "
+                 f"`{base.path.name}`: {unreadable.problem}",
+                 f'take the layers before it with `up_to="{before[-1]}"`' if before
+                 else "netdsl takes a chain of the layer kinds it knows (docs/language.md)")
+            break
+        for j, saved in enumerate(taken):
+            spec = saved.spec.model_copy(update={"trainable": layer.trainable})
+            if getattr(spec, "layer", None) is not None:
+                spec = spec.model_copy(update={"layer": spec.layer.model_copy(update={"trainable": layer.trainable})})
+            items.append((path + ("base", j, spec.kind), spec, (saved, base.path.name)))
+            avoid.add(saved.name)
+    return items, avoid
+
+
+def _check_base_fit(layer, saved, x: _Tensor, out: _Out, ctx: _Ctx, span, problems: list) -> None:
+    """A base layer's trained weights fit only the input it was built for: say so if it gets another."""
+    if saved.built_for is None or None in saved.built_for or not _known(out.params) or not out.params:
+        return
+    try:
+        expected = _apply(layer, _Tensor(tuple(saved.built_for), x.dtype), _Ctx(ctx.kind, "", "", False, False)).params
+    except _Problem:
+        return
+    if _known(expected) and expected != out.params:
+        problems.append(Diagnostic(
+            f"base layer `{saved.name}` (`{layer.kind}`) was built for input {_batch_text(saved.built_for)}, "
+            f"but gets {_batch_text(x.shape)} here",
+            span,
+            help=f"its {expected:,} trained weights fit only that input ({out.params:,} would be needed here): "
+            "change what comes before it, or take the base only up to a layer before it with `up_to=...`",
+        ))
+
+
+def _unique_names(rows: list[Row], span_of, problems: list) -> None:
+    """Layer names are how layers are referred to (`freeze`, `unfreeze`, Keras): one layer each."""
+    first: dict[str, Row] = {}
+    for row in rows:
+        if row.name not in first:
+            first[row.name] = row
+            continue
+        where = row.span if row.base is not None else span_of(row.path + ("name",))
+        earlier = first[row.name]
+        origin = f" (from `{earlier.base}`)" if earlier.base else ""
+        line = f" on line {earlier.span.line}{origin}" if earlier.span is not None else origin
+        problems.append(Diagnostic(
+            f"a second layer named `{row.name}`", where,
+            help=f"the first is{line}; layer names must be unique in a file: rename one",
+        ))
+
+
+def _freeze(resolved: specs.Net, rows: list[Row], span_of, problems: list) -> tuple[tuple, Any]:
+    """Applies `freeze = [...]` to the rows; returns the names `fine_tune = unfreeze(...)` makes
+    trainable and the trainable weight count of that second stage."""
+    import fnmatch
+
+    train = resolved.train
+    if train is None:
+        return (), None
+    names = [row.name for row in rows]
+
+    def matches(pattern):
+        return [row for row in rows if fnmatch.fnmatchcase(row.name, pattern)]
+
+    def no_match(pattern, setting, where):
+        hint = did_you_mean(pattern, names)
+        problems.append(Diagnostic(
+            f"`{setting}` pattern `{pattern}` matches no layer", where,
+            help=(f"{hint} " if hint else "") + "the layers: " + ", ".join(names),
+        ))
+
+    for i, pattern in enumerate(train.freeze):
+        hits = matches(pattern)
+        if not hits:
+            no_match(pattern, "freeze", span_of(("train", "freeze", i)))
+        for row in hits:
+            row.trainable, row.non_trainable_params = False, row.params
+    stage = train.fine_tune
+    if stage is None:
+        return (), None
+    missing = False
+    for i, pattern in enumerate(stage.layers):
+        if not matches(pattern):
+            missing = True
+            no_match(pattern, "unfreeze", span_of(("train", "fine_tune", "layers", i)))
+    patterns = stage.layers or ("*",)
+    # A frozen batch_normalization stays frozen: Keras runs it in inference mode (the base's moving
+    # statistics), as Keras advises for fine-tuning.
+    unfrozen = [row for row in rows if not row.trainable and row.kind != "batch_normalization"
+                and any(fnmatch.fnmatchcase(row.name, p) for p in patterns)]
+    if not unfrozen and not missing:
+        problems.append(Diagnostic(
+            "`fine_tune` unfreezes no layer", span_of(("train", "fine_tune")),
+            help="the layers it names are trainable already (or `batch_normalization`, which stays frozen); "
+            "freeze layers first: `pretrained(..., trainable=false)`, `trainable=false` on a layer, or `freeze = [...]`",
+        ))
+    chosen = {id(row) for row in unfrozen}
+    trainable = sum((row.params - row.fixed_params for row in rows if row.trainable or id(row) in chosen), 0)
+    return tuple(row.name for row in unfrozen), trainable
 
 
 # ---- text for messages -------------------------------------------------------------------------
@@ -809,7 +969,34 @@ def _embedding(layer, x: _Tensor, ctx: _Ctx) -> _Out:
             help="put `embedding` right after `text_vectorization(...)` (with output_mode=int), "
             "or first, on an input of integer ids",
         )
+    if layer.embeddings is not None:
+        _check_vectors(layer, x, ctx)
     return _Out(x.shape + (layer.output_dim,), layer.input_dim * layer.output_dim, field=None)
+
+
+def _check_vectors(layer, x: _Tensor, ctx: _Ctx) -> None:
+    """`embeddings=`: the vectors are matched to text_vectorization's vocabulary, so the ids must be
+    its tokens; the file must exist and hold vectors of output_dim numbers (read from its first lines)."""
+    from .vectors import static_problem
+
+    if x.dtype == "raw":
+        ctx.note(
+            "`embeddings=` needs a `text_vectorization` before this embedding",
+            help="pretrained vectors are matched to the words of the vocabulary `text_vectorization` learns at fit; "
+            "on other integer ids they would mean nothing: read `input text` with `text_vectorization(...)` first, "
+            "or drop `embeddings=`",
+            arg="embeddings",
+        )
+    if isinstance(layer.embeddings_initializer, list):
+        ctx.note(
+            "`embeddings=` and a literal `embeddings_initializer` both give the vectors",
+            help="keep one of the two",
+            arg="embeddings",
+        )
+    if isinstance(layer.embeddings, str):
+        problem = static_problem(layer.embeddings, ctx.filename, layer.output_dim if _known(layer.output_dim) else None)
+        if problem is not None:
+            ctx.note(*problem, arg="embeddings")
 
 
 _GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
@@ -900,6 +1087,7 @@ LAYER_RULES: dict[str, Callable[[Any, _Tensor, _Ctx], _Out]] = {
     "gru": _recurrent,
     "bidirectional": _bidirectional,
     "text_vectorization": _text_vectorization,
+    "pretrained": None,  # replaced by the saved net's layers before the walk (`_expand`)
 }
 """Layer kind -> rule: (bound layer, input tensor, context) -> output. Every kind of `specs.LAYERS`."""
 

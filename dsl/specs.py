@@ -293,6 +293,13 @@ class Embedding(Layer):
     output_dim: PosInt = _d("Length of each vector.")
     embeddings_initializer: Initializer = _d("Initial vectors.", "uniform")
     mask_zero: Bool = _d("Treat token 0 as padding to be masked.", False)
+    embeddings: arg(str, "a path to a word-vector file, in quotes") | None = _d(
+        "Pretrained word vectors: a GloVe or word2vec text file, gzipped or not (a relative path is read from "
+        "the `.net` file's folder, or the current directory for a program given as text), matched at fit to "
+        "the vocabulary `text_vectorization` learned; words the file lacks get random vectors of the same "
+        "spread. With `trainable=false` they stay fixed.",
+        None,
+    )
 
 
 class _Recurrent(Layer):
@@ -426,16 +433,48 @@ class GaussianNoise(Layer):
     seed: Int | None = _d("Random seed.", None)
 
 
+class Pretrained(Layer):
+    """The layers of a saved net, in order, with their trained weights: a convnet trained on one
+    task keeps its convolution blocks and gets a new head. The base's input layer and its
+    augmentation layers are left out; its layers keep their names (shown by `netdsl show`)."""
+
+    kind: Literal["pretrained"] = "pretrained"
+    positional: ClassVar = ("path",)
+    path: arg(str, "a string (a file path)") = _d(
+        "The saved net: a `.keras` file, or a model saved by netdsl (`netdsl fit --save`, `est.save()`); "
+        "relative to the `.net` file's folder."
+    )
+    up_to: Name | None = _d("Name of the last base layer taken (inclusive); default: all of them.", None)
+    trainable: Bool = _d("`false` freezes every layer taken from the base.", True)
+
+
 LAYER_TYPES: tuple[type[Layer], ...] = (
     Dense, Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
     GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
     Flatten, Dropout, SpatialDropout1D, SpatialDropout2D, BatchNormalization, LayerNormalization,
     ActivationLayer, Reshape, Rescaling, Embedding, SimpleRNN, LSTM, GRU, Bidirectional,
     TextVectorization, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, RandomContrast,
-    GaussianNoise,
+    GaussianNoise, Pretrained,
 )  # fmt: skip
 # The layer registry: kind -> spec class.
 LAYERS: dict[str, type[Layer]] = {cls.model_fields["kind"].default: cls for cls in LAYER_TYPES}
+# kind -> Keras layer class name: how a spec is built (estimators/compile.py) and how a saved Keras
+# layer is read back as a spec (dsl/saved.py). `pretrained` is not one Keras layer but many.
+LAYER_CLASSES: dict[str, str] = {
+    "dense": "Dense", "conv1d": "Conv1D", "conv2d": "Conv2D", "max_pooling1d": "MaxPooling1D",
+    "max_pooling2d": "MaxPooling2D", "average_pooling1d": "AveragePooling1D",
+    "average_pooling2d": "AveragePooling2D", "global_average_pooling1d": "GlobalAveragePooling1D",
+    "global_average_pooling2d": "GlobalAveragePooling2D", "global_max_pooling1d": "GlobalMaxPooling1D",
+    "global_max_pooling2d": "GlobalMaxPooling2D", "flatten": "Flatten", "dropout": "Dropout",
+    "spatial_dropout1d": "SpatialDropout1D", "spatial_dropout2d": "SpatialDropout2D",
+    "batch_normalization": "BatchNormalization", "layer_normalization": "LayerNormalization",
+    "activation": "Activation", "reshape": "Reshape", "rescaling": "Rescaling", "embedding": "Embedding",
+    "simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU", "bidirectional": "Bidirectional",
+    "text_vectorization": "TextVectorization", "random_flip": "RandomFlip",
+    "random_rotation": "RandomRotation", "random_translation": "RandomTranslation",
+    "random_zoom": "RandomZoom", "random_contrast": "RandomContrast", "gaussian_noise": "GaussianNoise",
+}  # fmt: skip
+assert set(LAYER_CLASSES) == set(LAYERS) - {"pretrained"}, "every layer kind needs a Keras class"
 AUGMENTATION_KINDS = frozenset(
     {"random_flip", "random_rotation", "random_translation", "random_zoom", "random_contrast", "gaussian_noise"}
 )
@@ -580,6 +619,20 @@ METRICS = (
 )  # fmt: skip
 
 
+class Unfreeze(Node):
+    """A second training stage (`fine_tune = unfreeze("conv_2*", epochs=10, learning_rate=1e-4)`):
+    after `epochs` with the frozen layers frozen, the layers named here (names or glob patterns;
+    none: every frozen layer) become trainable and training goes on at a lower learning rate.
+    Frozen `batch_normalization` layers stay frozen, so they keep running in inference mode with
+    the base's statistics (Keras's advice for fine-tuning)."""
+
+    kind: Literal["unfreeze"] = "unfreeze"
+    variadic: ClassVar = "layers"  # every positional argument is one item of `layers`
+    layers: tuple[Name, ...] = _d("Names or glob patterns (`conv_2*`) of the layers to unfreeze; none: all.", ())
+    epochs: PosInt = _d("Epochs of the second stage.", 10)
+    learning_rate: PosFloat | None = _d("Learning rate of the second stage; default: a tenth of the first's.", None)
+
+
 class Train(Node):
     """`train { ... }`: how the net is fitted. Estimator parameters override these."""
 
@@ -601,6 +654,10 @@ class Train(Node):
         "`balanced`, or one weight per class (in the order of the sorted class labels).", None
     )
     shuffle: Bool = _d("Shuffle the training data every epoch.", True)
+    freeze: tuple[Name, ...] = _d(
+        "Layers frozen from the start: names or glob patterns (`[\"conv_*\"]`), matched against the names `netdsl show` gives.", ()
+    )
+    fine_tune: Annotated[Unfreeze, BeforeValidator(_call_or_bare)] | None = _d("A second stage: `unfreeze(patterns..., epochs=N, learning_rate=LR)`.", None)
 
 
 # ---- the program -------------------------------------------------------------------------------

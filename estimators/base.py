@@ -7,6 +7,10 @@ estimator parameter under its own name (`get_params()` lists it with its current
 
 `__init__` only stores; `fit` reads the file, validates parameters and data, binds the data-bound
 names (`n_features`, `n_classes`, `n_outputs`), builds the Keras model and trains it.
+
+Training runs on the fast path (`fast.py`: a compiled model reused across fits of the same graph,
+each epoch one traced call) unless the net needs something only Keras's `fit` does (a text
+vocabulary learned per fit, a two-stage schedule); `training_path_` says which path ran and why.
 """
 
 from __future__ import annotations
@@ -273,9 +277,19 @@ class BaseNet(BaseEstimator):
         return int(check_random_state(self.random_state).randint(2**31 - 1))
 
     def _build(self, resolved: specs.Net, text_samples=None):
+        """The Keras model; `embedding_coverage_` records how much of the vocabulary each
+        `embeddings=` file covers (logged when verbose, before training starts)."""
         from .compile import build_model
 
-        return build_model(resolved, text_samples=text_samples)
+        coverage: dict = {}
+        model = build_model(resolved, text_samples=text_samples, coverage=coverage)
+        self.embedding_coverage_ = coverage
+        if self.verbose:
+            from netdsl.dsl.vectors import coverage_text
+
+            for layer, report in coverage.items():
+                print(coverage_text(layer, report), flush=True)
+        return model
 
     def _compile(self, model, settings, loss, metrics):
         from .compile import build_metrics, build_optimizer
@@ -304,11 +318,12 @@ class BaseNet(BaseEstimator):
             print(message, flush=True)
         return f"standard: {reason}"
 
-    def _fast_model(self, fresh, architecture, settings, loss, y_fit):
+    def _fast_model(self, fresh, resolved, architecture, settings, loss, y_fit):
         """A compiled model for this graph from the cache of the fast path, starting exactly as
         `fresh` (just built under this fit's seed) would."""
         optimizer = settings["optimizer"].model_dump(mode="json", exclude={"learning_rate"})
-        key = repr((architecture, loss, list(settings["metrics"]), optimizer, str(y_fit.dtype), y_fit.shape[1:]))
+        key = repr((architecture, loss, list(settings["metrics"]), optimizer, str(y_fit.dtype), y_fit.shape[1:],
+                    _files_read(resolved)))
 
         def make_model():
             self._compile(fresh, settings, loss, settings["metrics"])
@@ -439,7 +454,7 @@ class BaseNet(BaseEstimator):
             self._continuing = False
             fresh = self._build(resolved, text_samples=train_x if self._is_text(spec) else None)
             if self.training_path_ == "fast":
-                entry, model = self._fast_model(fresh, architecture, settings, loss, y_fit)
+                entry, model = self._fast_model(fresh, resolved, architecture, settings, loss, y_fit)
             else:
                 model = fresh
                 self._compile(model, settings, loss, settings["metrics"])
@@ -463,6 +478,14 @@ class BaseNet(BaseEstimator):
             raise
         if entry is not None:
             fast.release(entry, kept=True)
+        stage_two = None
+        if getattr(resolved.train, "fine_tune", None) is not None and not incremental and not self._continuing:
+            stage_two = self._second_stage(
+                model, resolved.train.fine_tune, summary.unfrozen, settings, loss,
+                self._shape_inputs(train_x, resolved), y_fit[fit_index],
+                sample_weight=None if sample_weight is None else sample_weight[fit_index],
+                class_weight=class_weight, validation=validation,
+            )
         self._fast_entry = entry
         self.model_ = model
         self._architecture = architecture
@@ -470,7 +493,29 @@ class BaseNet(BaseEstimator):
         self.net_source_ = read_source(self.net)[0]
         self.output_mode_ = mode
         self._record(history, stopper, settings)
+        if stage_two is not None:  # history_ goes on through the second stage
+            first = len(history.history.get("loss", []))
+            self._continuing = True
+            self._record(*stage_two, settings)
+            self.stage_epochs_ = (first, len(stage_two[0].history.get("loss", [])))
+        elif hasattr(self, "stage_epochs_") and not self._continuing:
+            del self.stage_epochs_
         return self
+
+    def _second_stage(self, model, stage, names, settings, loss, X, y, **fit_args):
+        """`fine_tune = unfreeze(...)`: the layers `names` (as the static analysis matched them)
+        become trainable, and training goes on `stage.epochs` epochs with the same optimizer kind at
+        the stage's learning rate (default: a tenth of the first stage's), callbacks anew."""
+        from .compile import unfreeze
+
+        weights = unfreeze(model, names)
+        rate = stage.learning_rate or (settings["learning_rate"] or settings["optimizer"].learning_rate) / 10
+        settings = dict(settings, learning_rate=rate, epochs=stage.epochs)
+        if self.verbose:
+            print(f"stage 2: unfroze {len(names)} layer{'s' if len(names) != 1 else ''} ({', '.join(names)}), "
+                  f"{weights:,} more trainable weights; {stage.epochs} epochs at learning rate {rate:g}", flush=True)
+        self._compile(model, settings, loss, settings["metrics"])
+        return self._train(model, X, y, settings, epochs=stage.epochs, **fit_args)
 
     def _y_validation(self) -> dict:
         return {}
@@ -583,6 +628,20 @@ def _origin(X):
         origin = followed
 
 
+def _files_read(resolved: specs.Net) -> tuple:
+    """(path, size, modification time) of each file the graph is built from (a `pretrained` base):
+    a base saved again under the same name is another graph."""
+    from netdsl.dsl import saved
+
+    files = []
+    for _, layer in flat_layers(resolved):
+        if layer.kind == "pretrained":
+            path = saved.locate(layer.path, resolved._spans.get("filename"))
+            stat = path.stat() if path is not None else None
+            files.append((str(path), stat and stat.st_size, stat and stat.st_mtime_ns))
+    return tuple(files)
+
+
 def _class_weight_per_sample(y, class_weight: dict) -> np.ndarray:
     """Keras's reading of `class_weight`: the class of each target row (argmax of one-hot rows)."""
     y = np.asarray(y)
@@ -599,6 +658,7 @@ def _take(X, index):
 def _architecture(resolved: specs.Net) -> str:
     """What decides the graph: everything but the training settings."""
     data = resolved.model_dump(mode="json", exclude={"train", "params"})
+    data["freeze"] = list(resolved.train.freeze) if resolved.train is not None else []  # what is trained
     return repr(data)
 
 

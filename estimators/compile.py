@@ -15,42 +15,8 @@ import numpy as np
 from netdsl.dsl import flat_layers, specs
 from netdsl.dsl.values import Expr
 
-# kind -> Keras layer class name (the registry of every layer kind the language accepts).
-LAYER_CLASSES: dict[str, str] = {
-    "dense": "Dense",
-    "conv1d": "Conv1D",
-    "conv2d": "Conv2D",
-    "max_pooling1d": "MaxPooling1D",
-    "max_pooling2d": "MaxPooling2D",
-    "average_pooling1d": "AveragePooling1D",
-    "average_pooling2d": "AveragePooling2D",
-    "global_average_pooling1d": "GlobalAveragePooling1D",
-    "global_average_pooling2d": "GlobalAveragePooling2D",
-    "global_max_pooling1d": "GlobalMaxPooling1D",
-    "global_max_pooling2d": "GlobalMaxPooling2D",
-    "flatten": "Flatten",
-    "dropout": "Dropout",
-    "spatial_dropout1d": "SpatialDropout1D",
-    "spatial_dropout2d": "SpatialDropout2D",
-    "batch_normalization": "BatchNormalization",
-    "layer_normalization": "LayerNormalization",
-    "activation": "Activation",
-    "reshape": "Reshape",
-    "rescaling": "Rescaling",
-    "embedding": "Embedding",
-    "simple_rnn": "SimpleRNN",
-    "lstm": "LSTM",
-    "gru": "GRU",
-    "bidirectional": "Bidirectional",
-    "text_vectorization": "TextVectorization",
-    "random_flip": "RandomFlip",
-    "random_rotation": "RandomRotation",
-    "random_translation": "RandomTranslation",
-    "random_zoom": "RandomZoom",
-    "random_contrast": "RandomContrast",
-    "gaussian_noise": "GaussianNoise",
-}
-assert set(LAYER_CLASSES) == set(specs.LAYERS), "every layer kind needs a Keras class"
+# kind -> Keras layer class name: one table for building specs and reading saved layers back.
+LAYER_CLASSES = specs.LAYER_CLASSES
 
 OPTIMIZER_CLASSES = {
     "adam": "Adam", "adamw": "AdamW", "nadam": "Nadam", "sgd": "SGD",
@@ -81,7 +47,7 @@ def layer_kwargs(layer: specs.Layer) -> dict:
     _check_bound(layer)
     kwargs = {}
     for field in type(layer).model_fields:
-        if field in ("kind", "trainable"):
+        if field in ("kind", "trainable", "embeddings"):  # `embeddings`: a file, assigned after the build
             continue
         value = getattr(layer, field)
         if field in INITIALIZER_FIELDS and isinstance(value, list):
@@ -120,9 +86,11 @@ def build_layer(layer: specs.Layer) -> keras.layers.Layer:
     return built
 
 
-def build_model(net: specs.Net, text_samples=None, name: str | None = None) -> keras.Model:
+def build_model(net: specs.Net, text_samples=None, name: str | None = None, coverage: dict | None = None) -> keras.Model:
     """The Keras model of a resolved net (every name bound). `text_samples` adapt the vocabulary of a
-    `text_vectorization` layer (its vocabulary is learned from the training texts)."""
+    `text_vectorization` layer (its vocabulary is learned from the training texts); an embedding
+    with `embeddings=` then takes the file's vectors for its words, and `coverage` (when given)
+    receives the report of each such layer, by its name in `netdsl show`."""
     if net.input is not None and net.input.text:
         inputs = keras.Input(shape=(), dtype="string", name="text")
     else:
@@ -134,18 +102,137 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None) -> k
     for i, spec in enumerate(net.augment):
         x = _located(net, ("augment", i, spec.kind), spec)(x)
     built_layers = []
+    vocabulary, pretrained = None, []
+    plan = _plan(net)
     for path, spec in flat_layers(net):
+        if spec.kind == "pretrained":
+            x = take_base_layers(net, spec, x, plan)
+            continue
+        if plan is not None:  # names and frozen state as `netdsl show` gives them
+            row = next(plan)
+            spec = spec.model_copy(update={"name": row.name, "trainable": row.trainable})
         layer = _located(net, path, spec)
         if spec.kind == "text_vectorization":
             if text_samples is None:
                 raise ValueError("`text_vectorization` needs training texts to learn its vocabulary")
             layer.adapt(as_text(text_samples))
+            vocabulary = layer.get_vocabulary()
+        elif getattr(spec, "embeddings", None) is not None:
+            pretrained.append((path, spec, layer, vocabulary))
         x = layer(x)
         built_layers.append((spec, layer))
     model = keras.Model(inputs, x, name=name or net.name)
     for spec, layer in built_layers:
         assign_literal_weights(spec, layer)
+    shown = _shown_names(net) if pretrained else {}
+    for path, spec, layer, words in pretrained:
+        report = assign_pretrained_vectors(net, path, spec, layer, words)
+        if coverage is not None:
+            coverage[shown.get(path, layer.name)] = report
     return model
+
+
+def _shown_names(net: specs.Net) -> dict:
+    """Source path -> the layer's name as `netdsl show` gives it (`embedding`, `embedding_1`, ... in
+    the file's order), which, unlike Keras's automatic names, does not depend on earlier models."""
+    from netdsl.dsl import analyse
+
+    return {row.path: row.name for row in analyse(net).rows}
+
+
+def _plan(net: specs.Net):
+    """For a net that takes a saved net's layers or freezes layers by name: the rows of its static
+    analysis (layers in order, base layers expanded), whose names and frozen state the built layers
+    take, so that names in `freeze` / `unfreeze` mean the same layers as in `netdsl show`."""
+    from netdsl.dsl import analyse
+
+    train = net.train
+    uses = any(spec.kind == "pretrained" for _, spec in flat_layers(net)) or (
+        train is not None and (train.freeze or train.fine_tune is not None))
+    if not uses:
+        return None
+    return iter([row for row in analyse(net).rows if row.path[0] != "augment"])
+
+
+def take_base_layers(net: specs.Net, spec: specs.Layer, x, plan):
+    """Calls the saved net's layer objects that `pretrained` takes on `x`, in order, so their trained
+    weights are reused and they are layers of the new model under their own names. (A frozen
+    `batch_normalization` runs in inference mode; `unfreeze` leaves it frozen.)"""
+    import tempfile
+    from pathlib import Path
+
+    from netdsl.dsl.saved import keras_bytes, open_base
+
+    saved = open_base(spec.path, net._spans.get("filename"))
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / "base.keras"
+        file.write_bytes(keras_bytes(saved.path))
+        base = keras.models.load_model(file, compile=False)
+    for taken in saved.taken(spec.up_to):
+        row = next(plan)
+        layer = base.get_layer(taken.name)
+        layer.trainable = row.trainable
+        x = layer(x)
+    return x
+
+
+def unfreeze(model: keras.Model, names) -> int:
+    """Makes the named layers trainable (the second stage of `fine_tune`); returns how many weights
+    became trainable."""
+
+    def count():
+        return sum(int(np.prod(v.shape)) for v in model.trainable_weights)
+
+    before = count()
+    for name in names:
+        model.get_layer(name).trainable = True
+    return count() - before
+
+
+def assign_pretrained_vectors(net: specs.Net, path: tuple, spec: specs.Layer, layer, vocabulary) -> dict:
+    """The vectors of `spec.embeddings` for the learned `vocabulary`, set as the embedding's weights
+    (random vectors for the words the file lacks: seeded by NumPy's global seed, which
+    `random_state` sets); returns the coverage report. Problems are reported at `embeddings=`."""
+    from netdsl.dsl.vectors import VectorsError, embedding_matrix, load_vectors, vectors_path, vocabulary_words
+
+    def problem(title, help):
+        from netdsl.dsl import Diagnostic, NetError
+
+        spans = net._spans.get("spans")
+        span = spans.find(path + ("embeddings",))[1] if spans is not None else None
+        return NetError([Diagnostic(title, span, help=help)], net._spans.get("source", ""),
+                        net._spans.get("filename", "<string>"))
+
+    if vocabulary is None:
+        raise problem("`embeddings=` needs a `text_vectorization` before this embedding",
+                      "pretrained vectors are matched to the words of the vocabulary `text_vectorization` learns at fit")
+    if len(vocabulary) > spec.input_dim:
+        raise problem(
+            f"the vocabulary learned has {len(vocabulary):,} entries, more than this embedding's input_dim ({spec.input_dim:,})",
+            "set input_dim to the text_vectorization's max_tokens (or set max_tokens to at most input_dim)",
+        )
+    file = vectors_path(spec.embeddings, net._spans.get("filename"))
+    try:
+        vectors = load_vectors(file, vocabulary_words(vocabulary))
+    except VectorsError as error:
+        raise problem(f"malformed vectors file `{spec.embeddings}`",
+                      f"{error.where}: {error.message}; fix the file, or use another one") from None
+    except OSError as error:
+        raise problem(f"cannot read the vectors file `{spec.embeddings}`", error.strerror or str(error)) from None
+    if vectors.dim != spec.output_dim:  # checked before fitting too; the file may have changed since
+        raise problem(f"the vectors in `{file.name}` have {vectors.dim} dimensions, but this embedding's output_dim "
+                      f"is {spec.output_dim}", f"set output_dim to {vectors.dim}, or use a file of "
+                      f"{spec.output_dim}-dimensional vectors")
+    rng = np.random.default_rng(np.random.randint(2**31 - 1))
+    matrix, report = embedding_matrix(vocabulary, vectors, spec.input_dim, rng)
+    if report["vocabulary"] and not report["found"]:
+        raise problem(
+            f"none of the {report['vocabulary']:,} words of the vocabulary is in `{file.name}`",
+            f"the file begins with {', '.join(vectors.first_words)} (words are matched exactly, then ignoring "
+            "case): is it for the texts' language?",
+        )
+    layer.embeddings.assign(matrix)
+    return report
 
 
 def _located(net: specs.Net, path: tuple, spec: specs.Layer) -> keras.layers.Layer:

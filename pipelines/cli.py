@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--epochs", type=_positive_int, metavar="N", help="override the file's epochs")
     fit.add_argument("--batch-size", type=_positive_int, metavar="N", help="override the file's batch size")
     fit.add_argument("--learning-rate", type=float, metavar="LR", help="override the optimizer's learning rate")
+    fit.add_argument(
+        "--scale", action="store_true",
+        help="standardise the features, and a regression's targets, by the training rows' mean and "
+        "standard deviation (predictions are mapped back); for series such as counts in the hundreds",
+    )  # fmt: skip
     fit.add_argument("--save", type=Path, metavar="MODEL", help="write the fitted model here")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(run=run_fit)
@@ -240,6 +245,8 @@ def _print_summary(net, summary) -> None:
         name = row.name + ("" if row.trainable else " (frozen)")
         if row.path and row.path[0] == "augment":
             name += " (augment)"
+        if row.base is not None:
+            name += f" (from {row.base})"
         field = "x".join(str(d) for d in row.receptive_field) if row.receptive_field else ""
         table.add_row(str(i), name, _shape(row.output_shape), _count(row.params), field, str(row.span.line) if row.span else "")
     Console(width=120).print(table)
@@ -247,6 +254,9 @@ def _print_summary(net, summary) -> None:
         f"total params: {_count(summary.total_params)}   trainable: {_count(summary.trainable_params)}   "
         f"non-trainable: {_count(summary.non_trainable_params)}"
     )
+    if summary.unfrozen:
+        print(f"fine_tune (stage 2) unfreezes: {', '.join(summary.unfrozen)}   "
+              f"trainable then: {_count(summary.fine_tune_trainable_params)}")
 
 
 def _shape(shape) -> str:
@@ -337,6 +347,9 @@ def run_fit(args) -> int:
     console.print(f"net [bold]{net.name}[/] on [bold]{data.name}[/]: {task} (from {origin})")
     console.print(f"{len(y_train)} rows to train on; {how}")
 
+    if args.scale and getattr(data.X, "dtype", None) is not None and data.X.dtype.kind not in "biuf":
+        raise DataError("--scale standardises numbers; the features of this data are not numeric (text?)")
+
     estimators = _estimators()
     cls = estimators.NetClassifier if task == "classification" else estimators.NetRegressor
     try:
@@ -344,6 +357,9 @@ def run_fit(args) -> int:
             _net_argument(args.file), epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
             verbose=0 if args.quiet else 1, random_state=args.seed, **params
         )
+        if args.scale:
+            model = scaled(model)
+            console.print("scaled: features" + (" and targets" if task == "regression" else "") + " standardised on the training rows")
         started = time.perf_counter()
         model.fit(X_train, y_train)
         seconds = time.perf_counter() - started
@@ -360,18 +376,53 @@ def run_fit(args) -> int:
         except ValueError as error:
             return _error(str(error))
         _print_scores(console, task, y_test, predictions, data, "held out")
-    history = getattr(model, "history_", None) or {}
+    net_model = fitted_net(model)
+    history = getattr(net_model, "history_", None) or {}
     epochs = len(history.get("loss", []))
-    best = getattr(model, "best_epoch_", None)
+    best = getattr(net_model, "best_epoch_", None)
     console.print(f"epochs run: {epochs}" + (f"   best epoch: {best}" if best is not None else ""))
+    if args.quiet:  # otherwise the estimator logged it (verbose) before training started
+        from netdsl.dsl.vectors import coverage_text
+
+        for layer, report in (getattr(net_model, "embedding_coverage_", None) or {}).items():
+            console.print(coverage_text(layer, report), markup=False, highlight=False)
     console.print(f"fit time: {seconds:.2f} s")
     if args.save is not None:
         try:
-            where = model.save(args.save) or args.save
+            if hasattr(model, "save"):
+                where = model.save(args.save) or args.save
+            else:  # the pipeline of --scale
+                import joblib
+
+                joblib.dump(model, args.save)
+                where = args.save
         except OSError as error:
             return _error(f"cannot write the model to `{args.save}`: {error.strerror or error}")
         console.print(f"saved the fitted model to {where}")
     return 0
+
+
+def scaled(net_estimator):
+    """The estimator behind `--scale`: features standardised (shaped samples flattened first; the
+    net reshapes them to its `input`), and for a regressor the targets too, mapped back at predict."""
+    from sklearn.base import is_regressor
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    from netdsl.pipelines.series import flat_samples
+
+    pipeline = make_pipeline(FunctionTransformer(flat_samples), StandardScaler(), net_estimator)
+    if not is_regressor(net_estimator):
+        return pipeline
+    return TransformedTargetRegressor(regressor=pipeline, transformer=StandardScaler())
+
+
+def fitted_net(model):
+    """The fitted netdsl estimator inside what `fit` trained (itself, or the net of `scaled`)."""
+    model = getattr(model, "regressor_", model)
+    steps = getattr(model, "steps", None)
+    return steps[-1][1] if steps else model
 
 
 def run_predict(args) -> int:

@@ -245,3 +245,25 @@ def test_a_failed_fit_leaves_the_cache_usable(digits):
     gc.collect()
     est = NetClassifier(MLP, random_state=0).fit(X, y)
     assert fast.cache_size() == 1 and est.score(X, y) > 0.8
+
+
+def test_a_base_saved_again_is_another_graph(tmp_path, digits):
+    import os
+
+    import keras
+
+    X, y = digits
+    base = tmp_path / "base.keras"
+    net = tmp_path / "head.net"
+    net.write_text(
+        'net head\ninput (64)\npretrained("base.keras", trainable=false)\ndense(10, activation=softmax)\n'
+        "train {\n    loss = sparse_categorical_crossentropy\n    epochs = 1\n}\n"
+    )
+    for width in (8, 12):
+        keras.Sequential([keras.Input((64,)), keras.layers.Dense(width, activation="relu", name="hidden")]).save(base)
+        os.utime(base, ns=(width * 10**9, width * 10**9))  # a new modification time, even within a second
+        est = NetClassifier(str(net), random_state=0).fit(X, y)
+        assert est.training_path_ == "fast" and est.model_.get_layer("hidden").units == width
+        del est
+        gc.collect()
+    assert fast.cache_size() == 2
