@@ -9,7 +9,7 @@ splits, the same as `netdsl fit` uses (seed 0):
 - reviews (12,808 Rotten Tomatoes snippets, fresh or rotten): a stratified 20% held out;
   `sentiment_lstm.net` as written, and the same net with `mask_zero=true` on its embedding (the
   snippets have about 18 words: padded to 60 tokens, an unmasked LSTM reads 40 padding steps
-  after the words), vs logistic regression on TF-IDF bag of words vs the majority class.
+  after the words), and `reviews_bag.net` (fastText-style averaged word vectors), vs logistic regression on TF-IDF bag of words vs the majority class.
 - sunspots (yearly counts 1700-2008), windows of 24 years -> the next year: the last 20% of the
   windows in time order held out; `sunspots_gru.net` as written, on raw counts and standardised
   (`netdsl fit ... --scale`), vs repeating the last value vs a linear autoregression on the same
@@ -66,6 +66,9 @@ def review_rows():
         "`sentiment_lstm.net` (as written)": NetClassifier(EXAMPLES / "sentiment_lstm.net", random_state=SEED),
         "the same net, padding masked (`embedding(vocabulary, 50, mask_zero=true)`)": NetClassifier(
             masked, random_state=SEED
+        ),
+        "`reviews_bag.net` (averaged word vectors, padding masked)": NetClassifier(
+            EXAMPLES / "reviews_bag.net", random_state=SEED
         ),
         "logistic regression on TF-IDF words and word pairs": make_pipeline(
             TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True), LogisticRegression(C=4.0, max_iter=2000)
