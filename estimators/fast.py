@@ -59,6 +59,27 @@ _CACHE: OrderedDict[str, list[_Entry]] = OrderedDict()
 _LOCK = threading.Lock()
 
 
+class _NoRetracingNotice(logging.Filter):
+    """TensorFlow warns when the same Python function is traced for many models ("triggered
+    tf.function retracing"); here each model is traced once on purpose, so that notice is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+_QUIET = _NoRetracingNotice()
+
+
+def _traced_quietly(function, *args):
+    """Call a traced function with TensorFlow's retracing notice filtered out (only during the call)."""
+    tf_logger = logging.getLogger("tensorflow")
+    tf_logger.addFilter(_QUIET)
+    try:
+        return function(*args)
+    finally:
+        tf_logger.removeFilter(_QUIET)
+
+
 def enabled() -> bool:
     return os.environ.get("NETDSL_FAST_PATH", "1").strip().lower() not in ("0", "false", "no", "off")
 
@@ -239,11 +260,11 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
     shuffling = tf.constant(bool(shuffle))
     for epoch in range(initial_epoch, initial_epoch + epochs):
         callback_list.on_epoch_begin(epoch)
-        logs = run_epoch(x, y, tf.constant([seed, epoch], dtype=tf.int64), batch, shuffling,
-                         *(() if weights is None else (weights,)))
+        logs = _traced_quietly(run_epoch, x, y, tf.constant([seed, epoch], dtype=tf.int64), batch, shuffling,
+                               *(() if weights is None else (weights,)))
         logs = {name: float(value) for name, value in logs.items()}
         if validation is not None and np.isfinite(logs.get("loss", 0.0)):
-            val_logs = evaluate(val_x, val_y, *(() if val_w is None else (val_w,)))
+            val_logs = _traced_quietly(evaluate, val_x, val_y, *(() if val_w is None else (val_w,)))
             logs.update({f"val_{name}": float(value) for name, value in val_logs.items()})
         callback_list.on_epoch_end(epoch, logs)
         for name, value in logs.items():
@@ -263,6 +284,6 @@ def predict(model, x) -> np.ndarray:
         function = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
         model._netdsl_predict = function
     if len(x) <= PREDICT_CHUNK:
-        return np.asarray(function(tf.convert_to_tensor(x)))
-    return np.concatenate([np.asarray(function(tf.convert_to_tensor(x[i : i + PREDICT_CHUNK])))
+        return np.asarray(_traced_quietly(function, tf.convert_to_tensor(x)))
+    return np.concatenate([np.asarray(_traced_quietly(function, tf.convert_to_tensor(x[i : i + PREDICT_CHUNK])))
                            for i in range(0, len(x), PREDICT_CHUNK)])

@@ -267,3 +267,14 @@ def test_a_base_saved_again_is_another_graph(tmp_path, digits):
         del est
         gc.collect()
     assert fast.cache_size() == 2
+
+
+def test_many_models_do_not_warn_about_retracing(caplog, digits):
+    # Each model's functions are traced once on purpose; TensorFlow's "frequent retracing" notice
+    # (it counts traces of the same Python function across models) must not reach users.
+    X, y = digits
+    with caplog.at_level(logging.WARNING):
+        kept = [NetClassifier(MLP, hidden=4 + i, epochs=1, random_state=0).fit(X[:64], y[:64]) for i in range(7)]
+        for est in kept:
+            est.predict(X[:10])
+    assert "retracing" not in caplog.text
