@@ -126,6 +126,9 @@ def _one_search(contender: str, grid: str, sizes, learning_rates, epochs: int, f
     # keras.wrappers.SKLearnClassifier's clone (keras 3.15) drops `fit_kwargs`, so every CV copy would
     # train 1 epoch with a progress bar: its fit settings go through GridSearchCV.fit as well.
     search_fit_kwargs = fit_kwargs if contender == "keras_sklearn" else {}
+    if contender != "sklearn_mlp":
+        import keras  # noqa: F401  netdsl imports Keras at its first fit: not inside the timed search
+
     with Timer() as t:
         search.fit(X, y, **search_fit_kwargs)
     scores = search.cv_results_["mean_test_score"]

@@ -1,7 +1,7 @@
 """Parallel search: `netdsl search --jobs 1` against `--jobs N` on the same grid.
 
 Runs the command line as a user would (fresh process each, data `digits`, the convnet of
-benchmarks/nets/cnn.net, filters x learning rate = 16 candidates, 3 folds, 10 epochs: enough work
+benchmarks/nets/cnn.net, filters x learning rate = 16 candidates, 3 folds, 30 epochs: enough work
 that each worker's one-time cost, importing TensorFlow and tracing its model, is paid back) and
 reports the whole command's wall time and the search's own time as the command prints it (the
 candidate fits, workers' start included; no data loading or refit), with the speed-up of N workers
@@ -39,7 +39,7 @@ def _command(jobs: int, quick: bool, out: Path) -> list[str]:
     ]  # fmt: skip
     return base + [
         "search", str(NETS / "cnn.net"), "--data", "digits", *grid,
-        "--cv", "2" if quick else "3", "--epochs", "1" if quick else "10",
+        "--cv", "2" if quick else "3", "--epochs", "1" if quick else "30",
         "--jobs", str(jobs), "--quiet", "--out", str(out),
     ]  # fmt: skip
 
@@ -65,7 +65,7 @@ def run(quick=False, jobs=None, repeats=None):
             results[n].append(_run_search(n, quick))
             shown = f"{results[n][-1]['wall']:.1f} s" if "wall" in results[n][-1] else results[n][-1]["error"]
             print(f"  --jobs {n}: {shown}", file=sys.stderr, flush=True)
-    candidates, folds, epochs = (2, 2, 1) if quick else (16, 3, 10)
+    candidates, folds, epochs = (2, 2, 1) if quick else (16, 3, 30)
     table = Table(
         f"netdsl search --jobs 1 vs --jobs {jobs} (convnet, {candidates} candidates x {folds} folds, {epochs} epoch{'s' * (epochs != 1)})",
         ["command", "command wall s", "search s (as printed)", "speed-up (search)", "speed-up (wall)"],

@@ -84,7 +84,7 @@ def run_step(step: str, rounds: int) -> dict:
 
 
 def run(quick: bool = False) -> list[Table]:
-    rounds = 3 if quick else 8
+    rounds = 2 if quick else 8
     table = Table(
         f"Per step: one fit (1,200 digits, {EPOCHS} epochs, batch {BATCH_SIZE}) + predict 600 rows, median of rounds 2..{rounds}",
         ["step", "what", "fit (warm)", "predict (warm)", "fit + predict", "vs A", "first round", "accuracy"],

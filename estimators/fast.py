@@ -247,6 +247,11 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
     x = tf.convert_to_tensor(x)
     y = tf.convert_to_tensor(y)
     weights = None if sample_weight is None else tf.convert_to_tensor(np.asarray(sample_weight, dtype="float32"))
+    if not entry.functions:
+        # Build the loss's and metrics' variables now, eagerly, on one row: a function that creates
+        # variables while it is traced is traced twice (the second trace costs as much as the first).
+        one = (x[:1], y[:1]) + (() if weights is None else (weights[:1],))
+        model.test_step(one)
     run_epoch = _traced(entry, "epoch", _epoch_function, x, y, weights)
     if validation is not None:
         val_x, val_y = tf.convert_to_tensor(validation[0]), tf.convert_to_tensor(validation[1])
