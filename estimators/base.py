@@ -300,7 +300,7 @@ class BaseNet(BaseEstimator):
             metrics=build_metrics(metrics),
         )
 
-    def _training_path(self, resolved, settings) -> str:
+    def _training_path(self, resolved) -> str:
         """`"fast"`, or `"standard: <why>"` where the fast path cannot honour the net as declared
         (logged, and shown with verbose)."""
         reason = None
@@ -443,7 +443,7 @@ class BaseNet(BaseEstimator):
                 val_x, y_fit[val_index], sample_weight[val_index])
         train_x = _take(inputs, fit_index)
         architecture = _architecture(resolved)
-        self.training_path_ = self._training_path(resolved, settings)
+        self.training_path_ = self._training_path(resolved)
         entry = None
         if self._continuing and getattr(self, "_architecture", None) == architecture:
             model = self.model_
@@ -460,13 +460,15 @@ class BaseNet(BaseEstimator):
                 self._compile(model, settings, loss, settings["metrics"])
         if incremental:
             settings = dict(settings, callbacks=())
+        train_inputs = self._shape_inputs(train_x, resolved)
+        train_weights = None if sample_weight is None else sample_weight[fit_index]
         try:
             history, stopper = self._train(
                 model,
-                self._shape_inputs(train_x, resolved),
+                train_inputs,
                 y_fit[fit_index],
                 settings,
-                sample_weight=None if sample_weight is None else sample_weight[fit_index],
+                sample_weight=train_weights,
                 class_weight=class_weight,
                 validation=validation,
                 epochs=1 if incremental else None,
@@ -482,8 +484,7 @@ class BaseNet(BaseEstimator):
         if getattr(resolved.train, "fine_tune", None) is not None and not incremental and not self._continuing:
             stage_two = self._second_stage(
                 model, resolved.train.fine_tune, summary.unfrozen, settings, loss,
-                self._shape_inputs(train_x, resolved), y_fit[fit_index],
-                sample_weight=None if sample_weight is None else sample_weight[fit_index],
+                train_inputs, y_fit[fit_index], sample_weight=train_weights,
                 class_weight=class_weight, validation=validation,
             )
         self._fast_entry = entry
