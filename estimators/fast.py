@@ -149,12 +149,17 @@ def _evict() -> None:
             del _CACHE[key]
 
 
-def reset(model, fresh) -> None:
-    """Give `model` the variables of `fresh` (same graph, built just now under the fit's seed):
-    initial weights and random-generator states, exactly as a new model would start, and zero the
-    optimizer's state (its step count and moments)."""
-    for target, source in zip(model.layers, fresh.layers):
-        for variable, value in zip(target.variables, source.variables):
+def reset(model, fresh_layers) -> None:
+    """Give `model` the variables of `fresh_layers` (its layers made anew under the fit's seed, in
+    order; an input layer, having none, may be left out): initial weights and random-generator
+    states, exactly as a new model would start, and zero the optimizer's state (its step count and
+    moments)."""
+    targets = [layer for layer in model.layers if layer.variables]
+    sources = [layer for layer in fresh_layers if layer.variables]
+    if len(targets) != len(sources):
+        raise ValueError("the fresh layers do not match the cached model's")
+    for target, source in zip(targets, sources):
+        for variable, value in zip(target.variables, source.variables, strict=True):
             variable.assign(value.value)
     optimizer = model.optimizer
     for variable in optimizer.variables:
@@ -201,19 +206,24 @@ def _epoch_function(model, signature):
             lambda: tf.argsort(tf.random.stateless_uniform([n], seed=seed)),
             lambda: tf.range(n),
         )
-        for step in tf.range((n + batch_size - 1) // batch_size):
+        steps = (n + batch_size - 1) // batch_size
+
+        def one_step(step):
             index = order[step * batch_size : tf.minimum((step + 1) * batch_size, n)]
             batch = (tf.gather(x, index), tf.gather(y, index))
             if sample_weight is not None:
                 batch = batch + (tf.gather(sample_weight, index),)
             model.train_step(batch)
+            return (step + 1,)
+
+        tf.while_loop(lambda step: step < steps, one_step, (tf.constant(0),))
         return model.get_metrics_result()
 
     if weighted:
         return tf.function(lambda x, y, seed, batch_size, shuffle, w: epoch(x, y, seed, batch_size, shuffle, w),
-                           input_signature=signature[:2] + scalar + signature[2:])
+                           input_signature=signature[:2] + scalar + signature[2:], autograph=False)
     return tf.function(lambda x, y, seed, batch_size, shuffle: epoch(x, y, seed, batch_size, shuffle),
-                       input_signature=signature[:2] + scalar)
+                       input_signature=signature[:2] + scalar, autograph=False)
 
 
 def _evaluate_function(model, signature):
@@ -224,17 +234,21 @@ def _evaluate_function(model, signature):
         for metric in model.metrics:
             metric.reset_state()
         n = tf.shape(x)[0]
-        for start in tf.range(0, n, PREDICT_CHUNK):
+
+        def one_chunk(start):
             stop = tf.minimum(start + PREDICT_CHUNK, n)
             batch = (x[start:stop], y[start:stop])
             if sample_weight is not None:
                 batch = batch + (sample_weight[start:stop],)
             model.test_step(batch)
+            return (stop,)
+
+        tf.while_loop(lambda start: start < n, one_chunk, (tf.constant(0),))
         return model.get_metrics_result()
 
     if signature[2] is not None:
-        return tf.function(evaluate, input_signature=signature)
-    return tf.function(lambda x, y: evaluate(x, y, None), input_signature=signature[:2])
+        return tf.function(evaluate, input_signature=signature, autograph=False)
+    return tf.function(lambda x, y: evaluate(x, y, None), input_signature=signature[:2], autograph=False)
 
 
 def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, seed: int,
@@ -286,7 +300,7 @@ def predict(model, x) -> np.ndarray:
 
     function = getattr(model, "_netdsl_predict", None)  # kept on the model: freed with it
     if function is None:
-        function = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
+        function = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True, autograph=False)
         model._netdsl_predict = function
     if len(x) <= PREDICT_CHUNK:
         return np.asarray(_traced_quietly(function, tf.convert_to_tensor(x)))
