@@ -318,20 +318,29 @@ class BaseNet(BaseEstimator):
             print(message, flush=True)
         return f"standard: {reason}"
 
-    def _fast_model(self, fresh, resolved, architecture, settings, loss, y_fit):
-        """A compiled model for this graph from the cache of the fast path, starting exactly as
-        `fresh` (just built under this fit's seed) would."""
+    def _fast_model(self, resolved, architecture, settings, loss, y_fit):
+        """A compiled model for this graph from the cache of the fast path, starting exactly as a new
+        build under this fit's seed would (a cached one gets new layers' initial weights; a new
+        model is built only when none is free)."""
+        from .compile import fresh_layers
+
         optimizer = settings["optimizer"].model_dump(mode="json", exclude={"learning_rate"})
         key = repr((architecture, loss, list(settings["metrics"]), optimizer, str(y_fit.dtype), y_fit.shape[1:],
                     _files_read(resolved)))
 
         def make_model():
-            self._compile(fresh, settings, loss, settings["metrics"])
-            return fresh
+            model = self._build(resolved)
+            self._compile(model, settings, loss, settings["metrics"])
+            return model
 
         entry, reused = fast.acquire(key, self, make_model)
         if reused:
-            fast.reset(entry.model, fresh)
+            layers = fresh_layers(resolved, entry.model)
+            if layers is None:
+                layers = self._build(resolved).layers
+            else:
+                self.embedding_coverage_ = {}
+            fast.reset(entry.model, layers)
         fast.set_learning_rate(entry.model, settings["learning_rate"] or settings["optimizer"].learning_rate)
         return entry, entry.model
 
@@ -452,11 +461,10 @@ class BaseNet(BaseEstimator):
                 entry = None
         else:
             self._continuing = False
-            fresh = self._build(resolved, text_samples=train_x if self._is_text(spec) else None)
             if self.training_path_ == "fast":
-                entry, model = self._fast_model(fresh, resolved, architecture, settings, loss, y_fit)
+                entry, model = self._fast_model(resolved, architecture, settings, loss, y_fit)
             else:
-                model = fresh
+                model = self._build(resolved, text_samples=train_x if self._is_text(spec) else None)
                 self._compile(model, settings, loss, settings["metrics"])
         if incremental:
             settings = dict(settings, callbacks=())

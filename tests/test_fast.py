@@ -74,6 +74,53 @@ def test_sample_and_class_weights_mean_the_same_on_both_paths(monkeypatch, digit
     assert not np.allclose(unweighted.predict_proba(X), quick.predict_proba(X), atol=1e-3)
 
 
+RESTARTED_NETS = {
+    "convnet, augmentation, dropout": """net c
+input (8, 8, 1)
+conv2d(4, kernel_size=3, padding=same, activation=relu)
+batch_normalization
+max_pooling2d(2)
+flatten
+dropout(0.2)
+dense(10, activation=softmax)
+augment {
+    random_translation(0.1, 0.1)
+}
+""",
+    "lstm and literal weights": """net r
+input (8, 8)
+lstm(6)
+dense(3, activation=relu, kernel_initializer=[[0.1, -0.2, 0.3], [0.2, 0.1, 0.0], [0.0, 0.3, -0.1], [0.1, 0.1, 0.1], [-0.3, 0.2, 0.1], [0.2, -0.1, 0.3]], bias_initializer=[0.5, 0.0, -0.5])
+dense(10, activation=softmax)
+""",
+}
+TRAIN = """train {
+    loss = sparse_categorical_crossentropy
+    optimizer = adam(learning_rate=0.01)
+    epochs = 2
+    batch_size = 32
+    shuffle = false
+}
+"""
+
+
+@pytest.mark.parametrize("name", RESTARTED_NETS)
+def test_a_cached_model_restarts_as_a_new_build_would(monkeypatch, digits, name):
+    # The second fit reuses the first's compiled model and gives it new layers' initial weights
+    # (estimators/compile.py:fresh_layers): they must be the ones a new build under the same seed
+    # gets, so it trains exactly like the standard path's new model.
+    X, y = digits
+    net = RESTARTED_NETS[name] + TRAIN
+    shape = (-1, 8, 8, 1) if "conv2d" in net else (-1, 8, 8)
+    X = X.reshape(shape)
+    NetClassifier(net, random_state=7).fit(X, y)
+    gc.collect()
+    quick, standard = fit_both(monkeypatch, lambda: NetClassifier(net, random_state=0), X, y)
+    (entry,) = [e for entries in fast._CACHE.values() for e in entries]
+    assert entry.uses == 2 and entry.model is quick.model_  # the reused model, not a new one
+    np.testing.assert_allclose(quick.predict_proba(X), standard.predict_proba(X), atol=2e-4)
+
+
 def test_shuffled_training_with_validation_and_dropout_lands_in_the_same_band(monkeypatch, digits):
     X, y = digits
     net = MLP.replace("dense(10", "dropout(0.2)\ndense(10").replace("epochs = 3", "epochs = 8\n    validation_split = 0.2")
