@@ -121,6 +121,28 @@ def test_a_cached_model_restarts_as_a_new_build_would(monkeypatch, digits, name)
     np.testing.assert_allclose(quick.predict_proba(X), standard.predict_proba(X), atol=2e-4)
 
 
+@pytest.mark.parametrize(
+    "optimizer, fused",
+    [
+        ("adam(learning_rate=0.01, beta_1=0.8, epsilon=0.001)", True),
+        ("adam(learning_rate=0.01, amsgrad=true)", False),
+        ("adamw(learning_rate=0.01)", False),
+        ("sgd(0.05, momentum=0.9)", False),
+    ],
+)
+def test_every_optimizer_takes_the_same_steps_on_both_paths(monkeypatch, digits, optimizer, fused):
+    # Plain Adam runs TensorFlow's fused kernel (fast._fused_adam_step), the rest Keras's own update;
+    # with a weight penalty both must still step exactly as model.fit does.
+    X, y = digits
+    net = UNSHUFFLED.replace("adam(learning_rate=0.01)", optimizer).replace(
+        "dense(hidden, activation=activation)", "dense(hidden, activation=activation, kernel_regularizer=l2(0.01))")
+    quick, standard = fit_both(monkeypatch, lambda: NetClassifier(net, random_state=0), X, y)
+    assert fast._plain_adam(quick.model_) is fused
+    np.testing.assert_allclose(quick.predict_proba(X), standard.predict_proba(X), atol=2e-4)
+    np.testing.assert_allclose(quick.history_["loss"], standard.history_["loss"], rtol=1e-3)
+    assert int(quick.model_.optimizer.iterations) == int(standard.model_.optimizer.iterations) == 3 * 13
+
+
 def test_shuffled_training_with_validation_and_dropout_lands_in_the_same_band(monkeypatch, digits):
     X, y = digits
     net = MLP.replace("dense(10", "dropout(0.2)\ndense(10").replace("epochs = 3", "epochs = 8\n    validation_split = 0.2")
