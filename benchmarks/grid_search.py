@@ -33,13 +33,20 @@ GRIDS = {
 LEARNING_RATES = [0.0003, 0.001, 0.003, 0.01]
 BATCH_SIZE = 32
 QUICK_ROWS = 600  # --quick searches the first 600 digits only
-CONTENDERS = ("netdsl", "scikeras", "keras_sklearn", "sklearn_mlp")
+CONTENDERS = ("netdsl", "netdsl_tf_threads", "scikeras", "scikeras_1thread", "keras_sklearn", "sklearn_mlp")
 LABELS = {
     "netdsl": "netdsl NetClassifier",
+    "netdsl_tf_threads": "netdsl, TensorFlow's thread default",
     "scikeras": "scikeras KerasClassifier",
+    "scikeras_1thread": "scikeras, one thread per op",
     "keras_sklearn": "keras.wrappers.SKLearnClassifier",
     "sklearn_mlp": "sklearn MLPClassifier",
 }
+# netdsl runs each TensorFlow op on one thread on machines with at most 2 cores
+# (netdsl/estimators/__init__.py); these contenders show what that setting alone is worth: netdsl
+# with TensorFlow's default (every core per op), and scikeras with netdsl's setting.
+THREADS = {"netdsl_tf_threads": "0", "scikeras_1thread": "1"}
+SAME_AS = {"netdsl_tf_threads": "netdsl", "scikeras_1thread": "scikeras"}
 
 
 def _keras_wrapper_model(X, y, builder, learning_rate, **size):
@@ -52,6 +59,7 @@ def _keras_wrapper_model(X, y, builder, learning_rate, **size):
 
 def _search(contender: str, grid: str, sizes, learning_rates, epochs: int, fit_kwargs: dict):
     """(estimator, param_grid) of `contender` for `grid`: the same candidates for every contender."""
+    contender = SAME_AS.get(contender, contender)
     net_file, size_name, _ = GRIDS[grid]
     if contender == "netdsl":
         from netdsl.estimators import NetClassifier
@@ -105,6 +113,10 @@ def _epochs_trained(estimator) -> int:
 def run_contender(contender: str, grids: dict, learning_rates, epochs: int, folds: int, n_rows=None) -> dict:
     """`contender`'s search of each grid ({grid: sizes}) in this (fresh) process, in turn:
     {grid: result or {"error": ...}}."""
+    import os
+
+    if contender in THREADS:  # read by TensorFlow when it starts its thread pools (not yet: fresh process)
+        os.environ["TF_NUM_INTRAOP_THREADS"] = THREADS[contender]
     results = {}
     for grid, sizes in grids.items():
         try:

@@ -5,11 +5,14 @@ batch 32, Adam), then predict 600 rows; repeated, in one fresh process per step:
 
   A. Keras as usual: a new model per fit, `model.fit`, `model.predict` (the standard path).
   B. + one compiled model reused across fits (weights and optimizer state reset): no tracing per fit.
-  C. + each epoch one call of a traced function (Keras's `train_step` in a graph loop; no `tf.data`,
-     no Python per batch): netdsl's `fast.train`.
+  C. + each epoch one call of a traced function (the training step in a graph loop traced without
+     autograph, Adam's update by TensorFlow's fused kernel; no `tf.data`, no Python per batch):
+     netdsl's `fast.train`.
   D. + predict in one traced call (`fast.predict`) instead of `model.predict`.
-  E. The whole estimator: `NetClassifier(...).fit(X, y).predict(X_test)` (spec, validation,
-     seeds, the cache) as a user runs it.
+  E. + one thread per TensorFlow op (`TF_NUM_INTRAOP_THREADS=1`, netdsl's default on machines with
+     at most 2 cores); A-D run with TensorFlow's default (every core per op).
+  F. The whole estimator: `NetClassifier(...).fit(X, y).predict(X_test)` (spec, validation,
+     seeds, the cache) as a user runs it, with netdsl's thread setting for this machine.
 
     python -m benchmarks.steps            # 8 rounds per step
     python -m benchmarks.steps --quick    # 3 rounds
@@ -33,20 +36,26 @@ STEPS = {
     "B": "+ one compiled model reused (reset between fits)",
     "C": "+ each epoch one traced call (fast.train)",
     "D": "+ predict in one traced call (fast.predict)",
-    "E": "NetClassifier fit + predict (all of it)",
+    "E": "+ one thread per op (TF_NUM_INTRAOP_THREADS=1)",
+    "F": "NetClassifier fit + predict (all of it)",
 }
+THREADS = {"A": "0", "B": "0", "C": "0", "D": "0", "E": "1"}  # "0": TensorFlow's default; F: netdsl's
 
 
 def run_step(step: str, rounds: int) -> dict:
     """Seconds of fit and of predict per round (first round = cold, reported apart)."""
+    import os
+
     import numpy as np
 
+    if step in THREADS:  # before TensorFlow starts its thread pools (this is a fresh process)
+        os.environ["TF_NUM_INTRAOP_THREADS"] = THREADS[step]
     X, y = digits()
     X_fit, y_fit, X_test = X[:1200], y[:1200], X[1200:1800]
     fits, predicts, accuracy = [], [], float("nan")
     model = entry = None
     for round_ in range(rounds):
-        if step == "E":
+        if step == "F":
             from netdsl.estimators import NetClassifier
 
             with Timer() as fit_time:
@@ -67,13 +76,13 @@ def run_step(step: str, rounds: int) -> dict:
                     model = compiled(mlp(128), 0.001)
                     entry = fast._Entry(model)
                 else:
-                    fast.reset(model, mlp(128))
+                    fast.reset(model, mlp(128).layers)
                 if step in ("A", "B"):
                     model.fit(X_fit, y_fit, epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=0)
                 else:
                     fast.train(entry, X_fit, y_fit, epochs=EPOCHS, batch_size=BATCH_SIZE, shuffle=True, seed=round_)
             with Timer() as predict_time:
-                if step == "D":
+                if step in ("D", "E"):
                     predicted = fast.predict(model, X_test).argmax(axis=1)
                 else:
                     predicted = model.predict(X_test, verbose=0).argmax(axis=1)
