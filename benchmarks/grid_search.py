@@ -153,13 +153,15 @@ def _one_search(contender: str, grid: str, sizes, learning_rates, epochs: int, f
     }
 
 
-def run(quick=False, repeats=None, grids="mlp,cnn,lstm", contenders=",".join(CONTENDERS), epochs=None, folds=None):
+def run(quick=False, repeats=None, grids="mlp,cnn,lstm", contenders=None, epochs=None, folds=None):
     """All grids x contenders, interleaved; one table per grid."""
     repeats = repeats or (1 if quick else 3)
     epochs = epochs or (1 if quick else 10)
     folds = folds or (2 if quick else 3)
     learning_rates = [0.001, 0.003] if quick else LEARNING_RATES
     grid_names = [g.strip() for g in grids.split(",") if g.strip()]
+    if contenders is None:  # --quick leaves out the thread-setting rows (two more TensorFlow processes)
+        contenders = ",".join(c for c in CONTENDERS if not (quick and c in THREADS))
     names = [c.strip() for c in contenders.split(",") if c.strip()]
     unknown = sorted(set(grid_names) - set(GRIDS)) + sorted(set(names) - set(CONTENDERS))
     if unknown:
@@ -224,7 +226,7 @@ def run(quick=False, repeats=None, grids="mlp,cnn,lstm", contenders=",".join(CON
 def _arguments(p):
     p.add_argument("--repeats", type=int, help="runs per contender (default 3, 1 with --quick)")
     p.add_argument("--grids", default="mlp,cnn,lstm", help="comma-separated: mlp, cnn, lstm")
-    p.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated: " + ", ".join(CONTENDERS))
+    p.add_argument("--contenders", help="comma-separated: " + ", ".join(CONTENDERS) + " (default: all; --quick: no thread-setting rows)")
     p.add_argument("--epochs", type=int, help="epochs per fit (default 10, 1 with --quick)")
     p.add_argument("--folds", type=int, help="CV folds (default 3, 2 with --quick)")
 

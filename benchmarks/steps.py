@@ -92,17 +92,29 @@ def run_step(step: str, rounds: int) -> dict:
     return {"fits": fits, "predicts": predicts, "accuracy": accuracy}
 
 
+def run_steps(steps: str, rounds: int) -> dict:
+    """`run_step` for each of `steps` in turn, in this process: {step: result}."""
+    return {step: run_step(step, rounds) for step in steps}
+
+
 def run(quick: bool = False) -> list[Table]:
     rounds = 2 if quick else 8
     table = Table(
         f"Per step: one fit (1,200 digits, {EPOCHS} epochs, batch {BATCH_SIZE}) + predict 600 rows, median of rounds 2..{rounds}",
         ["step", "what", "fit (warm)", "predict (warm)", "fit + predict", "vs A", "first round", "accuracy"],
     )
+    # Full: a fresh process per step. Quick: A-D share one and E-F another (TensorFlow's import
+    # would otherwise take most of the time; the numbers are rough then).
+    groups = ["ABCD", "EF"] if quick else list(STEPS)
+    results = {}
+    for group in groups:
+        found, error = try_in_fresh_process(run_steps, group, rounds)
+        results.update(found or {step: error for step in group})
     baseline = None
     for step, what in STEPS.items():
-        result, error = try_in_fresh_process(run_step, step, rounds)
-        if error:
-            table.add(step, what, error, "", "", "", "", "")
+        result = results[step]
+        if not isinstance(result, dict):
+            table.add(step, what, result, "", "", "", "", "")
             continue
         fit, predict = median(result["fits"][1:]), median(result["predicts"][1:])
         total = fit + predict
@@ -110,7 +122,9 @@ def run(quick: bool = False) -> list[Table]:
         first = result["fits"][0] + result["predicts"][0]
         table.add(step, what, f"{fit:.3f} s", f"{predict * 1000:.1f} ms", f"{total:.3f} s", ratio(baseline, total),
                   f"{first:.2f} s", f"{result['accuracy']:.3f}")
-    table.notes.append("each step in its own fresh process; 'first round' includes tracing (and, for A, every round does)")
+    table.notes.append(
+        "A-D share one process and E-F another (--quick)" if quick else
+        "each step in its own fresh process; 'first round' includes tracing (and, for A, every round does)")
     return [table]
 
 
