@@ -347,3 +347,26 @@ def test_many_models_do_not_warn_about_retracing(caplog, digits):
         for est in kept:
             est.predict(X[:10])
     assert "retracing" not in caplog.text
+
+
+def test_one_thread_per_op_on_small_machines_unless_the_user_chose():
+    # netdsl/estimators/__init__.py: TF_NUM_INTRAOP_THREADS=1 on machines with at most 2 cores, set
+    # before TensorFlow starts its thread pools; a value the user set stays.
+    import subprocess
+    import sys
+
+    script = """
+import importlib, os
+os.environ.pop("TF_NUM_INTRAOP_THREADS", None)
+os.cpu_count = lambda: 8
+import netdsl.estimators as estimators
+print(os.environ.get("TF_NUM_INTRAOP_THREADS"))
+os.cpu_count = lambda: 2
+importlib.reload(estimators)
+print(os.environ.get("TF_NUM_INTRAOP_THREADS"))
+os.environ["TF_NUM_INTRAOP_THREADS"] = "3"
+importlib.reload(estimators)
+print(os.environ.get("TF_NUM_INTRAOP_THREADS"))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.stdout.split() == ["None", "1", "3"], done.stderr[-2000:]
