@@ -21,7 +21,10 @@ from netdsl.pipelines.data import BUILTINS, DataError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # A command of this module's own (`netdsl check ...`) is parsed by its own subparser alone, so the
+    # extension modules need not be imported (and compiled) for it.
+    parser = _parser(extensions=not argv or argv[0] not in _OWN_COMMANDS)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
@@ -37,7 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _parser() -> argparse.ArgumentParser:
+_OWN_COMMANDS = ("check", "fmt", "show", "fit", "predict")
+
+
+def _parser(extensions: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netdsl",
         description="Declarative neural networks: check, format, inspect, fit and apply .net files.",
@@ -96,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", type=Path, metavar="CSV", help="write the predictions (and true targets) to this CSV file")
     predict.add_argument("--rows", type=_positive_int, default=10, metavar="N", help="rows to print without --out (default 10)")
     predict.set_defaults(run=run_predict)
-    for module in _EXTENSIONS:  # commands defined beside the workflows they run
+    for module in _EXTENSIONS if extensions else ():  # commands defined beside the workflows they run
         importlib.import_module(module).register(commands)
     return parser
 
