@@ -8,9 +8,11 @@ one layer kind. Field descriptions become `docs/language.md`.
 
 from __future__ import annotations
 
+import typing
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
+from pydantic_core import core_schema
 
 from .values import (
     Activation,
@@ -36,9 +38,12 @@ from .values import (
 
 
 class Node(BaseModel):
-    """Base of every spec: frozen, no unknown fields, equality ignores source positions."""
+    """Base of every spec: frozen, no unknown fields, equality ignores source positions.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Validators are built on first use (`defer_build`), so a program builds only the specs of the
+    kinds it uses (see `ByKind`), not all of them at import."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     # Where each part came from: path (relative to the node) -> Span; filled by the loader.
     _spans: dict = PrivateAttr(default_factory=dict)
@@ -48,6 +53,19 @@ class Node(BaseModel):
 
     def __hash__(self) -> int:
         return hash(repr(self.model_dump()))
+
+
+class ByKind:
+    """Annotated marker for a union of specs told apart by `kind`: pydantic's discriminated union
+    (the same errors and `loc`s, the tag included), but each member is validated by calling its own
+    `model_validate`, so a kind's validator is built the first time that kind is met."""
+
+    def __get_pydantic_core_schema__(self, source, handler):
+        choices = {
+            cls.model_fields["kind"].default: core_schema.no_info_plain_validator_function(cls.model_validate)
+            for cls in typing.get_args(source)
+        }
+        return core_schema.tagged_union_schema(choices, discriminator="kind", strict=False, from_attributes=True)
 
 
 def _d(text: str, default: Any = ..., **kwargs):
@@ -87,7 +105,7 @@ def _call_or_bare(value):
     return {"kind": value} if isinstance(value, str) else value
 
 
-Regularizer = Annotated[Annotated[Union[L1, L2, L1L2], Field(discriminator="kind")], BeforeValidator(_call_or_bare)]
+Regularizer = Annotated[Annotated[Union[L1, L2, L1L2], ByKind()], BeforeValidator(_call_or_bare)]
 
 
 # ---- layers ----------------------------------------------------------------------------------
@@ -336,7 +354,7 @@ class GRU(_Recurrent):
     reset_after: Bool = _d("Apply the reset gate after the matrix product (Keras's default).", True)
 
 
-RecurrentLayer = Annotated[Union[SimpleRNN, LSTM, GRU], Field(discriminator="kind")]
+RecurrentLayer = Annotated[Union[SimpleRNN, LSTM, GRU], ByKind()]
 
 
 class Bidirectional(Layer):
@@ -479,7 +497,7 @@ AUGMENTATION_KINDS = frozenset(
     {"random_flip", "random_rotation", "random_translation", "random_zoom", "random_contrast", "gaussian_noise"}
 )
 
-LayerSpec = Annotated[Union[LAYER_TYPES], Field(discriminator="kind")]
+LayerSpec = Annotated[Union[LAYER_TYPES], ByKind()]
 
 
 class Repeat(Node):
@@ -487,7 +505,7 @@ class Repeat(Node):
 
     kind: Literal["repeat"] = "repeat"
     count: NonNegInt = _d("How many times.")
-    body: tuple[Annotated[Union[LAYER_TYPES + ("Repeat",)], Field(discriminator="kind")], ...] = _d(
+    body: tuple[Annotated[Union[LAYER_TYPES + ("Repeat",)], ByKind()], ...] = _d(
         "The repeated statements."
     )
 
@@ -567,7 +585,7 @@ class Adadelta(_Optimizer):
 
 OPTIMIZER_TYPES = (Adam, AdamW, Nadam, SGD, RMSprop, Adagrad, Adadelta)
 OPTIMIZERS = {cls.model_fields["kind"].default: cls for cls in OPTIMIZER_TYPES}
-Optimizer = Annotated[Annotated[Union[OPTIMIZER_TYPES], Field(discriminator="kind")], BeforeValidator(_call_or_bare)]
+Optimizer = Annotated[Annotated[Union[OPTIMIZER_TYPES], ByKind()], BeforeValidator(_call_or_bare)]
 
 Monitor = arg(str, "a metric name such as `val_loss`")
 Mode = arg(Literal["auto", "min", "max"], "`auto`, `min` or `max`")
@@ -603,7 +621,7 @@ class ReduceLROnPlateau(Node):
 
 CALLBACK_TYPES = (EarlyStopping, ReduceLROnPlateau)
 CALLBACKS = {cls.model_fields["kind"].default: cls for cls in CALLBACK_TYPES}
-Callback = Annotated[Annotated[Union[CALLBACK_TYPES], Field(discriminator="kind")], BeforeValidator(_call_or_bare)]
+Callback = Annotated[Annotated[Union[CALLBACK_TYPES], ByKind()], BeforeValidator(_call_or_bare)]
 
 LOSSES = (
     "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy",
@@ -686,7 +704,7 @@ class Net(Node):
     name: str = _d("`net NAME`.", "net")
     params: tuple[Param, ...] = _d("Tunable parameters, in order.", ())
     input: Input | None = _d("Input shape; omitted: `(n_features)`, bound from the data.", None)
-    layers: tuple[Annotated[Union[LAYER_TYPES + (Repeat,)], Field(discriminator="kind")], ...] = _d(
+    layers: tuple[Annotated[Union[LAYER_TYPES + (Repeat,)], ByKind()], ...] = _d(
         "The network, in order.", ()
     )
     augment: tuple[LayerSpec, ...] = _d("Augmentation layers, active only while training.", ())
@@ -696,9 +714,6 @@ class Net(Node):
     def param_defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
 
-
-Repeat.model_rebuild()
-Net.model_rebuild()
 
 # Names a `param` may not take: they would shadow estimator settings.
 SETTING_NAMES = frozenset(Train.model_fields) | {"learning_rate", "verbose", "random_state", "warm_start"}
