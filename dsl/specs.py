@@ -6,8 +6,6 @@ arguments; layers form a discriminated union on `kind`, so a mistake is reported
 one layer kind. Field descriptions become `docs/language.md`.
 """
 
-from __future__ import annotations
-
 import typing
 from typing import Annotated, Any, ClassVar, Literal, Union
 
