@@ -6,6 +6,7 @@ arguments; layers form a discriminated union on `kind`, so a mistake is reported
 one layer kind. Field descriptions become `docs/language.md`.
 """
 
+import threading
 import typing
 from typing import Annotated, Any, ClassVar, Literal, Union
 
@@ -60,10 +61,27 @@ class ByKind:
 
     def __get_pydantic_core_schema__(self, source, handler):
         choices = {
-            cls.model_fields["kind"].default: core_schema.no_info_plain_validator_function(cls.model_validate)
+            cls.model_fields["kind"].default: core_schema.no_info_plain_validator_function(_validate_with(cls))
             for cls in typing.get_args(source)
         }
         return core_schema.tagged_union_schema(choices, discriminator="kind", strict=False, from_attributes=True)
+
+
+_BUILDING = threading.RLock()
+
+
+def _validate_with(cls):
+    """`cls.model_validate`, its validator built first under a lock: pydantic's deferred build is not
+    thread-safe, and programs may be loaded from several threads at once."""
+
+    def validate(value):
+        if not cls.__pydantic_complete__:
+            with _BUILDING:
+                cls.model_rebuild()  # does nothing if another thread built it meanwhile
+        return cls.model_validate(value)
+
+    validate.__name__ = validate.__qualname__ = cls.__name__
+    return validate
 
 
 def _d(text: str, default: Any = ..., **kwargs):
@@ -712,6 +730,13 @@ class Net(Node):
     def param_defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
 
+
+# The statements of every program are built now, at import (under Python's import lock, so safely
+# for threads), and `Train` before `Net`, which then reuses its schema; only the specs of each kind
+# (layers, optimizers, callbacks, regularizers, `repeat`) wait until a program uses them.
+for _cls in (Input, Param, Train, Net):
+    _cls.model_rebuild()
+del _cls
 
 # Names a `param` may not take: they would shadow estimator settings.
 SETTING_NAMES = frozenset(Train.model_fields) | {"learning_rate", "verbose", "random_state", "warm_start"}
