@@ -57,7 +57,8 @@ class Node(BaseModel):
 class ByKind:
     """Annotated marker for a union of specs told apart by `kind`: pydantic's discriminated union
     (the same errors and `loc`s, the tag included), but each member is validated by calling its own
-    `model_validate`, so a kind's validator is built the first time that kind is met."""
+    `model_validate`, so a kind's validator is built the first time that kind is met. (A JSON
+    schema of such a union lists no members: pydantic cannot describe a validator function.)"""
 
     def __get_pydantic_core_schema__(self, source, handler):
         choices = {
