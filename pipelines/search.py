@@ -549,6 +549,35 @@ def _backend(scheduler, n_jobs):
     yield "in this process"
 
 
+def start_workers(n_jobs) -> threading.Thread | None:
+    """Start the local worker processes of a search with `n_jobs`, and TensorFlow in each, now, in a
+    background thread, so that they start while this process loads its data and imports TensorFlow
+    itself rather than after (a worker takes seconds to start, mostly importing TensorFlow). Join
+    the thread before the search: the search then finds the workers up (loky reuses them). None
+    when the fits would run in this process."""
+    if n_jobs is None or n_jobs == 1:
+        return None
+
+    def start() -> None:
+        import joblib
+
+        try:
+            with _backend(None, n_jobs):
+                joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(_import_estimators)() for _ in range(_workers(n_jobs)))
+        except Exception:  # noqa: BLE001 - the search itself reports what is wrong with the workers
+            pass
+
+    thread = threading.Thread(target=start, name="netdsl-start-workers", daemon=True)
+    thread.start()
+    return thread
+
+
+def _import_estimators() -> int:
+    import netdsl.estimators.compile  # noqa: F401  (imports Keras and TensorFlow: netdsl.estimators alone does not)
+
+    return os.getpid()
+
+
 _WORKER_DEATHS = {
     "TerminatedWorkerError", "BrokenProcessPool", "BrokenExecutor", "KilledWorker", "CommClosedError",
     "FutureCancelledError",
@@ -749,6 +778,7 @@ def run_search(args) -> int:
         _grid(spec, extra)  # nothing to search: say so before loading anything
     except SearchError as error:
         return cli._error(str(error))
+    starting = start_workers(args.jobs) if args.scheduler is None else None
     data = cli._load(args.data, args.target, args.window)
     task, origin = cli._task(args, data, spec)
     X_train, X_test, y_train, y_test, how = cli._split(args, data, task, console)
@@ -761,6 +791,9 @@ def run_search(args) -> int:
     estimator = cls(cli._net_argument(args.file), epochs=args.epochs, verbose=0, random_state=args.seed)
     n_jobs = None if args.scheduler is not None and args.jobs == 1 else args.jobs
     console.print(f"writing each candidate's results to {args.out} as it finishes")
+    _import_estimators()  # TensorFlow here too (for the refit), while the workers start
+    if starting is not None:
+        starting.join()
     started = time.perf_counter()
     try:
         with warnings.catch_warnings():

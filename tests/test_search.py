@@ -371,3 +371,35 @@ def test_docstring_examples(monkeypatch):
     monkeypatch.chdir(ROOT)  # the examples refer to examples/*.net
     failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert tried > 0 and failures == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the worker processes through /proc")
+def test_workers_start_ahead_and_the_search_runs_in_them(iris, tmp_path):
+    # `netdsl search --jobs 2` starts its workers (TensorFlow imported in each) while it loads the
+    # data; the search must then reuse those processes, not start new ones.
+    from joblib.externals.loky import get_reusable_executor
+
+    from netdsl.pipelines.search import start_workers
+
+    get_reusable_executor().shutdown(wait=True)  # no workers left by earlier tests
+    assert _loky_workers() == []
+    assert start_workers(1) is None and start_workers(None) is None
+    starting = start_workers(2)
+    starting.join(timeout=300)
+    assert not starting.is_alive()
+    started = set(_loky_workers())
+    assert len(started) == 2
+    for pid in started:  # TensorFlow already loaded in each
+        assert "tensorflow" in Path(f"/proc/{pid}/maps").read_text()
+    folder = tmp_path / "pids"
+    folder.mkdir()
+
+    def scorer(estimator, X, y):
+        import os
+        import pathlib
+
+        pathlib.Path(folder, str(os.getpid())).touch()
+        return estimator.score(X, y)
+
+    grid_search(TINY, *iris, {"epochs": [1]}, cv=2, n_jobs=2, scoring=scorer, results_path=tmp_path / "r.csv")
+    assert {int(p.name) for p in folder.iterdir()} <= started
