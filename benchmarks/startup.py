@@ -1,12 +1,17 @@
 """Start-up: cold `netdsl --help` and `netdsl check examples/*.net`, each in a fresh process
 (median of 5), with `python -c pass` for reference; and whether each imported TensorFlow.
 
+"Cold" is a new process with Python's bytecode caches in place, as any installation has them: the
+commands run without PYTHONDONTWRITEBYTECODE (which some machines set: every run would then compile
+netdsl's modules again, about 0.05 s), so the untimed first run writes the caches.
+
     python -m benchmarks.startup
     python -m benchmarks.startup --quick    # median of 3
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -37,8 +42,12 @@ def _netdsl() -> list[str]:
 def _wall(command: list[str]) -> tuple[float, int]:
     """(seconds, exit status) of one run."""
     with Timer() as t:
-        done = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        done = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+                              env=_ENV)
     return t.seconds, done.returncode
+
+
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def _imports(args: list[str]) -> str:
@@ -68,7 +77,8 @@ def run(quick=False, runs=None):
         times, statuses = zip(*(_wall(command) for _ in range(runs)))
         status = ",".join(sorted({str(s) for s in statuses}))
         table.add(label, median(times), min(times), status, _imports(probe_args) if probe_args is not None else "-")
-    table.notes.append(f"netdsl = {' '.join(_netdsl())}; examples: {len(examples)} files")
+    table.notes.append(f"netdsl = {' '.join(_netdsl())}; examples: {len(examples)} files; bytecode caches written by an untimed first run"
+                       + (" (this machine sets PYTHONDONTWRITEBYTECODE; unset for these runs)" if "PYTHONDONTWRITEBYTECODE" in os.environ else ""))
     return [table]
 
 
