@@ -346,7 +346,11 @@ class _Recurrent(Layer):
     recurrent_dropout: Rate = _d("Dropout on the state while training.", 0.0)
     return_sequences: Bool = _d("Output every step (for stacking) instead of the last one.", False)
     go_backwards: Bool = _d("Read the sequence backwards.", False)
-    unroll: Bool = _d("Unroll the loop (faster for short sequences, more memory).", False)
+    unroll: Bool | None = _d(
+        "Unroll the loop (faster for short sequences, more memory). Left out: unrolled when the sequence "
+        "has a known length of at most 32 steps.",
+        None,
+    )
 
 
 class SimpleRNN(_Recurrent):

@@ -370,3 +370,23 @@ print(os.environ.get("TF_NUM_INTRAOP_THREADS"))
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.stdout.split() == ["None", "1", "3"], done.stderr[-2000:]
+
+
+def test_short_recurrent_layers_run_unrolled_unless_the_file_says_unroll_false():
+    from netdsl.dsl import loads, resolve
+    from netdsl.estimators.compile import build_model
+
+    def unrolled(source):
+        model = build_model(resolve(loads(source), {}, {}))
+        rnns = []
+        for layer in model.layers:
+            rnns += [layer.forward_layer, layer.backward_layer] if hasattr(layer, "forward_layer") else [layer]
+        return [bool(layer.unroll) for layer in rnns if hasattr(layer, "unroll")]
+
+    steps8 = "net n\ninput (8, 3)\n{}\ndense(2)\n"
+    assert unrolled(steps8.format("lstm(4)")) == [True]
+    assert unrolled(steps8.format("bidirectional(gru(4))")) == [True, True]
+    assert unrolled(steps8.format("lstm(4, unroll=false)")) == [False]  # as the file says
+    assert unrolled(steps8.format("bidirectional(gru(4, unroll=false))")) == [False, False]
+    assert unrolled("net n\ninput (33, 3)\nsimple_rnn(4)\ndense(2)\n") == [False]  # too long
+    assert unrolled("net n\ninput (33, 3)\nsimple_rnn(4, unroll=true)\ndense(2)\n") == [True]
