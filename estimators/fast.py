@@ -10,8 +10,9 @@ Here a fit (1) takes a compiled model from a small cache keyed by everything tha
 (the layers, the input shape, loss, metrics, optimizer kind and its settings except the learning
 rate), (2) gives it the initial weights a fresh build would have under the same seed, and fresh
 optimizer state, (3) runs each epoch (shuffle, all mini-batches, Keras's own `train_step`, so the
-loss, regularisation, sample weights and metrics mean exactly what they mean in `model.fit`) inside
-one `tf.function`, and (4) evaluates the validation data and calls the Keras callbacks (early
+loss, regularisation, sample weights and metrics mean exactly what they mean in `model.fit`; plain
+Adam's update by TensorFlow's fused kernel, `_fused_adam_step`) inside one `tf.function` traced
+without autograph, and (4) evaluates the validation data and calls the Keras callbacks (early
 stopping, learning-rate reduction, progress) between epochs, as `model.fit` does.
 
 A cached model is lent to one estimator at a time: it stays with the estimator as `model_` until
