@@ -336,7 +336,8 @@ class BaseNet(BaseEstimator):
         entry, reused = fast.acquire(key, self, make_model)
         if reused:
             layers = fresh_layers(resolved, entry.model)
-            if layers is None:
+            if layers is None:  # built whole, from the seed's start: the layers made so far used draws
+                self._seed()
                 layers = self._build(resolved).layers
             else:
                 self.embedding_coverage_ = {}

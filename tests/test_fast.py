@@ -390,3 +390,25 @@ def test_short_recurrent_layers_run_unrolled_unless_the_file_says_unroll_false()
     assert unrolled(steps8.format("bidirectional(gru(4, unroll=false))")) == [False, False]
     assert unrolled("net n\ninput (33, 3)\nsimple_rnn(4)\ndense(2)\n") == [False]  # too long
     assert unrolled("net n\ninput (33, 3)\nsimple_rnn(4, unroll=true)\ndense(2)\n") == [True]
+
+
+def test_a_reused_model_with_a_saved_base_starts_as_a_new_build(tmp_path, digits):
+    # A net whose layers cannot be made anew alone (a `pretrained` base) is built whole instead; the
+    # layers made before the base (here an augmentation layer) must not have used up the seed's
+    # draws, or the second fit would start from other weights than the first.
+    import keras
+
+    X, y = digits
+    keras.Sequential([keras.Input((64,)), keras.layers.Dense(8, activation="relu", name="hidden")]).save(tmp_path / "base.keras")
+    net = tmp_path / "head.net"
+    net.write_text(
+        'net head\ninput (64)\npretrained("base.keras", trainable=false)\ndense(10, activation=softmax)\n'
+        "augment {\n    gaussian_noise(0.1)\n}\n"
+        "train {\n    loss = sparse_categorical_crossentropy\n    epochs = 1\n    shuffle = false\n}\n"
+    )
+    first = NetClassifier(str(net), random_state=0).fit(X, y).predict_proba(X)
+    gc.collect()
+    second = NetClassifier(str(net), random_state=0).fit(X, y)
+    (entry,) = [e for entries in fast._CACHE.values() for e in entries]
+    assert entry.uses == 2 and entry.model is second.model_
+    np.testing.assert_allclose(second.predict_proba(X), first, atol=1e-6)
