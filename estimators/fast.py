@@ -15,6 +15,10 @@ Adam's update by TensorFlow's fused kernel, `_fused_adam_step`) inside one `tf.f
 without autograph, and (4) evaluates the validation data and calls the Keras callbacks (early
 stopping, learning-rate reduction, progress) between epochs, as `model.fit` does.
 
+Small nets run their epochs on TensorFlow's single-threaded function executor (`_executor`): it
+runs a graph's ops one after another on the calling thread, without the default executor's
+per-op hand-offs between threads, which are most of a small op's cost.
+
 A cached model is lent to one estimator at a time: it stays with the estimator as `model_` until
 that estimator is garbage (or is refitted with another model), so a fitted estimator's model is
 never changed behind its back. The cache holds at most `MAX_MODELS` models.
@@ -24,6 +28,8 @@ never changed behind its back. The cache holds at most `MAX_MODELS` models.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import logging
 import os
 import threading
@@ -37,6 +43,8 @@ logger = logging.getLogger("netdsl")
 
 MAX_MODELS = 8  # compiled models kept for reuse (each holds its traced functions)
 PREDICT_CHUNK = 8192  # rows per call when predicting
+SINGLE_THREADED = "SINGLE_THREADED_EXECUTOR"  # TensorFlow's name for it
+SMALL_WEIGHTS = 2**16  # a net whose every weight tensor is smaller, and at most 2-D, is "small"
 
 
 @dataclass(eq=False)
@@ -48,6 +56,7 @@ class _Entry:
     lent_to: object = None  # weakref to the estimator
     busy: bool = False
     uses: int = field(default=0)
+    executor: str = ""  # TensorFlow's function executor for the epochs ("" is its default), `_executor`
 
     def free(self) -> bool:
         if self.busy:
@@ -79,6 +88,70 @@ def _traced_quietly(function, *args):
         return function(*args)
     finally:
         tf_logger.removeFilter(_QUIET)
+
+
+def _executor(model) -> str:
+    """The function executor for this model's epochs: the single-threaded one for small nets, else
+    TensorFlow's default ("").
+
+    Why a rule on the weights (measured on 2 cores, ms per epoch of 1,198 digits, default vs
+    single-threaded; benchmarks/README.md): the single-threaded executor saves per-op overhead, so
+    it wins where ops are many and small (64-128-10 MLP 17 -> 12, LSTM(32) over 8 steps 47 -> 31,
+    LSTM(64) 55 -> 45), and loses where ops are big (two 512-unit layers 41 -> 64, LSTM(128)
+    101 -> 118) or convolutions (digits convnet 30 -> 38: it runs the loop body without the oneDNN
+    kernels that the default executor's graph rewrite gives convolutions). A trial of both per model
+    would need a second trace of every function, which costs more than it saves on a grid.
+    `NETDSL_EXECUTOR=default` or `=single` overrides the rule."""
+    forced = os.environ.get("NETDSL_EXECUTOR", "").strip().lower()
+    if forced in ("default", "single"):
+        return SINGLE_THREADED if forced == "single" else ""
+    small = all(len(w.shape) <= 2 and int(np.prod(w.shape)) < SMALL_WEIGHTS for w in model.weights)
+    return SINGLE_THREADED if small else ""
+
+
+@contextlib.contextmanager
+def _call_options(executor: str):
+    """TensorFlow's options for the function calls made inside (this thread only): `executor`, and
+    for the single-threaded one no grappler rewrites either. Grappler optimizes each function when
+    it is first called (and again after `tf.random.set_seed`, which empties TensorFlow's caches);
+    for a small net that costs more than its rewrites save: an LSTM's first call 0.25 s -> 0.11 s,
+    the same time per epoch; an MLP's epoch 4.4 ms -> 3.5 ms. (A convnet's epoch needs them:
+    15.4 ms with, 17.3 without.) The same ops run either way, the same results come out."""
+    if executor != SINGLE_THREADED:
+        yield
+        return
+    from tensorflow.core.protobuf import config_pb2
+    from tensorflow.python.eager import context
+
+    options = context.context().function_call_options
+    saved = copy.copy(options)
+    config = config_pb2.ConfigProto.FromString(options.config_proto_serialized)
+    config.graph_options.rewrite_options.disable_meta_optimizer = True
+    options.config_proto_serialized = config
+    options.executor_type = executor
+    try:
+        yield
+    finally:
+        context.context().function_call_options = saved
+
+
+def _call(entry: _Entry, function, *args):
+    """Call one of the entry's traced functions with its call options (`_call_options`). Should the
+    single-threaded executor refuse the graph (it runs no low-level control flow), the model goes
+    back to the default executor for good, and the log says so."""
+    import tensorflow as tf
+
+    try:
+        with _call_options(entry.executor):
+            return _traced_quietly(function, *args)
+    except (tf.errors.FailedPreconditionError, tf.errors.UnimplementedError) as error:
+        if entry.executor != SINGLE_THREADED or "Single-threaded executor" not in str(error):
+            raise
+        # It refuses a graph when it builds its kernels, before any op runs: nothing has changed.
+        logger.info("netdsl: this net's epochs run on TensorFlow's default executor: the single-threaded "
+                    "one refused its graph (%s)", str(error).splitlines()[0][:200])
+        entry.executor = ""
+        return _traced_quietly(function, *args)
 
 
 def enabled() -> bool:
@@ -323,6 +396,7 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
     y = tf.convert_to_tensor(y)
     weights = None if sample_weight is None else tf.convert_to_tensor(np.asarray(sample_weight, dtype="float32"))
     if not entry.functions:
+        entry.executor = _executor(model)
         # Build the loss's and metrics' variables now, eagerly, on one row: a function that creates
         # variables while it is traced is traced twice (the second trace costs as much as the first).
         one = (x[:1], y[:1]) + (() if weights is None else (weights[:1],))
@@ -340,11 +414,11 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
     shuffling = tf.constant(bool(shuffle))
     for epoch in range(initial_epoch, initial_epoch + epochs):
         callback_list.on_epoch_begin(epoch)
-        logs = _traced_quietly(run_epoch, x, y, tf.constant([seed, epoch], dtype=tf.int64), batch, shuffling,
+        logs = _call(entry, run_epoch, x, y, tf.constant([seed, epoch], dtype=tf.int64), batch, shuffling,
                                *(() if weights is None else (weights,)))
         logs = {name: float(value) for name, value in logs.items()}
         if validation is not None and np.isfinite(logs.get("loss", 0.0)):
-            val_logs = _traced_quietly(evaluate, val_x, val_y, *(() if val_w is None else (val_w,)))
+            val_logs = _call(entry, evaluate, val_x, val_y, *(() if val_w is None else (val_w,)))
             logs.update({f"val_{name}": float(value) for name, value in val_logs.items()})
         callback_list.on_epoch_end(epoch, logs)
         for name, value in logs.items():
