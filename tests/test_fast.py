@@ -372,6 +372,25 @@ print(os.environ.get("TF_NUM_INTRAOP_THREADS"))
     assert done.stdout.split() == ["None", "1", "3"], done.stderr[-2000:]
 
 
+def test_onednn_keeps_backward_plans_unless_the_user_chose():
+    # netdsl/estimators/__init__.py: TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE=false (oneDNN keeps the plans
+    # of convolutions' backward passes); a value the user set stays.
+    import subprocess
+    import sys
+
+    script = """
+import importlib, os
+os.environ.pop("TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE", None)
+import netdsl.estimators as estimators
+print(os.environ.get("TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE"))
+os.environ["TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE"] = "true"
+importlib.reload(estimators)
+print(os.environ.get("TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE"))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.stdout.split() == ["false", "true"], done.stderr[-2000:]
+
+
 def test_short_recurrent_layers_run_unrolled_unless_the_file_says_unroll_false():
     from netdsl.dsl import loads, resolve
     from netdsl.estimators.compile import build_model
@@ -412,3 +431,98 @@ def test_a_reused_model_with_a_saved_base_starts_as_a_new_build(tmp_path, digits
     (entry,) = [e for entries in fast._CACHE.values() for e in entries]
     assert entry.uses == 2 and entry.model is second.model_
     np.testing.assert_allclose(second.predict_proba(X), first, atol=1e-6)
+
+
+CONVNET = """net convnet
+input (8, 8, 1)
+conv2d(4, kernel_size=3, padding=same, activation=relu)
+flatten
+dense(10, activation=softmax)
+train {
+    loss = sparse_categorical_crossentropy
+    epochs = 1
+}
+"""
+
+LSTM = """net lstm
+input (8, 8)
+lstm(8)
+dense(10, activation=softmax)
+train {
+    loss = sparse_categorical_crossentropy
+    optimizer = adam(learning_rate=0.01)
+    epochs = 2
+    batch_size = 32
+}
+"""
+
+
+def _entry_of(estimator):
+    return next(e for entries in fast._CACHE.values() for e in entries if e.model is estimator.model_)
+
+
+def test_small_nets_train_on_the_single_threaded_executor_and_others_on_the_default(monkeypatch, digits):
+    # fast._executor: every weight tensor at most 2-D and under 2**16 numbers -> single-threaded.
+    X, y = digits
+    monkeypatch.delenv("NETDSL_EXECUTOR", raising=False)
+    small = NetClassifier(MLP, epochs=1, random_state=0).fit(X, y)
+    wide = NetClassifier(MLP, hidden=1024, epochs=1, random_state=0).fit(X, y)  # a 64x1024 kernel: 65,536
+    convnet = NetClassifier(CONVNET, random_state=0).fit(X.reshape(-1, 8, 8, 1), y)
+    assert _entry_of(small).executor == fast.SINGLE_THREADED
+    assert _entry_of(wide).executor == ""
+    assert _entry_of(convnet).executor == ""
+    fast.clear_cache()
+    monkeypatch.setenv("NETDSL_EXECUTOR", "default")
+    assert _entry_of(NetClassifier(MLP, epochs=1).fit(X, y)).executor == ""
+    monkeypatch.setenv("NETDSL_EXECUTOR", "single")
+    assert _entry_of(NetClassifier(CONVNET).fit(X.reshape(-1, 8, 8, 1), y)).executor == fast.SINGLE_THREADED
+
+
+@pytest.mark.parametrize("net, shape", [(MLP, (-1, 64)), (LSTM, (-1, 8, 8))], ids=["mlp", "lstm"])
+def test_both_executors_train_the_same_model(monkeypatch, digits, net, shape):
+    # The same ops in the same order of dependencies: the same weights, loss and metrics.
+    X, y = digits
+    X = X.reshape(shape)
+    fitted, used = {}, {}
+    for executor in ("single", "default"):
+        monkeypatch.setenv("NETDSL_EXECUTOR", executor)
+        fast.clear_cache()
+        fitted[executor] = NetClassifier(net, random_state=3, validation_split=0.2).fit(X, y)
+        used[executor] = _entry_of(fitted[executor]).executor
+    assert used == {"single": fast.SINGLE_THREADED, "default": ""}
+    np.testing.assert_allclose(fitted["single"].predict_proba(X), fitted["default"].predict_proba(X), atol=1e-5)
+    for name, values in fitted["default"].history_.items():
+        np.testing.assert_allclose(fitted["single"].history_[name], values, rtol=1e-5, err_msg=name)
+
+
+def test_a_graph_the_single_threaded_executor_refuses_falls_back_visibly(monkeypatch, caplog, digits):
+    # A function first run on the default executor has its control flow lowered to nodes that the
+    # single-threaded one refuses (TensorFlow's own check, before any op runs): the fit goes on with
+    # the default executor, says so, and trains as it would have.
+    X, y = digits
+    monkeypatch.setenv("NETDSL_EXECUTOR", "default")
+    refused, twin = (NetClassifier(MLP, random_state=0, warm_start=True).fit(X, y) for _ in range(2))
+    entry = _entry_of(refused)
+    entry.executor = fast.SINGLE_THREADED
+    with caplog.at_level(logging.INFO, logger="netdsl"):
+        refused.fit(X, y)
+    assert "single-threaded one refused its graph" in caplog.text
+    assert entry.executor == ""
+    twin.fit(X, y)
+    assert len(refused.history_["loss"]) == 6
+    np.testing.assert_allclose(refused.predict_proba(X), twin.predict_proba(X), atol=1e-6)
+
+
+def test_the_call_options_do_not_leak_to_the_users_functions(monkeypatch, digits):
+    # The executor and the grappler switch are set for netdsl's own calls only (and this thread).
+    import tensorflow as tf
+    from tensorflow.python.eager import context
+
+    X, y = digits
+    monkeypatch.setenv("NETDSL_EXECUTOR", "single")
+    before = context.context().function_call_options
+    before = (before.executor_type, before.config_proto_serialized)
+    NetClassifier(MLP, epochs=1, validation_split=0.2).fit(X, y).predict(X)
+    after = context.context().function_call_options
+    assert (after.executor_type, after.config_proto_serialized) == before
+    assert float(tf.function(lambda v: tf.reduce_sum(v))(tf.ones(3))) == 3.0
