@@ -36,16 +36,20 @@ QUICK_ROWS = 600  # --quick searches the first 600 digits only
 CONTENDERS = ("netdsl", "netdsl_tf_threads", "scikeras", "scikeras_1thread", "keras_sklearn", "sklearn_mlp")
 LABELS = {
     "netdsl": "netdsl NetClassifier",
-    "netdsl_tf_threads": "netdsl, TensorFlow's thread default",
+    "netdsl_tf_threads": "netdsl, TensorFlow's defaults",
     "scikeras": "scikeras KerasClassifier",
-    "scikeras_1thread": "scikeras, one thread per op",
+    "scikeras_1thread": "scikeras, netdsl's TF settings",
     "keras_sklearn": "keras.wrappers.SKLearnClassifier",
     "sklearn_mlp": "sklearn MLPClassifier",
 }
-# netdsl runs each TensorFlow op on one thread on machines with at most 2 cores
-# (netdsl/estimators/__init__.py); these contenders show what that setting alone is worth: netdsl
-# with TensorFlow's default (every core per op), and scikeras with netdsl's setting.
-THREADS = {"netdsl_tf_threads": "0", "scikeras_1thread": "1"}
+# Importing netdsl.estimators sets two TensorFlow settings (netdsl/estimators/__init__.py): one
+# thread per op on machines with at most 2 cores, and oneDNN keeping the plans of convolutions'
+# backward passes. These contenders show what the settings alone are worth: netdsl with
+# TensorFlow's defaults, and scikeras with netdsl's settings.
+THREADS = {
+    "netdsl_tf_threads": {"TF_NUM_INTRAOP_THREADS": "0", "TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE": "true"},
+    "scikeras_1thread": {"TF_NUM_INTRAOP_THREADS": "1", "TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE": "false"},
+}
 SAME_AS = {"netdsl_tf_threads": "netdsl", "scikeras_1thread": "scikeras"}
 
 
@@ -115,8 +119,8 @@ def run_contender(contender: str, grids: dict, learning_rates, epochs: int, fold
     {grid: result or {"error": ...}}."""
     import os
 
-    if contender in THREADS:  # read by TensorFlow when it starts its thread pools (not yet: fresh process)
-        os.environ["TF_NUM_INTRAOP_THREADS"] = THREADS[contender]
+    if contender in THREADS:  # read by TensorFlow when it starts (not yet: this is a fresh process)
+        os.environ.update(THREADS[contender])
     results = {}
     for grid, sizes in grids.items():
         try:

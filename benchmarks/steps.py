@@ -11,7 +11,9 @@ batch 32, Adam), then predict 600 rows; repeated, in one fresh process per step:
   D. + predict in one traced call (`fast.predict`) instead of `model.predict`.
   E. + one thread per TensorFlow op (`TF_NUM_INTRAOP_THREADS=1`, netdsl's default on machines with
      at most 2 cores); A-D run with TensorFlow's default (every core per op).
-  F. The whole estimator: `NetClassifier(...).fit(X, y).predict(X_test)` (spec, validation,
+  F. + the epochs on TensorFlow's single-threaded executor without grappler's rewrites (netdsl's
+     choice for small nets, `fast._executor`); A-E run on the default executor.
+  G. The whole estimator: `NetClassifier(...).fit(X, y).predict(X_test)` (spec, validation,
      seeds, the cache) as a user runs it, with netdsl's thread setting for this machine.
 
     python -m benchmarks.steps            # 8 rounds per step
@@ -37,9 +39,11 @@ STEPS = {
     "C": "+ each epoch one traced call (fast.train)",
     "D": "+ predict in one traced call (fast.predict)",
     "E": "+ one thread per op (TF_NUM_INTRAOP_THREADS=1)",
-    "F": "NetClassifier fit + predict (all of it)",
+    "F": "+ single-threaded executor, no grappler (small nets)",
+    "G": "NetClassifier fit + predict (all of it)",
 }
-THREADS = {"A": "0", "B": "0", "C": "0", "D": "0", "E": "1"}  # "0": TensorFlow's default; F: netdsl's
+THREADS = {"A": "0", "B": "0", "C": "0", "D": "0", "E": "1", "F": "1"}  # "0": TensorFlow's default; G: netdsl's
+EXECUTOR = {"A": "default", "B": "default", "C": "default", "D": "default", "E": "default", "F": "single"}
 
 
 def run_step(step: str, rounds: int) -> dict:
@@ -50,12 +54,15 @@ def run_step(step: str, rounds: int) -> dict:
 
     if step in THREADS:  # before TensorFlow starts its thread pools (this is a fresh process)
         os.environ["TF_NUM_INTRAOP_THREADS"] = THREADS[step]
+        os.environ["NETDSL_EXECUTOR"] = EXECUTOR[step]
+    else:  # G: netdsl's own choice
+        os.environ.pop("NETDSL_EXECUTOR", None)
     X, y = digits()
     X_fit, y_fit, X_test = X[:1200], y[:1200], X[1200:1800]
     fits, predicts, accuracy = [], [], float("nan")
     model = entry = None
     for round_ in range(rounds):
-        if step == "F":
+        if step == "G":
             from netdsl.estimators import NetClassifier
 
             with Timer() as fit_time:
@@ -82,7 +89,7 @@ def run_step(step: str, rounds: int) -> dict:
                 else:
                     fast.train(entry, X_fit, y_fit, epochs=EPOCHS, batch_size=BATCH_SIZE, shuffle=True, seed=round_)
             with Timer() as predict_time:
-                if step in ("D", "E"):
+                if step in ("D", "E", "F"):
                     predicted = fast.predict(model, X_test).argmax(axis=1)
                 else:
                     predicted = model.predict(X_test, verbose=0).argmax(axis=1)
@@ -103,9 +110,9 @@ def run(quick: bool = False) -> list[Table]:
         f"Per step: one fit (1,200 digits, {EPOCHS} epochs, batch {BATCH_SIZE}) + predict 600 rows, median of rounds 2..{rounds}",
         ["step", "what", "fit (warm)", "predict (warm)", "fit + predict", "vs A", "first round", "accuracy"],
     )
-    # Full: a fresh process per step. Quick: A-D share one and E-F another (TensorFlow's import
+    # Full: a fresh process per step. Quick: A-D share one and E-G another (TensorFlow's import
     # would otherwise take most of the time; the numbers are rough then).
-    groups = ["ABCD", "EF"] if quick else list(STEPS)
+    groups = ["ABCD", "EFG"] if quick else list(STEPS)
     results = {}
     for group in groups:
         found, error = try_in_fresh_process(run_steps, group, rounds)
@@ -123,7 +130,7 @@ def run(quick: bool = False) -> list[Table]:
         table.add(step, what, f"{fit:.3f} s", f"{predict * 1000:.1f} ms", f"{total:.3f} s", ratio(baseline, total),
                   f"{first:.2f} s", f"{result['accuracy']:.3f}")
     table.notes.append(
-        "A-D share one process and E-F another (--quick)" if quick else
+        "A-D share one process and E-G another (--quick)" if quick else
         "each step in its own fresh process; 'first round' includes tracing (and, for A, every round does)")
     return [table]
 

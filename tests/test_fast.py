@@ -526,3 +526,21 @@ def test_the_call_options_do_not_leak_to_the_users_functions(monkeypatch, digits
     after = context.context().function_call_options
     assert (after.executor_type, after.config_proto_serialized) == before
     assert float(tf.function(lambda v: tf.reduce_sum(v))(tf.ones(3))) == 3.0
+
+
+def test_seeded_fits_leave_tensorflows_compiled_functions_alone(monkeypatch, digits):
+    # Setting TensorFlow's global seed empties its caches, so every compiled function would be built
+    # again at each seeded fit; the fast path seeds Python, NumPy and Keras only, and fits repeat.
+    import tensorflow as tf
+
+    X, y = digits
+    seeds_set = []
+    set_seed = tf.random.set_seed
+    monkeypatch.setattr(tf.random, "set_seed", lambda seed: (seeds_set.append(seed), set_seed(seed))[1])
+    first, other, again = (NetClassifier(MLP, random_state=seed).fit(X, y) for seed in (7, 8, 7))
+    assert seeds_set == []
+    np.testing.assert_array_equal(first.predict_proba(X), again.predict_proba(X))
+    assert not np.allclose(first.predict_proba(X), other.predict_proba(X), atol=1e-3)
+    monkeypatch.setenv("NETDSL_FAST_PATH", "0")  # Keras's fit draws tf.data's seeds from TensorFlow's
+    NetClassifier(MLP, random_state=7).fit(X, y)
+    assert seeds_set == [7]
