@@ -135,23 +135,23 @@ def _call_options(executor: str):
         context.context().function_call_options = saved
 
 
-def _call(entry: _Entry, function, *args):
-    """Call one of the entry's traced functions with its call options (`_call_options`). Should the
-    single-threaded executor refuse the graph (it runs no low-level control flow), the model goes
-    back to the default executor for good, and the log says so."""
+def _call(executor: str, function, *args) -> tuple:
+    """Call a traced function with the call options of `executor` (`_call_options`): its result,
+    and the executor to use from now on. Should the single-threaded executor refuse the graph (it
+    runs no low-level control flow), the call runs on the default executor, the log says so, and
+    the caller keeps the default for good."""
     import tensorflow as tf
 
     try:
-        with _call_options(entry.executor):
-            return _traced_quietly(function, *args)
+        with _call_options(executor):
+            return _traced_quietly(function, *args), executor
     except (tf.errors.FailedPreconditionError, tf.errors.UnimplementedError) as error:
-        if entry.executor != SINGLE_THREADED or "Single-threaded executor" not in str(error):
+        if executor != SINGLE_THREADED or "Single-threaded executor" not in str(error):
             raise
         # It refuses a graph when it builds its kernels, before any op runs: nothing has changed.
-        logger.info("netdsl: this net's epochs run on TensorFlow's default executor: the single-threaded "
-                    "one refused its graph (%s)", str(error).splitlines()[0][:200])
-        entry.executor = ""
-        return _traced_quietly(function, *args)
+        logger.info("netdsl: this net runs on TensorFlow's default executor: the single-threaded one "
+                    "refused its graph (%s)", str(error).splitlines()[0][:200])
+        return _traced_quietly(function, *args), ""
 
 
 def enabled() -> bool:
@@ -414,11 +414,12 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
     shuffling = tf.constant(bool(shuffle))
     for epoch in range(initial_epoch, initial_epoch + epochs):
         callback_list.on_epoch_begin(epoch)
-        logs = _call(entry, run_epoch, x, y, tf.constant([seed, epoch], dtype=tf.int64), batch, shuffling,
-                               *(() if weights is None else (weights,)))
+        epoch_seed = tf.constant([seed, epoch], dtype=tf.int64)
+        logs, entry.executor = _call(entry.executor, run_epoch, x, y, epoch_seed, batch, shuffling,
+                                     *(() if weights is None else (weights,)))
         logs = {name: float(value) for name, value in logs.items()}
         if validation is not None and np.isfinite(logs.get("loss", 0.0)):
-            val_logs = _call(entry, evaluate, val_x, val_y, *(() if val_w is None else (val_w,)))
+            val_logs, entry.executor = _call(entry.executor, evaluate, val_x, val_y, *(() if val_w is None else (val_w,)))
             logs.update({f"val_{name}": float(value) for name, value in val_logs.items()})
         callback_list.on_epoch_end(epoch, logs)
         for name, value in logs.items():
@@ -430,14 +431,18 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
 
 
 def predict(model, x) -> np.ndarray:
-    """`model(x)` in inference mode, traced once per model, in chunks of PREDICT_CHUNK rows."""
+    """`model(x)` in inference mode, traced once per model, in chunks of PREDICT_CHUNK rows (on the
+    single-threaded executor for small nets, as their epochs)."""
     import tensorflow as tf
 
     function = getattr(model, "_netdsl_predict", None)  # kept on the model: freed with it
     if function is None:
         function = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True, autograph=False)
         model._netdsl_predict = function
-    if len(x) <= PREDICT_CHUNK:
-        return np.asarray(_traced_quietly(function, tf.convert_to_tensor(x)))
-    return np.concatenate([np.asarray(_traced_quietly(function, tf.convert_to_tensor(x[i : i + PREDICT_CHUNK])))
-                           for i in range(0, len(x), PREDICT_CHUNK)])
+        model._netdsl_executor = _executor(model)
+    outputs = []
+    for start in range(0, max(len(x), 1), PREDICT_CHUNK):
+        output, model._netdsl_executor = _call(model._netdsl_executor, function,
+                                               tf.convert_to_tensor(x[start : start + PREDICT_CHUNK]))
+        outputs.append(np.asarray(output))
+    return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
