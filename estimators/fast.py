@@ -101,12 +101,35 @@ def _executor(model) -> str:
     101 -> 118) or convolutions (digits convnet 30 -> 38: it runs the loop body without the oneDNN
     kernels that the default executor's graph rewrite gives convolutions). A trial of both per model
     would need a second trace of every function, which costs more than it saves on a grid.
-    `NETDSL_EXECUTOR=default` or `=single` overrides the rule."""
+    `NETDSL_EXECUTOR=default` or `=single` overrides the rule.
+
+    Never with fewer than 2 inter-op threads: that executor runs a graph loop's body as a task on
+    TensorFlow's inter-op pool while the loop waits, so with one thread it waits forever (a fit hung
+    under TF_NUM_INTEROP_THREADS=1, which joblib's workers set)."""
+    if _inter_op_threads() < 2:
+        return ""
     forced = os.environ.get("NETDSL_EXECUTOR", "").strip().lower()
     if forced in ("default", "single"):
         return SINGLE_THREADED if forced == "single" else ""
     small = all(len(w.shape) <= 2 and int(np.prod(w.shape)) < SMALL_WEIGHTS for w in model.weights)
     return SINGLE_THREADED if small else ""
+
+
+def _inter_op_threads() -> int:
+    """The size of TensorFlow's inter-op thread pool: as configured, else TF_NUM_INTEROP_THREADS,
+    else TensorFlow's default (the CPUs this process may use)."""
+    import tensorflow as tf
+
+    configured = tf.config.threading.get_inter_op_parallelism_threads()
+    if configured > 0:
+        return configured
+    try:
+        from_environment = int(os.environ.get("TF_NUM_INTEROP_THREADS", "0"))
+    except ValueError:
+        from_environment = 0
+    if from_environment > 0:
+        return from_environment
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @contextlib.contextmanager

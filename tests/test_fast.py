@@ -478,6 +478,27 @@ def test_small_nets_train_on_the_single_threaded_executor_and_others_on_the_defa
     assert _entry_of(NetClassifier(CONVNET).fit(X.reshape(-1, 8, 8, 1), y)).executor == fast.SINGLE_THREADED
 
 
+def test_one_inter_op_thread_keeps_the_default_executor():
+    # With one inter-op thread the single-threaded executor would wait forever for a graph loop's
+    # body (joblib's workers run with TF_NUM_INTEROP_THREADS=1): the fit must finish, on the default.
+    import subprocess
+    import sys
+
+    script = """
+import os
+os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+os.environ["NETDSL_EXECUTOR"] = "single"
+import numpy as np
+from netdsl.estimators import NetClassifier, fast
+X = np.random.RandomState(0).rand(64, 4).astype("float32")
+est = NetClassifier("net t\\ndense(3, activation=softmax)\\ntrain {\\n loss = sparse_categorical_crossentropy\\n epochs = 2\\n}\\n")
+est.fit(X, np.arange(64) % 3)
+print([e.executor for entries in fast._CACHE.values() for e in entries], len(est.history_["loss"]))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240)
+    assert done.stdout.split() == ["['']", "2"], done.stderr[-2000:]
+
+
 @pytest.mark.parametrize("net, shape", [(MLP, (-1, 64)), (LSTM, (-1, 8, 8))], ids=["mlp", "lstm"])
 def test_both_executors_train_the_same_model(monkeypatch, digits, net, shape):
     # The same ops in the same order of dependencies: the same weights, loss and metrics.
