@@ -158,6 +158,13 @@ def _call_options(executor: str):
         context.context().function_call_options = saved
 
 
+# One call at a time on the single-threaded executor: while a graph loop runs there, it holds one
+# of TensorFlow's inter-op threads waiting for its body, which needs another; two such calls from
+# two Python threads at once can hold them all and wait forever (observed on 2 cores: two threads
+# fitting MLPs hung). A call that finds the slot taken runs on the default executor instead.
+_SINGLE_THREADED_SLOT = threading.Lock()
+
+
 def _call(executor: str, function, *args) -> tuple:
     """Call a traced function with the call options of `executor` (`_call_options`): its result,
     and the executor to use from now on. Should the single-threaded executor refuse the graph (it
@@ -165,16 +172,20 @@ def _call(executor: str, function, *args) -> tuple:
     the caller keeps the default for good."""
     import tensorflow as tf
 
+    if executor != SINGLE_THREADED or not _SINGLE_THREADED_SLOT.acquire(blocking=False):
+        return _traced_quietly(function, *args), executor
     try:
         with _call_options(executor):
             return _traced_quietly(function, *args), executor
     except (tf.errors.FailedPreconditionError, tf.errors.UnimplementedError) as error:
-        if executor != SINGLE_THREADED or "Single-threaded executor" not in str(error):
+        if "Single-threaded executor" not in str(error):
             raise
         # It refuses a graph when it builds its kernels, before any op runs: nothing has changed.
         logger.info("netdsl: this net runs on TensorFlow's default executor: the single-threaded one "
                     "refused its graph (%s)", str(error).splitlines()[0][:200])
         return _traced_quietly(function, *args), ""
+    finally:
+        _SINGLE_THREADED_SLOT.release()
 
 
 def enabled() -> bool:

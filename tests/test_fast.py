@@ -499,6 +499,41 @@ print([e.executor for entries in fast._CACHE.values() for e in entries], len(est
     assert done.stdout.split() == ["['']", "2"], done.stderr[-2000:]
 
 
+def test_fits_in_several_threads_at_once_finish():
+    # Two single-threaded-executor calls at once can hold every inter-op thread and wait forever;
+    # fast._call runs one at a time there and the others on the default executor. (In a subprocess:
+    # a hang must fail the test, not stop the suite.)
+    import subprocess
+    import sys
+
+    script = """
+import os, threading, time
+import numpy as np
+from netdsl.estimators import NetClassifier, fast
+from sklearn.datasets import load_digits
+X, y = load_digits(return_X_y=True)
+X = (X[:600] / 16).astype("float32")
+y = y[:600]
+net = "net t\\ndense(32, activation=relu)\\ndense(10, activation=softmax)\\ntrain {\\n loss = sparse_categorical_crossentropy\\n epochs = 3\\n}\\n"
+done = []
+def work(i):
+    for k in range(3):
+        NetClassifier(net, random_state=i).fit(X, y)
+    done.append(i)
+threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(3)]
+for t in threads:
+    t.start()
+deadline = time.monotonic() + 120
+for t in threads:
+    t.join(timeout=max(0.0, deadline - time.monotonic()))
+print(sorted(done), sorted({e.executor for entries in fast._CACHE.values() for e in entries}), flush=True)
+os._exit(0)  # threads still waiting inside TensorFlow would hold the interpreter's exit
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.stdout.split("]")[0] == "[0, 1, 2", done.stdout + done.stderr[-2000:]
+    assert "SINGLE_THREADED_EXECUTOR" in done.stdout  # the rule still chose it for this net
+
+
 @pytest.mark.parametrize("net, shape", [(MLP, (-1, 64)), (LSTM, (-1, 8, 8))], ids=["mlp", "lstm"])
 def test_both_executors_train_the_same_model(monkeypatch, digits, net, shape):
     # The same ops in the same order of dependencies: the same weights, loss and metrics.
