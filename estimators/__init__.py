@@ -18,7 +18,7 @@ if (os.cpu_count() or 1) <= 2:
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 # TensorFlow's oneDNN kernels rebuild the plan of a convolution's backward pass at every step unless
 # told to keep it (in their cache: at most 1,024 plans per thread, the least recently used go).
-# Measured on 2 cores: a digits convnet's epoch 15.2 ms -> 13.1 ms. Set
+# Measured on 2 cores: a digits convnet's epoch 15.4 ms -> 13.0 ms. Set
 # TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE=true to save the memory instead (read when TensorFlow first runs
 # such a kernel).
 os.environ.setdefault("TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE", "false")
