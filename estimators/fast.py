@@ -133,16 +133,13 @@ def _inter_op_threads() -> int:
 
 
 @contextlib.contextmanager
-def _call_options(executor: str):
-    """TensorFlow's options for the function calls made inside (this thread only): `executor`, and
-    for the single-threaded one no grappler rewrites either. Grappler optimizes each function when
-    it is first called (and again after `tf.random.set_seed`, which empties TensorFlow's caches);
-    for a small net that costs more than its rewrites save: an LSTM's first call 0.25 s -> 0.11 s,
-    the same time per epoch; an MLP's epoch 4.4 ms -> 3.5 ms. (A convnet's epoch needs them:
-    15.4 ms with, 17.3 without.) The same ops run either way, the same results come out."""
-    if executor != SINGLE_THREADED:
-        yield
-        return
+def _single_threaded_options():
+    """TensorFlow's options for the function calls made inside (this thread only): the
+    single-threaded executor, and no grappler rewrites. Grappler optimizes each function when it is
+    first called (and again after `tf.random.set_seed`, which empties TensorFlow's caches); for a
+    small net that costs more than its rewrites save: an LSTM's first call 0.25 s -> 0.11 s, the
+    same time per epoch; an MLP's epoch 4.4 ms -> 3.5 ms. (A convnet's epoch needs them: 15.4 ms
+    with, 17.3 without.) The same ops run either way, the same results come out."""
     from tensorflow.core.protobuf import config_pb2
     from tensorflow.python.eager import context
 
@@ -151,7 +148,7 @@ def _call_options(executor: str):
     config = config_pb2.ConfigProto.FromString(options.config_proto_serialized)
     config.graph_options.rewrite_options.disable_meta_optimizer = True
     options.config_proto_serialized = config
-    options.executor_type = executor
+    options.executor_type = SINGLE_THREADED
     try:
         yield
     finally:
@@ -166,16 +163,16 @@ _SINGLE_THREADED_SLOT = threading.Lock()
 
 
 def _call(executor: str, function, *args) -> tuple:
-    """Call a traced function with the call options of `executor` (`_call_options`): its result,
-    and the executor to use from now on. Should the single-threaded executor refuse the graph (it
-    runs no low-level control flow), the call runs on the default executor, the log says so, and
-    the caller keeps the default for good."""
+    """Call a traced function on `executor` (the single-threaded one with
+    `_single_threaded_options`): its result, and the executor to use from now on. Should the
+    single-threaded executor refuse the graph (it runs no low-level control flow), the call runs on
+    the default executor, the log says so, and the caller keeps the default for good."""
     import tensorflow as tf
 
     if executor != SINGLE_THREADED or not _SINGLE_THREADED_SLOT.acquire(blocking=False):
         return _traced_quietly(function, *args), executor
     try:
-        with _call_options(executor):
+        with _single_threaded_options():
             return _traced_quietly(function, *args), executor
     except (tf.errors.FailedPreconditionError, tf.errors.UnimplementedError) as error:
         if "Single-threaded executor" not in str(error):
