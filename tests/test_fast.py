@@ -3,6 +3,8 @@ per graph reused across fits, a bounded cache, and a visible fallback."""
 
 import gc
 import logging
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -40,6 +42,12 @@ def fresh_cache(monkeypatch):
     gc.collect()
     yield
     fast.clear_cache()
+
+
+def in_fresh_python(script: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run `script` in a new interpreter: for what TensorFlow reads once at start-up, and for what
+    could hang (a hang must fail the test, not stop the suite)."""
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout)
 
 
 def fit_both(monkeypatch, make, X, y, **fit_kwargs):
@@ -352,9 +360,6 @@ def test_many_models_do_not_warn_about_retracing(caplog, digits):
 def test_one_thread_per_op_on_small_machines_unless_the_user_chose():
     # netdsl/estimators/__init__.py: TF_NUM_INTRAOP_THREADS=1 on machines with at most 2 cores, set
     # before TensorFlow starts its thread pools; a value the user set stays.
-    import subprocess
-    import sys
-
     script = """
 import importlib, os
 os.environ.pop("TF_NUM_INTRAOP_THREADS", None)
@@ -368,16 +373,13 @@ os.environ["TF_NUM_INTRAOP_THREADS"] = "3"
 importlib.reload(estimators)
 print(os.environ.get("TF_NUM_INTRAOP_THREADS"))
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    done = in_fresh_python(script)
     assert done.stdout.split() == ["None", "1", "3"], done.stderr[-2000:]
 
 
 def test_onednn_keeps_backward_plans_unless_the_user_chose():
     # netdsl/estimators/__init__.py: TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE=false (oneDNN keeps the plans
     # of convolutions' backward passes); a value the user set stays.
-    import subprocess
-    import sys
-
     script = """
 import importlib, os
 os.environ.pop("TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE", None)
@@ -387,7 +389,7 @@ os.environ["TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE"] = "true"
 importlib.reload(estimators)
 print(os.environ.get("TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE"))
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    done = in_fresh_python(script)
     assert done.stdout.split() == ["false", "true"], done.stderr[-2000:]
 
 
@@ -481,9 +483,6 @@ def test_small_nets_train_on_the_single_threaded_executor_and_others_on_the_defa
 def test_one_inter_op_thread_keeps_the_default_executor():
     # With one inter-op thread the single-threaded executor would wait forever for a graph loop's
     # body (joblib's workers run with TF_NUM_INTEROP_THREADS=1): the fit must finish, on the default.
-    import subprocess
-    import sys
-
     script = """
 import os
 os.environ["TF_NUM_INTEROP_THREADS"] = "1"
@@ -495,7 +494,7 @@ est = NetClassifier("net t\\ndense(3, activation=softmax)\\ntrain {\\n loss = sp
 est.fit(X, np.arange(64) % 3)
 print([e.executor for entries in fast._CACHE.values() for e in entries], len(est.history_["loss"]))
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240)
+    done = in_fresh_python(script, timeout=240)
     assert done.stdout.split() == ["['']", "2"], done.stderr[-2000:]
 
 
@@ -503,9 +502,6 @@ def test_fits_in_several_threads_at_once_finish():
     # Two single-threaded-executor calls at once can hold every inter-op thread and wait forever;
     # fast._call runs one at a time there and the others on the default executor. (In a subprocess:
     # a hang must fail the test, not stop the suite.)
-    import subprocess
-    import sys
-
     script = """
 import os, threading, time
 import numpy as np
@@ -529,7 +525,7 @@ for t in threads:
 print(sorted(done), sorted({e.executor for entries in fast._CACHE.values() for e in entries}), flush=True)
 os._exit(0)  # threads still waiting inside TensorFlow would hold the interpreter's exit
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    done = in_fresh_python(script)
     assert done.stdout.split("]")[0] == "[0, 1, 2", done.stdout + done.stderr[-2000:]
     assert "SINGLE_THREADED_EXECUTOR" in done.stdout  # the rule still chose it for this net
 
