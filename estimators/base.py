@@ -330,7 +330,7 @@ class BaseNet(BaseEstimator):
         """A compiled model for this graph from the cache of the fast path, starting exactly as a new
         build under this fit's seed would (a cached one gets new layers' initial weights; a new
         model is built only when none is free)."""
-        from .compile import fresh_layers
+        from .compile import fresh_weights
 
         optimizer = settings["optimizer"].model_dump(mode="json", exclude={"learning_rate"})
         key = repr((architecture, loss, list(settings["metrics"]), optimizer, str(y_fit.dtype), y_fit.shape[1:],
@@ -343,13 +343,13 @@ class BaseNet(BaseEstimator):
 
         entry, reused = fast.acquire(key, self, make_model)
         if reused:
-            layers = fresh_layers(resolved, entry.model)
-            if layers is None:  # built whole, from the seed's start: the layers made so far used draws
+            initial = fresh_weights(resolved, entry.model)
+            if initial is None:  # built whole, from the seed's start: the layers made so far used draws
                 self._seed()
-                layers = self._build(resolved).layers
+                initial = [variable.value for variable in fast.layer_variables(self._build(resolved))]
             else:
                 self.embedding_coverage_ = {}
-            fast.reset(entry.model, layers)
+            fast.reset(entry.model, initial)
         fast.set_learning_rate(entry.model, settings["learning_rate"] or settings["optimizer"].learning_rate)
         return entry, entry.model
 

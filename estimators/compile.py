@@ -7,6 +7,7 @@ built, broadcast to the kernel's real shape, so the model holds exactly those we
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import keras
@@ -165,28 +166,52 @@ def _unroll_if_short(spec: specs.Layer, layer, input_shape) -> None:
             rnn.unroll = True
 
 
-def fresh_layers(net: specs.Net, model: keras.Model) -> list | None:
-    """New layers with the initial weights that `build_model(net)` would give under the current
-    seed (made in the same order), built to the shapes of `model`'s layers but without building a
-    model around them (a fraction of the time): how the fast path restarts a cached model. None
-    where the net takes weights from files (a saved net, word vectors) or learns a vocabulary."""
+def fresh_weights(net: specs.Net, model: keras.Model) -> list | None:
+    """The initial values that `build_model(net)` would give `model`'s variables under the current
+    seed, layer by layer in order (`fast.layer_variables`): how the fast path restarts a cached
+    model. The layers are made anew in the same order (so they draw the same seeds) and built to
+    the cached model's shapes inside `_deferred_variables`, which keeps each variable's initializer
+    instead of creating it in TensorFlow: a restart of the digits convnet takes 6 ms instead of
+    16. None where the net takes weights from files (a saved net, word vectors), learns a
+    vocabulary or builds a variable from a fixed value."""
     if net.input is not None and net.input.text:
         return None
     targets = iter([layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)])
     made = []
-    for _, spec, layer in _new_layers(net):
-        target = next(targets, None)
-        if spec.kind == "pretrained" or getattr(spec, "embeddings", None) is not None or target is None:
-            return None
-        if target.weights:
-            layer.build(target.input.shape)  # as calling it in a new model would, before the next layer is made
-        if len(layer.variables) != len(target.variables):
-            return None
-        assign_literal_weights(spec, layer)
-        made.append((spec, layer))
-    if next(targets, None) is not None:
+    try:
+        with _deferred_variables() as scope:
+            for _, spec, layer in _new_layers(net):
+                target = next(targets, None)
+                if spec.kind == "pretrained" or getattr(spec, "embeddings", None) is not None or target is None:
+                    return None
+                if target.weights:
+                    layer.build(target.input.shape)  # as calling it in a new model would, before the next layer is made
+                if len(layer.variables) != len(target.variables):
+                    return None
+                assign_literal_weights(spec, layer)  # recorded by the scope, read below
+                made.extend(layer.variables)
+            if next(targets, None) is not None:
+                return None
+            assigned = [scope.get_current_value(variable) for variable in made]
+    except ValueError:  # a variable made from a fixed value, which the scope refuses: build it whole
         return None
-    return [layer for _, layer in made]
+    return [value if value is not None else variable._initializer(variable.shape, dtype=variable.dtype)
+            for variable, value in zip(made, assigned)]
+
+
+@contextlib.contextmanager
+def _deferred_variables():
+    """Keras's stateless scope, in which a new variable keeps its initializer and is not created in
+    TensorFlow (and an `assign` is recorded by the scope); the variables made inside are never
+    initialized later: Keras's list of variables waiting for that is left as it was."""
+    from keras.src.backend.common import global_state
+
+    waiting = list(global_state.get_global_attribute("uninitialized_variables") or [])
+    try:
+        with keras.StatelessScope(initialize_variables=False) as scope:
+            yield scope
+    finally:
+        global_state.set_global_attribute("uninitialized_variables", waiting)
 
 
 def _shown_names(net: specs.Net) -> dict:

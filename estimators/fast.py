@@ -254,18 +254,20 @@ def _evict() -> None:
             del _CACHE[key]
 
 
-def reset(model, fresh_layers) -> None:
-    """Give `model` the variables of `fresh_layers` (its layers made anew under the fit's seed, in
-    order; an input layer, having none, may be left out): initial weights and random-generator
-    states, exactly as a new model would start, and zero the optimizer's state (its step count and
-    moments)."""
-    targets = [layer for layer in model.layers if layer.variables]
-    sources = [layer for layer in fresh_layers if layer.variables]
-    if len(targets) != len(sources):
-        raise ValueError("the fresh layers do not match the cached model's")
-    for target, source in zip(targets, sources):
-        for variable, value in zip(target.variables, source.variables, strict=True):
-            variable.assign(value.value)
+def layer_variables(model) -> list:
+    """`model`'s variables, layer by layer in order (weights, statistics, random-generator states)."""
+    return [variable for layer in model.layers for variable in layer.variables]
+
+
+def reset(model, initial_values) -> None:
+    """Give `model`'s variables (`layer_variables`) `initial_values`, those of its layers made anew
+    under the fit's seed, so it starts exactly as a new model would, and zero the optimizer's state
+    (its step count and moments)."""
+    variables = layer_variables(model)
+    if len(variables) != len(initial_values):
+        raise ValueError("the initial values do not match the cached model's variables")
+    for variable, value in zip(variables, initial_values):
+        variable.assign(value)
     optimizer = model.optimizer
     for variable in optimizer.variables:
         if variable is not getattr(optimizer, "_learning_rate", None):

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from keras.src.backend.common import global_state as keras_global_state
 from sklearn.datasets import load_digits
 
 from netdsl.estimators import NetClassifier, NetRegressor, fast
@@ -115,7 +116,7 @@ TRAIN = """train {
 @pytest.mark.parametrize("name", RESTARTED_NETS)
 def test_a_cached_model_restarts_as_a_new_build_would(monkeypatch, digits, name):
     # The second fit reuses the first's compiled model and gives it new layers' initial weights
-    # (estimators/compile.py:fresh_layers): they must be the ones a new build under the same seed
+    # (estimators/compile.py:fresh_weights): they must be the ones a new build under the same seed
     # gets, so it trains exactly like the standard path's new model.
     X, y = digits
     net = RESTARTED_NETS[name] + TRAIN
@@ -126,6 +127,39 @@ def test_a_cached_model_restarts_as_a_new_build_would(monkeypatch, digits, name)
     quick, standard = fit_both(monkeypatch, lambda: NetClassifier(net, random_state=0), X, y)
     (entry,) = [e for entries in fast._CACHE.values() for e in entries]
     assert entry.uses == 2 and entry.model is quick.model_  # the reused model, not a new one
+    np.testing.assert_allclose(quick.predict_proba(X), standard.predict_proba(X), atol=2e-4)
+    # The new layers' variables were never created: none is left waiting for Keras to create it.
+    assert not keras_global_state.get_global_attribute("uninitialized_variables")
+
+
+def test_a_restart_that_cannot_defer_a_variable_builds_the_net_whole(monkeypatch, digits):
+    # A layer that makes a variable from a fixed value cannot be made without creating it
+    # (compile.py:_deferred_variables refuses it): the restart then builds the net whole, from the
+    # seed's start, and still starts as a new build would.
+    import keras
+
+    from netdsl.estimators import compile as compiling
+
+    dense_build = keras.layers.Dense.build
+
+    def build_with_a_fixed_variable(layer, input_shape):
+        dense_build(layer, input_shape)
+        layer.fixed = keras.Variable(np.zeros(2, dtype="float32"), trainable=False)
+
+    monkeypatch.setattr(keras.layers.Dense, "build", build_with_a_fixed_variable)
+    original, restarts = compiling.fresh_weights, []
+
+    def spied(net, model):
+        restarts.append(original(net, model))
+        return restarts[-1]
+
+    monkeypatch.setattr(compiling, "fresh_weights", spied)
+    X, y = digits
+    NetClassifier(UNSHUFFLED, random_state=7).fit(X, y)
+    gc.collect()
+    quick, standard = fit_both(monkeypatch, lambda: NetClassifier(UNSHUFFLED, random_state=0), X, y)
+    assert restarts == [None]  # the restart was tried, and built whole
+    assert quick.model_ is [e for entries in fast._CACHE.values() for e in entries][0].model
     np.testing.assert_allclose(quick.predict_proba(X), standard.predict_proba(X), atol=2e-4)
 
 
