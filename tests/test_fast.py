@@ -564,18 +564,26 @@ os._exit(0)  # threads still waiting inside TensorFlow would hold the interprete
     assert "SINGLE_THREADED_EXECUTOR" in done.stdout  # the rule still chose it for this net
 
 
+@pytest.mark.parametrize("validation_split", [0.2, 0.0], ids=["validation", "none"])
 @pytest.mark.parametrize("net, shape", [(MLP, (-1, 64)), (LSTM, (-1, 8, 8))], ids=["mlp", "lstm"])
-def test_both_executors_train_the_same_model(monkeypatch, digits, net, shape):
-    # The same ops in the same order of dependencies: the same weights, loss and metrics.
+def test_both_executors_train_the_same_model(monkeypatch, digits, net, shape, validation_split):
+    # The same ops in the same order of dependencies: the same weights, loss and metrics. On the
+    # default executor a fit with nothing to do between epochs is one call (all its epochs).
     X, y = digits
     X = X.reshape(shape)
-    fitted, used = {}, {}
+    fitted, used, calls = {}, {}, {}
+    called = fast._traced_quietly
     for executor in ("single", "default"):
         monkeypatch.setenv("NETDSL_EXECUTOR", executor)
         fast.clear_cache()
-        fitted[executor] = NetClassifier(net, random_state=3, validation_split=0.2).fit(X, y)
-        used[executor] = _entry_of(fitted[executor]).executor
+        counted = []
+        monkeypatch.setattr(fast, "_traced_quietly", lambda *args: counted.append(1) or called(*args))
+        fitted[executor] = NetClassifier(net, random_state=3, validation_split=validation_split).fit(X, y)
+        used[executor], calls[executor] = _entry_of(fitted[executor]).executor, len(counted)
     assert used == {"single": fast.SINGLE_THREADED, "default": ""}
+    epochs = len(fitted["default"].history_["loss"])
+    assert epochs >= 2
+    assert calls == ({"single": 2 * epochs, "default": 2 * epochs} if validation_split else {"single": epochs, "default": 1})
     np.testing.assert_allclose(fitted["single"].predict_proba(X), fitted["default"].predict_proba(X), atol=1e-5)
     for name, values in fitted["default"].history_.items():
         np.testing.assert_allclose(fitted["single"].history_[name], values, rtol=1e-5, err_msg=name)
@@ -584,10 +592,12 @@ def test_both_executors_train_the_same_model(monkeypatch, digits, net, shape):
 def test_a_graph_the_single_threaded_executor_refuses_falls_back_visibly(monkeypatch, caplog, digits):
     # A function first run on the default executor has its control flow lowered to nodes that the
     # single-threaded one refuses (TensorFlow's own check, before any op runs): the fit goes on with
-    # the default executor, says so, and trains as it would have.
+    # the default executor, says so, and trains as it would have. (The validation's function is the
+    # one refused: the epochs run as another function on each executor, `fast._epoch_function`.)
     X, y = digits
     monkeypatch.setenv("NETDSL_EXECUTOR", "default")
-    refused, twin = (NetClassifier(MLP, random_state=0, warm_start=True).fit(X, y) for _ in range(2))
+    refused, twin = (NetClassifier(MLP, random_state=0, warm_start=True, validation_split=0.2).fit(X, y)
+                     for _ in range(2))
     entry = _entry_of(refused)
     entry.executor = fast.SINGLE_THREADED
     with caplog.at_level(logging.INFO, logger="netdsl"):
@@ -597,6 +607,21 @@ def test_a_graph_the_single_threaded_executor_refuses_falls_back_visibly(monkeyp
     twin.fit(X, y)
     assert len(refused.history_["loss"]) == 6
     np.testing.assert_allclose(refused.predict_proba(X), twin.predict_proba(X), atol=1e-6)
+
+
+def test_one_call_of_many_epochs_stops_after_the_first_whose_loss_is_not_finite(monkeypatch, digits):
+    # As the epochs called one by one do (fast.train), so that a diverging fit stops and says so.
+    X, y = digits
+    losses = {}
+    for executor in ("default", "single"):
+        monkeypatch.setenv("NETDSL_EXECUTOR", executor)
+        fast.clear_cache()
+        entry = _entry_of(NetClassifier(MLP, optimizer="sgd", epochs=1, random_state=0).fit(X, y))
+        fast.set_learning_rate(entry.model, 1e12)
+        losses[executor] = fast.train(entry, X * 1e6, y, epochs=6, batch_size=32, shuffle=True, seed=0)["loss"]
+    loss = losses["default"]
+    assert len(loss) < 6 and not np.isfinite(loss[-1]) and np.isfinite(loss[:-1]).all()
+    assert len(losses["single"]) == len(loss)
 
 
 def test_the_call_options_do_not_leak_to_the_users_functions(monkeypatch, digits):
