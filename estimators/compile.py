@@ -172,8 +172,9 @@ def fresh_weights(net: specs.Net, model: keras.Model) -> list | None:
     model. The layers are made anew in the same order (so they draw the same seeds) and built to
     the cached model's shapes inside `_deferred_variables`, which keeps each variable's initializer
     instead of creating it in TensorFlow: a restart of the digits convnet (these values and
-    `fast.reset`) takes 8.5 ms instead of 16.5 (medians of 20). None where the net takes weights from files (a saved net, word vectors), learns a
-    vocabulary or builds a variable from a fixed value."""
+    `fast.reset`) takes 8.5 ms instead of 16.5 (medians of 20). None where the net takes weights
+    from files (a saved net, word vectors), learns a vocabulary or builds a variable from a fixed
+    value."""
     if net.input is not None and net.input.text:
         return None
     targets = iter([layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)])

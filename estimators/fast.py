@@ -473,24 +473,25 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
     batch = tf.constant(int(batch_size), dtype=tf.int32)
     shuffling = tf.constant(bool(shuffle))
     weighted = () if weights is None else (weights,)
+
+    def run_epochs(first: int, count: int) -> dict:
+        """Epochs first.. (count of them, one unless `several`) in one call: each metric per epoch."""
+        if several:
+            (done, logs), entry.executor = _call(entry.executor, run, x, y, tf.constant(int(seed), tf.int64),
+                                                 tf.constant(first), tf.constant(count), batch, shuffling, *weighted)
+            return {name: [float(value) for value in values.numpy()[: int(done)]] for name, values in logs.items()}
+        logs, entry.executor = _call(entry.executor, run, x, y, tf.constant([seed, first], dtype=tf.int64), batch,
+                                     shuffling, *weighted)
+        return {name: [float(value)] for name, value in logs.items()}
+
     # TerminateOnNaN acts on batches, which this path does not report: a non-finite loss ends training here.
     if several and validation is None and all(isinstance(c, keras.callbacks.TerminateOnNaN) for c in callbacks):
-        (done, logs), entry.executor = _call(entry.executor, run, x, y, tf.constant(int(seed), tf.int64),
-                                             tf.constant(initial_epoch), tf.constant(epochs), batch, shuffling, *weighted)
-        for name, values in logs.items():
-            history[name] = [float(value) for value in values.numpy()[: int(done)]]
+        history = run_epochs(initial_epoch, epochs)
         callback_list.on_train_end()
         return history
     for epoch in range(initial_epoch, initial_epoch + epochs):
         callback_list.on_epoch_begin(epoch)
-        if several:
-            (_, logs), entry.executor = _call(entry.executor, run, x, y, tf.constant(int(seed), tf.int64),
-                                              tf.constant(epoch), tf.constant(1), batch, shuffling, *weighted)
-            logs = {name: float(values[0]) for name, values in logs.items()}
-        else:
-            epoch_seed = tf.constant([seed, epoch], dtype=tf.int64)
-            logs, entry.executor = _call(entry.executor, run, x, y, epoch_seed, batch, shuffling, *weighted)
-            logs = {name: float(value) for name, value in logs.items()}
+        logs = {name: values[0] for name, values in run_epochs(epoch, 1).items()}
         if validation is not None and np.isfinite(logs.get("loss", 0.0)):
             val_logs, entry.executor = _call(entry.executor, evaluate, val_x, val_y, *(() if val_w is None else (val_w,)))
             logs.update({f"val_{name}": float(value) for name, value in val_logs.items()})

@@ -159,7 +159,8 @@ def test_a_restart_that_cannot_defer_a_variable_builds_the_net_whole(monkeypatch
     gc.collect()
     quick, standard = fit_both(monkeypatch, lambda: NetClassifier(UNSHUFFLED, random_state=0), X, y)
     assert restarts == [None]  # the restart was tried, and built whole
-    assert quick.model_ is [e for entries in fast._CACHE.values() for e in entries][0].model
+    (entry,) = [e for entries in fast._CACHE.values() for e in entries]
+    assert entry.uses == 2 and entry.model is quick.model_  # the reused model, not a new one
     np.testing.assert_allclose(quick.predict_proba(X), standard.predict_proba(X), atol=2e-4)
 
 
