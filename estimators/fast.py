@@ -414,9 +414,8 @@ def _epoch_function(model, signature, several: bool = False):
         run, seeds = epochs, (tf.TensorSpec((), tf.int64), tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.int32))
     else:
         run, seeds = epoch, (tf.TensorSpec((2,), tf.int64),)
-    if signature[2] is not None:
-        return tf.function(run, input_signature=signature[:2] + seeds + scalar + signature[2:], autograph=False)
-    return tf.function(lambda *args: run(*args), input_signature=signature[:2] + seeds + scalar, autograph=False)
+    weights = () if signature[2] is None else signature[2:]
+    return tf.function(lambda *args: run(*args), input_signature=signature[:2] + seeds + scalar + weights, autograph=False)
 
 
 def _evaluate_function(model, signature):
