@@ -330,7 +330,7 @@ class BaseNet(BaseEstimator):
         """A compiled model for this graph from the cache of the fast path, starting exactly as a new
         build under this fit's seed would (a cached one gets new layers' initial weights; a new
         model is built only when none is free)."""
-        from .compile import fresh_weights
+        from .compile import fresh_weights, learn_weight_plan
 
         optimizer = settings["optimizer"].model_dump(mode="json", exclude={"learning_rate"})
         key = repr((architecture, loss, list(settings["metrics"]), optimizer, str(y_fit.dtype), y_fit.shape[1:],
@@ -343,7 +343,9 @@ class BaseNet(BaseEstimator):
 
         entry, reused = fast.acquire(key, self, make_model)
         if reused:
-            initial = fresh_weights(resolved, entry.model)
+            if entry.weight_plan is None:  # at its first restart
+                entry.weight_plan = learn_weight_plan(resolved, entry.model) or False
+            initial = entry.weight_plan.values() if entry.weight_plan else fresh_weights(resolved, entry.model)
             if initial is None:  # built whole, from the seed's start: the layers made so far used draws
                 self._seed()
                 initial = [variable.value for variable in fast.layer_variables(self._build(resolved))]
