@@ -225,7 +225,9 @@ class WeightPlan:
 
     def __init__(self, draws: int, sources: list):
         self.draws = draws  # seeds a restart draws from Python's `random`
-        self.sources = sources  # per variable: ("initializer", initializer, i), ("generator", dtype, i) or ("fixed", value)
+        # per variable: ("initializer", (initializer, shape, dtype), i), ("generator", dtype, i) or
+        # ("fixed", value), where i is the index of its seed among the draws
+        self.sources = sources
 
     def values(self, seeds: list | None = None) -> list:
         """The initial values under the current seed (consuming its draws), or under `seeds`."""
@@ -257,9 +259,13 @@ def learn_weight_plan(net: specs.Net, model: keras.Model) -> WeightPlan | None:
     random states are left as they were."""
     import random
 
+    try:
+        from keras.src.random.seed_generator import make_default_seed  # where Keras draws its seeds
+    except ImportError:  # a Keras that draws them elsewhere: restarts make their layers
+        return None
     start, numpy_start = random.getstate(), np.random.get_state()
     try:
-        first, second = _drawn_restart(net, model), _drawn_restart(net, model)
+        first, second = _drawn_restart(net, model, make_default_seed), _drawn_restart(net, model, make_default_seed)
         numpy_kept = _same_numpy_state(numpy_start, np.random.get_state())
     finally:
         random.setstate(start)
@@ -289,13 +295,11 @@ def learn_weight_plan(net: specs.Net, model: keras.Model) -> WeightPlan | None:
     return plan
 
 
-def _drawn_restart(net: specs.Net, model: keras.Model):
+def _drawn_restart(net: specs.Net, model: keras.Model, make_default_seed):
     """One standard restart (`fresh_weights`): the variables made, their values, and the seeds it
     drew from Python's `random` (found by replaying `make_default_seed` from the state before until
     the state after is reached); None where there is no such restart or the replay fails."""
     import random
-
-    from keras.src.random.seed_generator import make_default_seed
 
     before = random.getstate()
     made = _made_anew(net, model)
