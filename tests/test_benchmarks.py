@@ -1,6 +1,6 @@
 """The benchmark harness (benchmarks/) compares like with like: each `.net` of benchmarks/nets has
 the same parameters as its Keras twin in benchmarks/models.py, and every contender of the grid
-search gets the same candidates. No timing here (the benchmarks measure; tests only check)."""
+search gets the same candidates; the accuracy check's seed decides its searches. No timing here (the benchmarks measure; tests only check)."""
 
 import sys
 
@@ -13,7 +13,7 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT))  # `benchmarks` is a folder of the repository, not an installed package
 
-from benchmarks import grid_search, models  # noqa: E402
+from benchmarks import grid_accuracy, grid_search, models  # noqa: E402
 from benchmarks.common import NETS, Table  # noqa: E402
 
 
@@ -58,3 +58,17 @@ def test_tables_print_as_text_and_markdown():
         "| netdsl | 1.23 | - |",
         "| scikeras | 61.0 | 49.4x |",
     ]
+
+
+def test_the_accuracy_check_searches_the_same_way_under_the_same_seed():
+    def search(seed):
+        return grid_accuracy.seeded_search("netdsl", seed, "mlp", [64], [0.003], epochs=1, folds=2, n_rows=200)
+
+    first, again, other = search(0), search(0), search(1)
+    assert first["mean"] == again["mean"] and first["candidates"] == 1
+    assert other["mean"] != first["mean"]
+
+
+def test_the_accuracy_check_names_the_grids_when_given_an_unknown_one():
+    with pytest.raises(SystemExit, match="mlp, cnn, lstm"):
+        grid_accuracy.run(grid="resnet")
