@@ -42,10 +42,8 @@ def run(quick=False, grid="lstm", seeds=None):
     if grid not in grid_search.GRIDS:
         raise SystemExit(f"unknown grid {grid!r} (grids: {', '.join(grid_search.GRIDS)})")
     seeds = seeds or (1 if quick else 5)
-    epochs, folds = (1, 2) if quick else (10, 3)
-    learning_rates = [0.001, 0.003] if quick else grid_search.LEARNING_RATES
-    sizes = grid_search.GRIDS[grid][2][-1:] if quick else grid_search.GRIDS[grid][2]
-    n_rows = grid_search.QUICK_ROWS if quick else None
+    learning_rates, epochs, folds, n_rows = grid_search.search_settings(quick)
+    sizes = grid_search.grid_sizes(grid, quick)
     results = {contender: [] for contender in CONTENDERS}
     for seed in range(seeds):
         for contender in CONTENDERS:

@@ -157,12 +157,22 @@ def _one_search(contender: str, grid: str, sizes, learning_rates, epochs: int, f
     }
 
 
+def search_settings(quick: bool, epochs=None, folds=None):
+    """(learning rates, epochs, folds, rows or None for all) of the full or the --quick grids."""
+    epochs = epochs or (1 if quick else 10)
+    folds = folds or (2 if quick else 3)
+    return ([0.001, 0.003] if quick else LEARNING_RATES), epochs, folds, (QUICK_ROWS if quick else None)
+
+
+def grid_sizes(grid: str, quick: bool) -> list:
+    """The values of `grid`'s size hyperparameter: the largest only with --quick."""
+    return GRIDS[grid][2][-1:] if quick else GRIDS[grid][2]
+
+
 def run(quick=False, repeats=None, grids="mlp,cnn,lstm", contenders=None, epochs=None, folds=None):
     """All grids x contenders, interleaved; one table per grid."""
     repeats = repeats or (1 if quick else 3)
-    epochs = epochs or (1 if quick else 10)
-    folds = folds or (2 if quick else 3)
-    learning_rates = [0.001, 0.003] if quick else LEARNING_RATES
+    learning_rates, epochs, folds, n_rows = search_settings(quick, epochs, folds)
     grid_names = [g.strip() for g in grids.split(",") if g.strip()]
     if contenders is None:  # --quick leaves out the thread-setting rows (two more TensorFlow processes)
         contenders = ",".join(c for c in CONTENDERS if not (quick and c in THREADS))
@@ -171,8 +181,7 @@ def run(quick=False, repeats=None, grids="mlp,cnn,lstm", contenders=None, epochs
     if unknown:
         raise SystemExit(f"unknown grid or contender: {', '.join(unknown)} (grids: {', '.join(GRIDS)}; contenders: {', '.join(CONTENDERS)})")
     results = {(g, c): [] for g in grid_names for c in names}
-    n_rows = QUICK_ROWS if quick else None
-    sizes = {grid: GRIDS[grid][2][-1:] if quick else GRIDS[grid][2] for grid in grid_names}
+    sizes = {grid: grid_sizes(grid, quick) for grid in grid_names}
     for repeat in range(repeats):
         order = names[repeat % len(names):] + names[: repeat % len(names)]
         # Full: a fresh process per grid and contender. Quick: one per contender for all its grids

@@ -1,6 +1,7 @@
 """The benchmark harness (benchmarks/) compares like with like: each `.net` of benchmarks/nets has
-the same parameters as its Keras twin in benchmarks/models.py, and every contender of the grid
-search gets the same candidates; the accuracy check's seed decides its searches. No timing here (the benchmarks measure; tests only check)."""
+the same parameters as its Keras twin in benchmarks/models.py, every contender of the grid search
+gets the same candidates, and the accuracy check's seed decides its searches. No timing here (the
+benchmarks measure; tests only check)."""
 
 import sys
 
