@@ -32,7 +32,7 @@ def _build(text: str, filename: str):
 
 __all__ = [
     "Diagnostic", "NetError", "Span", "load", "loads", "dumps", "resolve", "flat_layers",
-    "parameter_values", "analyse", "format_source", "read_source",
+    "parameter_values", "analyse", "format_source", "read_source", "read_text",
 ]  # fmt: skip
 
 
@@ -43,12 +43,42 @@ def loads(text: str, filename: str = "<string>"):
 
 def load(path):
     """Read and validate a `.net` file."""
+    return _build(read_text(path), str(path))
+
+
+# Largest `.net` file read: far above any program (a 1000x1000 literal kernel is 3 MB), and a bound
+# on what `check` of a wrongly named file (a data set, `/dev/zero`) reads into memory.
+MAX_SOURCE_BYTES = 32 * 1024 * 1024
+
+
+def read_text(path) -> str:
+    """The text of a `.net` file (UTF-8, a leading byte-order mark dropped); `NetError` if it cannot
+    be read, is too large, or is not UTF-8 (located at the first bad byte)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_SOURCE_BYTES + 1)
     except OSError as error:
         raise NetError([Diagnostic(f"cannot read the file: {error.strerror}")], "", str(path)) from None
-    return _build(text, str(path))
+    if len(data) > MAX_SOURCE_BYTES:
+        raise NetError(
+            [Diagnostic(f"the file is larger than {MAX_SOURCE_BYTES // 2**20} MiB",
+                        help="a .net program is a short text file; is this the right file?")],
+            "", str(path),
+        )  # fmt: skip
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        line = data.count(b"\n", 0, error.start) + 1
+        col = len(data[line_start : error.start].decode("utf-8", "replace")) + 1
+        bad = data[error.start : error.end].hex(" ")
+        problem = Diagnostic(
+            f"the file is not UTF-8 text (byte {bad})", Span(line, col, line, col + 1),
+            help="save the file as UTF-8 (a .net file is UTF-8 text)",
+        )  # fmt: skip
+        raise NetError([problem], data.decode("utf-8", "replace"), str(path)) from None
 
 
 def read_source(net) -> tuple[str, str]:
@@ -60,11 +90,7 @@ def read_source(net) -> tuple[str, str]:
         return dumps(net), "<spec>"
     looks_like_path = isinstance(net, str) and "\n" not in net and (net.strip().endswith(".net") or Path(net).is_file())
     if isinstance(net, Path) or looks_like_path:
-        path = Path(net)
-        try:
-            return path.read_text(encoding="utf-8"), str(path)
-        except OSError as error:
-            raise NetError([Diagnostic(f"cannot read the file: {error.strerror}")], "", str(path)) from None
+        return read_text(net), str(net)
     if isinstance(net, str):
         return net, "<string>"
     raise TypeError(f"`net` must be a path to a .net file, its source text or a Net spec, got {type(net).__name__}")

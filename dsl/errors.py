@@ -52,15 +52,28 @@ class Diagnostic:
         return "\n".join(out)
 
 
+# Longest source line shown in an excerpt: a longer one (a 3 MB matrix on one line) is cut to a
+# window around the caret, so a message stays readable and cheap to print.
+EXCERPT_WIDTH = 100
+
+
 def _excerpt(lines: list[str], span: Span) -> list[str]:
     """The source line of `span` with carets under it (only its first line if it spans several)."""
     if not 1 <= span.line <= len(lines):
         return []
     text = lines[span.line - 1].rstrip("\n")
     end = span.end_col if span.end_line == span.line else len(text) + 1
+    start = span.col - 1
     width = max(1, end - span.col)
+    if len(text) > EXCERPT_WIDTH:
+        left = max(0, min(start - 20, len(text) - EXCERPT_WIDTH))
+        shown = text[left : left + EXCERPT_WIDTH]
+        before = "..." if left else ""
+        text = before + shown + ("..." if left + EXCERPT_WIDTH < len(text) else "")
+        start = start - left + len(before)
+        width = max(1, min(width, len(before) + len(shown) - start))
     gutter = f"{span.line:>4} | "
-    return [gutter + text, " " * (len(gutter) - 2) + "| " + " " * (span.col - 1) + "^" * width]
+    return [gutter + text, " " * (len(gutter) - 2) + "| " + " " * start + "^" * width]
 
 
 @dataclass

@@ -7,6 +7,7 @@ source map into diagnostics, all reported at once.
 
 from __future__ import annotations
 
+import re
 import typing
 from typing import Any
 
@@ -16,7 +17,7 @@ from pydantic import ValidationError
 from . import specs
 from .errors import Diagnostic, NetError, Span, close_match, did_you_mean
 from .parser import SyntaxProblem, parse
-from .values import DATA_NAMES, KEYWORDS_FROM_TYPES, LITERAL_WORDS, Expr, Label, describe, evaluate
+from .values import DATA_NAMES, KEYWORDS_FROM_TYPES, LITERAL_WORDS, MAX_INT, Expr, Label, describe, evaluate, number_problem
 
 CALLABLE_VALUES: dict[str, type] = {
     **specs.LAYERS,
@@ -64,6 +65,8 @@ class _Builder:
         self.spans = SourceMap()
         self.problems: list[Diagnostic] = []
         self.params: dict[str, Token] = {}
+        self.declared: set[str] | None = None  # while a param's value is built: the params before it
+        self._before: set[str] = set()  # the params declared so far
 
     # -- statements -----------------------------------------------------------------------
 
@@ -142,9 +145,13 @@ class _Builder:
                 help=f"`{name.value}` is already a setting of the estimators (set it in `train {{ }}` or as "
                 f"`{name.value}=...`); choose another name",
             )
+        self.declared = {p for p in self.params if p in self._before}
         result = {"name": name.value, "default": self.value(default, path + ("default",))}
         if values is not None:
             items = [self.value(v, path + ("values", i)) for i, v in enumerate(values.children) if v is not None]
+        self.declared = None
+        self._before.add(name.value)
+        if values is not None:
             self.spans[path + ("values",)] = Span.of(values)
             if not items:
                 self._problem(f"empty search values for `{name.value}`", values, help="list at least one value, or drop `in [...]`")
@@ -293,10 +300,12 @@ class _Builder:
             return self._name(node, path)
         kind = node.data
         if kind == "number":
-            text = node.children[0].value
-            return float(text) if any(c in text for c in ".eE") else int(text)
+            return self._number(node.children[0])
         if kind == "string":
-            return _unquote(node.children[0].value)
+            text, problem = _unquote(node.children[0])
+            if problem is not None:
+                self.problems.append(problem)
+            return text
         if kind == "name":
             return self._name(node.children[0], path)
         if kind == "call_value":
@@ -314,6 +323,9 @@ class _Builder:
                 except ZeroDivisionError:
                     self._problem("division by zero", node, help="divide by a number other than 0")
                     return 0
+                except OverflowError as error:
+                    self._problem("number too large", node, help=str(error))
+                    return 0
             bad = False
             for arg, child in zip(args, node.children):
                 if isinstance(arg, (str, bool, list, tuple, dict)) or arg is None:
@@ -326,8 +338,28 @@ class _Builder:
             return 0 if bad else Expr(op=op, args=args)  # a bad operand is reported; 0 stands in for it
         raise AssertionError(f"unexpected node {kind}")  # pragma: no cover - the grammar has no other values
 
+    def _number(self, token: Token):
+        text = token.value
+        if not any(c in text for c in ".eE"):
+            digits = text.lstrip("0")
+            value = int(digits or "0") if len(digits) <= len(str(MAX_INT)) else MAX_INT + 1  # no 10,000-digit ints
+        else:
+            value = float(text)
+        problem = number_problem(value)
+        if problem is not None:
+            self._problem("number too large", token, help=problem)
+            return 0  # reported; 0 stands in for it
+        return value
+
     def _name(self, token: Token, path: tuple):
         word = token.value
+        if self.declared is not None and word in self.params and word not in self.declared:
+            line = self.params[word].line
+            self._problem(
+                f"parameter `{word}` is used before it is declared", token,
+                help="a parameter's value cannot use the parameter itself" if line == token.line
+                else f"a parameter's value may use only the parameters declared above it; `{word}` is declared on line {line}",
+            )  # fmt: skip
         if word in self.params or word in DATA_NAMES:
             return Expr(op="ref", name=word)
         if word in LITERAL_WORDS:
@@ -363,9 +395,55 @@ def _value_kind(value) -> str:
     return "lists"
 
 
-def _unquote(text: str) -> str:
-    body = text[1:-1]
-    return body.encode("latin-1", "backslashreplace").decode("unicode_escape") if "\\" in body else body
+_ESCAPE = re.compile(r"\\(?:([0-7]{1,3})|x(?P<x>[0-9a-fA-F]{0,2})|u(?P<u>[0-9a-fA-F]{0,4})|U(?P<U>[0-9a-fA-F]{0,8})|N(?P<N>\{[^}\n]*\}?)?|(.))")
+_SIMPLE_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+_HEX_DIGITS = {"x": 2, "u": 4, "U": 8}
+
+
+def _unquote(token: Token) -> tuple[str, Diagnostic | None]:
+    """A string literal's value, with Python's escapes; an invalid escape is a problem located at it
+    (the value then keeps the escape as written)."""
+    body = token.value[1:-1]
+    if "\\" not in body:
+        return body, None
+    import unicodedata
+
+    def replace(match: re.Match) -> str:
+        octal, other = match.group(1), match.group(6)
+        if octal is not None:
+            return chr(int(octal, 8))
+        if other is not None:
+            return _SIMPLE_ESCAPES.get(other, match.group())  # an unknown escape (`\d`) stays as written
+        letter = match.group()[1]
+        if letter == "N":
+            name = match.group("N") or ""
+            if not (name.startswith("{") and name.endswith("}")):
+                raise _BadEscape(match, "`\\N` takes a character name in braces, e.g. `\\N{BULLET}`")
+            try:
+                return unicodedata.lookup(name[1:-1])
+            except KeyError:
+                raise _BadEscape(match, f"there is no Unicode character named `{name[1:-1]}`") from None
+        digits = match.group(letter)
+        if len(digits) < _HEX_DIGITS[letter]:
+            raise _BadEscape(match, f"`\\{letter}` takes exactly {_HEX_DIGITS[letter]} hexadecimal digits")
+        code = int(digits, 16)
+        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            raise _BadEscape(match, f"`{match.group()}` is not a Unicode character")
+        return chr(code)
+
+    try:
+        return _ESCAPE.sub(replace, body), None
+    except _BadEscape as bad:
+        match = bad.match
+        col = token.column + 1 + match.start()
+        span = Span(token.line, col, token.line, col + len(match.group()))
+        return body, Diagnostic(f"invalid escape `{match.group()}` in a string", span, help=bad.help)
+
+
+class _BadEscape(Exception):
+    def __init__(self, match: re.Match, help: str):
+        super().__init__(help)
+        self.match, self.help = match, help
 
 
 # ---- validation errors -> diagnostics ------------------------------------------------------

@@ -29,11 +29,17 @@ def parameter_values(net: specs.Net, overrides: dict[str, Any] | None = None) ->
         ]
         raise _error(net, problems)
     values: dict[str, Any] = {}
-    for param in net.params:
+    for index, param in enumerate(net.params):
         if param.name in overrides:
             values[param.name] = overrides[param.name]
-        else:
+            continue
+        try:
             values[param.name] = evaluate(param.default, values)
+        except (TypeError, ArithmeticError) as error:  # `8 / z` with z = 0, a result beyond 64 bits
+            spans = net._spans.get("spans", {})
+            where = spans.find(("params", index, "default"))[1] if hasattr(spans, "find") else None
+            raise _error(net, [Diagnostic(f"cannot compute `{param.default}`: {error}", where,
+                                          help="change the parameters this value is computed from")]) from None
     return values
 
 
@@ -79,9 +85,10 @@ def _substitute(value, env, path, spans, problems):
         expr = Expr.model_validate(value)
         try:
             result = evaluate(expr, env)
-        except (TypeError, ZeroDivisionError) as error:
+        except (TypeError, ArithmeticError) as error:  # ZeroDivisionError, OverflowError
             found = spans.find(path)[1] if hasattr(spans, "find") else None
-            problems.append(Diagnostic(f"cannot compute `{expr}`: {error}", found))
+            problems.append(Diagnostic(f"cannot compute `{expr}`: {error}", found,
+                                       help="change the parameters this value is computed from"))
             return value
         return result.as_data() if isinstance(result, Expr) else result
     if isinstance(value, dict):

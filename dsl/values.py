@@ -7,6 +7,7 @@ program back as it was meant; `resolve` substitutes values and re-validates.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -87,13 +88,40 @@ def evaluate(value, env: dict[str, Any]):
     return _apply(value.op, args)
 
 
+# Largest magnitude of a number in a program: what a 64-bit integer holds. No size, count or setting
+# means anything beyond it, and arithmetic on ever longer Python integers would only cost time.
+MAX_INT = 2**63 - 1
+
+
+def number_problem(value) -> str | None:
+    """Why a literal or computed number cannot be used (too large, infinite), or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "the number is too large (beyond a 64-bit float, about 1.8e308)"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+        return f"the integer is too large (at most {MAX_INT:,}, what 64 bits hold)"
+    return None
+
+
 def _apply(op: str, args):
+    """One arithmetic step; TypeError for a non-number, ZeroDivisionError, OverflowError for a result
+    beyond `number_problem`'s bounds."""
+    for arg in args:
+        if isinstance(arg, (str, bool, list, tuple, dict)) or arg is None:
+            raise TypeError(f"cannot compute `{op}` with {describe(arg)}")
+    try:
+        result = _compute(op, args)
+    except OverflowError:
+        raise OverflowError("the result is too large (beyond a 64-bit float, about 1.8e308)") from None
+    problem = number_problem(result)
+    if problem is not None:
+        raise OverflowError(problem.replace("the number", "the result").replace("the integer", "the result"))
+    return result
+
+
+def _compute(op: str, args):
     if op == "neg":
         return -args[0]
     left, right = args
-    for arg in args:
-        if isinstance(arg, (str, bool, list, tuple)) or arg is None:
-            raise TypeError(f"cannot compute `{op}` with {describe(arg)}")
     if op == "+":
         return left + right
     if op == "-":
@@ -102,8 +130,9 @@ def _apply(op: str, args):
         return left * right
     if right == 0:
         raise ZeroDivisionError("division by zero")
+    if isinstance(left, int) and isinstance(right, int) and left % right == 0:
+        return left // right  # exact: integral results stay integers, so `hidden / 2` can be a number of units
     result = left / right
-    # Integral results stay integers, so `hidden / 2` can still be a number of units.
     return int(result) if isinstance(result, float) and result.is_integer() and isinstance(left, int) else result
 
 

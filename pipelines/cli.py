@@ -16,7 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from netdsl.dsl import NetError, analyse, format_source, load
+from netdsl.dsl import NetError, analyse, format_source, load, read_text
+from netdsl.dsl.files import replace_atomically, write_text
 from netdsl.pipelines.data import BUILTINS, DataError
 
 
@@ -30,12 +31,21 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # here, so that a closed pipe is met inside this `try`
+        return code
     except NetError as error:
         print(error.render(), file=sys.stderr)
         return 1
     except DataError as error:
         return _error(str(error))
+    except BrokenPipeError:
+        # The reader of our output went away (`netdsl show f.net --json | head`): stop quietly.
+        # Python's recipe (docs of `signal`, "Note on SIGPIPE"): point stdout at devnull so that the
+        # interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:  # pragma: no cover - interactive
         return 130
 
@@ -64,7 +74,7 @@ def _parser(extensions: bool = True) -> argparse.ArgumentParser:
     show.add_argument("--features", type=int, help="bind n_features")
     show.add_argument("--classes", type=int, help="bind n_classes")
     show.add_argument("--outputs", type=int, help="bind n_outputs")
-    show.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a param (repeatable)")
+    show.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help=SET_HELP)
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(run=run_show)
 
@@ -76,15 +86,9 @@ def _parser(extensions: bool = True) -> argparse.ArgumentParser:
         "and report the held-out score, the epochs run and the fit time.",
     )
     add_training_data_arguments(fit)
-    fit.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a param (repeatable)")
-    fit.add_argument("--epochs", type=_positive_int, metavar="N", help="override the file's epochs")
+    add_estimator_arguments(fit)
     fit.add_argument("--batch-size", type=_positive_int, metavar="N", help="override the file's batch size")
     fit.add_argument("--learning-rate", type=float, metavar="LR", help="override the optimizer's learning rate")
-    fit.add_argument(
-        "--scale", action="store_true",
-        help="standardise the features, and a regression's targets, by the training rows' mean and "
-        "standard deviation (predictions are mapped back); for series such as counts in the hundreds",
-    )  # fmt: skip
     fit.add_argument("--save", type=Path, metavar="MODEL", help="write the fitted model here")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(run=run_fit)
@@ -96,8 +100,15 @@ def _parser(extensions: bool = True) -> argparse.ArgumentParser:
     )
     predict.add_argument("model", type=Path, metavar="MODEL", help="a model written by `netdsl fit --save`")
     predict.add_argument("--data", required=True, metavar="NAME_OR_PATH", help=data_help)
-    predict.add_argument("--target", metavar="COL", help="label column of a CSV/Parquet file (default: the last column)")
-    predict.add_argument("--no-target", action="store_true", help="the file has no label column: every column is a feature")
+    predict.add_argument(
+        "--target", metavar="COL",
+        help="label column of a CSV/Parquet file, to score against (default: the model's target column if the "
+        "file has it; for a model not trained on a table, the last column)",
+    )  # fmt: skip
+    predict.add_argument(
+        "--no-target", action="store_true",
+        help="the file has no label column (a model trained on a table finds its own columns by name without it)",
+    )  # fmt: skip
     predict.add_argument("--window", type=_positive_int, metavar="N", help="as given to `fit` for a series")
     predict.add_argument("--out", type=Path, metavar="CSV", help="write the predictions (and true targets) to this CSV file")
     predict.add_argument("--rows", type=_positive_int, default=10, metavar="N", help="rows to print without --out (default 10)")
@@ -130,6 +141,20 @@ def add_training_data_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--test-size", type=_fraction, default=0.2, metavar="F", help="held-out fraction, 0 <= F < 1 (default 0.2)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the splits and of training (default 0)")
+
+
+SET_HELP = "set a file param or an estimator setting such as epochs (repeatable)"
+
+
+def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
+    """The estimator options shared by `fit` and `search`: --set, --epochs, --scale."""
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help=SET_HELP)
+    parser.add_argument("--epochs", type=_positive_int, metavar="N", help="override the file's epochs")
+    parser.add_argument(
+        "--scale", action="store_true",
+        help="standardise the features, and a regression's targets, by the training rows' mean and "
+        "standard deviation (predictions are mapped back); for series such as counts in the hundreds",
+    )  # fmt: skip
 
 
 def int_option(allowed, expected: str):
@@ -181,20 +206,24 @@ def run_check(args) -> int:
 def run_fmt(args) -> int:
     unformatted = errors = 0
     for path in args.files:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            print(f"{path}: error: cannot read the file: {error.strerror}", file=sys.stderr)
+        try:  # a file that cannot be read, is not UTF-8 or does not parse is reported; the others go on
+            formatted = format_source(text := read_text(path), filename=str(path))
+        except NetError as error:
+            print(error.render(), file=sys.stderr)
             errors += 1
             continue
-        formatted = format_source(text, filename=str(path))
         if formatted == text:
             continue
         unformatted += 1
         if args.check:
             print(f"{path}: would reformat")
         else:
-            path.write_text(formatted, encoding="utf-8")
+            try:  # to a temporary file renamed over the old one: a failed write leaves it whole
+                write_text(path, formatted)
+            except OSError as error:
+                print(f"{path}: error: cannot write the file: {error.strerror or error}; it is unchanged", file=sys.stderr)
+                errors += 1
+                continue
             print(f"{path}: reformatted")
     return 1 if errors or (args.check and unformatted) else 0
 
@@ -219,13 +248,7 @@ def run_show(args) -> int:
         for name, value in (("n_features", args.features), ("n_classes", args.classes), ("n_outputs", args.outputs))
         if value is not None
     }
-    params = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            print(f"netdsl show: --set takes NAME=VALUE, got {item!r}", file=sys.stderr)
-            return 2
-        params[key.strip()] = _literal(value.strip())
+    params = set_params(args.set)
     summary = analyse(net, params=params or None, data=data or None)
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
@@ -286,13 +309,19 @@ def _estimators():
     return estimators
 
 
-def _set_params(items: list[str]) -> dict:
+def set_params(items: list[str]) -> dict:
+    """`--set NAME=VALUE` options (of `show`, `fit` and `search`) as a dict; values as `_literal`."""
     params = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             raise DataError(f"--set takes NAME=VALUE, got {item!r}")
-        params[key.strip()] = _literal(value.strip())
+        if key == "net":
+            raise DataError("--set cannot set `net`: the .net file is the command's FILE argument")
+        if key in params and params[key] != _literal(value.strip()):
+            raise DataError(f"--set gives `{key}` twice ({params[key]!r} and {value.strip()!r}); give it once")
+        params[key] = _literal(value.strip())
     return params
 
 
@@ -344,7 +373,7 @@ def run_fit(args) -> int:
 
     console = Console(soft_wrap=True)  # long paths stay on one line
     net = load(args.file)  # a NetError here is rendered by main, before any data or TensorFlow work
-    params = _set_params(args.set)
+    params = set_params(args.set)
     data = _load(args.data, args.target, args.window)
     if data.y is None:  # pragma: no cover - load_data always gives labels here
         raise DataError(f"`{args.data}` has no labels to fit")
@@ -353,19 +382,8 @@ def run_fit(args) -> int:
     console.print(f"net [bold]{net.name}[/] on [bold]{data.name}[/]: {task} (from {origin})")
     console.print(f"{len(y_train)} rows to train on; {how}")
 
-    if args.scale and getattr(data.X, "dtype", None) is not None and data.X.dtype.kind not in "biuf":
-        raise DataError("--scale standardises numbers; the features of this data are not numeric (text?)")
-
-    estimators = _estimators()
-    cls = estimators.NetClassifier if task == "classification" else estimators.NetRegressor
     try:
-        model = cls(
-            _net_argument(args.file), epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-            verbose=0 if args.quiet else 1, random_state=args.seed, **params
-        )
-        if args.scale:
-            model = scaled(model)
-            console.print("scaled: features" + (" and targets" if task == "regression" else "") + " standardised on the training rows")
+        model = make_estimator(args, task, data, params, console, verbose=0 if args.quiet else 1)
         started = time.perf_counter()
         model.fit(X_train, y_train)
         seconds = time.perf_counter() - started
@@ -373,6 +391,7 @@ def run_fit(args) -> int:
         raise
     except (ValueError, TypeError, RuntimeError) as error:
         return _error(str(error))
+    remember_columns(model, data)
 
     if X_test is not None:
         try:
@@ -394,41 +413,148 @@ def run_fit(args) -> int:
             console.print(coverage_text(layer, report), markup=False, highlight=False)
     console.print(f"fit time: {seconds:.2f} s")
     if args.save is not None:
-        try:
-            if hasattr(model, "save"):
-                where = model.save(args.save) or args.save
-            else:  # the pipeline of --scale
-                import joblib
-
-                joblib.dump(model, args.save)
-                where = args.save
-        except OSError as error:
-            return _error(f"cannot write the model to `{args.save}`: {error.strerror or error}")
+        where = save_model(model, args.save)
         console.print(f"saved the fitted model to {where}")
     return 0
 
 
-def scaled(net_estimator):
-    """The estimator behind `--scale`: features standardised (shaped samples flattened first; the
-    net reshapes them to its `input`), and for a regressor the targets too, mapped back at predict."""
+_SETTING_OPTIONS = ("epochs", "batch_size", "learning_rate")  # settings that also have their own option
+
+
+def make_estimator(args, task: str, data, params: dict, console=None, verbose: int = 0):
+    """The estimator that `fit` and `search` train: a NetClassifier or NetRegressor of FILE with the
+    options' settings and `--set` values (a `--set` may name any file param or estimator setting),
+    after a one-hot encoder of the data's string columns and, with --scale, a standardiser."""
+    settings = {"verbose": verbose, "random_state": args.seed}
+    for name in _SETTING_OPTIONS:
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        option = "--" + name.replace("_", "-")
+        if name in params and params[name] != value:
+            raise DataError(f"--set {name}={params[name]} and {option} {value} disagree; give one of them")
+        settings[name] = value
+    settings.update(params)
+    if args.scale and getattr(data.X, "dtype", None) is not None and data.X.dtype.kind not in "biuf":
+        raise DataError("--scale standardises numbers; the features of this data are not numeric (text?)")
+    estimators = _estimators()
+    cls = estimators.NetClassifier if task == "classification" else estimators.NetRegressor
+    try:
+        model = cls(_net_argument(args.file), **settings)
+    except TypeError as error:  # pragma: no cover - the named settings are the estimator's own
+        raise DataError(str(error)) from None
+    if data.categorical and console is not None:
+        console.print("one-hot encoded: " + ", ".join(data.categorical) + " (categories unseen in training: all zeros)")
+    if args.scale and console is not None:
+        console.print("scaled: features" + (" and targets" if task == "regression" else "") + " standardised on the training rows")
+    return composed(model, categorical=data.categorical, scale=args.scale)
+
+
+def composed(net_estimator, categorical=(), scale: bool = False):
+    """`net_estimator` after what the command line puts before it: a one-hot encoder of the
+    `categorical` columns (other columns passed through), and with `scale` the features
+    standardised (shaped samples flattened first; the net reshapes them to its `input`) and, for a
+    regressor, the targets too, mapped back at predict. The estimator itself when neither applies."""
     from sklearn.base import is_regressor
-    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
     from netdsl.pipelines.series import flat_samples
 
-    pipeline = make_pipeline(FunctionTransformer(flat_samples), StandardScaler(), net_estimator)
-    if not is_regressor(net_estimator):
+    steps = []
+    if categorical:
+        encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+        steps.append(ColumnTransformer([("onehot", encoder, list(categorical))], remainder="passthrough", sparse_threshold=0))
+    if scale:
+        steps += [FunctionTransformer(flat_samples), StandardScaler()]
+    if not steps:
+        return net_estimator
+    pipeline = make_pipeline(*steps, net_estimator)
+    if not scale or not is_regressor(net_estimator):
         return pipeline
     return TransformedTargetRegressor(regressor=pipeline, transformer=StandardScaler())
 
 
 def fitted_net(model):
-    """The fitted netdsl estimator inside what `fit` trained (itself, or the net of `scaled`)."""
+    """The fitted netdsl estimator inside what `fit` trained (itself, or the net of `composed`)."""
     model = getattr(model, "regressor_", model)
     steps = getattr(model, "steps", None)
     return steps[-1][1] if steps else model
+
+
+def before_net(model):
+    """What a composite applies to X before its net (a fitted transformer), or None."""
+    model = getattr(model, "regressor_", model)
+    steps = getattr(model, "steps", None)
+    return model[:-1] if steps and len(steps) > 1 else None
+
+
+def remember_columns(model, data) -> None:
+    """Record on the fitted `model` the table columns it was trained on (`feature_columns_`,
+    `target_column_`, `categorical_columns_`, plain data saved with it), so that `predict` finds
+    its features and labels by name."""
+    if not data.table or data.windowed:
+        return
+    model.feature_columns_ = list(data.feature_names)
+    model.target_column_ = data.target
+    model.categorical_columns_ = list(data.categorical)
+
+
+def known_columns(model) -> dict | None:
+    """The table columns a model was trained on (see `remember_columns`), for `load_data(columns=)`."""
+    features = getattr(model, "feature_columns_", None)
+    if not features:
+        return None
+    return {
+        "features": [str(c) for c in features],
+        "target": getattr(model, "target_column_", None),
+        "categorical": [str(c) for c in getattr(model, "categorical_columns_", None) or []],
+    }
+
+
+def save_model(model, path: Path) -> Path:
+    """Write the fitted `model` (an estimator or a composite around one) to `path`; the old file
+    survives a failed write. Raises DataError with what went wrong."""
+    estimators = _estimators()
+    try:
+        save = getattr(estimators, "save", None)
+        if save is not None:
+            return save(model, path) or path
+        if hasattr(model, "save"):
+            return model.save(path) or path
+        import joblib
+
+        with replace_atomically(path) as temporary:
+            joblib.dump(model, temporary)
+        return path
+    except OSError as error:
+        raise DataError(f"cannot write the model to `{path}`: {error.strerror or error}; any old file there is unchanged") from None
+
+
+def load_model(path: Path):
+    """The model saved at `path`, or a DataError saying why not (never a traceback)."""
+    if not path.is_file():
+        what = "is a folder, not a model file" if path.is_dir() else "no such model file"
+        raise DataError(f"{what}: `{path}`; write one with `netdsl fit FILE --data ... --save {path}`")
+    estimators = _estimators()
+    try:
+        return estimators.load(path)
+    except NetError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a file that is not a model raises many kinds
+        raise DataError(
+            f"cannot load a model from `{path}` ({type(error).__name__}: {error}); is it a file written by `netdsl fit --save`?"
+        ) from None
+
+
+def write_csv(frame, path: Path) -> None:
+    """`frame.to_csv(path)`, written whole or not at all (the old file survives a failed write)."""
+    try:
+        with replace_atomically(path) as temporary:
+            frame.to_csv(temporary, index=False)
+    except OSError as error:
+        raise DataError(f"cannot write `{path}`: {error.strerror or error}; any old file there is unchanged") from None
 
 
 def run_predict(args) -> int:
@@ -436,16 +562,10 @@ def run_predict(args) -> int:
     from sklearn.base import is_classifier
 
     console = Console(soft_wrap=True)  # long paths stay on one line
-    if not args.model.is_file():
-        return _error(f"no such model file: `{args.model}`; write one with `netdsl fit FILE --data ... --save {args.model}`")
-    data = _load(args.data, args.target, args.window, has_target=not args.no_target)
-    estimators = _estimators()
-    try:
-        model = estimators.load(args.model)
-    except NetError:
-        raise
-    except Exception as error:  # joblib/pickle raise many kinds for a file that is not a model
-        return _error(f"cannot load a model from `{args.model}` ({type(error).__name__}: {error}); is it a file written by `netdsl fit --save`?")
+    model = load_model(args.model)
+    columns = known_columns(model)
+    has_target = not args.no_target
+    data = _load(args.data, args.target, args.window, has_target=has_target, columns=columns)
     try:
         predictions = model.predict(data.X)
     except NetError:
@@ -460,10 +580,7 @@ def run_predict(args) -> int:
     if data.y is not None:
         frame = frame.join(pd.DataFrame(_columns("target", np.asarray(data.y))))
     if args.out is not None:
-        try:
-            frame.to_csv(args.out, index=False)
-        except OSError as error:
-            return _error(f"cannot write `{args.out}`: {error.strerror or error}")
+        write_csv(frame, args.out)
         console.print(f"wrote {len(frame)} predictions to {args.out}")
     else:
         _print_frame(console, frame, args.rows, data)
@@ -473,10 +590,10 @@ def run_predict(args) -> int:
     return 0
 
 
-def _load(source, target, window, has_target=True):
+def _load(source, target, window, has_target=True, columns=None):
     from netdsl.pipelines.data import load_data
 
-    return load_data(source, target=target, window=window, has_target=has_target)
+    return load_data(source, target=target, window=window, has_target=has_target, columns=columns)
 
 
 def _columns(name: str, values) -> dict:

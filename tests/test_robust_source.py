@@ -1,0 +1,148 @@
+"""Hostile or odd `.net` sources: every one gives a located `NetError`, never a traceback, a hang or
+a memory blow-up (issue 15). The exact messages of the common cases are golden files in
+`tests/data/invalid/`; these tests cover what a golden file cannot hold (bytes that are not UTF-8,
+programs of 100,000 characters) and the bounds themselves."""
+
+import pytest
+
+from netdsl.dsl import NetError, analyse, format_source, load, loads, read_text
+from netdsl.pipelines.cli import main
+
+
+def error_of(text: str) -> NetError:
+    with pytest.raises(NetError) as caught:
+        analyse(loads(text))
+    error = caught.value
+    for diagnostic in error.diagnostics:
+        assert diagnostic.span is not None, diagnostic.title
+    return error
+
+
+def only(error: NetError):
+    assert len(error.diagnostics) == 1, error.render()
+    return error.diagnostics[0]
+
+
+# ---- files that are not UTF-8 ---------------------------------------------------------------
+
+
+LATIN_1 = b'net a\ninput (4)\ndense(4, name="caf\xe9")\n'
+
+
+def test_load_of_a_file_that_is_not_utf8_points_at_the_first_bad_byte(tmp_path):
+    path = tmp_path / "latin.net"
+    path.write_bytes(LATIN_1)
+    with pytest.raises(NetError) as caught:
+        load(path)
+    diagnostic = only(caught.value)
+    assert (diagnostic.span.line, diagnostic.span.col) == (3, 19)
+    assert diagnostic.title == "the file is not UTF-8 text (byte e9)"
+    assert 'dense(4, name="caf\ufffd")' in caught.value.render()
+
+
+@pytest.mark.parametrize("command", [["check"], ["fmt"], ["fmt", "--check"]])
+def test_check_and_fmt_of_a_file_that_is_not_utf8_exit_1_with_a_located_message(tmp_path, capsys, command):
+    path = tmp_path / "latin.net"
+    path.write_bytes(LATIN_1)
+    assert main([*command, str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:3:19: error: the file is not UTF-8 text" in err
+    assert "Traceback" not in err and "UnicodeDecodeError" not in err
+    assert path.read_bytes() == LATIN_1  # fmt changed nothing
+
+
+def test_fmt_goes_on_after_a_file_it_cannot_format(tmp_path, capsys):
+    bad, good = tmp_path / "bad.net", tmp_path / "good.net"
+    bad.write_bytes(LATIN_1)
+    good.write_text("net  good\n", encoding="utf-8")
+    assert main(["fmt", str(bad), str(good)]) == 1
+    assert good.read_text(encoding="utf-8") == "net good\n"
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.net"
+    path.write_bytes(b"\xef\xbb\xbfnet bom\ninput (4)\ndense(2)\n")
+    assert load(path).name == "bom"
+
+
+def test_a_file_too_large_for_a_program_is_refused_without_reading_it_all(tmp_path, monkeypatch):
+    import netdsl.dsl as dsl
+
+    monkeypatch.setattr(dsl, "MAX_SOURCE_BYTES", 100)
+    path = tmp_path / "big.net"
+    path.write_text("net big\n" + "# padding\n" * 20, encoding="utf-8")
+    with pytest.raises(NetError, match="larger than"):
+        read_text(path)
+
+
+# ---- string escapes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "escape, help",
+    [
+        ("\\x", "`\\x` takes exactly 2 hexadecimal digits"),
+        ("\\u12", "`\\u` takes exactly 4 hexadecimal digits"),
+        ("\\N{NOT A NAME}", "there is no Unicode character named `NOT A NAME`"),
+        ("\\N", "`\\N` takes a character name in braces, e.g. `\\N{BULLET}`"),
+        ("\\U00110000", "`\\U00110000` is not a Unicode character"),
+        ("\\ud800", "`\\ud800` is not a Unicode character"),
+    ],
+)
+def test_a_bad_string_escape_is_located_at_the_escape(escape, help):
+    diagnostic = only(error_of(f'net a\ninput (4)\ndense(4, name="ab{escape}")\n'))
+    assert diagnostic.title == f"invalid escape `{escape}` in a string"
+    assert diagnostic.help == help
+    assert (diagnostic.span.line, diagnostic.span.col, diagnostic.span.end_col) == (3, 18, 18 + len(escape))
+
+
+def test_good_escapes_still_decode():
+    net = loads('net a\ninput (4)\ndense(4, name="a\\x41\\u00e9\\N{BULLET}\\t\\\\d")\n')
+    assert net.layers[0].name == "aA\u00e9\u2022\t\\d"
+
+
+# ---- arithmetic ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source, line, title",
+    [
+        ("param z = 0\ninput (4)\ndense(8 / z)", 3, "cannot compute `8 / z`: division by zero"),
+        ("param z = 0\nparam w = 8 / z\ninput (4)\ndense(w)", 2, "cannot compute `8 / z`: division by zero"),
+        ("input (4)\ndense(8 / 0)", 2, "division by zero"),
+        ("param h = 3000000000\nparam g = h * h * h\ninput (4)\ndense(g)", 2,
+         "cannot compute `h * h * h`: the result is too large (at most 9,223,372,036,854,775,807, what 64 bits hold)"),
+        ("param h = 1e300\ninput (4)\ndropout(h * h)", 3,
+         "cannot compute `h * h`: the result is too large (beyond a 64-bit float, about 1.8e308)"),
+        ("input (4)\ndense(4, kernel_initializer=[[1e999]])", 2, "number too large"),
+        ("input (4)\ndense(" + "9" * 5000 + ")", 2, "number too large"),
+        ('param s = "x"\nparam t = s * 2\ninput (4)\ndense(4)', 2, "cannot compute `s * 2`: cannot compute `*` with the word `x`"),
+    ],
+    ids=["div-zero", "param-div-zero", "literal-div-zero", "int-overflow", "float-overflow", "inf-literal",
+         "5000-digits", "word-times-two"],
+)  # fmt: skip
+def test_arithmetic_that_cannot_be_done_is_a_located_error(source, line, title):
+    diagnostic = only(error_of("net a\n" + source + "\n"))
+    assert diagnostic.title == title
+    assert diagnostic.span.line == line + 1
+
+
+# ---- parameters used before they are declared -----------------------------------------------------
+
+
+def test_a_parameter_defined_by_itself_is_located():
+    diagnostic = only(error_of("net a\nparam a = a + 1\ninput (4)\ndense(a)\n"))
+    assert diagnostic.title == "parameter `a` is used before it is declared"
+    assert (diagnostic.span.line, diagnostic.span.col) == (2, 11)
+    assert diagnostic.help == "a parameter's value cannot use the parameter itself"
+
+
+def test_a_parameter_used_before_it_is_declared_is_located():
+    diagnostic = only(error_of("net a\nparam b = 2 * c\nparam c = 2\ninput (4)\ndense(b)\n"))
+    assert diagnostic.title == "parameter `c` is used before it is declared"
+    assert (diagnostic.span.line, diagnostic.span.col) == (2, 15)
+    assert "declared on line 3" in diagnostic.help
+
+
+def test_a_layer_may_use_a_parameter_declared_below_it():
+    assert loads("net a\ninput (4)\ndense(h)\nparam h = 3\n").layers[0].units.name == "h"
