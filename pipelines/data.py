@@ -86,6 +86,10 @@ class Dataset:
     target: str | None = None
     source: str = ""
     windowed: bool = field(default=False)
+    # Rows read from a CSV/Parquet table: `feature_names` are its columns (a model remembers them).
+    table: bool = False
+    # Feature columns of strings (then `X` is a DataFrame): one-hot encoded by the command line.
+    categorical: list[str] = field(default_factory=list)
 
     @property
     def n_samples(self) -> int:
@@ -103,7 +107,10 @@ class Dataset:
         return str(label)
 
 
-def load_data(source: str, target: str | None = None, window: int | None = None, *, has_target: bool = True) -> Dataset:
+def load_data(
+    source: str, target: str | None = None, window: int | None = None, *, has_target: bool = True,
+    columns: dict | None = None,
+) -> Dataset:
     """Load a built-in data set by name or a data file by path.
 
     - `source`: `digits`, `iris`, `wine`, `breast_cancer` or `diabetes` (scikit-learn's bundled sets),
@@ -115,6 +122,10 @@ def load_data(source: str, target: str | None = None, window: int | None = None,
       X = the `window` previous values, shape (n, window, 1), y = the next value; a regression task
       (`netdsl.pipelines.windows(series, window)`).
     - `has_target=False`: the file has no labels: every column is a feature and `y` is None.
+    - `columns`: the columns a saved model was trained on, `{"features": [...], "target": NAME or
+      None, "categorical": [...]}`: for a CSV or Parquet file, `X` is exactly those feature
+      columns (others are ignored), and `y` the target column if the file has it (None if not,
+      unless `target` was given). Built-in sets and `.npz` files ignore it.
     """
     source = str(source)
     if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 1):
@@ -156,7 +167,7 @@ def load_data(source: str, target: str | None = None, window: int | None = None,
     else:
         shown = "".join(path.suffixes) or "(none)"
         raise DataError(f"cannot read `{source}`: unsupported file type `{shown}`; use a {_SUPPORTED} file")
-    return _from_frame(frame, source, path, target, window, has_target)
+    return _from_frame(frame, source, path, target, window, has_target, columns)
 
 
 def infer_task(y) -> Task:
@@ -258,9 +269,30 @@ def _packaged(name: str, window: int | None, has_target: bool) -> Dataset:
 # ---- files -----------------------------------------------------------------------------------------
 
 
+# What a damaged compressed file raises while pandas reads it: gzip (BadGzipFile is an OSError;
+# zlib.error for bad deflate data), bz2 (OSError), xz (lzma.LZMAError), zip (zipfile.BadZipFile),
+# and EOFError for any of them cut short.
+_COMPRESSED_NAMES = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zip": "zip", ".zst": "zstandard"}
+
+
+def _decompression_errors() -> tuple:
+    import lzma
+    import zipfile
+    import zlib
+
+    return (EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
+
+
+def _reason(error: BaseException) -> str:
+    """An exception's message on one line, or its type's name when it has none."""
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
+
+
 def _read_table(path: Path, source: str, sep: str):
     import pandas as pd
 
+    compression = _COMPRESSED_NAMES.get(path.suffix.lower())
     try:
         frame = pd.read_csv(path, sep=sep)
         if len(frame.columns) == 1 and _is_number(str(frame.columns[0])):
@@ -273,8 +305,19 @@ def _read_table(path: Path, source: str, sep: str):
         raise DataError(f"cannot parse `{source}` as CSV ({detail}); every row needs as many fields as the header") from None
     except UnicodeDecodeError:
         raise DataError(f"cannot read `{source}`: it is not UTF-8 text; save it as UTF-8 CSV") from None
-    except (OSError, ValueError) as error:
-        raise DataError(f"cannot read `{source}`: {error}") from None
+    except ImportError as error:  # pandas reads .zst with the optional zstandard package
+        missing = getattr(error, "name", None) or "zstandard"
+        raise DataError(
+            f"reading the {compression or 'compressed'} file `{source}` needs the `{missing}` package: "
+            f"`pip install {missing}`, or decompress the file first"
+        ) from None
+    except (OSError, ValueError, *_decompression_errors()) as error:
+        if compression is not None and not isinstance(error, (PermissionError, IsADirectoryError, FileNotFoundError)):
+            raise DataError(
+                f"cannot decompress `{source}` as {compression} ({_reason(error)}); "
+                "the file is damaged or cut short: download or compress it again"
+            ) from None
+        raise DataError(f"cannot read `{source}`: {_reason(error)}") from None
     return frame
 
 
@@ -299,7 +342,9 @@ def _read_parquet(path: Path, source: str):
         raise DataError(f"cannot read `{source}` as Parquet: {str(error).strip() or type(error).__name__}") from None
 
 
-def _from_frame(frame, source: str, path: Path, target: str | None, window: int | None, has_target: bool) -> Dataset:
+def _from_frame(
+    frame, source: str, path: Path, target: str | None, window: int | None, has_target: bool, known: dict | None = None
+) -> Dataset:
     import numpy as np
     import pandas as pd
 
@@ -312,9 +357,9 @@ def _from_frame(frame, source: str, path: Path, target: str | None, window: int 
         duplicated = sorted({c for c in columns if columns.count(c) > 1})
         raise DataError(f"`{source}` has duplicate column names ({', '.join(duplicated)}); give every column its own name")
     if target is not None and str(target) not in columns:
-        match = difflib.get_close_matches(str(target), columns, n=1, cutoff=0.6)
-        hint = f": did you mean `{match[0]}`?" if match else "."
-        raise DataError(f"no column `{target}` in `{source}`{hint} The columns are: {', '.join(columns)}")
+        raise DataError(f"no column `{target}` in `{source}`{_close(str(target), columns)} The columns are: {', '.join(columns)}")
+    if known is not None and window is None:
+        return _known_columns(frame, source, name, target, has_target, known)
     target = str(target) if target is not None else columns[-1]
 
     if window is not None:
@@ -330,16 +375,9 @@ def _from_frame(frame, source: str, path: Path, target: str | None, window: int 
                 f"to forecast a series from its past values pass a window (--window N)"
             )
         labels = frame[target]
-        missing = labels.isna().to_numpy()
-        if missing.any():
-            first = int(np.flatnonzero(missing)[0])
-            raise DataError(
-                f"the target column `{target}` of `{source}` has {int(missing.sum())} missing value(s) "
-                f"(first in data row {first + 1}); drop or fill those rows first"
-            )
+        y = _target(labels, target, source)
         features = frame.drop(columns=[target])
-        y = _labels(labels)
-    X, feature_names = _features(features, source)
+    X, feature_names, categorical = _features(features, source)
     return Dataset(
         X=X,
         y=y,
@@ -348,6 +386,52 @@ def _from_frame(frame, source: str, path: Path, target: str | None, window: int 
         feature_names=feature_names,
         target=target if y is not None else None,
         source=source,
+        table=True,
+        categorical=categorical,
+    )
+
+
+def _close(name: str, names) -> str:
+    match = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f": did you mean `{match[0]}`?" if match else "."
+
+
+def _target(labels, target: str, source: str):
+    import numpy as np
+
+    missing = labels.isna().to_numpy()
+    if missing.any():
+        first = int(np.flatnonzero(missing)[0])
+        raise DataError(
+            f"the target column `{target}` of `{source}` has {int(missing.sum())} missing value(s) "
+            f"(first in data row {first + 1}); drop or fill those rows first"
+        )
+    return _labels(labels)
+
+
+def _known_columns(frame, source: str, name: str, target: str | None, has_target: bool, known: dict) -> Dataset:
+    """The rows of a table as a saved model reads them: its feature columns, and its target column
+    when the file has it (or `target` names one)."""
+    columns = list(frame.columns)
+    features = [str(c) for c in known.get("features") or []]
+    absent = [c for c in features if c not in columns]
+    if absent:
+        first = absent[0]
+        raise DataError(
+            f"`{source}` lacks the feature column{'s' if len(absent) > 1 else ''} "
+            f"{', '.join(f'`{c}`' for c in absent)} the model was trained on{_close(first, columns)} "
+            f"The columns are: {', '.join(columns)}"
+        )
+    target = target if target is not None else known.get("target")
+    y = None
+    if has_target and target is not None and target in columns and target not in features:
+        y = _target(frame[target], target, source)
+    # string columns at fit are strings here too, even where this file's values look like numbers
+    X, feature_names, categorical = _features(frame[features], source, categorical=known.get("categorical") or [])
+    return Dataset(
+        X=X, y=y, name=name, task=infer_task(frame[target]) if y is not None else None,
+        feature_names=feature_names, target=target if y is not None else None, source=source, table=True,
+        categorical=categorical,
     )
 
 
@@ -362,37 +446,41 @@ def _labels(labels) -> np.ndarray:
     return np.asarray([str(v) for v in labels.to_numpy()], dtype=object)
 
 
-def _features(features, source: str) -> tuple[np.ndarray, list[str]]:
+def _features(features, source: str, categorical=()) -> tuple:
+    """(X, column names, string columns): a float array; raw strings for a single text column; a
+    DataFrame when string columns (or `categorical` ones) sit beside others, for one-hot encoding."""
     import numpy as np
     import pandas as pd
 
     names = list(features.columns)
     if not names:
         raise DataError(f"`{source}` has no feature columns besides the target")
-    text = [c for c in names if not (pd.api.types.is_numeric_dtype(features[c]) or pd.api.types.is_bool_dtype(features[c]))]
-    if text:
-        if len(names) == 1:  # a single text column: raw strings for an `input text` net
-            column = features[names[0]]
-            if column.isna().any():
-                rows = np.flatnonzero(column.isna().to_numpy())
-                raise DataError(
-                    f"the text column `{names[0]}` of `{source}` has {len(rows)} missing value(s) "
-                    f"(first in data row {rows[0] + 1}); drop or fill those rows first"
-                )
-            return np.asarray([str(v) for v in column.to_numpy()], dtype=object), names
-        raise DataError(
-            f"feature columns of `{source}` must be numbers (or a single text column); "
-            f"not numeric: {', '.join(f'`{c}`' for c in text)}; encode them as numbers or drop them"
-        )
-    X = features.to_numpy(dtype=float, na_value=np.nan)
-    missing = np.isnan(X)
+    text = [c for c in names if c in categorical
+            or not (pd.api.types.is_numeric_dtype(features[c]) or pd.api.types.is_bool_dtype(features[c]))]
+    missing = features.isna().to_numpy()
     if missing.any():
         counts = missing.sum(axis=0)
+        first = int(np.flatnonzero(missing.any(axis=1))[0])
         bad = [f"`{c}` ({int(n)})" for c, n in zip(names, counts) if n]
         raise DataError(
-            f"`{source}` has missing values in feature column(s) {', '.join(bad)}; drop or fill those rows first"
+            f"`{source}` has missing values in feature column(s) {', '.join(bad)} (first in data row "
+            f"{first + 1}); drop or fill those rows first"
         )
-    return X, names
+    if text and len(names) == 1 and not categorical:  # a single text column: raw strings for an `input text` net
+        return np.asarray([str(v) for v in features[names[0]].to_numpy()], dtype=object), names, []
+    if text:
+        kinds = {c: (str if c in text else float) for c in names}
+        try:
+            return features.astype(kinds), names, text
+        except (TypeError, ValueError) as error:  # pragma: no cover - numeric columns are numbers
+            raise DataError(f"cannot read the feature columns of `{source}`: {error}") from None
+    datetimes = [c for c in names if pd.api.types.is_datetime64_any_dtype(features[c])]
+    if datetimes:
+        raise DataError(
+            f"the feature column(s) {', '.join(f'`{c}`' for c in datetimes)} of `{source}` hold dates; "
+            "turn them into numbers first (say, day of year, or seconds since a start)"
+        )
+    return features.to_numpy(dtype=float), names, []
 
 
 def _windows(series, source: str, name: str, column: str, window: int) -> Dataset:
@@ -425,11 +513,14 @@ def _windows(series, source: str, name: str, column: str, window: int) -> Datase
 
 
 def _npz(path: Path, source: str, has_target: bool) -> Dataset:
+    import zipfile
+
     import numpy as np
-    try:
+
+    try:  # allow_pickle=False: an object array (a pickle) in the file is refused, never run
         archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as error:
-        raise DataError(f"cannot read `{source}` as an .npz archive of arrays ({error}); save it with np.savez") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise DataError(f"cannot read `{source}` as an .npz archive of arrays ({_reason(error)}); save it with np.savez") from None
     if not hasattr(archive, "files"):
         raise DataError(f"`{source}` holds a single array, not an .npz archive; save it with np.savez(path, X=X, y=y)")
     with archive:
@@ -446,7 +537,14 @@ def _npz(path: Path, source: str, has_target: bool) -> Dataset:
             X = archive["X"]
             y = archive["y"] if has_target else None
         except ValueError as error:  # object arrays need pickle, which we never load
-            raise DataError(f"cannot read the arrays of `{source}`: {error}; save plain numeric or string arrays") from None
+            if "pickle" in str(error):
+                raise DataError(
+                    f"the arrays of `{source}` hold Python objects, which are read by unpickling (running "
+                    "code from the file), which netdsl never does; save plain numeric or string arrays"
+                ) from None
+            raise DataError(f"cannot read the arrays of `{source}` ({_reason(error)}); is the file cut short?") from None
+        except (OSError, EOFError, zipfile.BadZipFile) as error:  # a damaged member (CRC, truncated)
+            raise DataError(f"cannot read the arrays of `{source}` ({_reason(error)}); is the file cut short?") from None
     if X.ndim == 0:
         raise DataError(f"the array `X` of `{source}` is a single value; it needs one row per sample")
     if X.dtype.kind in "fc" and np.isnan(X).any():

@@ -287,13 +287,15 @@ def test_nan_in_features(tmp_path):
         load_data(str(path))
 
 
-def test_non_numeric_features(tmp_path):
+def test_string_feature_columns_are_kept_for_encoding(tmp_path):
     frame = _flowers()
-    frame.insert(0, "colour", "red")
+    frame.insert(0, "colour", ["red", "blue"] * (len(frame) // 2))
     path = tmp_path / "mixed.csv"
     frame.to_csv(path, index=False)
-    with pytest.raises(DataError, match=r"not numeric: `colour`; encode them as numbers or drop them"):
-        load_data(str(path))
+    data = load_data(str(path))
+    assert data.categorical == ["colour"]
+    assert list(data.X.columns) == data.feature_names and data.X["colour"].iloc[1] == "blue"
+    assert data.X.drop(columns="colour").dtypes.map(lambda d: d.kind).eq("f").all()
 
 
 def test_single_column_without_window(tmp_path):
