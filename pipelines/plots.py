@@ -75,12 +75,17 @@ def _quarter(inches: float) -> float:
 
 
 def _save(figure: Figure, path) -> None:
+    """Write the PNG to a temporary file beside `path`, renamed over it when complete (dsl.files):
+    a failed write leaves the old picture whole."""
+    from netdsl.dsl.files import replace_atomically
+
     if path is None:
         return
     path = Path(path)
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI, format="png", facecolor="white")
+    with replace_atomically(path, suffix=".png") as temporary:
+        figure.savefig(temporary, dpi=DPI, format="png", facecolor="white")
 
 
 def _grid(n: int, max_cols: int) -> tuple[int, int]:
@@ -94,8 +99,11 @@ def _grid(n: int, max_cols: int) -> tuple[int, int]:
 
 
 def _fitted(estimator, what: str):
-    """The estimator's Keras model, or a clear error."""
-    model = getattr(estimator, "model_", None)
+    """The estimator's Keras model (of the net inside a composite, such as `netdsl fit --scale`
+    saves), or a clear error."""
+    from netdsl.pipelines.cli import fitted_net
+
+    model = getattr(fitted_net(estimator), "model_", None)
     if model is None:
         from sklearn.exceptions import NotFittedError
 
@@ -119,7 +127,9 @@ def _layers_text(model) -> str:
 
 
 def _net_name(estimator) -> str:
-    spec = getattr(estimator, "spec_", None)
+    from netdsl.pipelines.cli import fitted_net
+
+    spec = getattr(fitted_net(estimator), "spec_", None)
     return getattr(spec, "name", None) or type(estimator).__name__
 
 
@@ -733,8 +743,7 @@ def run_plot(args) -> int:
 def _run_plot(args) -> int:
     import matplotlib
 
-    from netdsl.dsl import NetError
-    from netdsl.pipelines.cli import _error, _estimators, _load
+    from netdsl.pipelines.cli import _error, _load, before_net, fitted_net, known_columns, load_model
 
     if "matplotlib.pyplot" not in sys.modules:  # pyplot (imported by ConfusionMatrixDisplay) must never open a window
         matplotlib.use("Agg")
@@ -760,33 +769,25 @@ def _run_plot(args) -> int:
         print(f"wrote the search report of {source} to {out}")
         return 0
 
-    estimators = _estimators()
-    try:
-        model = estimators.load(source)
-    except NetError:
-        raise
-    except Exception as error:  # joblib/pickle raise many kinds for a file that is not a model
-        return _error(
-            f"cannot load a model from `{source}` ({type(error).__name__}: {error}); "
-            "is it a file written by `netdsl fit --save`?"
-        )
+    model = load_model(source)
+    net = fitted_net(model)  # the net itself, or the one inside a composite (`fit --scale`, one-hot)
     from sklearn.base import is_classifier
 
-    kind = type(model).__name__
+    kind = type(net).__name__
     if what in ("saliency", "confusion") and not is_classifier(model):
         return _error(f"`netdsl plot {what}` needs a classifier; `{source}` holds a {kind} (net {_net_name(model)})")
     if what == "curves":
-        if not getattr(model, "history_", None):
+        if not getattr(net, "history_", None):
             return _error(f"`{source}` holds a {kind} that was never trained (no training history), so it has no curves")
-        training_curves(model, path=out)
+        training_curves(net, path=out)
         print(f"wrote the training curves of {source} to {out}")
         return 0
     if what == "filters":
-        conv_filters(model, layer=args.layer, path=out)
+        conv_filters(net, layer=args.layer, path=out)
         print(f"wrote the filters of {source} to {out}")
         return 0
 
-    data = _load(args.data, args.target, None)
+    data = _load(args.data, args.target, None, columns=known_columns(model))
     if what == "confusion":
         X, y, where = data.X, data.y, f"all {data.n_samples} rows of {data.name}"
         if args.test_size > 0:
@@ -807,13 +808,15 @@ def _run_plot(args) -> int:
     n = data.n_samples
     if not 0 <= args.sample < n:
         return _error(f"--sample {args.sample} is out of range: `{data.name}` has {n} rows (0 to {n - 1})")
-    row = data.X[args.sample]
+    row = data.X[args.sample : args.sample + 1]
+    preprocess = before_net(model)  # what the composite does to a row before its net
+    row = (preprocess.transform(row) if preprocess is not None else row)[0]
     label = f", label {data.label_name(data.y[args.sample])}" if data.y is not None else ""
     if what == "maps":
-        feature_maps(model, row, path=out)
+        feature_maps(net, row, path=out)
         print(f"wrote the feature maps of row {args.sample} of {data.name}{label} to {out}")
     else:
-        _, predicted, probability = _saliency_figure(model, row, out, None)
+        _, predicted, probability = _saliency_figure(net, row, out, None)
         print(
             f"wrote the saliency of row {args.sample} of {data.name}{label} "
             f"(predicted {predicted}, p = {probability:.2f}) to {out}"

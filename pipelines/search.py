@@ -17,10 +17,13 @@ What it adds to `GridSearchCV`:
   a value the net cannot take (each value is checked with `netdsl.dsl.resolve`, each setting with
   the estimator's own checks) raise `SearchError` before any fit starts.
 - **Results are not lost.** Candidates are evaluated in chunks (as many as there are parallel
-  workers, one when sequential). After each chunk its rows (params, mean/std/per-fold test scores,
-  fit times, the error of a failed fit) are appended to `results_path` (CSV, header once, flushed),
-  a progress bar advances (`progress=True`, rich, on stderr) or `progress(done, total, row)` is
-  called. A candidate whose fit raises gets `error_score` (NaN by default, with a warning) and its
+  workers, one when sequential). After each chunk the rows so far (params, mean/std/per-fold test
+  scores, fit times, the error of a failed fit) are written to `results_path` (CSV, written to a
+  temporary file and renamed over it, so a failed write keeps the previous chunks' rows), a
+  progress bar advances (`progress=True`, rich, on stderr) or `progress(done, total, row)` is
+  called. While a search writes `results_path` it holds a lock on it (a hidden `.NAME.lock` file
+  beside it, through `filelock`): a second search given the same file, in any process, is refused
+  with a SearchError rather than mixing its rows in. A candidate whose fit raises gets `error_score` (NaN by default, with a warning) and its
   row keeps the error message; a chunk whose fits all fail does not stop the search (scikit-learn
   would raise there, since for it that chunk is the whole search): only a search where every fit
   failed raises. Both need the fits' errors, which `cv_results_` drops: on first use this module
@@ -331,8 +334,11 @@ class _Reporter:
         self._bar = None
 
     def __enter__(self):
-        if self.path is not None and self.path.parent != Path("."):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path is not None:
+            if self.path.parent != Path("."):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = results_lock(self.path)
+            self._lock.__enter__()
         if self.progress is True:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -349,19 +355,24 @@ class _Reporter:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+        lock, self._lock = getattr(self, "_lock", None), None
+        if lock is not None:
+            lock.__exit__(*exc)
         return False
 
     def add(self, rows: list[dict]) -> None:
         if self.path is not None:
+            # Every finished row so far, written whole and renamed over the file (dsl.files): a
+            # failed write leaves the previous chunks' rows, and the columns stay aligned.
             import pandas as pd
 
-            first = self.columns is None
-            if first:
-                self.columns = list(rows[0])
-            frame = pd.DataFrame(rows).reindex(columns=self.columns)
-            with open(self.path, "w" if first else "a", newline="", encoding="utf-8") as handle:
-                frame.to_csv(handle, header=first, index=False)
-                handle.flush()
+            from netdsl.dsl.files import write_text
+
+            columns = list(self.columns or [])
+            columns += [key for row in rows for key in row if key not in columns]
+            self.columns = columns
+            frame = pd.DataFrame(self.rows + list(rows)).reindex(columns=self.columns)
+            write_text(self.path, frame.to_csv(index=False, lineterminator="\n"))
         for row in rows:
             self.rows.append(row)
             if callable(self.progress):
@@ -370,6 +381,56 @@ class _Reporter:
             scores = [r["mean_test_score"] for r in self.rows if isinstance(r.get("mean_test_score"), float)
                       and not math.isnan(r["mean_test_score"])]
             self._bar.update(self._task, advance=len(rows), best=f"best so far {max(scores):.4g}" if scores else "")
+
+
+_HELD: dict = {}  # results files this process is writing: resolved path -> (thread id, lock, depth)
+_HELD_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def results_lock(path):
+    """Hold the lock of a search's results file (a hidden `.NAME.lock` file beside it, locked with
+    the OS's file locks through `filelock`) for the block: a second search writing the same file,
+    in another process or thread, is refused with a SearchError instead of mixing its rows in.
+    Re-entrant in one thread (the command line takes it before loading the data, the search again)."""
+    import filelock
+
+    path = Path(path)
+    key = os.path.abspath(path)
+    me = threading.get_ident()
+    with _HELD_GUARD:
+        held = _HELD.get(key)
+        if held is not None and held[0] == me:
+            _HELD[key] = (me, held[1], held[2] + 1)
+            lock = None
+        elif held is not None:
+            raise SearchError(_busy(path))
+        else:
+            lock = filelock.FileLock(str(path.with_name(f".{path.name}.lock")), timeout=0)
+            try:
+                lock.acquire()
+            except filelock.Timeout:
+                raise SearchError(_busy(path)) from None
+            except OSError as error:
+                raise SearchError(f"cannot write the search results to `{path}`: {error.strerror or error}") from None
+            _HELD[key] = (me, lock, 1)
+    try:
+        yield path
+    finally:
+        with _HELD_GUARD:
+            owner, held_lock, depth = _HELD[key]
+            if depth > 1:
+                _HELD[key] = (owner, held_lock, depth - 1)
+            else:
+                del _HELD[key]
+                held_lock.release()
+
+
+def _busy(path: Path) -> str:
+    return (
+        f"another netdsl search is writing its results to `{path}`; wait for it to finish, "
+        "or give this search another file (--out FILE.csv)"
+    )
 
 
 def _row(results: dict, index: int, fold_errors: list, n_splits: int) -> dict:
@@ -683,7 +744,7 @@ def grid_search(
 
 def register(commands) -> None:
     """Add `netdsl search` to the command line's subparsers."""
-    from netdsl.pipelines.cli import _positive_int, add_training_data_arguments
+    from netdsl.pipelines.cli import add_estimator_arguments, add_training_data_arguments
 
     search = commands.add_parser(
         "search",
@@ -709,7 +770,7 @@ def register(commands) -> None:
         help="run the fits on a Dask cluster, e.g. tcp://HOST:8786 (`dask scheduler` there, `dask worker "
         "tcp://HOST:8786 --nthreads 1` on the workers, each with netdsl installed)",
     )  # fmt: skip
-    search.add_argument("--epochs", type=_positive_int, metavar="N", help="override the file's epochs")
+    add_estimator_arguments(search)
     search.add_argument(
         "--out", type=Path, default=Path("search_results.csv"), metavar="CSV",
         help="write each candidate's results here as it finishes (default: search_results.csv)",
@@ -767,17 +828,36 @@ def _cv(folds: int, task: str, windowed: bool, seed: int):
 
 
 def run_search(args) -> int:
+    from netdsl.pipelines import cli
+
+    spec = load(args.file)  # a NetError is rendered by main, before any data or TensorFlow work
+    try:
+        extra = parse_grid(args.grid)
+        _grid(spec, extra)  # nothing to search: say so before loading anything
+        _check_outputs(args)
+        with results_lock(args.out):  # refuse a file another search is writing, before any work
+            return _run_search(args, spec, extra)
+    except SearchError as error:
+        return cli._error(str(error))
+
+
+def _check_outputs(args) -> None:
+    """Refuse, before any work, output paths that cannot be written as asked."""
+    if args.out.is_dir():
+        raise SearchError(f"--out `{args.out}` is a folder; name a CSV file")
+    if args.plots is not None and args.plots.exists() and not args.plots.is_dir():
+        raise SearchError(f"--plots `{args.plots}` is a file; name a folder for the pictures (made if missing)")
+    if args.save is not None and args.save.is_dir():
+        raise SearchError(f"--save `{args.save}` is a folder; name a model file")
+
+
+def _run_search(args, spec, extra) -> int:
     from rich.console import Console
 
     from netdsl.pipelines import cli
 
     console = Console(soft_wrap=True)
-    spec = load(args.file)  # a NetError is rendered by main, before any data or TensorFlow work
-    try:
-        extra = parse_grid(args.grid)
-        _grid(spec, extra)  # nothing to search: say so before loading anything
-    except SearchError as error:
-        return cli._error(str(error))
+    params = cli.set_params(args.set)
     starting = start_workers(args.jobs) if args.scheduler is None else None
     data = cli._load(args.data, args.target, args.window)
     task, origin = cli._task(args, data, spec)
@@ -786,9 +866,7 @@ def run_search(args) -> int:
     console.print(f"net [bold]{spec.name}[/] on [bold]{data.name}[/]: {task} (from {origin})")
     console.print(f"{len(y_train)} rows to search on with {args.cv} {folds}; {how}")
 
-    estimators = cli._estimators()
-    cls = estimators.NetClassifier if task == "classification" else estimators.NetRegressor
-    estimator = cls(cli._net_argument(args.file), epochs=args.epochs, verbose=0, random_state=args.seed)
+    estimator = cli.make_estimator(args, task, data, params, console)
     n_jobs = None if args.scheduler is not None and args.jobs == 1 else args.jobs
     console.print(f"writing each candidate's results to {args.out} as it finishes")
     _import_estimators()  # TensorFlow here too (for the refit), while the workers start
@@ -807,6 +885,7 @@ def run_search(args) -> int:
     except (ValueError, TypeError, RuntimeError, OSError) as error:
         return cli._error(str(error).strip().replace("\n", " "))
     seconds = time.perf_counter() - started
+    cli.remember_columns(search.best_estimator_, data)
     metric = "accuracy" if task == "classification" else "R²"
     _print_ranking(console, search, metric)
     best = ", ".join(f"{k}={v!r}" for k, v in search.best_params_.items())
@@ -820,23 +899,24 @@ def run_search(args) -> int:
         cli._print_scores(console, task, y_test, predictions, data, "held out, best refitted", report=False)
     console.print(f"results of every candidate: {args.out}")
     if args.save is not None:
-        try:
-            where = search.best_estimator_.save(args.save) or args.save
-        except OSError as error:
-            return cli._error(f"cannot write the model to `{args.save}`: {error.strerror or error}")
+        where = cli.save_model(search.best_estimator_, args.save)
         console.print(f"saved the best model to {where}")
     if args.plots is not None:
-        for path in _write_plots(search, args.plots):
-            console.print(f"picture: {path}")
+        try:
+            for path in _write_plots(search, args.plots):
+                console.print(f"picture: {path}")
+        except OSError as error:
+            return cli._error(f"cannot write the pictures to `{args.plots}`: {error.strerror or error}")
     return 0
 
 
 def _write_plots(search, folder: Path) -> list[Path]:
     """The best model's training curves and (for a convnet) its learned filters, and the search report."""
     from netdsl.pipelines import plots
+    from netdsl.pipelines.cli import fitted_net
 
     folder.mkdir(parents=True, exist_ok=True)
-    best = search.best_estimator_
+    best = fitted_net(search.best_estimator_)
     written = [folder / "curves.png", folder / "search.png"]
     plots.training_curves(best, path=written[0])
     plots.search_report(search, path=written[1])
