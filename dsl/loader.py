@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from . import specs
 from .errors import Diagnostic, NetError, Span, close_match, did_you_mean
+from .keras_layers import unknown_layer
 from .parser import SyntaxProblem, parse
 from .values import DATA_NAMES, KEYWORDS_FROM_TYPES, LITERAL_WORDS, MAX_INT, Expr, Label, describe, evaluate, number_problem
 
@@ -188,13 +189,10 @@ class _Builder:
         (call,) = statement.children
         name = call.children[0]
         if name.value not in specs.LAYERS:
-            hint = did_you_mean(name.value, specs.LAYERS)
+            title, hint = unknown_layer(name.value, specs.LAYERS)  # a Keras layer not supported yet, a typo...
             if name.value in CALLABLE_VALUES:
                 hint = f"`{name.value}` is not a layer; it goes in the `train {{ }}` block"
-            self._problem(
-                f"unknown layer kind `{name.value}`", name,
-                help=hint or "see docs/language.md for the layer kinds",
-            )
+            self._problem(title, name, help=hint)
             self.spans[path] = Span.of(call)
             return {"kind": name.value}
         return self.call(call, path)
@@ -616,6 +614,8 @@ _MESSAGES = {
     "less_than": "must be less than {lt}",
     "less_than_equal": "must be at most {le}",
     "int_from_float": "must be a whole number",
+    "float32_range": "must be at most 3.4e38 in size (Keras computes in 32-bit floats)",
+    "int32_range": "must be at most 2,147,483,647 in size (Keras's sizes and counts are 32-bit integers)",
 }
 
 

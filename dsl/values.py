@@ -11,6 +11,7 @@ import math
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -19,6 +20,7 @@ from pydantic import (
     WrapValidator,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 # Names bound from the data at fit time; `check` accepts them unbound and `show` prints them symbolically.
 DATA_NAMES = ("n_features", "n_classes", "n_outputs")
@@ -206,12 +208,31 @@ class _SharedSchema:
         return self.schema
 
 
+# Keras computes in 32-bit floats and takes 32-bit sizes: a number beyond these would become
+# infinite, or fail, only in `fit`. Checked for every argument (the errors read as `loader._MESSAGES` says).
+FLOAT32_MAX = 3.4028234663852886e38
+INT32_MAX = 2**31 - 1
+
+
+def _in_float32(value):
+    if isinstance(value, float) and not abs(value) <= FLOAT32_MAX:
+        raise PydanticCustomError("float32_range", "beyond float32")
+    return value
+
+
+def _in_int32(value):
+    if isinstance(value, int) and not -INT32_MAX - 1 <= value <= INT32_MAX:
+        raise PydanticCustomError("int32_range", "beyond int32")
+    return value
+
+
 def arg(base, label: str, *constraints):
     """An argument type: `base` with constraints, accepting parameter expressions, described as `label`."""
     before = [BeforeValidator(_no_bool)] if base in (int, float) else []
     if base is bool:
         before = [BeforeValidator(_no_number)]
-    validated = Annotated[base, *before, *constraints, WrapValidator(_expr_or), WrapSerializer(_dump_expr)]
+    after = {int: [AfterValidator(_in_int32)], float: [AfterValidator(_in_float32)]}.get(base, [])
+    validated = Annotated[base, *before, *constraints, *after, WrapValidator(_expr_or), WrapSerializer(_dump_expr)]
     return Annotated[base, _SharedSchema(validated), Label(label)]
 
 
@@ -226,11 +247,12 @@ Bool = arg(bool, "`true` or `false`")
 Name = arg(str, "a string")
 
 IntOrPair = arg(
-    Union[Annotated[int, Field(gt=0)], tuple[Annotated[int, Field(gt=0)], ...]],
+    Union[Annotated[int, Field(gt=0), AfterValidator(_in_int32)], tuple[Annotated[int, Field(gt=0), AfterValidator(_in_int32)], ...]],
     "a positive integer or a tuple of them",
 )
-IntTuple = arg(tuple[Annotated[int, Field(gt=0)], ...], "a tuple of positive integers")
-FactorPair = arg(Union[float, tuple[float, float]], "a number or a (low, high) pair")
+IntTuple = arg(tuple[Annotated[int, Field(gt=0), AfterValidator(_in_int32)], ...], "a tuple of positive integers")
+_Factor = Annotated[float, AfterValidator(_in_float32)]
+FactorPair = arg(Union[_Factor, tuple[_Factor, _Factor]], "a number or a (low, high) pair")
 
 ACTIVATIONS = (
     "relu", "sigmoid", "softmax", "tanh", "linear", "elu", "selu", "gelu", "silu", "swish",
@@ -238,8 +260,15 @@ ACTIVATIONS = (
     "exponential", "log_softmax",
 )  # fmt: skip
 Activation = arg(Literal[ACTIVATIONS], "an activation: " + ", ".join(ACTIVATIONS))
-Padding = arg(Literal["valid", "same"], "`valid` or `same`")
-CausalPadding = arg(Literal["valid", "same", "causal"], "`valid`, `same` or `causal`")
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+# Keras reads `padding` case-insensitively (`"SAME"` is `same`): so does the spec, which keeps it lower case.
+Padding = arg(Literal["valid", "same"], "`valid` or `same`", BeforeValidator(_lower))
+CausalPadding = arg(Literal["valid", "same", "causal"], "`valid`, `same` or `causal`", BeforeValidator(_lower))
 FillMode = arg(Literal["reflect", "wrap", "constant", "nearest"], "`reflect`, `wrap`, `constant` or `nearest`")
 Interpolation = arg(Literal["bilinear", "nearest"], "`bilinear` or `nearest`")
 
@@ -248,7 +277,7 @@ INITIALIZERS = (
     "lecun_uniform", "lecun_normal", "orthogonal", "random_normal", "random_uniform",
     "truncated_normal", "identity", "uniform",
 )  # fmt: skip
-Number = Annotated[float, BeforeValidator(_no_bool)]
+Number = Annotated[float, BeforeValidator(_no_bool)]  # float32 range: checked by the analysis, per entry
 # A literal array of numbers (a matrix for a 2-D kernel, nested deeper for channels): fixed weights.
 WeightArray = Union[list[Number], list[list[Number]], list[list[list[Number]]], list[list[list[list[Number]]]]]
 Initializer = arg(
