@@ -21,6 +21,7 @@ import gzip
 import io
 import itertools
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,13 @@ __all__ = [
 ]  # fmt: skip
 
 _NOT_FROM_A_FILE = ("<string>", "<spec>")
+# Word vectors have tens to a few thousand dimensions (GloVe and fastText: 50 to 300); more than this
+# is not a vectors file, and lines are read with a bound so that such a file cannot fill the memory.
+MAX_DIMENSIONS = 65_536
+_BYTES_PER_NUMBER = 48  # a float's text is at most ~25 characters; room for odd spacing
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+# What a damaged or cut-short gzip stream raises while it is read (BadGzipFile is an OSError).
+_DAMAGED = (EOFError, zlib.error, gzip.BadGzipFile)
 
 
 class VectorsError(ValueError):
@@ -71,6 +79,26 @@ def vectors_path(value: str, filename: str | None) -> Path:
     return path
 
 
+def _line_limit(dim: int) -> int:
+    """The longest line (in bytes) a word and `dim` numbers can plausibly take."""
+    return 4096 + (dim + 1) * _BYTES_PER_NUMBER
+
+
+def _too_long(path: Path, number: int, line: bytes, limit: int) -> VectorsError:
+    fields = len(line.split())
+    return VectorsError(
+        path, number,
+        f"the line is longer than {limit:,} bytes ({fields:,} fields in its first {len(line):,} bytes); word vectors "
+        f"have at most {MAX_DIMENSIONS:,} dimensions (GloVe and fastText: 50 to 300): is this a word-vector file?",
+    )
+
+
+def _damaged(path: Path, after: int, error: BaseException) -> VectorsError:
+    reason = " ".join(str(error).split()) or type(error).__name__
+    where = f" after line {after:,}" if after else ""
+    return VectorsError(path, None, f"the gzip stream is damaged or cut short{where} ({reason}); download or compress it again")
+
+
 def _open(path: Path):
     """The file as a binary stream, decompressed if it is gzip."""
     with open(path, "rb") as probe:
@@ -101,9 +129,16 @@ def _header(first: bytes) -> tuple[int, int] | None:
 def sniff(path) -> tuple[str, int]:
     """(format, dim) from the first lines only: cheap enough for `netdsl check`."""
     path = Path(path)
-    with _open(path) as stream:
-        first = stream.readline(1 << 20).removeprefix(b"\xef\xbb\xbf")
-        second = stream.readline(1 << 20)
+    limit = _line_limit(MAX_DIMENSIONS)
+    try:
+        with _open(path) as stream:
+            first = stream.readline(limit)
+            if len(first) == limit and not first.endswith(b"\n"):
+                raise _too_long(path, 1, first, limit)
+            second = stream.readline(limit)
+    except _DAMAGED as error:
+        raise _damaged(path, 0, error) from None
+    first = first.removeprefix(b"\xef\xbb\xbf")
     if not first.strip():
         raise VectorsError(path, 1, "the file is empty" if not first else "the first line is blank; expected a word and its numbers")
     header = _header(first)
@@ -116,11 +151,21 @@ def sniff(path) -> tuple[str, int]:
             )
         if dim < 1:
             raise VectorsError(path, 1, f"the header says the vectors have {dim} dimensions")
+        if dim > MAX_DIMENSIONS:
+            raise VectorsError(
+                path, 1, f"the header says the vectors have {dim:,} dimensions; word vectors have at most "
+                f"{MAX_DIMENSIONS:,} (GloVe and fastText: 50 to 300): is this a word-vector file?",
+            )
         return "word2vec", dim
     fields = first.split()
     if len(fields) < 2:
         raise VectorsError(path, 1, "expected a word and its numbers (GloVe) or a header `COUNT DIM` (word2vec), "
                            f"found {_shown(first)}")
+    if len(fields) - 1 > MAX_DIMENSIONS:
+        raise VectorsError(
+            path, 1, f"the line holds {len(fields) - 1:,} numbers; word vectors have at most {MAX_DIMENSIONS:,} "
+            "dimensions (GloVe and fastText: 50 to 300): is this a word-vector file?",
+        )
     bad = next((f for f in fields[1:] if not _is_number(f)), None)
     if bad is not None:
         raise VectorsError(path, 1, f"`{_text(bad)}` is not a number (expected a word, then its vector)")
@@ -171,47 +216,55 @@ def load_vectors(path, vocabulary) -> Vectors:
     expected_lines = None
     count = 0
     first_words: list[str] = []
-    with _open(path) as stream:
-        first = stream.readline().removeprefix(b"\xef\xbb\xbf")
-        if fmt == "word2vec":
-            expected_lines = _header(first)[0]
-            lines, start = stream, 2
-        else:
-            lines, start = itertools.chain([first], stream), 1
-        for number, line in enumerate(lines, start):
-            line = line.rstrip()
-            if line.count(b" ") == dim:  # the usual line: a word without spaces, single spaces
-                cut = line.index(b" ")
-                word, numbers = line[:cut], None
-            elif not line:
-                continue
-            else:  # tabs, runs of spaces, or a word with spaces in it (GloVe 840B has a few)
-                fields = line.split()
-                if len(fields) <= dim or (len(fields) > dim + 1 and _is_number(fields[-dim - 1])):
-                    found_values = len(fields) - 1
-                    raise VectorsError(
-                        path, number,
-                        f"expected a word and {dim} numbers, found {found_values} number{'s' if found_values != 1 else ''}"
-                        + _dim_origin(fmt),
-                    )
-                word, numbers = b" ".join(fields[: len(fields) - dim]), b" ".join(fields[len(fields) - dim :])
-            count += 1
-            if count <= 5:
-                first_words.append(_text(word, 20))
-            targets = []
-            position = exact.get(word)
-            if position is not None and (position not in matched or position in by_case):
-                targets.append(position)  # an exact match: replaces a match ignoring case
-                by_case.discard(position)
-            variants = folded.get(word.lower() if word.isascii() else _fold(word))
-            if variants is not None:
-                others = [p for p in variants if p != position and p not in matched]
-                by_case.update(others)
-                targets += others
-            if targets:
-                for target in targets:
-                    matched[target] = len(found)
-                found.append((number, numbers if numbers is not None else line[cut + 1 :]))
+    limit = _line_limit(dim)
+    number = 0  # the last line read, for the message if the gzip stream breaks
+    try:
+        with _open(path) as stream:
+            first = stream.readline(limit).removeprefix(b"\xef\xbb\xbf")
+            rest = iter(lambda: stream.readline(limit), b"")  # bounded: a huge line cannot fill the memory
+            if fmt == "word2vec":
+                expected_lines = _header(first)[0]
+                lines, start = rest, 2
+            else:
+                lines, start = itertools.chain([first], rest), 1
+            for number, line in enumerate(lines, start):
+                if len(line) == limit and not line.endswith(b"\n"):
+                    raise _too_long(path, number, line, limit)
+                line = line.rstrip()
+                if line.count(b" ") == dim:  # the usual line: a word without spaces, single spaces
+                    cut = line.index(b" ")
+                    word, numbers = line[:cut], None
+                elif not line:
+                    continue
+                else:  # tabs, runs of spaces, or a word with spaces in it (GloVe 840B has a few)
+                    fields = line.split()
+                    if len(fields) <= dim or (len(fields) > dim + 1 and _is_number(fields[-dim - 1])):
+                        found_values = len(fields) - 1
+                        raise VectorsError(
+                            path, number,
+                            f"expected a word and {dim} numbers, found {found_values} number{'s' if found_values != 1 else ''}"
+                            + _dim_origin(fmt),
+                        )
+                    word, numbers = b" ".join(fields[: len(fields) - dim]), b" ".join(fields[len(fields) - dim :])
+                count += 1
+                if count <= 5:
+                    first_words.append(_text(word, 20))
+                targets = []
+                position = exact.get(word)
+                if position is not None and (position not in matched or position in by_case):
+                    targets.append(position)  # an exact match: replaces a match ignoring case
+                    by_case.discard(position)
+                variants = folded.get(word.lower() if word.isascii() else _fold(word))
+                if variants is not None:
+                    others = [p for p in variants if p != position and p not in matched]
+                    by_case.update(others)
+                    targets += others
+                if targets:
+                    for target in targets:
+                        matched[target] = len(found)
+                    found.append((number, numbers if numbers is not None else line[cut + 1 :]))
+    except _DAMAGED as error:
+        raise _damaged(path, number, error) from None
     if expected_lines is not None and count != expected_lines:
         raise VectorsError(
             path, 1, f"the header announces {expected_lines:,} vectors, but the file has {count:,}"
@@ -245,6 +298,11 @@ def _parse(path: Path, found: list[tuple[int, bytes]], dim: int) -> np.ndarray:
                 raise VectorsError(path, number, f"`{_text(value)}` is not a number")
             if not np.isfinite(float(value)):
                 raise VectorsError(path, number, f"`{_text(value)}` is not a finite number")
+            if abs(float(value)) > _FLOAT32_MAX:  # finite as a Python float, infinite as float32
+                raise VectorsError(
+                    path, number, f"`{_text(value)}` is beyond the range of float32 (about ±3.4e38), the type of "
+                    "an embedding's weights",
+                )
     if table is None:  # numbers NumPy's reader refuses but Python reads (`1_0`): the slow way
         table = np.array([[float(v) for v in numbers.split(b" ")] for _, numbers in found], dtype=np.float32)
     return table

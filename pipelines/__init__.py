@@ -2,16 +2,22 @@
 
 _AUGMENT = ("AugmentedArray", "BaseAugmenter", "ImageAugmenter", "SequenceAugmenter", "TextAugmenter")
 _SERIES = ("windows", "flat_samples")
+_SEARCH = ("search_space", "grid_search", "SearchError", "ChunkedGridSearchCV")
+_DATA = ("load_data", "DataError")
+
+__all__ = [*_AUGMENT, *_SERIES, *_SEARCH, *_DATA]
 
 
 def __getattr__(name):
-    """`from netdsl.pipelines import ImageAugmenter` works, importing `augment` (and imblearn) only then."""
-    if name in _AUGMENT:
-        from . import augment
+    """`from netdsl.pipelines import ImageAugmenter` (or `grid_search`) works, importing the module
+    that defines it (`augment` and imblearn, `search`, ...) only then."""
+    for names, module in ((_AUGMENT, "augment"), (_SERIES, "series"), (_SEARCH, "search"), (_DATA, "data")):
+        if name in names:
+            import importlib
 
-        return getattr(augment, name)
-    if name in _SERIES:
-        from . import series
-
-        return getattr(series, name)
+            return getattr(importlib.import_module(f"{__name__}.{module}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -114,6 +114,8 @@ def test_a_word_with_spaces_and_tab_separated_lines(tmp_path):
         ("the 1 2\ngood 1 2 3\n", ["the"], "bad.txt:2: expected a word and 2 numbers, found 3 numbers (as on line 1)"),
         ("the 1 2\ngood 1 2x\n", ["good"], "bad.txt:2: `2x` is not a number"),
         ("the 1 2\ngood 1 nan\n", ["good"], "bad.txt:2: `nan` is not a finite number"),
+        ("the 1 2\ngood 1 1e39\n", ["good"],
+         "bad.txt:2: `1e39` is beyond the range of float32 (about ±3.4e38), the type of an embedding's weights"),
         ("3 2\nthe 1 2\ngood 1\n", ["the"],
          "bad.txt:3: expected a word and 2 numbers, found 1 number (the dimension given by the header, line 1)"),
         ("3 2\nthe 1 2\ngood 1 2\n", ["the"], "bad.txt:1: the header announces 3 vectors, but the file has 2; is it cut short?"),
@@ -128,6 +130,57 @@ def test_malformed_files_name_the_line(tmp_path, content, vocabulary, message):
     with pytest.raises(VectorsError) as caught:
         load_vectors(path, vocabulary)
     assert str(caught.value) == message
+
+
+def _gzip_lines(n: int = 3000) -> bytes:
+    return gzip.compress("".join(f"w{i} 0.5 0.25 -1 2\n" for i in range(n)).encode())
+
+
+def test_a_cut_short_gzip_file_is_named_not_a_traceback(tmp_path):
+    data = _gzip_lines()
+    path = tmp_path / "cut.txt.gz"
+    path.write_bytes(data[: len(data) // 2])
+    assert sniff(path) == ("glove", 4)  # the first lines are whole
+    with pytest.raises(VectorsError, match=r"^cut\.txt\.gz: the gzip stream is damaged or cut short after line [\d,]+ "
+                       r"\(Compressed file ended before the end-of-stream marker was reached\); download or compress it again$"):
+        load_vectors(path, ["w1"])
+
+
+def test_a_damaged_gzip_file_is_reported_by_check(tmp_path, capsys):
+    data = bytearray(_gzip_lines())
+    data[3] = 0xFF  # header flags: every optional field, read past the end of the data
+    data[10:] = b"\xff" * (len(data) - 10)
+    (tmp_path / "glove.txt.gz").write_bytes(bytes(data))
+    with pytest.raises(VectorsError, match="the gzip stream is damaged or cut short"):
+        load_vectors(tmp_path / "glove.txt.gz", ["w1"])
+    net = tmp_path / "reviews.net"
+    net.write_text(text_net('embeddings="glove.txt.gz"'), encoding="utf-8")
+    assert main(["check", str(net)]) == 1
+    err = capsys.readouterr().err
+    assert f"{net}:6:29: error: cannot read the vectors file `glove.txt.gz`" in err
+    assert "glove.txt.gz: the gzip stream is damaged or cut short" in err and "Traceback" not in err
+
+
+def test_a_line_of_ten_million_numbers_is_not_read_as_half_a_million_dimensions(tmp_path, capsys):
+    path = tmp_path / "huge.txt"
+    path.write_bytes(b"the " + b"1 " * 10_000_000 + b"\n")
+    message = r"^huge\.txt:1: the line is longer than 3,149,872 bytes .*word vectors have at most 65,536 dimensions"
+    with pytest.raises(VectorsError, match=message):
+        sniff(path)
+    with pytest.raises(VectorsError, match=message):
+        load_vectors(path, ["the"])
+    net = tmp_path / "reviews.net"
+    net.write_text(text_net('embeddings="huge.txt"'), encoding="utf-8")
+    assert main(["check", str(net)]) == 1
+    err = capsys.readouterr().err
+    assert "at most 65,536 dimensions" in err and "524,286" not in err and "set output_dim" not in err
+
+
+def test_a_header_of_ten_million_dimensions_is_refused(tmp_path):
+    path = tmp_path / "huge.vec"
+    path.write_text("2 10000000\nthe 1\n")
+    with pytest.raises(VectorsError, match="the header says the vectors have 10,000,000 dimensions; word vectors have at most 65,536"):
+        sniff(path)
 
 
 def test_binary_word2vec_is_recognised(tmp_path):
@@ -348,6 +401,17 @@ def test_a_malformed_line_stops_fit_before_training(tmp_path):
         f"1 error in {net}"
     )
     assert not hasattr(clf, "model_") and not hasattr(clf, "history_")
+
+
+def test_a_vector_beyond_float32_stops_fit_before_training(tmp_path):
+    clf = _classifier(tmp_path, 'embeddings="glove.txt"', epochs=1)
+    lines = _lines()
+    lines[1] = "good 1.0 1e39 -1.0 0.25"  # finite as a Python float, infinite as float32
+    (tmp_path / "glove.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(NetError) as caught:
+        clf.fit(TEXTS, LABELS)
+    assert "glove.txt:2: `1e39` is beyond the range of float32" in caught.value.render()
+    assert not hasattr(clf, "model_")
 
 
 def test_a_vocabulary_larger_than_input_dim_is_reported(tmp_path):
