@@ -340,6 +340,10 @@ class _Formatter:
     def _argument(self, node: Tree) -> Fragment:
         if node.data == "kwarg":
             name, value = node.children
+            if name == "padding" and isinstance(value, Tree) and value.data in ("name", "string"):
+                word = str(value.children[0])
+                if word.strip("\"'").lower() in ("valid", "same", "causal"):  # read in any case, as Keras does
+                    return [f"{name}={word.lower()}"]
             return _concat(f"{name}=", self._expr(value))
         return self._expr(node)
 

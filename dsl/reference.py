@@ -297,6 +297,39 @@ wherever a number goes (except as a `repeat` count), alone or in arithmetic:
 dense(n_features * 2, activation=relu)
 dense(n_classes, activation=softmax)
 ```
+
+## What `netdsl check` verifies
+
+What `fit` would refuse in a program itself, `check` (and `show`) finds first, located at the line
+that causes it:
+
+- **Shapes**: every layer gets an input of the rank and size it needs (a window no larger than its
+  input, a recurrent layer after another only with `return_sequences=true` on the first, ...).
+- **Names**: a layer name holds only ASCII letters, digits, `_`, `.`, `-` and `>` (what TensorFlow
+  takes), is not the input's (`input`, or `text` for `input text`) and is given once. Unnamed layers
+  get Keras's automatic names (`dense`, `dense_1`, ...) skipping the names the file gives; the built
+  model's layers have exactly the names `netdsl show` prints.
+- **Numbers**: integers fit in 32 bits and numbers in float32's range, as Keras needs them.
+- **Metrics against the output**: a net ending in `softmax` is a classifier whose targets are integer
+  labels, unless `loss = categorical_crossentropy` makes them one-hot. `precision`, `recall`, `auc`,
+  `binary_accuracy` and the regression metrics compare each output with a target of the same shape,
+  so on a softmax they need that loss, as do `categorical_accuracy` and `top_k_categorical_accuracy`
+  (the latter counts the 5 most likely classes, so it also needs more than 5 classes);
+  `sparse_categorical_accuracy` needs a softmax and integer labels. `accuracy` fits every output.
+  `fit` checks the same against the task of the data.
+- **Monitors**: `early_stopping` and `reduce_lr_on_plateau` watch `loss` or a metric of `metrics`,
+  or its `val_` value on the validation data. Without validation data (`validation_split = 0` in the
+  file and on the estimator) a `val_` value is watched on the training data instead, with a warning.
+- **Memory**: the weights (4 bytes each; a trained one also needs its gradient and the optimizer's
+  state, two more copies for Adam) and each layer's outputs for one batch must fit in the memory of
+  the machine that checks the program.
+- **What Keras refuses**: `clipnorm` with `clipvalue`, `go_backwards` inside `bidirectional`,
+  `unroll=true` over a number of steps known only at fit, augmentation factors beyond Keras's ranges,
+  `max_tokens` too small to hold a word, `output_sequence_length` without `output_mode=int`.
+
+Other spellings Keras takes are read as netdsl's: `padding` in any case (`"SAME"` is `same`; `fmt`
+writes it in lower case) and Keras's names for the metrics (`acc` for `accuracy`, `MSE`, class names
+such as `AUC`). A Keras layer netdsl does not support yet is reported as one, not as a typo.
 """
 
 

@@ -42,7 +42,7 @@ from .errors import Diagnostic, NetError, Span, did_you_mean
 from .resolution import flat_layers, resolve
 from .values import DATA_NAMES, evaluate
 
-__all__ = ["Sym", "Row", "Summary", "analyse", "LAYER_RULES"]
+__all__ = ["Sym", "Row", "Summary", "analyse", "LAYER_RULES", "metric_problems", "check_metrics", "output_activation"]
 
 
 # ---- a tiny symbolic integer -------------------------------------------------------------------
@@ -320,8 +320,9 @@ class _Ctx:
     text_input: bool
     notes: list = field(default_factory=list)
     filename: str = "<string>"  # of the `.net` file: relative paths (`embeddings=`) are read from its folder
+    previous: Any = None  # the layer that made the input (None: the input itself), for advice
 
-    def note(self, title: str, help: str | None = None, arg: str | None = None):
+    def note(self, title: str, help: str | None = None, arg: str | tuple | None = None):
         """A problem after which the output shape is still known: reported, and the walk goes on."""
         self.notes.append(_Problem(title, help, arg))
 
@@ -354,6 +355,7 @@ def analyse(net: specs.Net, params: dict | None = None, data: dict | None = None
     rows: list[Row] = []
     layers, base_names = _expand(resolved, span_of, problems)
     names = _Names(taken=base_names)
+    walked: list = []  # (row, bound layer) of the net's layers, in order
 
     def step(path, layer, x, ctx, index, base=None):
         span = span_of(path)
@@ -382,6 +384,8 @@ def analyse(net: specs.Net, params: dict | None = None, data: dict | None = None
                 None if y.field is None else tuple(size for size, _ in y.field), span, frozen,
                 base=None if base is None else base[1], fixed_params=out.frozen)
         )
+        if index:
+            walked.append((rows[-1], bound))
         return y
 
     for i, layer in enumerate(resolved.augment):
@@ -396,6 +400,7 @@ def analyse(net: specs.Net, params: dict | None = None, data: dict | None = None
             n, kind, span = previous
             line = f", line {span.line}" if span is not None else ""
             ctx = _Ctx(layer.kind, f"(after layer {n})", f"layer {n} (`{kind}`{line})", False, text_input)
+            ctx.previous = walked[-1][1] if walked else None
         y = step(path, layer, x, ctx, number, base)
         if y is None:
             break
@@ -403,8 +408,11 @@ def analyse(net: specs.Net, params: dict | None = None, data: dict | None = None
 
     unfrozen, stage_two = (), None
     if not problems:
-        _unique_names(rows, span_of, problems)
+        _check_names(rows, "text" if text_input else "input", span_of, problems)
         unfrozen, stage_two = _freeze(resolved, rows, span_of, problems)
+    _check_training(resolved, walked if not problems else [], span_of, problems)  # metrics: of a whole net only
+    if not problems:
+        _check_memory(resolved, rows, input_shape, span_of, problems)
     if problems:
         problems.sort(key=lambda d: (d.span.line, d.span.col) if d.span is not None else (0, 0))
         raise NetError(problems, source, filename)
@@ -431,8 +439,8 @@ def _mode(layer) -> str:
 
 def _diagnostic(problem: _Problem, path, span, span_of, ctx: _Ctx, input_span) -> Diagnostic:
     where = span
-    if problem.arg is not None:
-        found = span_of(path + (problem.arg,))
+    if problem.arg is not None:  # an argument's name, or a path into a nested call (`("layer", "gru", "unroll")`)
+        found = span_of(path + (problem.arg if isinstance(problem.arg, tuple) else (problem.arg,)))
         where = found or span
     related = None
     if ctx.from_input and input_span is not None and problem.about_input:
@@ -510,6 +518,10 @@ def _expand(resolved: specs.Net, span_of, problems: list) -> tuple[list, set]:
         except SavedNetError as error:
             fail(error.title, error.help, "path")
             break
+        if base.unsafe and not layer.trust:
+            fail(f"`{base.path.name}` holds {base.unsafe}, whose Python code would run when the base is loaded",
+                 f'take it only from a file you trust, with `pretrained("{layer.path}", trust=true)`', "path")
+            break
         if layer.up_to is not None and layer.up_to not in [b.name for b in base.layers]:
             hint = did_you_mean(layer.up_to, base.names)
             fail(f"`{base.path.name}` has no layer `{layer.up_to}`",
@@ -551,8 +563,36 @@ def _check_base_fit(layer, saved, x: _Tensor, out: _Out, ctx: _Ctx, span, proble
         ))
 
 
-def _unique_names(rows: list[Row], span_of, problems: list) -> None:
-    """Layer names are how layers are referred to (`freeze`, `unfreeze`, Keras): one layer each."""
+# What TensorFlow accepts in a layer's name (its name scopes: `[A-Za-z0-9_.\\/>-]`), less what
+# Keras refuses (`/`) and what fails when the graph is built (`\\`).
+_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.->")
+
+
+def _check_names(rows: list[Row], input_name: str, span_of, problems: list) -> None:
+    """Layer names are how layers are referred to (`freeze`, `unfreeze`, Keras): one layer each, none
+    the input's (`input`, or `text`), and only characters TensorFlow takes, so that the built model
+    has exactly the names `show` gives."""
+    import json
+
+    for row in rows:
+        if row.base is not None:
+            continue  # named by Keras when the base was saved
+        where = span_of(row.path + ("name",))
+        bad = [c for c in row.name if c not in _NAME_CHARACTERS]
+        if not row.name:
+            problems.append(Diagnostic("empty layer name", where,
+                                       help="give a name such as `\"hidden\"`, or leave `name` out for an automatic one"))
+        elif bad:
+            shown = json.dumps(bad[0], ensure_ascii=False)[1:-1]
+            problems.append(Diagnostic(
+                f"layer name {json.dumps(row.name, ensure_ascii=False)} holds `{shown}`, which TensorFlow refuses in names",
+                where, help="a layer name may hold ASCII letters, digits, `_`, `.`, `-` and `>`, e.g. `\"conv_1\"`",
+            ))
+        elif row.name == input_name:
+            problems.append(Diagnostic(
+                f"a layer named `{input_name}`, the name of the net's input", where,
+                help=f"the input layer is named `{input_name}`: choose another name",
+            ))
     first: dict[str, Row] = {}
     for row in rows:
         if row.name not in first:
@@ -618,6 +658,194 @@ def _freeze(resolved: specs.Net, rows: list[Row], span_of, problems: list) -> tu
     return tuple(row.name for row in unfrozen), trainable
 
 
+# ---- training settings against the net --------------------------------------------------------
+
+# Layers after which the outputs keep the values the layer before made (and so its activation).
+_KEEPS_VALUES = frozenset({"dropout", "spatial_dropout1d", "spatial_dropout2d", "gaussian_noise", "flatten", "reshape"})
+_REGRESSION_METRICS = frozenset({
+    "mse", "mae", "rmse", "mean_squared_error", "mean_absolute_error", "root_mean_squared_error", "r2_score", "mape", "msle",
+})  # fmt: skip
+TOP_K = 5  # Keras's default `k` of top_k_categorical_accuracy, which a `.net` file cannot change
+
+
+def output_activation(layers) -> str | None:
+    """The activation that makes the net's outputs (`linear` for none), from its (bound) layers in
+    order; None where it is not known statically (a recurrent or normalisation layer last)."""
+    for layer in reversed(list(layers)):
+        if layer.kind in ("dense", "conv1d", "conv2d", "activation"):
+            return layer.activation if isinstance(layer.activation, str) else "linear"
+        if layer.kind not in _KEEPS_VALUES:
+            return None
+    return None
+
+
+def _targets(task: str, loss: str | None) -> str:
+    """What the targets look like for a task: `sparse` (one integer class per sample), `one_hot`,
+    `same` (a 0/1 value per output unit) or `values` (regression)."""
+    if task == "multiclass":
+        return "one_hot" if loss == "categorical_crossentropy" else "sparse"
+    return {"binary": "same", "multilabel": "same"}.get(task, "values")
+
+
+def _metric_problem(metric: str, targets: str, n_classes) -> tuple[str, str] | None:
+    """(title, help) when Keras cannot compute `metric` on these targets (or it would mean nothing)."""
+    labels = "this softmax classifier's targets are integer class labels"
+    if metric == "sparse_categorical_accuracy" and targets == "one_hot":
+        return (f"`{metric}` compares integer labels, but `loss = categorical_crossentropy` makes the targets one-hot",
+                "use `accuracy` (Keras matches it to the targets) or `categorical_accuracy`")
+    if metric == "sparse_categorical_accuracy" and targets != "sparse":
+        return f"`{metric}` needs a softmax over classes", "use `accuracy`, which Keras matches to the output"
+    if metric in ("categorical_accuracy", "top_k_categorical_accuracy"):
+        if targets == "sparse":
+            return (f"`{metric}` needs one-hot targets, but {labels}",
+                    "set `loss = categorical_crossentropy` in `train { }` (one-hot targets), or use `accuracy`")
+        if targets != "one_hot":
+            return f"`{metric}` needs a softmax over classes", "use `accuracy`, which Keras matches to the output"
+        if metric == "top_k_categorical_accuracy" and _known(n_classes) and n_classes <= TOP_K:
+            return (f"`{metric}` counts a sample as right when its class is among the {TOP_K} most likely, but there "
+                    f"are only {n_classes} classes: it would always be 1",
+                    f"use `accuracy`; `{metric}` means something with more than {TOP_K} classes")
+        return None
+    if targets == "sparse" and metric != "accuracy":
+        kind = "a regression metric" if metric in _REGRESSION_METRICS else "computed per output unit"
+        return (f"`{metric}` is {kind}: it compares each output with a target of the same shape, but {labels}",
+                "use `accuracy`; or end the net with `dense(1, activation=sigmoid)` for two classes; or set "
+                "`loss = categorical_crossentropy` (one-hot targets) to compute it over the classes' outputs")
+    return None
+
+
+def metric_problems(net: specs.Net, task: str, loss: str | None = None, n_classes=None) -> list[Diagnostic]:
+    """The `metrics` of `net`'s `train` block that Keras cannot compute for `task` (`binary`,
+    `multiclass`, `multilabel` or `regression`) trained with `loss` (the loss the estimator uses:
+    for `multiclass`, `categorical_crossentropy` means one-hot targets, anything else integer labels),
+    each located at its entry in `metrics`. The estimators call it in `fit`, where the task and the
+    number of classes are known; `analyse` calls it with what the net itself says."""
+    train = net.train
+    if train is None:
+        return []
+    spans = net._spans.get("spans", {})
+    targets = _targets(task, loss)
+    found = []
+    for i, metric in enumerate(train.metrics):
+        problem = _metric_problem(metric, targets, n_classes)
+        if problem is not None:
+            where = spans.find(("train", "metrics", i))[1] if hasattr(spans, "find") else None
+            found.append(Diagnostic(problem[0], where, help=problem[1]))
+    return found
+
+
+def check_metrics(net: specs.Net, task: str, loss: str | None = None, n_classes=None) -> None:
+    """`metric_problems`, raised as one `NetError` (nothing when there are none)."""
+    problems = metric_problems(net, task, loss, n_classes)
+    if problems:
+        raise NetError(problems, net._spans.get("source", ""), net._spans.get("filename", "<string>"))
+
+
+def _check_training(resolved: specs.Net, walked: list, span_of, problems: list) -> None:
+    """What `fit` would refuse in the `train` block: metrics the net's output cannot have, monitors of
+    values the net does not report, and optimizer arguments Keras refuses together."""
+    train = resolved.train
+    if train is None:
+        return
+    activation = output_activation(bound for _, bound in walked)
+    units = walked[-1][0].output_shape[-1] if walked and walked[-1][0].output_shape else None
+    task = {"softmax": "multiclass", "sigmoid": "binary" if units == 1 else "multilabel"}.get(activation)
+    if task is not None:
+        problems.extend(metric_problems(resolved, task, train.loss, units if task == "multiclass" else None))
+    reported = ["loss", *train.metrics]
+    for i, callback in enumerate(train.callbacks):
+        watched = callback.monitor.removeprefix("val_")
+        if watched in reported:
+            continue
+        where = span_of(("train", "callbacks", i, callback.kind, "monitor"))
+        names = [f"`{name}`" for name in reported]
+        offered = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        offered += (f", and `val_{reported[0]}`" if len(names) == 1 else ", and their `val_` values") + \
+            " on the validation data (with `validation_split`)"
+        if watched in specs.METRICS:
+            hint = f"add `{watched}` to `metrics = [...]` in `train {{ }}`; the net reports {offered}"
+        else:
+            close = did_you_mean(callback.monitor, reported + [f"val_{name}" for name in reported])
+            hint = (close + " " if close else "") + f"the net reports {offered}"
+        problems.append(Diagnostic(
+            f"`{callback.kind}` monitors `{callback.monitor}`, which the net does not report", where, help=hint,
+        ))
+    optimizer = train.optimizer
+    if optimizer.clipnorm is not None and optimizer.clipvalue is not None:
+        problems.append(Diagnostic(
+            "`clipnorm` and `clipvalue` cannot both be set", span_of(("train", "optimizer", optimizer.kind, "clipvalue")),
+            help="Keras clips gradients one way: keep one of the two",
+        ))
+
+
+def memory_limit() -> int | None:
+    """This machine's memory in bytes (None where the system does not say): what a net must fit in."""
+    import os
+
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _optimizer_slots(optimizer) -> int:
+    """Values the optimizer keeps per trained weight (Adam: two moment estimates)."""
+    kind = optimizer.kind
+    if kind in ("adam", "adamw"):
+        return 2 + int(bool(optimizer.amsgrad))
+    if kind == "sgd":
+        return int(bool(optimizer.momentum))
+    if kind == "rmsprop":
+        return 1 + int(bool(optimizer.momentum)) + int(bool(optimizer.centered))
+    return {"nadam": 2, "adagrad": 1, "adadelta": 2}.get(kind, 2)
+
+
+def _bytes_text(size: float) -> str:
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size / 1e3:,.1f} kB"
+
+
+def _check_memory(resolved: specs.Net, rows: list[Row], input_shape, span_of, problems: list) -> None:
+    """A net whose training cannot fit in this machine's memory is refused at the layer that takes
+    the most: 4 bytes per weight (float32), times (2 + the optimizer's slots) for a trained one
+    (its gradient and the optimizer's state), plus each layer's outputs for one batch, twice (kept
+    for the backward pass, and their gradients). An estimate from below: Keras needs more."""
+    limit = memory_limit()
+    if limit is None:
+        return
+    train = resolved.train or specs.Train()
+    slots = _optimizer_slots(train.optimizer)
+    batch = train.batch_size if _known(train.batch_size) else 1
+    needs = []
+    for row in rows:
+        if not _known(row.params, row.non_trainable_params):
+            continue
+        trained = row.params - row.non_trainable_params
+        weights = 4 * (trained * (2 + slots) + row.non_trainable_params)
+        size = _prod(row.output_shape)
+        outputs = 4 * 2 * batch * size if _known(size) else 0
+        needs.append((weights + outputs, weights, outputs, trained, row))
+    total = sum(need[0] for need in needs)
+    if not needs or total <= limit:
+        return
+    most, weights, outputs, trained, row = max(needs, key=lambda need: need[0])
+    what = f"`{row.kind}` needs" if most > limit else "the net needs"
+    parts = []
+    if weights:
+        parts.append(f"{row.params:,} weights at 4 bytes" + (
+            f", trained ones x{2 + slots} with their gradients and `{train.optimizer.kind}`'s state" if trained else ""))
+    if outputs:
+        parts.append(f"its outputs for a batch of {batch}, {_bytes_text(outputs)} with their gradients")
+    problems.append(Diagnostic(
+        f"{what} about {_bytes_text(total if most <= limit else most)} of memory to train, more than this "
+        f"machine's {_bytes_text(limit)}", row.span,
+        help=("this layer takes the most: " if most <= limit else "") + "; ".join(parts)
+        + ": use fewer units or filters, a smaller input before it (pooling, strides), or a smaller `batch_size`",
+    ))
+
+
 # ---- text for messages -------------------------------------------------------------------------
 
 
@@ -680,6 +908,11 @@ def _rank_help(shape: tuple, rank: int, ctx: _Ctx) -> str:
         return " or ".join(options) if options else "reshape it first"
 
     got = len(shape)
+    inner = getattr(ctx.previous, "layer", ctx.previous)  # `bidirectional` wraps its recurrent layer
+    if rank == 2 and got == 1 and inner is not None and inner.kind in _GATES and not inner.return_sequences:
+        to = "it" if inner is ctx.previous else f"the `{inner.kind}(...)` it wraps"
+        return (f"{ctx.source} outputs only its last step: add `return_sequences=true` to {to}, so that it "
+                "outputs every step for this layer to read")
     if rank == 3:
         if got == 1:
             n = shape[0]
@@ -943,7 +1176,36 @@ def _image(layer, x: _Tensor, ctx: _Ctx) -> _Out:
     """Image augmentation (flip, rotation, translation, zoom, contrast) keeps the shape, but only
     means something on images (height, width, channels)."""
     _need_rank(x, 3, ctx, "height, width, channels")
+    for field, (low, high, low_open) in _FACTOR_RANGES.get(layer.kind, {}).items():
+        _check_factor(getattr(layer, field), field, low, high, low_open, ctx)
     return _Out(x.shape)
+
+
+# Keras's ranges of the augmentation factors (fraction of a turn, of the size, of the contrast):
+# kind -> field -> (low, high, whether `low` itself is refused).
+_FACTOR_RANGES = {
+    "random_rotation": {"factor": (-1, 1, False)},
+    "random_contrast": {"factor": (0, 1, False)},
+    "random_translation": {"height_factor": (-1, 1, False), "width_factor": (-1, 1, False)},
+    "random_zoom": {"height_factor": (-1, 1, True), "width_factor": (-1, 1, True)},
+}
+
+
+def _check_factor(value, field: str, low, high, low_open: bool, ctx: _Ctx) -> None:
+    """A factor (or a (low, high) pair) outside what Keras takes for `field`, as Keras checks it."""
+    if value is None:
+        return
+    numbers = list(value) if isinstance(value, (tuple, list)) else [value]
+    if not all(isinstance(n, (int, float)) for n in numbers):
+        return
+    if isinstance(value, (tuple, list)) and ctx.kind in ("random_rotation", "random_contrast"):
+        bad = len(numbers) == 2 and (numbers[0] > high or numbers[1] < low)  # Keras's check of a pair
+    else:
+        bad = any(n > high or n < low or (low_open and n == low) for n in numbers)
+    if bad:
+        interval = f"{'(' if low_open else '['}{low}, {high}]"
+        ctx.note(f"`{field}` of `{ctx.kind}` must be in {interval}, got {_shape_text([format(n, 'g') for n in numbers]) if len(numbers) > 1 else format(numbers[0], 'g')}",
+                 help=f"Keras takes a number in {interval}, or a (low, high) pair of them", arg=field)
 
 
 def _batch_norm(layer, x: _Tensor, ctx: _Ctx) -> _Out:
@@ -1015,8 +1277,17 @@ def _recurrent(layer, x: _Tensor, ctx: _Ctx) -> _Out:
     return_sequences."""
     _need_rank(x, 2, ctx, "steps, features")
     steps, features = x.shape
+    _check_unroll(layer, steps, ctx)
     shape = (steps, layer.units) if layer.return_sequences else (layer.units,)
     return _Out(shape, _rnn_weights(layer, features), field=None)
+
+
+def _check_unroll(layer, steps, ctx: _Ctx, where: str | tuple = "unroll") -> None:
+    """Keras unrolls a loop only over a known number of steps."""
+    if layer.unroll is True and not _known(steps):
+        ctx.note("`unroll=true` needs a known number of steps", arg=where,
+                 help="the sequence's length is known only at fit: fix it (`output_sequence_length=...` on "
+                 "`text_vectorization`), or drop `unroll`")
 
 
 def _bidirectional(layer, x: _Tensor, ctx: _Ctx) -> _Out:
@@ -1025,6 +1296,10 @@ def _bidirectional(layer, x: _Tensor, ctx: _Ctx) -> _Out:
     inner = layer.layer
     _need_rank(x, 2, ctx, "steps, features")
     steps, features = x.shape
+    _check_unroll(inner, steps, ctx, ("layer", inner.kind, "unroll"))
+    if inner.go_backwards is True:
+        ctx.note("`go_backwards=true` inside `bidirectional`", arg=("layer", inner.kind, "go_backwards"),
+                 help="`bidirectional` runs the layer forwards and makes the backward copy itself: drop `go_backwards`")
     units = inner.units * 2 if layer.merge_mode == "concat" else inner.units
     shape = (steps, units) if inner.return_sequences else (units,)
     return _Out(shape, 2 * _rnn_weights(inner, features), field=None)
@@ -1048,6 +1323,17 @@ def _text_vectorization(layer, x: _Tensor, ctx: _Ctx) -> _Out:
             "`text_vectorization` must be the first layer",
             help=f"it reads raw strings, but its input comes from {ctx.source}; keep one `text_vectorization`, first",
         )
+    if layer.split is None:
+        ctx.note("`split=none` is not supported", arg="split",
+                 help="netdsl reads one string per sample and splits it into tokens: use `whitespace` (the default) or `character`")
+    smallest = 3 if layer.output_mode == "int" else 2  # room for a word beside the padding and out-of-vocabulary tokens
+    if _known(layer.max_tokens) and layer.max_tokens < smallest:
+        ctx.note(f"`max_tokens={layer.max_tokens}` leaves no room for a word", arg="max_tokens",
+                 help=f"the vocabulary holds {'the padding token, ' if smallest == 3 else ''}the out-of-vocabulary token "
+                 f"and then words: give at least {smallest}, or leave it out for no limit")
+    if layer.output_mode != "int" and layer.output_sequence_length is not None:
+        ctx.note(f"`output_sequence_length` needs `output_mode=int`", arg="output_sequence_length",
+                 help=f"with `output_mode={layer.output_mode}` each text is one vector, not a sequence: drop it")
     if layer.output_mode == "int":
         length = layer.output_sequence_length if layer.output_sequence_length is not None else Sym("steps")
         return _Out((length,), field=None, dtype="tokens")

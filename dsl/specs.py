@@ -485,6 +485,11 @@ class Pretrained(Layer):
     )
     up_to: Name | None = _d("Name of the last base layer taken (inclusive); default: all of them.", None)
     trainable: Bool = _d("`false` freezes every layer taken from the base.", True)
+    trust: Bool = _d(
+        "`true` loads a base whose loading runs Python code it holds (a `Lambda` layer, a Python "
+        "function, a layer class from outside Keras), refused by default: give it only for a file you trust.",
+        False,
+    )
 
 
 LAYER_TYPES: tuple[type[Layer], ...] = (
@@ -608,7 +613,18 @@ OPTIMIZER_TYPES = (Adam, AdamW, Nadam, SGD, RMSprop, Adagrad, Adadelta)
 OPTIMIZERS = {cls.model_fields["kind"].default: cls for cls in OPTIMIZER_TYPES}
 Optimizer = Annotated[Annotated[Union[OPTIMIZER_TYPES], ByKind()], BeforeValidator(_call_or_bare)]
 
-Monitor = arg(str, "a metric name such as `val_loss`")
+def _canonical_monitor(value):
+    if isinstance(value, str):
+        prefix = "val_" if value.startswith("val_") else ""
+        return prefix + _canonical_metric(value.removeprefix(prefix))
+    return value
+
+
+Monitor = arg(str, "a metric name such as `val_loss`", BeforeValidator(_canonical_monitor))
+_MONITOR = (
+    "Value to watch: `loss` or a metric of `metrics`, or `val_` and its name for its value on the validation "
+    "data. Without validation data (`validation_split = 0`) a `val_` value is watched on the training data, with a warning."
+)
 Mode = arg(Literal["auto", "min", "max"], "`auto`, `min` or `max`")
 
 
@@ -617,7 +633,7 @@ class EarlyStopping(Node):
 
     kind: Literal["early_stopping"] = "early_stopping"
     positional: ClassVar = ("monitor", "min_delta", "patience")
-    monitor: Monitor = _d("Value to watch.", "val_loss")
+    monitor: Monitor = _d(_MONITOR, "val_loss")
     min_delta: NonNegFloat = _d("Smallest change that counts as an improvement.", 0.0)
     patience: NonNegInt = _d("Epochs without improvement before stopping.", 0)
     mode: Mode = _d("Whether the value should go down or up.", "auto")
@@ -631,7 +647,7 @@ class ReduceLROnPlateau(Node):
 
     kind: Literal["reduce_lr_on_plateau"] = "reduce_lr_on_plateau"
     positional: ClassVar = ("monitor", "factor", "patience")
-    monitor: Monitor = _d("Value to watch.", "val_loss")
+    monitor: Monitor = _d(_MONITOR, "val_loss")
     factor: arg(float, "a number in (0, 1)", Field(gt=0, lt=1)) = _d("Multiplier of the learning rate.", 0.1)
     patience: NonNegInt = _d("Epochs without improvement before lowering.", 10)
     mode: Mode = _d("Whether the value should go down or up.", "auto")
@@ -656,6 +672,28 @@ METRICS = (
     "mean_squared_error", "mean_absolute_error", "root_mean_squared_error", "r2_score",
     "mape", "msle",
 )  # fmt: skip
+# Other names Keras's `metrics.get` takes for these metrics (its examples write `acc`; any case of
+# `accuracy` and `acc`, the class names, `MSE`...): read as the name above, so `history_` and
+# monitors know each metric by one name.
+METRIC_ALIASES = {
+    "acc": "accuracy", "MSE": "mse", "MAE": "mae", "MAPE": "mape", "MSLE": "msle",
+    "mean_absolute_percentage_error": "mape", "mean_squared_logarithmic_error": "msle",
+    "BinaryAccuracy": "binary_accuracy", "CategoricalAccuracy": "categorical_accuracy",
+    "SparseCategoricalAccuracy": "sparse_categorical_accuracy", "TopKCategoricalAccuracy": "top_k_categorical_accuracy",
+    "AUC": "auc", "Precision": "precision", "Recall": "recall", "MeanSquaredError": "mean_squared_error",
+    "MeanAbsoluteError": "mean_absolute_error", "RootMeanSquaredError": "root_mean_squared_error", "R2Score": "r2_score",
+    "MeanAbsolutePercentageError": "mape", "MeanSquaredLogarithmicError": "msle",
+}  # fmt: skip
+
+
+def _canonical_metric(value):
+    """netdsl's name for a metric Keras knows by another (`acc`: `accuracy`)."""
+    if not isinstance(value, str):
+        return value
+    if value.lower() in ("acc", "accuracy"):
+        return "accuracy"
+    return METRIC_ALIASES.get(value, value)
+
 
 
 class Unfreeze(Node):
@@ -685,7 +723,7 @@ class Train(Node):
     epochs: PosInt = _d("Passes over the training data.", 10)
     batch_size: PosInt = _d("Samples per gradient step.", 32)
     validation_split: Rate = _d("Fraction of the training data held out to validate each epoch.", 0.0)
-    metrics: tuple[arg(Literal[METRICS], "a metric: " + ", ".join(METRICS)), ...] = _d(
+    metrics: tuple[arg(Literal[METRICS], "a metric: " + ", ".join(METRICS), BeforeValidator(_canonical_metric)), ...] = _d(
         "Metrics recorded per epoch (in `history_`).", ()
     )
     callbacks: tuple[Callback, ...] = _d("`early_stopping(...)`, `reduce_lr_on_plateau(...)`.", ())
