@@ -1,9 +1,12 @@
 """A saved net's layers read as specs, without TensorFlow: what `pretrained(...)` takes.
 
 A `.keras` file is a zip holding `config.json` (the architecture) beside the weights; a model saved
-by netdsl (`netdsl fit --save`, `est.save()`) is a joblib pickle of the estimator whose state holds
-that zip as `_model_keras_bytes`. It is read with an unpickler that puts a plain state holder in
-place of the estimator classes, so reading it imports neither the estimators nor Keras.
+by netdsl (`netdsl fit --save`, `est.save()`) is a zip whose `netdsl.json` names the `.keras` zip
+of its net (estimators/persist.py writes it). Only `config.json` is read here, as JSON, within a
+size bound: nothing in the file is run, and a pickle (a legacy joblib model) is refused, never
+unpickled. A base whose loading would run Python code (a `Lambda` layer, a Python function in a
+config, a layer class from outside Keras) is marked `unsafe`: `pretrained` refuses it unless
+`trust=true`.
 
 Each Keras layer config becomes the spec of its kind (through `specs.LAYER_CLASSES` reversed),
 keeping only the arguments the spec knows (initializers and regularizers are left out: the weights
@@ -13,10 +16,9 @@ are the base's). A layer that cannot be read is recorded with the reason, and is
 
 from __future__ import annotations
 
-import io
 import json
-import pickle
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +57,7 @@ class SavedNet:
     path: Path
     input_shape: tuple | None
     layers: tuple[BaseLayer, ...]  # in order, the input layer left out
+    unsafe: str | None = None  # what in the file would run Python code when Keras loads it
 
     def taken(self, up_to: str | None) -> list[BaseLayer]:
         """The layers `pretrained(up_to=...)` takes: up to `up_to` inclusive, augmentation left out."""
@@ -110,6 +113,85 @@ def missing_help(path_text: str, net_filename: str | None) -> str:
             "relative to the .net file's folder")
 
 
+# Bounds on what is read from a user's zip: a member is refused if it claims to expand past
+# MAX_MEMBER_BYTES and more than MAX_RATIO times its compressed size (a zip bomb: a 1 MB file whose
+# config.json is 1 GB), and every read stops at its bound whatever the member claims.
+MAX_CONFIG_BYTES = 64 * 2**20  # a Keras config.json: about 1 KB a layer
+MAX_MEMBER_BYTES = 64 * 2**20
+MAX_MODEL_BYTES = 16 * 2**30  # the `.keras` zip inside a netdsl model: read whole, to load it
+MAX_RATIO = 100  # deflate reaches about 1,000:1 on repeated bytes; weights compress far less
+MANIFEST = "netdsl.json"  # names the `.keras` member of a model saved by netdsl
+PICKLE_HELP = (
+    "a pickle (joblib) file runs any code it holds when it is loaded, so netdsl never reads one "
+    "as a base; if you trust who wrote it, save it again in netdsl's format: "
+    "`netdsl.estimators.load(path, trusted=True).save(path)`"
+)
+
+
+def open_zip(path: Path, what: str) -> zipfile.ZipFile:
+    """The zip at `path`, each member's claimed size checked against the bounds above. A pickle is
+    refused first: one that holds a zip (a `.keras` model) ends as a zip does."""
+    if is_pickle(path):
+        raise SavedNetError(f"`{Path(path).name}` is a pickle, not a {what}", help=PICKLE_HELP)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        raise SavedNetError(f"`{Path(path).name}` is not a {what} ({_reason(error)})",
+                            help="give a `.keras` file or a model saved with `netdsl fit --save`") from None
+    try:
+        check_sizes(archive, Path(path))
+    except SavedNetError:
+        archive.close()
+        raise
+    return archive
+
+
+def check_sizes(archive: zipfile.ZipFile, path: Path) -> None:
+    """Refuse a zip with a member that claims to expand past the bounds (a zip bomb)."""
+    for info in archive.infolist():
+        if info.file_size > MAX_MEMBER_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise SavedNetError(
+                f"`{path.name}`: its member `{info.filename}` claims to expand "
+                f"from {info.compress_size:,} to {info.file_size:,} bytes",
+                help="a zip bomb, or a damaged file; netdsl reads no such member",
+            )
+
+
+def read_member(archive: zipfile.ZipFile, name: str, limit: int, path: Path) -> bytes:
+    """The bytes of one member, read at most `limit` of them (sizes in the zip can lie)."""
+    try:
+        info = archive.getinfo(name)
+        if info.file_size > limit:
+            raise SavedNetError(f"`{path.name}`: `{name}` is {info.file_size:,} bytes, more than netdsl reads "
+                                f"({limit:,})", help="a damaged or hostile file; save the model again")
+        with archive.open(info) as member:  # read no more than it claims (and refuse more below)
+            data = member.read(info.file_size + 1)
+    except KeyError:
+        raise SavedNetError(f"`{path.name}` has no `{name}` inside",
+                            help="give a `.keras` file written by Keras 3, or a model saved with `netdsl fit --save`") from None
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as error:
+        raise SavedNetError(f"`{path.name}` is damaged: `{name}` cannot be read ({_reason(error)})",
+                            help="save the model again") from None
+    if len(data) > info.file_size:
+        raise SavedNetError(f"`{path.name}`: `{name}` is larger than it claims ({info.file_size:,} bytes)",
+                            help="a damaged or hostile file; save the model again")
+    return data
+
+
+def is_pickle(path: Path) -> bool:
+    """Whether the file starts as a pickle does (protocol 2 and later, or joblib's compressed forms)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(2)
+    except OSError:
+        return False
+    return head[:1] == b"\x80" or head in (b"\x1f\x8b", b"x\x9c", b"x\x01", b"x\xda", b"BZ", b"\xfd7")
+
+
+def _reason(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
 _CACHE: dict[tuple[str, int], SavedNet] = {}
 
 
@@ -120,96 +202,119 @@ def read(path: Path) -> SavedNet:
     if key not in _CACHE:
         if len(_CACHE) > 16:
             _CACHE.clear()
-        _CACHE[key] = _parse(path, json.loads(_config_text(keras_bytes(path), path)))
+        _CACHE[key] = _read(path)
     return _CACHE[key]
 
 
+def _read(path: Path) -> SavedNet:
+    with open_zip(path, "saved Keras model or netdsl model") as archive:
+        if MANIFEST in archive.namelist():
+            try:  # the net's `.keras` zip, stored uncompressed inside: read in place
+                keras_zip = zipfile.ZipFile(archive.open(_model_member(archive, path)))
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as error:
+                raise SavedNetError(f"`{path.name}` is damaged: its net cannot be read ({_reason(error)})",
+                                    help="save the model again") from None
+            with keras_zip:
+                check_sizes(keras_zip, path)
+                return _from_config(keras_zip, path)
+        return _from_config(archive, path)
+
+
+def _from_config(archive: zipfile.ZipFile, path: Path) -> SavedNet:
+    text = read_member(archive, "config.json", MAX_CONFIG_BYTES, path)
+    try:
+        config = json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise SavedNetError(f"`{path.name}`'s config.json is not JSON ({_reason(error)})",
+                            help="a damaged file, or not one written by Keras 3; save the base again") from None
+    try:
+        return _parse(path, config)
+    except SavedNetError:
+        raise
+    except (TypeError, KeyError, AttributeError, ValueError, IndexError, RecursionError) as error:
+        raise SavedNetError(f"`{path.name}`'s config.json is not a Keras model's config ({_reason(error)})",
+                            help="a damaged file, or not one written by Keras 3; save the base again") from None
+
+
+def _model_member(archive: zipfile.ZipFile, path: Path) -> str:
+    """The `.keras` member a netdsl model's manifest names as its net."""
+    try:
+        manifest = json.loads(read_member(archive, MANIFEST, 2**20, path).decode("utf-8"))
+        name = manifest["base"]
+        assert isinstance(name, str) and name in archive.namelist()
+    except SavedNetError:
+        raise
+    except (ValueError, KeyError, TypeError, AssertionError, RecursionError):
+        raise SavedNetError(f"`{path.name}` has a damaged `{MANIFEST}`", help="save the model again") from None
+    return name
+
+
 def keras_bytes(path: Path) -> bytes:
-    """The `.keras` zip of a saved net: the file itself, or the bytes inside a netdsl model."""
-    data = Path(path).read_bytes()
-    if zipfile.is_zipfile(io.BytesIO(data)):
-        return data
-    state = _estimator_state(path)
-    inner = state.get("_model_keras_bytes") if isinstance(state, dict) else None
-    if not isinstance(inner, bytes):
-        raise SavedNetError(
-            f"`{path.name}` holds no fitted netdsl model",
-            help="give a `.keras` file or a model saved with `netdsl fit --save` (a fitted estimator)",
-        )
-    return inner
+    """The `.keras` zip of a saved net: the file itself, or the one inside a netdsl model (bounded reads)."""
+    path = Path(path)
+    with open_zip(path, "saved Keras model or netdsl model") as archive:
+        if MANIFEST not in archive.namelist():
+            return path.read_bytes()
+        return read_member(archive, _model_member(archive, path), MAX_MODEL_BYTES, path)
 
 
-def _config_text(data: bytes, path: Path) -> str:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return archive.read("config.json").decode("utf-8")
-    except (zipfile.BadZipFile, KeyError):
-        raise SavedNetError(f"`{path.name}` is not a saved Keras model (no config.json inside)",
-                            help="give a `.keras` file written by Keras 3 or netdsl") from None
+def _unsafe(config) -> str | None:
+    """What in a Keras config would run Python code when Keras loads it, or None: a `Lambda` layer,
+    a Python function (`__lambda__`), an object of a class from outside Keras."""
+    stack = [config]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            kind, module = value.get("class_name"), value.get("module")
+            if kind == "Lambda":
+                return f"a `Lambda` layer (`{value.get('name') or (value.get('config') or {}).get('name')}`)"
+            if kind == "__lambda__":
+                return "a Python function (`__lambda__`)"
+            if isinstance(module, str) and module.split(".")[0] != "keras" and module != "builtins":
+                return f"an object of class `{kind}` from the module `{module}`"
+            stack.extend(value.values())
+    return None
 
 
-class _State:
-    """Stands in for a pickled estimator: keeps its state, needs none of its code."""
-
-    def __setstate__(self, state):
-        self.state = state
-
-
-def _estimator_state(path: Path) -> dict:
-    """The state of a pickled netdsl estimator, read without importing the estimators or Keras."""
-    try:
-        from joblib.numpy_pickle import NumpyUnpickler, _validate_fileobject_and_memmap
-    except ImportError:  # pragma: no cover - joblib's internals moved
-        NumpyUnpickler = _validate_fileobject_and_memmap = None
-
-    class Unpickler(NumpyUnpickler or pickle.Unpickler):
-        def find_class(self, module, name):
-            if module.split(".")[0] in ("keras", "tensorflow") or module.startswith("netdsl.estimators"):
-                return _State
-            return super().find_class(module, name)
-
-    try:
-        with open(path, "rb") as handle:
-            if NumpyUnpickler is None:  # pragma: no cover
-                loaded = Unpickler(handle).load()
-            else:
-                with _validate_fileobject_and_memmap(handle, str(path), None) as (stream, _):
-                    loaded = Unpickler(str(path), stream, True).load()
-    except Exception as error:  # a file that is not a pickle raises many kinds
-        raise SavedNetError(
-            f"cannot read `{path.name}` as a saved net ({type(error).__name__})",
-            help="give a `.keras` file or a model saved with `netdsl fit --save`",
-        ) from None
-    return getattr(loaded, "state", None) or {}
-
-
-def _parse(path: Path, config: dict) -> SavedNet:
+def _parse(path: Path, config) -> SavedNet:
+    if not isinstance(config, dict):
+        raise SavedNetError(f"`{path.name}`'s config.json holds a {type(config).__name__}, not a Keras model's config",
+                            help="a damaged file, or not one written by Keras 3; save the base again")
     model_class = config.get("class_name")
     inner = config.get("config") or {}
-    if model_class not in ("Functional", "Sequential", "Model") or not isinstance(inner.get("layers"), list):
+    if model_class not in ("Functional", "Sequential", "Model") or not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
         raise SavedNetError(
             f"`{path.name}` holds a `{model_class}` model, which netdsl cannot take layers from",
             help="save a Sequential or functional model (a chain of layers)",
         )
     input_shape = None
     layers: list[BaseLayer] = []
-    previous = None
+    previous = None  # the layer (or, at first, the model's input) the next layer must read
     for entry in inner["layers"]:
-        keras_class = entry.get("class_name", "?")
+        if not isinstance(entry, dict):
+            raise SavedNetError(f"`{path.name}`'s config.json lists a {type(entry).__name__} as a layer",
+                                help="a damaged file, or not one written by Keras 3; save the base again")
+        keras_class = str(entry.get("class_name", "?"))
         layer_config = entry.get("config") or {}
-        name = entry.get("name") or layer_config.get("name") or keras_class
+        if not isinstance(layer_config, dict):
+            layer_config = {}
+        name = str(entry.get("name") or layer_config.get("name") or keras_class)
         if keras_class == "InputLayer":
             shape = layer_config.get("batch_shape") or layer_config.get("batch_input_shape")
-            if shape is not None and input_shape is None and not layers:
-                input_shape = tuple(shape[1:])
-            previous = name
+            if previous is None and not layers:
+                input_shape = _shape(shape)
+                previous = name
             continue
-        built = (entry.get("build_config") or {}).get("input_shape")
+        built = (entry.get("build_config") or {}).get("input_shape") if isinstance(entry.get("build_config"), dict) else None
         built_for = _shape(built)
         problem = None
-        if model_class != "Sequential" and not _follows(entry, previous):
-            problem = "it does not take exactly the previous layer's output (not a chain)"
-        spec, why = _spec(keras_class, layer_config)
+        if model_class != "Sequential":
+            read_from = _reads(entry)
+            if read_from != [(previous, 0, 0)]:
+                problem = _not_chained(read_from, previous)
+        spec, why = (None, None) if problem else _spec(keras_class, layer_config)  # no spec for a broken chain
         problem = problem or why
         kind = KERAS_KINDS.get(keras_class)
         layers.append(BaseLayer(name, keras_class, spec, built_for, kind in specs.AUGMENTATION_KINDS, problem))
@@ -217,34 +322,50 @@ def _parse(path: Path, config: dict) -> SavedNet:
     if input_shape is None:
         input_shape = _shape(inner.get("build_input_shape")) or next(
             (layer.built_for for layer in layers if layer.built_for is not None), None)
-    return SavedNet(path, input_shape, tuple(layers))
+    return SavedNet(path, input_shape, tuple(layers), _unsafe(config))
 
 
 def _shape(value) -> tuple | None:
-    if not isinstance(value, (list, tuple)) or not value or isinstance(value[0], (list, dict)):
+    """A batch shape without its batch axis; None unless it is a list of whole numbers and nulls."""
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    if not all(d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0) for d in value):
         return None
     return tuple(value[1:])
 
 
-def _follows(entry: dict, previous: str | None) -> bool:
-    nodes = entry.get("inbound_nodes") or []
-    if len(nodes) != 1 or previous is None:
-        return False
-    sources = set()
+def _not_chained(read_from: list[tuple], previous: str | None) -> str:
+    """Why a layer that does not read exactly the previous layer's output breaks the chain."""
+    others = sorted({str(source[0]) for source in read_from if source[:1] != (previous,)})
+    named = " and ".join(f"`{name}`" for name in others)
+    if not read_from:
+        how = "it reads no layer's output"
+    elif not others:
+        how = f"it reads the layer before it (`{previous}`) more than once, or another of its outputs"
+    elif len(others) < len({str(source[0]) for source in read_from}):
+        how = f"it reads {named} besides the output of the layer before it (`{previous}`)"
+    else:
+        how = f"it reads {named}, not the output of the layer before it (`{previous}`)"
+    return how + ": the base is not a chain"
 
-    def walk(value):
+
+def _reads(entry: dict) -> list[tuple]:
+    """The (layer, node, tensor) each tensor a functional layer's call takes comes from, in its
+    arguments and keyword arguments; a layer called more than once reads from every call."""
+    nodes = entry.get("inbound_nodes") or []
+    sources = []
+    stack = list(nodes) if isinstance(nodes, list) else [nodes]
+    while stack:
+        value = stack.pop()
         if isinstance(value, dict):
             if value.get("class_name") == "__keras_tensor__":
-                sources.add(value["config"]["keras_history"][0])
+                history = (value.get("config") or {}).get("keras_history")
+                sources.append(tuple(history) if isinstance(history, list) else (str(history),))
             else:
-                for item in value.values():
-                    walk(item)
+                stack.extend(value.values())
         elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(nodes[0].get("args", []))
-    return sources == {previous}
+            stack.extend(value)
+    return sources
 
 
 def _spec(keras_class: str, config: dict) -> tuple[specs.Layer | None, str | None]:

@@ -30,21 +30,31 @@ from .classifier import NetClassifier  # noqa: E402
 from .regressor import NetRegressor  # noqa: E402
 from .transformer import NetTransformer  # noqa: E402
 
-__all__ = ["NetClassifier", "NetRegressor", "NetTransformer", "TrainingDiverged", "load"]
+__all__ = ["NetClassifier", "NetRegressor", "NetTransformer", "TrainingDiverged", "load", "save"]
 
 
-def load(path):
-    """A fitted estimator written by `est.save(path)` (or joblib/pickle): a netdsl estimator, or a
-    scikit-learn composite around one (as `netdsl fit --scale` saves: scaler + net in a pipeline)."""
-    import joblib
+def load(path, trusted=False):
+    """A fitted estimator written by `est.save(path)`, `save(model, path)` or `netdsl fit --save`: a
+    netdsl estimator, or a scikit-learn composite around one (as `--scale` saves: scaler + net in a
+    pipeline). Opening it runs no code from the file (see `persist.py`). A pickle (joblib) file is
+    refused unless `trusted=True`, since loading a pickle runs any code it holds: give that only for
+    a file you trust."""
+    from . import persist
 
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"No saved model at {path}")
-    estimator = joblib.load(path)
+    estimator = persist.load(path, trusted=trusted)
     if not _holds_net(estimator):
         raise ValueError(f"{path} does not hold a netdsl estimator (found {type(estimator).__name__}).")
     return estimator
+
+
+def save(model, path) -> Path:
+    """Write a fitted netdsl estimator, or a scikit-learn composite holding one, as a netdsl model
+    file at `path` (safe to open; the old file is replaced only once the new one is complete)."""
+    from . import persist
+
+    if not _holds_net(model):
+        raise ValueError(f"save takes a netdsl estimator or a composite holding one, not {type(model).__name__}.")
+    return persist.save(model, path)
 
 
 def _holds_net(estimator) -> bool:

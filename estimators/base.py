@@ -15,12 +15,8 @@ vocabulary learned per fit, a two-stage schedule); `training_path_` says which p
 
 from __future__ import annotations
 
-import io
-import os
 import random
-import tempfile
 import warnings
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -606,27 +602,27 @@ class BaseNet(BaseEstimator):
     # ---- persistence -----------------------------------------------------------------------
 
     def __getstate__(self):
+        from . import persist
+
         state = self.__dict__.copy()
         state.pop("_fast_entry", None)
-        model = state.pop("model_", None)
-        if model is not None:
-            state["_model_keras_bytes"] = _model_bytes(model)
-        return state
+        return persist.state_to_write(state, state.pop("model_", None))
 
     def __setstate__(self, state):
-        data = state.pop("_model_keras_bytes", None)
+        from . import persist
+
+        state, model = persist.state_read(dict(state))
         self.__dict__.update(state)
-        if data is not None:
-            self.model_ = _model_from_bytes(data)
+        if model is not None:
+            self.model_ = model
 
     def save(self, path) -> Path:
-        """Write the fitted estimator (Keras weights and the `.net` source inside) to `path`."""
-        import joblib
+        """Write the fitted estimator (its Keras model and its `.net` program inside) to `path` as a
+        netdsl model file: safe to open (no pickle), read back with `netdsl.estimators.load`."""
+        from . import persist
 
         check_is_fitted(self, "model_")
-        path = Path(path)
-        joblib.dump(self, path)
-        return path
+        return persist.save(self, path)
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
@@ -733,19 +729,3 @@ def _optimizer_spec(value):
     except NetError as error:
         raise ValueError(f"Invalid optimizer {value!r}: {error.diagnostics[0].title}; {error.diagnostics[0].help}") from None
     return net.train.optimizer
-
-
-def _model_bytes(model) -> bytes:
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "model.keras")
-        model.save(path)
-        return Path(path).read_bytes()
-
-
-def _model_from_bytes(data: bytes):
-    import keras
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "model.keras")
-        Path(path).write_bytes(data)
-        return keras.models.load_model(path, compile=True)

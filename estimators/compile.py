@@ -375,7 +375,7 @@ def take_base_layers(net: specs.Net, spec: specs.Layer, x, plan):
     with tempfile.TemporaryDirectory() as folder:
         file = Path(folder) / "base.keras"
         file.write_bytes(keras_bytes(saved.path))
-        base = keras.models.load_model(file, compile=False)
+        base = keras.models.load_model(file, compile=False, safe_mode=not spec.trust)  # see dsl/saved.py
     for taken in saved.taken(spec.up_to):
         row = next(plan)
         layer = base.get_layer(taken.name)

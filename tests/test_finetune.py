@@ -195,7 +195,7 @@ def test_unknown_keras_class_and_branches_are_located_errors(tmp_path):
     assert analyse(load(write(tmp_path, "ok.net", 'pretrained("odd.keras", up_to="d1")\n'))).total_params == 28
     (diagnostic,) = _error(tmp_path, 'pretrained("branch.keras")\n').diagnostics
     assert diagnostic.title == ("cannot take layer `skip` (Keras class `Add`) from `branch.keras`: "
-                                "it does not take exactly the previous layer's output (not a chain)")
+                                "it reads `input` besides the output of the layer before it (`a`): the base is not a chain")
     assert diagnostic.help == 'take the layers before it with `up_to="a"`'
 
 
