@@ -42,7 +42,7 @@ from .errors import Diagnostic, NetError, Span, did_you_mean
 from .resolution import flat_layers, resolve
 from .values import DATA_NAMES, evaluate
 
-__all__ = ["Sym", "Row", "Summary", "analyse", "LAYER_RULES", "metric_problems", "check_metrics", "output_activation"]
+__all__ = ["Sym", "Row", "Summary", "analyse", "LAYER_RULES", "metric_problems", "check_metrics", "output_activation", "layer_names"]
 
 
 # ---- a tiny symbolic integer -------------------------------------------------------------------
@@ -419,6 +419,15 @@ def analyse(net: specs.Net, params: dict | None = None, data: dict | None = None
     total = sum((row.params for row in rows), 0)
     frozen = sum((row.non_trainable_params for row in rows), 0)
     return Summary(rows, total, total - frozen, frozen, input_shape, x.shape, unfrozen, stage_two)
+
+
+def layer_names(net: specs.Net, params: dict | None = None, data: dict | None = None) -> dict[tuple, str]:
+    """Source path -> the name `netdsl show` gives the layer there (augmentation layers included;
+    a base's layers at `(..., "pretrained", "base", j, kind)`): the one place names are decided, so
+    the built model must name its layers exactly so. Given names are kept; the others get Keras's
+    automatic names (`dense`, `dense_1`, ...) in the file's order, skipping every name the file or a
+    base gives, whatever Keras models exist in the process."""
+    return {row.path: row.name for row in analyse(net, params, data).rows}
 
 
 def _bind(node: specs.Node, env: dict) -> SimpleNamespace:
