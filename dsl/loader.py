@@ -124,7 +124,14 @@ class _Builder:
         for i, dim in enumerate(what.children):
             if dim is None:
                 continue
-            shape.append(self.value(dim, ("input", "shape", i)))
+            size = self.value(dim, ("input", "shape", i))
+            if size is None:
+                self._problem(
+                    "variable-length axes are not supported yet", dim,
+                    help="give every axis a size, e.g. `input (100, 7)` for sequences of 100 steps (pad shorter ones)",
+                )
+                size = 1  # reported; 1 stands in for it
+            shape.append(size)
         if not shape:
             self._problem("empty input shape", what, help="give one sample's shape, e.g. `input (64)` or `input (8, 8, 1)`")
         self.spans[("input", "shape")] = Span.of(what)

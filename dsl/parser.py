@@ -32,11 +32,20 @@ class _Brackets:
 
     def __init__(self):
         self.open: list[tuple[Token, str | None]] = []
+        self.blocks: list[str] = []  # the keywords of the blocks `{ }` the parser is inside
 
     def process(self, stream):
         self.open = []
+        self.blocks = []
+        keyword = None
         previous = None
         for token in stream:
+            if token.type in ("REPEAT", "AUGMENT", "TRAIN"):
+                keyword = token.type.lower()
+            elif token.type == "LBRACE":
+                self.blocks.append(keyword or "")
+            elif token.type == "RBRACE" and self.blocks:
+                self.blocks.pop()
             if token.type in _CLOSERS:
                 callee = previous.value if previous is not None and previous.type == "NAME" else None
                 self.open.append((token, callee))
@@ -88,9 +97,18 @@ def _parser() -> tuple[Lark, _Brackets]:
 
 _lock = threading.Lock()
 
+# Bounds on a program's shape, checked right after parsing. Every walk over a program (the loader,
+# `fmt`, `dumps`, pydantic's validation, evaluation) recurses once or twice per level of nesting, so a
+# bound well under Python's recursion limit (1000 frames) keeps all of them safe without a
+# process-wide `sys.setrecursionlimit`; no real network nests values or `repeat` blocks this deep.
+MAX_NESTING = 100  # brackets, calls, operators and `repeat` blocks inside one another
+MAX_NAME_LENGTH = 100  # characters of a name (`net`, `param`, layer kinds, arguments)
+_NESTING = {"list", "tuple_literal", "call_value", "add", "sub", "mul", "div", "neg", "repeat_block"}
+
 
 def parse(text: str) -> tuple[Tree, list[Token]]:
-    """Parse `.net` text into a Lark tree and its comments; raises `SyntaxProblem` on bad syntax."""
+    """Parse `.net` text into a Lark tree and its comments; raises `SyntaxProblem` on bad syntax or
+    on a program beyond `MAX_NESTING` or `MAX_NAME_LENGTH`."""
     parser, brackets = _parser()
     if not text.endswith("\n"):
         text += "\n"
@@ -100,7 +118,46 @@ def parse(text: str) -> tuple[Tree, list[Token]]:
             tree = parser.parse(text)
         except UnexpectedInput as error:
             raise SyntaxProblem(_diagnose(error, brackets, text)) from None
-        return tree, list(parser.comments)
+        comments = list(parser.comments)
+    _check_limits(tree)
+    return tree, comments
+
+
+def _check_limits(tree: Tree) -> None:
+    """Raise `SyntaxProblem` at the first place (in source order) where `tree` nests deeper than
+    `MAX_NESTING` or has a name longer than `MAX_NAME_LENGTH`; an explicit stack, not recursion."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, Token):
+            if node.type == "NAME" and len(node) > MAX_NAME_LENGTH:
+                raise SyntaxProblem(Diagnostic(
+                    f"name too long ({len(node):,} characters)", Span.of(node),
+                    help=f"a name has at most {MAX_NAME_LENGTH} characters",
+                ))  # fmt: skip
+            continue
+        if node is None:
+            continue
+        if node.data in _NESTING:
+            depth += 1
+            if depth > MAX_NESTING:
+                raise SyntaxProblem(_too_deep(node))
+        stack.extend((child, depth) for child in reversed(node.children))
+
+
+def _too_deep(node: Tree) -> Diagnostic:
+    span = Span.of(node)
+    if node.data == "repeat_block":
+        return Diagnostic(f"`repeat` blocks nested more than {MAX_NESTING} deep", span,
+                          help="flatten the blocks: `repeat` counts multiply, so one block can say the same")
+    if node.data in ("list", "tuple_literal", "call_value"):
+        return Diagnostic(f"values nested more than {MAX_NESTING} deep", span,
+                          help=f"brackets and calls may nest at most {MAX_NESTING} deep")
+    return Diagnostic(
+        f"expression nested more than {MAX_NESTING} deep", span,
+        help=f"an expression may hold at most {MAX_NESTING} operators inside one another (each `+` of a long "
+        "sum counts, and each sign); compute part of it in a `param`, or write the number",
+    )  # fmt: skip
 
 
 class SyntaxProblem(Exception):
@@ -176,12 +233,16 @@ def _diagnose(error: UnexpectedInput, brackets: _Brackets, text: str) -> Diagnos
     if expected == {"RBRACE"} or ("RBRACE" in expected and (token is None or token.type == "$END")):
         return Diagnostic("missing `}` at the end of the block", span, help="close the block with `}` on its own line")
     operators = {"PLUS", "MINUS", "STAR", "SLASH", "_IN", "LPAR", "RBRACE"}
-    if "_NL" in expected and expected - {"_NL"} <= operators and token is not None and token.type != "$END":
-        return Diagnostic(
-            f"unexpected {_token_words(token)}",
-            span,
-            help="expected the end of the line: write one statement per line",
-        )
+    if "_NL" in expected and token is not None and token.type != "$END":
+        # `expected` (LALR's lookaheads) may hold more than can follow; `accepts` tries each one.
+        accepts = set(getattr(error, "accepts", None) or expected)
+        if "_NL" in accepts and accepts - {"_NL", "$END"} <= operators:
+            what = "setting" if brackets.blocks and brackets.blocks[-1] == "train" else "statement"
+            return Diagnostic(
+                f"unexpected {_token_words(token)}",
+                span,
+                help=f"expected the end of the line: write one {what} per line",
+            )
     expected.discard("_NL")
     found = _token_words(token) if token is not None else "the end of the file"
     return Diagnostic(f"unexpected {found}", span, help=f"expected {_expected_words(expected)}")

@@ -74,6 +74,8 @@ def resolve(net: specs.Net, params: dict[str, Any] | None = None, data: dict[str
                     Diagnostic(p.title, p.span, help=(p.help or "") + f" (with parameters set to {note})", related=p.related)
                     for p in problems
                 ]
+    if not problems:
+        problems = _size_problems(resolved, spans)
     if problems:
         raise _error(net, problems)
     resolved._spans.update(net._spans)
@@ -110,6 +112,32 @@ def _base_input(layer: dict, net: specs.Net, spans, problems: list[Diagnostic]) 
         problems.append(Diagnostic(error.title, where, help=error.help))
         return None
     return None if shape is None or None in shape else {"shape": list(shape)}
+
+
+# Most layers a program may have once its `repeat` blocks are unrolled: far beyond any trained
+# network, and a bound on what `check` and `fit` allocate (`repeat 1000000000 { dense(4) }`).
+MAX_LAYERS = 10_000
+
+
+def _layer_count(items) -> int:
+    """Layers of `items` with `repeat` unrolled, counted without unrolling (nesting is bounded)."""
+    return sum(item.count * _layer_count(item.body) if isinstance(item, specs.Repeat) else 1 for item in items)
+
+
+def _size_problems(net: specs.Net, spans) -> list[Diagnostic]:
+    """A located problem at the statement that takes the net past `MAX_LAYERS` layers, if any."""
+    total = 0
+    for part, items in (("layers", net.layers), ("augment", net.augment)):
+        for index, item in enumerate(items):
+            total += _layer_count([item])
+            if total > MAX_LAYERS:
+                where = spans.find((part, index))[1] if hasattr(spans, "find") else None
+                what = f"this `repeat` makes {_layer_count([item]):,} layers" if isinstance(item, specs.Repeat) else "this is one too many"
+                return [Diagnostic(
+                    f"too many layers: more than {MAX_LAYERS:,} once `repeat` blocks are unrolled", where,
+                    help=f"{what}; a net has at most {MAX_LAYERS:,} layers",
+                )]  # fmt: skip
+    return []
 
 
 def flat_layers(net: specs.Net) -> list[tuple[tuple, specs.Layer]]:

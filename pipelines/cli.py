@@ -278,7 +278,7 @@ def _print_summary(net, summary) -> None:
             name += f" (from {row.base})"
         field = "x".join(str(d) for d in row.receptive_field) if row.receptive_field else ""
         table.add_row(str(i), name, _shape(row.output_shape), _count(row.params), field, str(row.span.line) if row.span else "")
-    Console(width=120).print(table)
+    Console(width=120, highlight=False).print(table)
     print(
         f"total params: {_count(summary.total_params)}   trainable: {_count(summary.trainable_params)}   "
         f"non-trainable: {_count(summary.non_trainable_params)}"
@@ -371,7 +371,7 @@ def _net_argument(path: Path) -> str:
 def run_fit(args) -> int:
     from rich.console import Console
 
-    console = Console(soft_wrap=True)  # long paths stay on one line
+    console = Console(soft_wrap=True, highlight=False)  # long paths stay on one line; no quadratic highlighting
     net = load(args.file)  # a NetError here is rendered by main, before any data or TensorFlow work
     params = set_params(args.set)
     data = _load(args.data, args.target, args.window)
@@ -514,20 +514,11 @@ def known_columns(model) -> dict | None:
 
 
 def save_model(model, path: Path) -> Path:
-    """Write the fitted `model` (an estimator or a composite around one) to `path`; the old file
-    survives a failed write. Raises DataError with what went wrong."""
+    """Write the fitted `model` (an estimator or a composite around one) to `path` as a netdsl model
+    file (`netdsl.estimators.save`: the old file survives a failed write). A DataError says why not."""
     estimators = _estimators()
     try:
-        save = getattr(estimators, "save", None)
-        if save is not None:
-            return save(model, path) or path
-        if hasattr(model, "save"):
-            return model.save(path) or path
-        import joblib
-
-        with replace_atomically(path) as temporary:
-            joblib.dump(model, temporary)
-        return path
+        return estimators.save(model, path) or path
     except OSError as error:
         raise DataError(f"cannot write the model to `{path}`: {error.strerror or error}; any old file there is unchanged") from None
 
@@ -561,7 +552,7 @@ def run_predict(args) -> int:
     from rich.console import Console
     from sklearn.base import is_classifier
 
-    console = Console(soft_wrap=True)  # long paths stay on one line
+    console = Console(soft_wrap=True, highlight=False)  # long paths stay on one line; no quadratic highlighting
     model = load_model(args.model)
     columns = known_columns(model)
     has_target = not args.no_target

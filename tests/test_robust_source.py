@@ -5,7 +5,7 @@ programs of 100,000 characters) and the bounds themselves."""
 
 import pytest
 
-from netdsl.dsl import NetError, analyse, format_source, load, loads, read_text
+from netdsl.dsl import NetError, analyse, dumps, format_source, load, loads, read_text
 from netdsl.pipelines.cli import main
 
 
@@ -146,3 +146,108 @@ def test_a_parameter_used_before_it_is_declared_is_located():
 
 def test_a_layer_may_use_a_parameter_declared_below_it():
     assert loads("net a\ninput (4)\ndense(h)\nparam h = 3\n").layers[0].units.name == "h"
+
+
+# ---- deep and large programs --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source, title",
+    [
+        ("input (4)\ndense(" + "+".join(["1"] * 50_000) + ")", "expression nested more than 100 deep"),
+        ("input (4)\ndense(" + "-" * 20_000 + "4)", "expression nested more than 100 deep"),
+        ("input (4)\ndense(4, kernel_initializer=" + "[" * 3000 + "]" * 3000 + ")", "values nested more than 100 deep"),
+        ("input (4)\n" + "repeat 1 {\n" * 2000 + "dense(4)\n" + "}\n" * 2000, "`repeat` blocks nested more than 100 deep"),
+    ],
+    ids=["sum-50000-terms", "20000-signs", "lists-3000-deep", "repeat-2000-deep"],
+)
+def test_deep_programs_are_refused_at_the_bound_not_with_recursion_error(source, title):
+    text = "net deep\n" + source + "\n"
+    assert only(error_of(text)).title == title
+    if "repeat" in title:  # fmt reads programs through the same parser
+        with pytest.raises(NetError, match=title.replace("`", ".")):
+            format_source(text)
+
+
+DEPTH = 100  # netdsl.dsl.parser.MAX_NESTING
+AT_THE_BOUND = {
+    "sum": "param h = 1\ninput (4)\ndense(" + "+".join(["h"] * DEPTH) + ")",
+    "signs": "param h = 1\ninput (4)\ndense(" + "-" * DEPTH + "h)",
+    "repeat": "input (4)\n" + "repeat 1 {\n" * DEPTH + "dense(4)\n" + "}\n" * DEPTH,
+    "param": "param h = " + "+".join(["1"] * DEPTH) + "\nparam g = " + "+".join(["h"] * DEPTH) + "\ninput (4)\ndense(g)",
+}
+
+
+@pytest.mark.parametrize("name", AT_THE_BOUND)
+def test_programs_at_the_nesting_bound_work_with_room_to_spare_on_the_stack(name):
+    """Everything a program goes through (load, analyse, dumps, fmt) at MAX_NESTING fits in half
+    of Python's default recursion limit, so a caller deep in its own stack is still safe."""
+    import sys
+
+    from netdsl.dsl import parser
+
+    assert parser.MAX_NESTING == DEPTH
+    text = "net bound\n" + AT_THE_BOUND[name] + "\n"
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(500)  # restored below; this test only
+    try:
+        net = loads(text)
+        analyse(net)
+        assert loads(dumps(net)) == net
+        assert format_source(format_source(text)) == format_source(text)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_a_repeat_of_a_billion_layers_is_refused_without_unrolling_it():
+    diagnostic = only(error_of("net huge\ninput (4)\nrepeat 1000000000 {\n    dense(4)\n}\n"))
+    assert diagnostic.title == "too many layers: more than 10,000 once `repeat` blocks are unrolled"
+    assert diagnostic.span.line == 3
+
+
+def test_a_repeat_count_set_from_outside_is_bounded_too():
+    from netdsl.dsl import resolve
+
+    net = loads("net huge\nparam depth = 2\ninput (4)\nrepeat depth {\n    repeat depth {\n        dense(4)\n    }\n}\n")
+    with pytest.raises(NetError, match="this `repeat` makes 100,000,000 layers") as caught:
+        resolve(net, {"depth": 10_000})
+    assert only(caught.value).span.line == 4
+
+
+def test_ten_thousand_layers_check_and_one_more_is_refused():
+    ten_thousand = "net deep\ninput (4)\n" + "dense(4)\n" * 10_000
+    summary = analyse(loads(ten_thousand))
+    assert len(summary.rows) == 10_000
+    diagnostic = only(error_of(ten_thousand + "dense(4)\n"))
+    assert diagnostic.span.line == 10_003 and "more than 10,000" in diagnostic.title
+
+
+def test_a_name_of_200000_letters_is_refused_quickly(tmp_path, capsys):
+    path = tmp_path / "long.net"
+    path.write_text("net " + "a" * 200_000 + "\ninput (4)\ndense(2)\n", encoding="utf-8")
+    assert main(["show", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "name too long (200,000 characters)" in err
+    assert max(len(line) for line in err.splitlines()) < 200  # the excerpt is cut, not 200,000 columns
+
+
+def test_show_prints_a_very_long_layer_name(tmp_path, capsys):
+    """rich's highlighter is quadratic in the length of a word; the CLI prints without it."""
+    path = tmp_path / "long.net"
+    path.write_text(f'net long\ninput (4)\ndense(2, name="{"b" * 100_000}")\n', encoding="utf-8")
+    assert main(["show", str(path)]) == 0
+    assert "bbbb" in capsys.readouterr().out
+
+
+# ---- messages that misled --------------------------------------------------------------------------
+
+
+def test_two_settings_on_one_line_say_one_setting_per_line():
+    diagnostic = only(error_of("net a\ninput (4)\ndense(2)\ntrain {\n    optimizer = adam(learning_rate=0.01)  epochs = 10\n}\n"))
+    assert diagnostic.help == "expected the end of the line: write one setting per line"
+
+
+def test_a_variable_length_axis_says_it_is_not_supported():
+    diagnostic = only(error_of("net a\ninput (none, 7)\ndense(2)\n"))
+    assert diagnostic.title == "variable-length axes are not supported yet"
+    assert "none" not in diagnostic.help
