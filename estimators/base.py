@@ -206,6 +206,9 @@ class BaseNet(BaseEstimator):
     def _validate_X(self, X, spec, reset: bool, y=None, **kwargs):
         """Validated inputs: numbers as float32 of shape (n, n_features) (shaped arrays flattened),
         or a 1-D array of strings for `input text`."""
+        _refuse_iterator(X, "X")
+        if y is not None:
+            _refuse_iterator(y, "y")
         if self._is_text(spec):
             texts = _as_texts(X)
             if reset:
@@ -219,9 +222,18 @@ class BaseNet(BaseEstimator):
             return texts, y
         if isinstance(X, np.ndarray) and X.ndim > 2:
             X = X.reshape(len(X), -1)
-        if y is None:
-            return validate_data(self, X, reset=reset, dtype=np.float32, ensure_min_samples=1), None
-        return validate_data(self, X, y, reset=reset, dtype=np.float32, **kwargs)
+        _refuse_time_columns(X)
+        # float64 data is kept as it is until its range is checked: a value beyond float32's would
+        # otherwise become infinity, reported as "contains infinity" though the data has none.
+        try:
+            if y is None:
+                X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64], ensure_min_samples=1)
+            else:
+                X, y = validate_data(self, X, y, reset=reset, dtype=[np.float32, np.float64], **kwargs)
+        except (TypeError, ValueError) as error:
+            _explain_non_numeric(X, error)
+            raise
+        return _as_float32(X, getattr(self, "feature_names_in_", None)), y
 
     def _data_names(self, spec, X) -> dict:
         return {"n_features": int(X.shape[1])} if not self._is_text(spec) else {}
@@ -695,6 +707,92 @@ def _architecture(resolved: specs.Net) -> str:
 
 def _tuple(shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def _refuse_iterator(data, name: str) -> None:
+    """A generator or other one-pass iterator is not array-like (scikit-learn refuses it too)."""
+    if not hasattr(data, "__len__") and not hasattr(data, "__array__") and hasattr(data, "__next__"):
+        raise TypeError(
+            f"Expected array-like {name} (a NumPy array, a list, a pandas frame or series); got a "
+            f"{type(data).__name__}, which can be read only once. Make it a list or array first, e.g. "
+            f"np.array(list({name}))."
+        )
+
+
+def _refuse_time_columns(X) -> None:
+    """Dates, times and durations are not numbers to a net (NumPy would turn them into nanoseconds)."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns"):
+        dtypes = {"0": getattr(X, "dtype", None)} if getattr(X, "dtype", None) is not None else {}
+    import pandas as pd
+
+    for column, dtype in dict(dtypes).items():
+        timelike = dtype is not None and (
+            pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype)
+            or isinstance(dtype, pd.PeriodDtype)
+        )
+        if timelike:
+            where = f"Column {column!r}" if hasattr(X, "columns") else "X"
+            raise ValueError(
+                f"{where} holds dates or times ({dtype}); a net takes numbers. Convert it first: for "
+                "example to seconds (`(col - col.min()).dt.total_seconds()`) or to its parts "
+                "(`col.dt.dayofweek`, `col.dt.month`, `col.dt.hour`)."
+            )
+
+
+def _explain_non_numeric(X, error) -> None:
+    """Raise a clear error naming the first column of strings or categories (a user's table not yet
+    encoded), or return to let `error` stand."""
+    import pandas as pd
+
+    frame = X if hasattr(X, "columns") else None
+    if frame is None:
+        try:
+            array = np.asarray(X, dtype=object)
+        except (TypeError, ValueError):
+            return
+        if array.ndim != 2:
+            return
+        frame = pd.DataFrame(array)
+    for column in frame.columns:
+        values = frame[column]
+        try:
+            np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            bad = next((v for v in values if not _is_number(v)), None)
+            dtype = values.dtype
+            if bad is None or not (isinstance(bad, (str, bytes)) or isinstance(dtype, pd.CategoricalDtype)):
+                continue  # other objects (complex numbers, dicts): scikit-learn's own message says it
+            what = "categories" if isinstance(dtype, pd.CategoricalDtype) else f"{type(bad).__name__} values"
+            where = f"Column {column!r}" if hasattr(X, "columns") else f"Column {column} of X"
+            raise ValueError(
+                f"{where} holds {what} such as {bad!r}; a net takes numbers. Encode it first, e.g. "
+                "with OneHotEncoder (or OrdinalEncoder) in a ColumnTransformer before the net."
+            ) from error
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _as_float32(X, names=None) -> np.ndarray:
+    """Validated float data as float32 (what the net computes in), refusing values float32 cannot hold."""
+    if X.dtype == np.float32:
+        return X
+    limit = np.finfo(np.float32).max
+    too_large = np.abs(X) > limit
+    if too_large.any():
+        row, column = np.argwhere(too_large)[0]
+        name = f"{names[column]!r}" if names is not None and len(names) == X.shape[1] else str(column)
+        raise ValueError(
+            f"Input X holds values beyond float32's range (about ±3.4e38), such as {X[row, column]:g} in column "
+            f"{name}; the net computes in float32. Scale the features first (e.g. StandardScaler, or a log)."
+        )
+    return X.astype(np.float32)
 
 
 def _as_texts(X) -> np.ndarray:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import column_or_1d
 
 from .base import BaseNet
 
@@ -12,7 +13,131 @@ _BINARY_LOSSES = ("binary_crossentropy",)
 _MULTI_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
 
 
-class NetClassifier(ClassifierMixin, BaseNet):
+def _shown(activation) -> str:
+    return "no activation" if activation in (None, "linear") else f"`{activation}`"
+
+
+class LabelTargets:
+    """Targets that are class labels, as scikit-learn's classifiers take them: one label per sample
+    (strings, integers or booleans), or a multilabel 0/1 matrix (one column per label). Shared by
+    `NetClassifier` and `NetTransformer(task="classification")`.
+
+    Fitted: `classes_` (the labels; for a multilabel matrix its column indices, as MLPClassifier
+    has them) and `_multilabel`. Binds `n_classes` and `n_outputs` (both the number of classes, or
+    of labels)."""
+
+    def _targets(self, y, spec, reset, classes=None):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} needs targets y to fit.")
+        check_classification_targets(y)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)  # a column vector: one label per sample
+        kind = type_of_target(y)
+        if kind == "multiclass-multioutput":
+            shown = np.unique(y.astype(str))[:5].tolist()
+            raise ValueError(
+                f"{type(self).__name__} takes one label per sample or a multilabel 0/1 matrix; y is a matrix of "
+                f"{y.shape[1]} columns of labels (such as {shown}), that is multiclass-multioutput, which is not "
+                "supported. Fit one estimator per column (sklearn.multioutput.MultiOutputClassifier), or encode "
+                "each column's classes as 0/1 columns (MultiLabelBinarizer)."
+            )
+        multilabel = kind == "multilabel-indicator"
+        if multilabel and not np.isin(np.unique(y), (0, 1)).all():  # type_of_target also passes -1/1, 0/2
+            raise ValueError(
+                f"A multilabel target is a 0/1 matrix (1: the sample has the label); y holds "
+                f"{np.unique(y).tolist()}. Write it as 0/1 (e.g. y == 1)."
+            )
+        if reset:
+            self._multilabel = multilabel
+            if multilabel:
+                labels = np.arange(y.shape[1])
+            else:
+                labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+                if len(labels) < 2:
+                    raise ValueError(
+                        f"{type(self).__name__} needs samples of at least 2 classes to fit; the data has 1 class: "
+                        f"{labels.tolist()[0]!r}."
+                    )
+            self.classes_ = labels
+        elif multilabel != getattr(self, "_multilabel", False) or (multilabel and y.shape[1] != len(self.classes_)):
+            was = f"a multilabel matrix of {len(self.classes_)} labels" if self._multilabel else "one label per sample"
+            raise ValueError(f"y must be as at the first fit ({was}); got {kind} targets of shape {y.shape}.")
+        n = len(self.classes_)
+        if multilabel:
+            return y.astype("float32"), {"n_classes": n, "n_outputs": n}
+        unseen = np.setdiff1d(y, self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y contains labels not seen at the first fit: {unseen[:5].tolist()}; "
+                f"the classes are {self.classes_.tolist()}."
+            )
+        return np.searchsorted(self.classes_, y), {"n_classes": n, "n_outputs": n}
+
+    def _stratify(self):
+        return not self._multilabel
+
+    def _check_output(self, summary, resolved):
+        n = len(self.classes_)
+        out = tuple(summary.output_shape)
+        path, layer, span = self._last_layer(resolved)
+        activation = getattr(layer, "activation", None)
+        if self._multilabel:
+            if out == (n,) and activation == "sigmoid":
+                return "multilabel"
+            shown = ", ".join(str(d) for d in out)
+            title = (
+                f"the last layer outputs ({shown}) per sample, but the targets have {n} labels" if out != (n,)
+                else f"a multilabel target needs `sigmoid` units, one per label (the last layer has {_shown(activation)})"
+            )
+            raise self._net_error(
+                resolved, title, span,
+                f"end the net with `dense(n_outputs, activation=sigmoid)` (here {n} units): each label is a yes/no "
+                "of its own" + (", which a softmax cannot give (its outputs compete)" if activation == "softmax" else ""),
+            )
+        if out == (1,) and n == 2:
+            if activation != "sigmoid":
+                raise self._net_error(
+                    resolved, "a single output unit for two classes needs `activation=sigmoid`", span,
+                    "end the net with `dense(1, activation=sigmoid)`, or use `dense(n_classes, activation=softmax)`",
+                )
+            return "binary"
+        if out == (n,):
+            if activation != "softmax":
+                raise self._net_error(
+                    resolved, f"the last layer of a classifier must end in `softmax` (it has {_shown(activation)})", span,
+                    "write `activation=softmax` on the last layer, e.g. `dense(n_classes, activation=softmax)`"
+                    + self._regression_hint(),
+                )
+            return "multiclass"
+        shown = ", ".join(str(d) for d in out)
+        raise self._net_error(
+            resolved, f"the last layer outputs ({shown}) per sample, but the data has {n} classes", span,
+            f"end the net with `dense(n_classes, activation=softmax)` (here {n} units)"
+            + (" or `dense(1, activation=sigmoid)`" if n == 2 else "") + self._regression_hint(),
+        )
+
+    def _regression_hint(self) -> str:
+        return ""
+
+    def _loss_and_targets(self, targets, settings, mode, resolved):
+        loss = settings["loss"]
+        if mode in ("binary", "multilabel"):
+            if loss not in (None,) + _BINARY_LOSSES:
+                what = "one sigmoid unit for two classes" if mode == "binary" else "a multilabel target (sigmoid units)"
+                raise ValueError(f"Loss {loss!r} does not fit {what}; use binary_crossentropy.")
+            return "binary_crossentropy", targets.astype("float32").reshape(len(targets), -1)
+        if loss == "categorical_crossentropy":
+            return loss, np.eye(len(self.classes_), dtype="float32")[targets]
+        if loss in (None, "sparse_categorical_crossentropy"):
+            return "sparse_categorical_crossentropy", targets
+        raise ValueError(
+            f"Loss {loss!r} does not fit a {len(self.classes_)}-class softmax; "
+            "use categorical_crossentropy or sparse_categorical_crossentropy."
+        )
+
+
+class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
     """A neural network classifier written in a `.net` file.
 
     Parameters
@@ -35,7 +160,11 @@ class NetClassifier(ClassifierMixin, BaseNet):
 
     The last layer must fit the task: `dense(n_classes, activation=softmax)` (or a fixed number of
     units equal to the number of classes), or `dense(1, activation=sigmoid)` for two classes.
-    Labels may be strings, integers or booleans.
+    Labels may be strings, integers or booleans. A multilabel target (a 0/1 matrix, one column per
+    label, as scikit-learn's multilabel classifiers take it) needs `dense(n_outputs,
+    activation=sigmoid)` and `binary_crossentropy`: `predict` gives the 0/1 matrix, `predict_proba`
+    each label's probability, `score` the subset accuracy. A matrix of other labels
+    (multiclass-multioutput) is not supported.
 
     Examples
     --------
@@ -48,78 +177,17 @@ class NetClassifier(ClassifierMixin, BaseNet):
     """
 
     def _y_validation(self):
-        return {"y_numeric": False}
-
-    def _stratify(self):
-        return True
-
-    def _targets(self, y, spec, reset, classes=None):
-        if y is None:
-            raise ValueError("NetClassifier needs targets y to fit.")
-        check_classification_targets(y)
-        y = np.asarray(y)
-        if reset:
-            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
-            if len(labels) < 2:
-                raise ValueError(
-                    f"NetClassifier needs samples of at least 2 classes to fit; the data has 1 class: {labels.tolist()[0]!r}."
-                )
-            self.classes_ = labels
-        unseen = np.setdiff1d(y, self.classes_)
-        if len(unseen):
-            raise ValueError(
-                f"y contains labels not seen at the first fit: {unseen[:5].tolist()}; "
-                f"the classes are {self.classes_.tolist()}."
-            )
-        encoded = np.searchsorted(self.classes_, y)
-        n = len(self.classes_)
-        return encoded, {"n_classes": n, "n_outputs": n}
-
-    def _check_output(self, summary, resolved):
-        n = len(self.classes_)
-        out = tuple(summary.output_shape)
-        path, layer, span = self._last_layer(resolved)
-        activation = getattr(layer, "activation", None)
-        if out == (1,) and n == 2:
-            if activation != "sigmoid":
-                raise self._net_error(
-                    resolved, "a single output unit for two classes needs `activation=sigmoid`", span,
-                    "end the net with `dense(1, activation=sigmoid)`, or use `dense(n_classes, activation=softmax)`",
-                )
-            return "binary"
-        if out == (n,):
-            if activation != "softmax":
-                raise self._net_error(
-                    resolved, f"the last layer of a classifier must end in `softmax` (it has `{activation}`)", span,
-                    "write `activation=softmax` on the last layer, e.g. `dense(n_classes, activation=softmax)`",
-                )
-            return "multiclass"
-        shown = ", ".join(str(d) for d in out)
-        raise self._net_error(
-            resolved, f"the last layer outputs ({shown}) per sample, but the data has {n} classes", span,
-            f"end the net with `dense(n_classes, activation=softmax)` (here {n} units)"
-            + (" or `dense(1, activation=sigmoid)`" if n == 2 else ""),
-        )
-
-    def _loss_and_targets(self, targets, settings, mode, resolved):
-        loss = settings["loss"]
-        if mode == "binary":
-            if loss not in (None,) + _BINARY_LOSSES:
-                raise ValueError(f"Loss {loss!r} does not fit one sigmoid unit for two classes; use binary_crossentropy.")
-            return "binary_crossentropy", targets.astype("float32").reshape(-1, 1)
-        if loss == "categorical_crossentropy":
-            return loss, np.eye(len(self.classes_), dtype="float32")[targets]
-        if loss in (None, "sparse_categorical_crossentropy"):
-            return "sparse_categorical_crossentropy", targets
-        raise ValueError(
-            f"Loss {loss!r} does not fit a {len(self.classes_)}-class softmax; "
-            "use categorical_crossentropy or sparse_categorical_crossentropy."
-        )
+        return {"y_numeric": False, "multi_output": True}  # a multilabel y is a matrix
 
     def _class_weights(self, targets, settings):
         weight = self.class_weight if self.class_weight is not None else settings["class_weight"]
         if weight is None:
             return None
+        if self._multilabel:
+            raise ValueError(
+                "class_weight weighs the classes of one label per sample; for a multilabel target, "
+                "pass sample_weight instead."
+            )
         n = len(self.classes_)
         if isinstance(weight, str):
             if weight != "balanced":
@@ -146,8 +214,11 @@ class NetClassifier(ClassifierMixin, BaseNet):
         return self
 
     def predict_proba(self, X):
-        """Class probabilities, columns in the order of `classes_`."""
+        """Class probabilities, columns in the order of `classes_` (multilabel: each label's
+        probability, as MLPClassifier gives them; rows need not sum to 1)."""
         out = self._raw_outputs(X).astype(np.float64)
+        if self.output_mode_ == "multilabel":
+            return out
         if self.output_mode_ == "binary":
             p = out.reshape(-1)
             return np.column_stack([1 - p, p])
@@ -155,9 +226,12 @@ class NetClassifier(ClassifierMixin, BaseNet):
 
     def predict(self, X):
         proba = self.predict_proba(X)  # checks that the estimator is fitted
+        if self.output_mode_ == "multilabel":
+            return (proba > 0.5).astype(np.int64)  # the 0/1 matrix, as MLPClassifier predicts it
         return self.classes_[np.argmax(proba, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
+        tags.classifier_tags.multi_label = True  # with a net that ends in sigmoid units
         return tags

@@ -115,6 +115,11 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None, cove
                 raise ValueError("`text_vectorization` needs training texts to learn its vocabulary")
             layer.adapt(as_text(text_samples))
             vocabulary = layer.get_vocabulary()
+            if not layer.get_vocabulary(include_special_tokens=False):  # else a graph error at the first step
+                raise ValueError(
+                    f"The training texts hold no word for `text_vectorization` to learn (its vocabulary is empty after "
+                    f"standardize={spec.standardize!r} and split={spec.split!r}); give texts with words in them."
+                )
         elif getattr(spec, "embeddings", None) is not None:
             pretrained.append((path, spec, layer, vocabulary))
         _unroll_if_short(spec, layer, x.shape)

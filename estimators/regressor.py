@@ -10,7 +10,80 @@ from .base import BaseNet
 _CLASSIFICATION_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy")
 
 
-class NetRegressor(RegressorMixin, BaseNet):
+class ValueTargets:
+    """Targets that are numbers to regress (one column, or several): shared by `NetRegressor` and
+    `NetTransformer(task="regression")`. Binds `n_outputs`; fitted: `n_outputs_`."""
+
+    def _targets(self, y, spec, reset, classes=None):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} needs targets y to fit.")
+        if getattr(self, "class_weight", None) is not None:
+            raise ValueError(f"class_weight is for classifiers; {type(self).__name__} takes sample_weight instead.")
+        y = np.asarray(y)
+        if y.dtype.kind not in "biuf":
+            try:
+                y = y.astype("float64")
+            except (TypeError, ValueError):
+                example = next((v for v in y.ravel() if not _is_number(v)), y.ravel()[0])
+                example = example.item() if isinstance(example, np.generic) else example
+                raise ValueError(
+                    f"{type(self).__name__} regresses numeric targets; y holds {type(example).__name__} values "
+                    f"such as {example!r}" + (f"; {self._classification_hint()}" if self._classification_hint() else "") + "."
+                ) from None
+        if not np.all(np.isfinite(y)):
+            raise ValueError("Input y contains NaN or infinity.")
+        too_large = np.abs(y) > np.finfo(np.float32).max
+        if too_large.any():
+            raise ValueError(
+                f"Input y holds values beyond float32's range (about ±3.4e38), such as {y[too_large].ravel()[0]:g}; "
+                "the net computes in float32. Scale the targets (e.g. TransformedTargetRegressor with a "
+                "StandardScaler, or a log) so that they fit."
+            )
+        y = y.astype("float32")
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        if reset:
+            self.n_outputs_ = n_outputs
+            self._y_1d = y.ndim == 1
+        elif n_outputs != self.n_outputs_:
+            raise ValueError(f"y has {n_outputs} columns, but the model was fitted with {self.n_outputs_}.")
+        return y.reshape(len(y), n_outputs), {"n_outputs": n_outputs}
+
+    def _classification_hint(self) -> str:
+        """What to do if y were meant as class labels (NetTransformer's `task`)."""
+        return ""
+
+    def _check_output(self, summary, resolved):
+        out = tuple(summary.output_shape)
+        if out != (self.n_outputs_,):
+            _, _, span = self._last_layer(resolved)
+            shown = ", ".join(str(d) for d in out)
+            columns = f"{self.n_outputs_} column{'s' if self.n_outputs_ != 1 else ''}"
+            unbound = [str(d) for d in out if not isinstance(d, int)]
+            raise self._net_error(
+                resolved, f"the last layer outputs ({shown}) per sample, but the targets have {columns}" if not unbound
+                else f"`{unbound[0]}` is not bound: the targets are numbers to regress ({columns}), which bind `n_outputs`",
+                span,
+                f"end the net with `dense({self.n_outputs_})` or `dense(n_outputs)` (no activation)"
+                + (f"; {self._classification_hint()}" if self._classification_hint() else ""),
+            )
+        return "regression"
+
+    def _loss_and_targets(self, targets, settings, mode, resolved):
+        loss = settings["loss"] or "mse"
+        if loss in _CLASSIFICATION_LOSSES:
+            raise ValueError(f"Loss {loss!r} is for classification; {type(self).__name__} regresses: take e.g. mse, mae or huber.")
+        return loss, targets
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+class NetRegressor(RegressorMixin, ValueTargets, BaseNet):
     """A neural network regressor written in a `.net` file.
 
     Parameters are those of `NetClassifier` (without the class weights). Targets may have one
@@ -28,40 +101,6 @@ class NetRegressor(RegressorMixin, BaseNet):
 
     def _y_validation(self):
         return {"y_numeric": True, "multi_output": True}
-
-    def _targets(self, y, spec, reset, classes=None):
-        if y is None:
-            raise ValueError("NetRegressor needs targets y to fit.")
-        if self.class_weight is not None:
-            raise ValueError("class_weight is for classifiers; NetRegressor takes sample_weight instead.")
-        y = np.asarray(y, dtype="float32")
-        if not np.all(np.isfinite(y)):
-            raise ValueError("Input y contains NaN or infinity.")
-        n_outputs = 1 if y.ndim == 1 else y.shape[1]
-        if reset:
-            self.n_outputs_ = n_outputs
-            self._y_1d = y.ndim == 1
-        elif n_outputs != self.n_outputs_:
-            raise ValueError(f"y has {n_outputs} columns, but the model was fitted with {self.n_outputs_}.")
-        return y.reshape(len(y), n_outputs), {"n_outputs": n_outputs}
-
-    def _check_output(self, summary, resolved):
-        out = tuple(summary.output_shape)
-        if out != (self.n_outputs_,):
-            _, _, span = self._last_layer(resolved)
-            shown = ", ".join(str(d) for d in out)
-            raise self._net_error(
-                resolved, f"the last layer outputs ({shown}) per sample, but the targets have {self.n_outputs_} "
-                f"column{'s' if self.n_outputs_ != 1 else ''}", span,
-                f"end the net with `dense({self.n_outputs_})` or `dense(n_outputs)` (no activation)",
-            )
-        return "regression"
-
-    def _loss_and_targets(self, targets, settings, mode, resolved):
-        loss = settings["loss"] or "mse"
-        if loss in _CLASSIFICATION_LOSSES:
-            raise ValueError(f"Loss {loss!r} is for classification; NetRegressor takes e.g. mse, mae or huber.")
-        return loss, targets
 
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch on (X, y), continuing from the current weights (built on the first call)."""

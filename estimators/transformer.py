@@ -6,16 +6,26 @@ import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
 from .base import BaseNet, read_source
+from .classifier import LabelTargets
+from .regressor import ValueTargets
+
+TASKS = ("auto", "classification", "regression")
 
 
 class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet):
     """Features computed by a `.net` program.
 
     A net with no `train` block (fixed weights, like `examples/edge_detector.net`) needs no
-    training: `fit(X)` only builds it. A net with a `train` block is trained on `fit(X, y)` as a
-    regressor of y, and then used as a feature extractor. `layer` names the layer whose output is
-    returned (its `name=` in the file, or Keras's generated name such as `dense_1`); by default the
-    net's output. Outputs are flattened to one row per sample.
+    training: `fit(X)` only builds it. A net with a `train` block is trained on `fit(X, y)`, and
+    then used as a feature extractor. `layer` names the layer whose output is returned (its `name=`
+    in the file, or Keras's generated name such as `dense_1`); by default the net's output. Outputs
+    are flattened to one row per sample.
+
+    `task` says how the net learns y: `"classification"` (y holds class labels, or a multilabel
+    0/1 matrix, as for `NetClassifier`: the net ends in `softmax` or `sigmoid`, `classes_` is
+    learned), `"regression"` (y holds numbers, as for `NetRegressor`), or `"auto"` (the default):
+    as scikit-learn's `type_of_target` reads y, continuous numbers are regressed and anything else
+    (strings, booleans, integers, integral floats) is taken as class labels. `task_` records it.
 
     Examples
     --------
@@ -30,6 +40,7 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
         net=None,
         *,
         layer=None,
+        task="auto",
         epochs=None,
         batch_size=None,
         optimizer=None,
@@ -42,6 +53,7 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
         **params,
     ):
         self.layer = layer
+        self.task = task
         super().__init__(
             net, epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
             loss=loss, validation_split=validation_split, verbose=verbose, random_state=random_state,
@@ -68,28 +80,57 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
         params = {k: v for k, v in self.get_params().items() if k in spec.param_defaults}
         resolved = resolve(spec, params, data)
         analyse(spec, params, data)
-        self._seed()
-        self.model_ = self._build(resolved, text_samples=X if self._is_text(spec) else None)
+        from . import seeding
+
+        with seeding.fitting(seeded=self.random_state is not None):  # global random state put back after
+            self._seed()
+            self.model_ = self._build(resolved, text_samples=X if self._is_text(spec) else None)
         self.spec_ = resolved
         self.net_source_ = read_source(self.net)[0]
         self.output_mode_ = "features"
         self.history_ = {}
         self._setup_output()
 
-    # y, when given with a train block: a regression target
+    # y, when given with a train block: class labels or numbers, as `task` says
     def _y_validation(self):
-        return {"y_numeric": True, "multi_output": True}
+        return {"y_numeric": False, "multi_output": True}
+
+    def _learner(self):
+        return LabelTargets if self.task_ == "classification" else ValueTargets
 
     def _targets(self, y, spec, reset, classes=None):
-        y = np.asarray(y, dtype="float32")
-        n_outputs = 1 if y.ndim == 1 else y.shape[1]
-        return y.reshape(len(y), n_outputs), {"n_outputs": n_outputs}
+        if reset:
+            if self.task not in TASKS:
+                raise ValueError(
+                    f"The 'task' parameter of NetTransformer must be a str among {list(TASKS)}. Got {self.task!r} instead."
+                )
+            if self.task != "auto":
+                self.task_ = self.task
+            else:
+                from sklearn.utils.multiclass import type_of_target
+
+                continuous = type_of_target(y) in ("continuous", "continuous-multioutput")
+                self.task_ = "regression" if continuous else "classification"
+        return self._learner()._targets(self, y, spec, reset, classes)
+
+    def _stratify(self):
+        return self.task_ == "classification" and LabelTargets._stratify(self)
 
     def _check_output(self, summary, resolved):
-        return "features"
+        return self._learner()._check_output(self, summary, resolved)
 
     def _loss_and_targets(self, targets, settings, mode, resolved):
-        return settings["loss"] or "mse", targets
+        return self._learner()._loss_and_targets(self, targets, settings, mode, resolved)
+
+    def _regression_hint(self):
+        if self.task != "auto":
+            return ""
+        return "; or, to regress y (read as class labels), pass task=\"regression\""
+
+    def _classification_hint(self):
+        if self.task == "regression":
+            return "pass task=\"classification\" to learn y as class labels"
+        return "y was read as continuous numbers (task=\"auto\"); pass task=\"classification\" if they are class labels"
 
     def _fit(self, *args, **kwargs):
         super()._fit(*args, **kwargs)
@@ -122,7 +163,9 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
         check_is_fitted(self, "model_")
         X, _ = self._validate_X(X, self.spec_, reset=False)
         inputs = self._shape_inputs(X, self.spec_)
-        out = np.asarray(self.feature_model_.predict(inputs, batch_size=max(256, min(len(X), 8192)), verbose=0))
+        from . import fast
+
+        out = fast.predict(self.feature_model_, inputs)  # a row's features do not depend on the other rows
         return out.reshape(len(out), -1)
 
     def __sklearn_tags__(self):

@@ -408,8 +408,8 @@ def test_early_stopping_records_best_epoch(iris):
 
 def test_transformer_named_layer_features(iris):
     X, y = iris
-    net = "dense(6, activation=relu, name=\"hidden\")\ndense(n_outputs)\ntrain {\n    epochs = 1\n}\n"
-    t = NetTransformer(net, layer="hidden", random_state=0).fit(X, y)
+    net = "dense(6, activation=relu, name=\"hidden\")\ndense(n_classes, activation=softmax)\ntrain {\n    epochs = 1\n}\n"
+    t = NetTransformer(net, layer="hidden", random_state=0).fit(X, y)  # learns iris's classes (task="auto")
     assert t.transform(X).shape == (150, 6)
     assert list(t.get_feature_names_out())[:2] == ["nettransformer0", "nettransformer1"]
     with pytest.raises(ValueError, match="no layer named 'hiden'.*Did you mean `hidden`"):

@@ -1,0 +1,210 @@
+"""What scikit-learn users pass and meet: multilabel targets, a transformer that learns class
+labels, and data that must give a clear error rather than a traceback from NumPy or TensorFlow.
+Tiny real fits (a few epochs, fixed seeds)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_iris, make_multilabel_classification
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import estimator_checks
+
+from netdsl.dsl import NetError
+from netdsl.estimators import NetClassifier, NetRegressor, NetTransformer
+
+MULTILABEL = """net tags
+dense(16, activation=relu)
+dense(n_outputs, activation=sigmoid)
+train {
+    optimizer = adam(learning_rate=0.03)
+    loss = binary_crossentropy
+    epochs = 5
+}
+"""
+SOFTMAX = """net labels
+dense(8, activation=relu, name="hidden")
+dense(n_classes, activation=softmax)
+train {
+    optimizer = adam(learning_rate=0.05)
+    epochs = 3
+}
+"""
+LINEAR = "dense(8, activation=relu)\ndense(n_outputs)\ntrain {\n    epochs = 1\n}\n"
+TEXT = """input text
+text_vectorization(max_tokens=100, output_sequence_length=5)
+embedding(100, 4)
+global_average_pooling1d()
+dense(n_classes, activation=softmax)
+"""
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X).astype("float32"), y
+
+
+@pytest.fixture(scope="module")
+def tags():
+    X, Y = make_multilabel_classification(120, n_features=6, n_classes=4, random_state=0)
+    return StandardScaler().fit_transform(X), Y
+
+
+# ---- multilabel targets ---------------------------------------------------------------------
+
+
+def test_multilabel_matrix_as_scikit_learn_takes_it(tags):
+    X, Y = tags
+    clf = NetClassifier(MULTILABEL, epochs=20, random_state=0).fit(X, Y)
+    assert clf.output_mode_ == "multilabel"
+    assert clf.classes_.tolist() == [0, 1, 2, 3]  # the label columns, as MLPClassifier has them
+    assert clf.model_.output_shape == (None, 4)  # n_outputs bound to the number of labels
+    proba = clf.predict_proba(X)
+    assert proba.shape == (120, 4) and proba.dtype == np.float64 and ((proba >= 0) & (proba <= 1)).all()
+    pred = clf.predict(X)
+    assert pred.dtype == np.int64 and pred.shape == Y.shape
+    assert (pred == (proba > 0.5)).all()
+    assert clf.score(X, Y) == accuracy_score(Y, pred)  # subset accuracy
+    assert clf.history_["loss"][-1] < 0.7 * clf.history_["loss"][0]
+    assert clf.__sklearn_tags__().classifier_tags.multi_label
+    # booleans, lists of lists and one-column-per-label frames are the same target
+    same = NetClassifier(MULTILABEL, epochs=20, random_state=0)
+    assert (same.fit(X, pd.DataFrame(Y.astype(bool), columns=list("abcd"))).predict(X) == pred).all()
+
+
+def test_multilabel_in_cross_validation_and_grid_search(tags):
+    X, Y = tags
+    scores = cross_val_score(NetClassifier(MULTILABEL, random_state=0), X, Y, cv=2)  # KFold: y is multilabel
+    assert scores.shape == (2,)
+    search = GridSearchCV(NetClassifier(MULTILABEL, random_state=0), {"epochs": [1, 3]}, cv=2).fit(X, Y)
+    assert search.best_estimator_.predict(X[:3]).shape == (3, 4)
+    NetClassifier(MULTILABEL, validation_split=0.25, random_state=0).fit(X, Y)  # unstratified hold-out
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        estimator_checks.check_classifiers_multilabel_representation_invariance,
+        estimator_checks.check_classifiers_multilabel_output_format_predict,
+        estimator_checks.check_classifiers_multilabel_output_format_predict_proba,
+    ],
+)
+def test_scikit_learn_multilabel_checks_on_a_sigmoid_net(check):
+    check("NetClassifier", NetClassifier(MULTILABEL, epochs=3, random_state=0))
+
+
+def test_multilabel_mistakes_are_clear(tags):
+    X, Y = tags
+    with pytest.raises(NetError, match=r"(?s)needs `sigmoid` units.*3 \| dense\(n_classes, activation=softmax\)"):
+        NetClassifier(SOFTMAX).fit(X, Y)
+    with pytest.raises(ValueError, match="multiclass-multioutput, which is not supported.*MultiOutputClassifier"):
+        NetClassifier(MULTILABEL).fit(X, np.where(Y == 1, "yes", "no"))
+    with pytest.raises(ValueError, match=r"A multilabel target is a 0/1 matrix .*; y holds \[-1, 1\]"):
+        NetClassifier(MULTILABEL).fit(X, Y * 2 - 1)
+    with pytest.raises(ValueError, match="for a multilabel target, pass sample_weight"):
+        NetClassifier(MULTILABEL, class_weight="balanced").fit(X, Y)
+    with pytest.raises(ValueError, match="categorical_crossentropy' does not fit a multilabel target"):
+        NetClassifier(MULTILABEL, loss="categorical_crossentropy").fit(X, Y)
+    clf = NetClassifier(MULTILABEL, epochs=1, warm_start=True).fit(X, Y)
+    with pytest.raises(ValueError, match="as at the first fit"):
+        clf.fit(X, Y[:, 0])
+
+
+def test_column_vector_y_is_one_label_per_sample(iris):
+    X, y = iris
+    with pytest.warns(Warning, match="column-vector y"):
+        clf = NetClassifier(SOFTMAX, epochs=1).fit(X, y.reshape(-1, 1))
+    assert clf.output_mode_ == "multiclass" and clf.predict(X[:2]).shape == (2,)
+
+
+# ---- NetTransformer learns class labels -------------------------------------------------------
+
+
+def test_transformer_learns_string_labels_as_a_classifier(iris):
+    X, y = iris
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    t = NetTransformer(SOFTMAX, layer="hidden", random_state=0).fit(X, labels)
+    assert t.task_ == "classification" and t.classes_.tolist() == ["setosa", "versicolor", "virginica"]
+    assert t.transform(X).shape == (150, 8)
+    assert t.history_["loss"][-1] < t.history_["loss"][0]
+
+
+def test_transformer_integer_labels_are_classes_not_numbers(iris):
+    X, y = iris
+    t = NetTransformer(SOFTMAX, random_state=0).fit(X, y)
+    assert t.task_ == "classification" and t.output_mode_ == "multiclass"
+    out = t.transform(X)  # the softmax: rows of probabilities, not a regression onto 0, 1, 2
+    assert out.shape == (150, 3) and np.allclose(out.sum(axis=1), 1, atol=1e-5)
+    # a linear head on labels: located, with the way to regress them
+    with pytest.raises(NetError, match=r'(?s)must end in `softmax` \(it has no activation\).*pass task="regression"'):
+        NetTransformer(LINEAR).fit(X, y)
+    assert NetTransformer(LINEAR, task="regression").fit(X, y).task_ == "regression"
+
+
+def test_transformer_regresses_continuous_targets(iris):
+    X, _ = iris
+    t = NetTransformer(LINEAR, random_state=0).fit(X, X[:, 0])
+    assert t.task_ == "regression" and t.transform(X[:2]).shape == (2, 1)
+    with pytest.raises(ValueError, match="y holds str values such as 'a'; pass task=\"classification\""):
+        NetTransformer(LINEAR, task="regression").fit(X, np.array(["a", "b"] * 75))
+    with pytest.raises(ValueError, match=r"The 'task' parameter of NetTransformer must be a str among"):
+        NetTransformer(SOFTMAX, task="classify").fit(X, X[:, 0])
+    assert clone(NetTransformer(SOFTMAX, task="regression")).task == "regression"
+
+
+# ---- data that used to give a traceback ------------------------------------------------------
+
+
+def test_texts_without_a_word():
+    with pytest.raises(ValueError, match="texts hold no word for `text_vectorization` to learn"):
+        NetClassifier(TEXT, epochs=1).fit(["!!", "??", "...", "-"], [0, 1, 0, 1])
+
+
+def test_datetime_column_is_named(iris):
+    X, y = iris
+    frame = pd.DataFrame({"length": X[:, 0], "when": pd.date_range("2020-01-01", periods=150)})
+    with pytest.raises(ValueError, match=r"Column 'when' holds dates or times \(datetime64.*total_seconds"):
+        NetClassifier(SOFTMAX).fit(frame, y)
+    with pytest.raises(ValueError, match="Column 'took' holds dates or times"):
+        NetClassifier(SOFTMAX).fit(pd.DataFrame({"took": pd.to_timedelta(np.arange(150), unit="s")}), y)
+
+
+def test_string_and_category_columns_are_named(iris):
+    X, y = iris
+    words = np.array(["low", "mid", "high"])[y]
+    with pytest.raises(ValueError, match="Column 'size' holds str values such as 'low'.*OneHotEncoder"):
+        NetClassifier(SOFTMAX).fit(pd.DataFrame({"a": X[:, 0], "size": words}), y)
+    with pytest.raises(ValueError, match="Column 'size' holds categories such as 'low'"):
+        NetClassifier(SOFTMAX).fit(pd.DataFrame({"a": X[:, 0], "size": pd.Categorical(words)}), y)
+    with pytest.raises(ValueError, match="Column 1 of X holds str values such as 'low'"):
+        NetClassifier(SOFTMAX).fit(np.column_stack([X[:, 0].astype(object), words]), y)
+
+
+def test_generators_are_refused_as_scikit_learn_does(iris):
+    X, y = iris
+    with pytest.raises(TypeError, match="Expected array-like X .* got a generator"):
+        NetClassifier(SOFTMAX).fit((row for row in X), y)
+    with pytest.raises(TypeError, match="Expected array-like y .* got a generator"):
+        NetClassifier(SOFTMAX).fit(X, (label for label in y))
+    with pytest.raises(TypeError, match="Expected array-like X"):
+        NetClassifier(TEXT).fit((s for s in ["a b", "c d"]), [0, 1])
+
+
+def test_values_beyond_float32(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match=r"Input y holds values beyond float32's range .* such as 1e\+39"):
+        NetRegressor(LINEAR).fit(X, np.full(150, 1e39))
+    wide = X.astype(np.float64)
+    wide[3, 2] = -1e39
+    with pytest.raises(ValueError, match=r"beyond float32's range .* such as -1e\+39 in column 2"):
+        NetRegressor(LINEAR).fit(wide, X[:, 0])
+    frame = pd.DataFrame(wide, columns=["a", "b", "c", "d"])
+    with pytest.raises(ValueError, match="in column 'c'"):
+        NetClassifier(SOFTMAX).fit(frame, y)
+    reg = NetRegressor(LINEAR).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        reg.predict(wide)
+    assert reg.predict(X.astype(np.float64)).shape == (150,)  # float64 within range is fine
