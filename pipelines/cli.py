@@ -533,6 +533,8 @@ def load_model(path: Path):
         return estimators.load(path)
     except NetError:
         raise
+    except ValueError as error:  # netdsl's reasons (a pickle refused, a damaged file), said as they are
+        raise DataError(f"cannot load a model from `{path}`: {error}") from None
     except Exception as error:  # noqa: BLE001 - a file that is not a model raises many kinds
         raise DataError(
             f"cannot load a model from `{path}` ({type(error).__name__}: {error}); is it a file written by `netdsl fit --save`?"

@@ -408,6 +408,7 @@ def results_lock(path):
         else:
             lock = filelock.FileLock(str(path.with_name(f".{path.name}.lock")), timeout=0)
             try:
+                path.parent.mkdir(parents=True, exist_ok=True)
                 lock.acquire()
             except filelock.Timeout:
                 raise SearchError(_busy(path)) from None
