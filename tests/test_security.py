@@ -112,7 +112,9 @@ def test_cli_refuses_a_pickled_model_without_running_it(tmp_path, hostile_pickle
     argv = (["predict", str(hostile_pickle), "--data", str(data)] if command == "predict"
             else ["plot", "curves", str(hostile_pickle), "--out", str(tmp_path / "c.png")])
     assert main(argv) == 1
-    assert "pickle" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"cannot load a model from `{hostile_pickle}`: `{hostile_pickle}` is a pickle (joblib) file" in err
+    assert "trusted=True" in err and "Traceback" not in err
 
 
 # ---- netdsl's own model file ------------------------------------------------------------------------
