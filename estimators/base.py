@@ -448,7 +448,7 @@ class BaseNet(BaseEstimator):
         data.update(self._data_names(spec, X))
         params = {k: v for k, v in self.get_params().items() if k in spec.param_defaults}
         resolved = resolve(spec, params, data)
-        summary = analyse(spec, params, data)
+        summary = analyse(_trained_with(spec, settings["loss"]), params, data)  # metrics vs task, as fitted
         self._shape_inputs(_take(X, slice(0, 1)), resolved)  # the data must fit `input` (say which line)
         mode = self._check_output(summary, resolved)
         loss, y_fit = self._loss_and_targets(targets, settings, mode, resolved)
@@ -707,6 +707,15 @@ def _architecture(resolved: specs.Net) -> str:
 
 def _tuple(shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def _trained_with(spec: specs.Net, loss) -> specs.Net:
+    """`spec` as this fit trains it: the estimator's `loss` (when set) in its `train` block, so that
+    `analyse` checks the metrics against the targets this loss makes (`categorical_crossentropy`:
+    one-hot, so `top_k_categorical_accuracy` can be computed)."""
+    if spec.train is None or loss is None or loss == spec.train.loss:
+        return spec
+    return spec.model_copy(update={"train": spec.train.model_copy(update={"loss": loss})})
 
 
 def _refuse_iterator(data, name: str) -> None:

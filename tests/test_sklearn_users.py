@@ -208,3 +208,34 @@ def test_values_beyond_float32(iris):
     with pytest.raises(ValueError, match="beyond float32's range"):
         reg.predict(wide)
     assert reg.predict(X.astype(np.float64)).shape == (150,)  # float64 within range is fine
+
+
+# ---- metrics against the task, at fit ----------------------------------------------------------
+
+TOP_K = """net digits
+dense(16, activation=relu)
+dense(n_classes, activation=softmax)
+train {
+    epochs = 2
+    metrics = [top_k_categorical_accuracy]
+}
+"""
+
+
+def test_precision_and_recall_on_three_classes_are_located(iris):
+    X, y = iris
+    net = SOFTMAX.replace("    epochs = 3\n", "    epochs = 3\n    metrics = [precision, recall]\n")
+    with pytest.raises(NetError, match=r"(?s)<string>:7:16: error: `precision` is computed per output unit.*7:27: error: `recall`"):
+        NetClassifier(net).fit(X, y)
+
+
+def test_top_k_follows_the_loss_the_estimator_trains_with():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:200] / 16, y[:200]
+    with pytest.raises(NetError, match="`top_k_categorical_accuracy` needs one-hot targets.*\n.*metrics = \\[top_k"):
+        NetClassifier(TOP_K).fit(X, y)  # integer labels (sparse_categorical_crossentropy)
+    # the estimator's loss makes the targets one-hot: the check at fit follows it, and Keras computes it
+    clf = NetClassifier(TOP_K, loss="categorical_crossentropy", random_state=0).fit(X, y)
+    assert len(clf.history_["top_k_categorical_accuracy"]) == 2
