@@ -365,7 +365,7 @@ def _split(args, data, task, console):
 
 def _net_argument(path: Path) -> str:
     """What the estimators take as `net`: the path of a `.net` file, else the source text itself."""
-    return str(path) if path.suffix == ".net" else path.read_text(encoding="utf-8")
+    return str(path) if path.suffix == ".net" else read_text(path)
 
 
 def run_fit(args) -> int:

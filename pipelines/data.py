@@ -31,7 +31,10 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:  # numpy and pandas load on first use: `netdsl check` imports this module too
     import numpy as np
 
-__all__ = ["BUILTINS", "PACKAGED", "DataError", "Dataset", "MAX_CLASSES", "MIN_ROWS_PER_CLASS", "infer_task", "load_data"]
+__all__ = [
+    "BUILTINS", "PACKAGED", "DataError", "Dataset", "MAX_CLASSES", "MIN_ROWS_PER_CLASS", "infer_task", "load_data",
+    "read_table",
+]  # fmt: skip
 
 # scikit-learn's bundled sets (no download): name -> task.
 BUILTINS = {
@@ -163,7 +166,7 @@ def load_data(
         frame = _read_parquet(path, source)
     elif suffix in _TABLE_SUFFIXES or (suffix in _COMPRESSIONS and len(suffixes) > 1 and suffixes[-2] in _TABLE_SUFFIXES):
         sep = _TABLE_SUFFIXES[suffix if suffix in _TABLE_SUFFIXES else suffixes[-2]]
-        frame = _read_table(path, source, sep)
+        frame = read_table(path, source, sep)
     else:
         shown = "".join(path.suffixes) or "(none)"
         raise DataError(f"cannot read `{source}`: unsupported file type `{shown}`; use a {_SUPPORTED} file")
@@ -289,7 +292,9 @@ def _reason(error: BaseException) -> str:
     return text or type(error).__name__
 
 
-def _read_table(path: Path, source: str, sep: str):
+def read_table(path: Path, source: str, sep: str = ","):
+    """The CSV (or TSV, `sep="\\t"`) file at `path` as a DataFrame, compressed or not; every problem
+    (empty, malformed, not UTF-8, damaged compression, a missing codec) a DataError naming `source`."""
     import pandas as pd
 
     compression = _COMPRESSED_NAMES.get(path.suffix.lower())
@@ -455,6 +460,12 @@ def _features(features, source: str, categorical=()) -> tuple:
     names = list(features.columns)
     if not names:
         raise DataError(f"`{source}` has no feature columns besides the target")
+    datetimes = [c for c in names if pd.api.types.is_datetime64_any_dtype(features[c])]
+    if datetimes:
+        raise DataError(
+            f"the feature column(s) {', '.join(f'`{c}`' for c in datetimes)} of `{source}` hold dates; "
+            "turn them into numbers first (say, day of year, or seconds since a start)"
+        )
     text = [c for c in names if c in categorical
             or not (pd.api.types.is_numeric_dtype(features[c]) or pd.api.types.is_bool_dtype(features[c]))]
     missing = features.isna().to_numpy()
@@ -474,12 +485,6 @@ def _features(features, source: str, categorical=()) -> tuple:
             return features.astype(kinds), names, text
         except (TypeError, ValueError) as error:  # pragma: no cover - numeric columns are numbers
             raise DataError(f"cannot read the feature columns of `{source}`: {error}") from None
-    datetimes = [c for c in names if pd.api.types.is_datetime64_any_dtype(features[c])]
-    if datetimes:
-        raise DataError(
-            f"the feature column(s) {', '.join(f'`{c}`' for c in datetimes)} of `{source}` hold dates; "
-            "turn them into numbers first (say, day of year, or seconds since a start)"
-        )
     return features.to_numpy(dtype=float), names, []
 
 

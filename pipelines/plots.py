@@ -538,10 +538,9 @@ def _search_table(source):
         path = Path(source)
         if not path.is_file():
             raise FileNotFoundError(f"no such search results file: `{path}`")
-        try:
-            source = pd.read_csv(path)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-            raise ValueError(f"cannot read search results from `{path}`: {error}") from None
+        from netdsl.pipelines.data import read_table
+
+        source = read_table(path, str(path))  # a DataError (a ValueError) says what is wrong with the file
     if hasattr(source, "cv_results_"):
         source = source.cv_results_
     elif hasattr(source, "get_params") and not isinstance(source, (dict, pd.DataFrame)):
@@ -756,10 +755,8 @@ def _run_plot(args) -> int:
         return _error(f"`netdsl plot {what}` needs --data NAME_OR_PATH (the rows to {'predict' if what == 'confusion' else 'pick --sample from'})")
     if not 0 <= args.test_size < 1:
         return _error(f"--test-size must be a fraction with 0 <= F < 1, got {args.test_size:g}")
-    if not source.is_file():
-        kind = "search results file" if what == "search" else "model file"
-        hint = "" if what == "search" else f"; write one with `netdsl fit FILE --data ... --save {source}`"
-        return _error(f"no such {kind}: `{source}`{hint}")
+    if what == "search" and not source.is_file():
+        return _error(f"no such search results file: `{source}`" + (" (it is a folder)" if source.is_dir() else ""))
     out = args.out if args.out is not None else Path(f"{source.stem}_{what}.png")
     if out.suffix.lower() != ".png":
         return _error(f"--out must name a .png file, got `{out}`")

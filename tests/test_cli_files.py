@@ -145,6 +145,25 @@ def test_empty_and_header_only_csv(tiny, tmp_path, capsys, content, message):
     assert message in _fails(["fit", str(tiny), "--data", str(path)], capsys)
 
 
+def test_plot_search_of_a_damaged_results_file_and_plot_of_a_folder(tmp_path, capsys):
+    results = tmp_path / "results.csv.gz"
+    results.write_bytes(_cut(gzip.compress(_table())))
+    line = _fails(["plot", "search", str(results), "--out", str(tmp_path / "search.png")], capsys)
+    assert f"cannot decompress `{results}` as gzip" in line
+    folder = tmp_path / "model"
+    folder.mkdir()
+    line = _fails(["plot", "curves", str(folder), "--out", str(tmp_path / "curves.png")], capsys)
+    assert line.startswith(f"netdsl: error: is a folder, not a model file: `{folder}`")
+
+
+def test_a_date_feature_column_is_refused_with_what_to_do():
+    from netdsl.pipelines.data import _features
+
+    frame = pd.DataFrame({"day": pd.to_datetime(["2024-01-01", "2024-01-02"]), "x": [1.0, 2.0]})
+    with pytest.raises(DataError, match=r"the feature column\(s\) `day` of `rows.parquet` hold dates; turn them into numbers"):
+        _features(frame, "rows.parquet")
+
+
 # ---- 3. failed writes leave the old file whole ---------------------------------------------------------
 
 LIMITED = """
