@@ -760,6 +760,11 @@ def _explain_non_numeric(X, error) -> None:
             array = np.asarray(X, dtype=object)
         except (TypeError, ValueError):
             return
+        if array.ndim == 1 and len(array) and all(isinstance(v, str) for v in array):
+            raise ValueError(
+                f"X is a list of strings (such as {_short(array[0])!r}), but this net takes rows of numbers; a net "
+                "that reads raw texts starts with `input text` (then `text_vectorization`)."
+            ) from error
         if array.ndim != 2:
             return
         frame = pd.DataFrame(array)
@@ -810,6 +815,8 @@ def _as_texts(X) -> np.ndarray:
         if X.shape[1] != 1:
             raise ValueError(f"A text net takes one column of strings; got {X.shape[1]} columns.")
         X = X.iloc[:, 0]
+    if isinstance(X, str):
+        raise ValueError(f"A text net takes a list of strings, one per sample; got one string. Pass [{_short(X)!r}].")
     array = np.asarray(X, dtype=object)
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
@@ -817,10 +824,16 @@ def _as_texts(X) -> np.ndarray:
         raise ValueError(f"A text net takes a list or 1-D array of strings; got an array of shape {array.shape}.")
     if len(array) == 0:
         raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
-    bad = [v for v in array[:1000] if not isinstance(v, str)]
-    if bad:
-        raise ValueError(f"A text net takes strings; got {type(bad[0]).__name__} values such as {bad[0]!r}.")
+    index = next((i for i, v in enumerate(array) if not isinstance(v, str)), None)
+    if index is not None:
+        bad = array[index]
+        raise ValueError(f"A text net takes strings; got {type(bad).__name__} values such as {bad!r}.")
     return array
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
 
 
 def _optimizer_spec(value):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
@@ -29,8 +30,12 @@ class LabelTargets:
     def _targets(self, y, spec, reset, classes=None):
         if y is None:
             raise ValueError(f"{type(self).__name__} needs targets y to fit.")
-        check_classification_targets(y)
+        if hasattr(y, "toarray"):
+            y = y.toarray()  # a sparse multilabel matrix, as scikit-learn's multilabel classifiers take it
         y = np.asarray(y)
+        if y.dtype == object and any(v is None or v is pd.NA for v in y.ravel()):
+            raise ValueError("Input y contains missing labels (None); drop those samples or give them a label.")
+        check_classification_targets(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # a column vector: one label per sample
         kind = type_of_target(y)

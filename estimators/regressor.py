@@ -20,6 +20,11 @@ class ValueTargets:
         if getattr(self, "class_weight", None) is not None:
             raise ValueError(f"class_weight is for classifiers; {type(self).__name__} takes sample_weight instead.")
         y = np.asarray(y)
+        if y.dtype.kind in "mM":  # NumPy would make them nanoseconds
+            raise ValueError(
+                f"{type(self).__name__} regresses numbers; y holds dates or times ({y.dtype}). Convert them "
+                "first, e.g. to seconds from a start (`(y - y.min()).dt.total_seconds()`)."
+            )
         if y.dtype.kind not in "biuf":
             try:
                 y = y.astype("float64")

@@ -79,7 +79,8 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
         data = self._data_names(spec, X)
         params = {k: v for k, v in self.get_params().items() if k in spec.param_defaults}
         resolved = resolve(spec, params, data)
-        analyse(spec, params, data)
+        summary = analyse(spec, params, data)
+        self._refuse_unbound(summary, resolved)
         from . import seeding
 
         with seeding.fitting(seeded=self.random_state is not None):  # global random state put back after
@@ -90,6 +91,17 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
         self.output_mode_ = "features"
         self.history_ = {}
         self._setup_output()
+
+    def _refuse_unbound(self, summary, resolved):
+        """Without y, `n_classes` and `n_outputs` are not bound: say so at the first layer that uses them."""
+        for row in summary.rows:
+            names = sorted({str(d) for d in row.output_shape if not isinstance(d, (int, np.integer))})
+            if names:
+                raise self._net_error(
+                    resolved, f"`{names[0]}` is bound from y, but `fit` got no y", row.span,
+                    "pass the targets, `fit(X, y)` (the `train` block then trains the net on them), or write a number"
+                    if resolved.train is not None else "write a number: a net without a `train` block is not fitted to y",
+                )
 
     # y, when given with a train block: class labels or numbers, as `task` says
     def _y_validation(self):

@@ -239,3 +239,54 @@ def test_top_k_follows_the_loss_the_estimator_trains_with():
     # the estimator's loss makes the targets one-hot: the check at fit follows it, and Keras computes it
     clf = NetClassifier(TOP_K, loss="categorical_crossentropy", random_state=0).fit(X, y)
     assert len(clf.history_["top_k_categorical_accuracy"]) == 2
+
+
+# ---- more shapes of data scikit-learn users pass -------------------------------------------------
+
+
+def test_sparse_multilabel_target(tags):
+    from scipy import sparse
+
+    X, Y = tags
+    clf = NetClassifier(MULTILABEL, epochs=1, random_state=0).fit(X, sparse.csr_matrix(Y))
+    assert clf.output_mode_ == "multilabel" and clf.predict(X[:3]).shape == (3, 4)
+
+
+def test_pandas_targets_and_nullable_columns(iris):
+    X, y = iris
+    frame = pd.DataFrame({"a": pd.array(np.arange(150), dtype="Int64"), "b": pd.array(X[:, 1], dtype="Float64"),
+                          "c": pd.array([True, False] * 75, dtype="boolean"), "d": X[:, 2].astype(object)})
+    labels = pd.Series(pd.Categorical(np.array(["x", "y", "z"])[y]))
+    clf = NetClassifier(SOFTMAX, epochs=1).fit(frame, labels)
+    assert set(clf.predict(frame[:5])) <= {"x", "y", "z"}
+    NetClassifier(SOFTMAX, epochs=1).fit(X, pd.DataFrame({"label": y})["label"])
+    with pytest.raises(ValueError, match="Input X contains NaN"):  # pd.NA is missing, as NaN is
+        NetClassifier(SOFTMAX).fit(frame.assign(a=pd.array([None] + list(range(149)), dtype="Int64")), y)
+    with pytest.raises(ValueError, match=r"Input y contains missing labels \(None\)"):
+        NetClassifier(SOFTMAX).fit(X, ["a", None] * 75)
+    with pytest.raises(ValueError, match=r"y holds dates or times \(datetime64"):
+        NetRegressor(LINEAR).fit(X, pd.Series(pd.date_range("2020-01-01", periods=150)))
+
+
+def test_strings_given_to_the_wrong_kind_of_net(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="X is a list of strings .* starts with `input text`"):
+        NetClassifier(SOFTMAX).fit(["good film", "bad film"] * 75, y)
+    clf = NetClassifier(TEXT, epochs=1).fit(["good film", "bad film"], [1, 0])
+    with pytest.raises(ValueError, match=r"got one string. Pass \['good film'\]"):
+        clf.predict("good film")
+    with pytest.raises(ValueError, match="got NoneType values such as None"):
+        clf.predict(["good"] * 1500 + [None])  # found wherever it is, not only in the first rows
+
+
+def test_transformer_without_y_names_the_layer_that_needs_it(iris):
+    X, _ = iris
+    with pytest.raises(NetError, match=r"(?s)`n_classes` is bound from y, but `fit` got no y.*3 \| dense\(n_classes"):
+        NetTransformer(SOFTMAX).fit(X)
+
+
+def test_one_sample(iris):
+    X, y = iris
+    assert NetRegressor(LINEAR).fit(X[:1], [1.0]).predict(X[:1]).shape == (1,)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        NetClassifier(SOFTMAX).fit(X[:1], y[:1])
