@@ -424,7 +424,7 @@ def test_plots_of_a_scaled_model_find_its_net(tiny, tmp_path, capsys):
     model = tmp_path / "scaled.model"
     assert main(["fit", str(tiny), "--data", "iris", "--scale", "--quiet", "--save", str(model)]) == 0
     capsys.readouterr()
-    for what, extra in (("curves", []), ("confusion", ["--data", "iris"])):
+    for what, extra in (("curves", []), ("confusion", ["--data", "iris"]), ("saliency", ["--data", "iris", "--sample", "3"])):
         out = tmp_path / f"{what}.png"
         code = main(["plot", what, str(model), "--out", str(out), *extra])
         captured = capsys.readouterr()
