@@ -258,7 +258,7 @@ def keras_bytes(path: Path) -> bytes:
         return read_member(archive, _model_member(archive, path), MAX_MODEL_BYTES, path)
 
 
-def _unsafe(config) -> str | None:
+def unsafe_content(config) -> str | None:
     """What in a Keras config would run Python code when Keras loads it, or None: a `Lambda` layer,
     a Python function (`__lambda__`), an object of a class from outside Keras."""
     stack = [config]
@@ -322,7 +322,7 @@ def _parse(path: Path, config) -> SavedNet:
     if input_shape is None:
         input_shape = _shape(inner.get("build_input_shape")) or next(
             (layer.built_for for layer in layers if layer.built_for is not None), None)
-    return SavedNet(path, input_shape, tuple(layers), _unsafe(config))
+    return SavedNet(path, input_shape, tuple(layers), unsafe_content(config))
 
 
 def _shape(value) -> tuple | None:

@@ -109,13 +109,17 @@ def state_read(state: dict):
 
 
 def _self_contained(net, source: str):
+    """`net` if it is the program's text, or the path of a file that holds it; else the text."""
     from netdsl.dsl import NetError, read_source
 
+    if net == source:
+        return net
     try:
-        text = read_source(net)[0]
+        if Path(net).is_file() and read_source(net)[0] == source:  # a regular file only (no FIFO)
+            return net
     except (NetError, TypeError, ValueError, OSError):
-        return source
-    return net if text == source else source
+        pass
+    return source
 
 
 def model_bytes(model) -> bytes:
@@ -135,10 +139,15 @@ def model_from_bytes(data: bytes, what: str = "the saved net"):
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             saved.check_sizes(archive, Path(what))
-    except zipfile.BadZipFile:
-        raise ValueError(f"{what} is not a Keras model (not a zip)") from None
+            config = json.loads(saved.read_member(archive, "config.json", saved.MAX_CONFIG_BYTES, Path(what)))
+    except (zipfile.BadZipFile, ValueError, RecursionError) as error:
+        raise ValueError(f"{what} is not a Keras model ({type(error).__name__}: {error})") from None
     except saved.SavedNetError as error:
         raise ValueError(f"{error.title}; {error.help}") from None
+    unsafe = saved.unsafe_content(config)
+    if unsafe:  # Keras's safe mode refuses some of these; netdsl never writes any
+        raise UnsafeModelFile(f"{what} holds {unsafe}, whose Python code would run if it were loaded; "
+                              "netdsl never writes one, so the file is not as netdsl saved it")
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.keras")
         Path(path).write_bytes(data)

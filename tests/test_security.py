@@ -184,7 +184,7 @@ def test_a_model_file_whose_net_has_a_lambda_is_refused(tmp_path, marker, fitted
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in members.items():
             archive.writestr(name, data)
-    with pytest.raises(ValueError, match="safe_mode"):
+    with pytest.raises(ValueError, match=r"the saved net holds a `Lambda` layer \(`lambda`\), whose Python code would run"):
         load_model(path)
 
 
@@ -421,3 +421,21 @@ def test_check_of_a_netdsl_model_base_imports_neither_tensorflow_nor_skops(fitte
             "print(' '.join(sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
     assert not {m for m in out.split() if m.split(".")[0] in ("tensorflow", "keras", "skops")}
+
+
+def _double(X):
+    return X * 2
+
+
+def test_save_refuses_what_load_would_not_build(fitted, iris, tmp_path):
+    """A composite with a step of the user's own (here a function) cannot be loaded safely: `save`
+    says so, before writing anything, and points to joblib with `trusted=True`."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from netdsl.estimators import save
+
+    model = make_pipeline(FunctionTransformer(_double), fitted)
+    with pytest.raises(TypeError, match=r"types netdsl does not load \([\w.]*test_security._double\).*trusted=True"):
+        save(model, tmp_path / "custom.model")
+    assert not any(tmp_path.iterdir())
