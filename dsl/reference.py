@@ -323,9 +323,13 @@ that causes it:
 - **Memory**: the weights (4 bytes each; a trained one also needs its gradient and the optimizer's
   state, two more copies for Adam) and each layer's outputs for one batch must fit in the memory of
   the machine that checks the program.
+- **Text**: an `embedding` after `text_vectorization` looks up every token it can make (`input_dim`
+  at least `max_tokens`, and `max_tokens` given), and a layer whose weights depend on the number of
+  steps (a `dense` after `flatten`) needs `output_sequence_length`.
 - **What Keras refuses**: `clipnorm` with `clipvalue`, `go_backwards` inside `bidirectional`,
   `unroll=true` over a number of steps known only at fit, augmentation factors beyond Keras's ranges,
-  `max_tokens` too small to hold a word, `output_sequence_length` without `output_mode=int`.
+  `max_tokens` too small to hold a word, `output_sequence_length` without `output_mode=int`, `strides`
+  longer than the input, a literal array of the wrong shape.
 
 Other spellings Keras takes are read as netdsl's: `padding` in any case (`"SAME"` is `same`; `fmt`
 writes it in lower case) and Keras's names for the metrics (`acc` for `accuracy`, `MSE`, class names

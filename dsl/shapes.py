@@ -287,6 +287,7 @@ class _Tensor:
     dtype: str
     field: tuple | None = None  # ((size, jump), ...) per spatial axis
     made_by: str = "the input"  # who produced it, for messages
+    vocabulary: Any = None  # "tokens": text_vectorization's `max_tokens` (the ids are below it), None if unbounded
 
 
 @dataclass
@@ -376,6 +377,7 @@ def analyse(net: specs.Net, params: dict | None = None, data: dict | None = None
             x.dtype if out.dtype is KEEP else (out.dtype or "float"),
             x.field if out.field is KEEP else out.field,
             x.made_by if out.dtype is KEEP else made_by,
+            bound.max_tokens if layer.kind == "text_vectorization" else x.vocabulary,
         )
         if base is not None:
             _check_base_fit(bound, base[0], x, out, ctx, span, problems)
@@ -479,6 +481,16 @@ class _Names:
         return layer.name if layer.name is not None else self._auto(layer.kind)
 
 
+# Layers whose weights are sized by the input's last axis: Keras must know it when it builds them.
+_SIZED_BY_LAST_AXIS = frozenset({"dense", "conv1d", "conv2d", "simple_rnn", "lstm", "gru", "bidirectional"})
+
+
+def _of_steps(dim) -> bool:
+    """Whether a size depends on `steps` (a text's token count without `output_sequence_length`),
+    which no data-bound name gives before Keras builds the layers."""
+    return isinstance(dim, Sym) and any("steps" in name for monomial in dim.terms for name in monomial)
+
+
 def _apply(layer, x: _Tensor, ctx: _Ctx) -> _Out:
     """One layer: the text check every layer but `text_vectorization` shares, then its rule."""
     if x.dtype == "string" and layer.kind != "text_vectorization":
@@ -486,6 +498,13 @@ def _apply(layer, x: _Tensor, ctx: _Ctx) -> _Out:
             f"`{layer.kind}` cannot read raw text",
             help="`input text` gives one string per sample: start the net with `text_vectorization(...)`, "
             "which turns the strings into tokens (then `embedding(...)` for vectors)",
+        )
+    if layer.kind in _SIZED_BY_LAST_AXIS and x.shape and _of_steps(x.shape[-1]):
+        raise _Problem(
+            f"`{layer.kind}` needs a known number of inputs, but gets {x.shape[-1]} {ctx.after}: the number of "
+            "steps is known only once the texts are read",
+            help="give `text_vectorization` an `output_sequence_length=...`, or pool over the steps "
+            "(`global_average_pooling1d`) instead of `flatten`",
         )
     out = LAYER_RULES[layer.kind](layer, x, ctx)
     if any(_known(d) and d < 1 for d in out.shape):
@@ -980,10 +999,14 @@ def _per_axis(value, rank: int, what: str, ctx: _Ctx) -> tuple:
     )
 
 
-def _slide(x: _Tensor, windows, strides, padding: str, ctx: _Ctx, words: str) -> tuple:
+def _slide(x: _Tensor, windows, strides, padding: str, ctx: _Ctx, words: str, given_strides: bool = True) -> tuple:
     """Output size of a sliding window per spatial axis (Keras's `compute_conv_output_shape`):
     valid: floor((n - window) / stride) + 1; same and causal: ceil(n / stride)."""
     dims = x.shape[:-1]
+    if given_strides and any(_known(n, stride) and stride > n for n, stride in zip(dims, strides)):
+        ctx.note(f"`strides` {_sizes_text(strides)} step past the input's {_dims_text(dims)} {ctx.after}",
+                 help="a step longer than the input reads only its first window, and TensorFlow may crash on it: "
+                 f"use strides of at most {_sizes_text(dims)}, for the same output", arg="strides")
     out = []
     for n, window, stride in zip(dims, windows, strides):
         if padding == "valid":
@@ -1118,7 +1141,7 @@ def _pool(layer, x: _Tensor, ctx: _Ctx) -> _Out:
     _need_rank(x, rank + 1, ctx, "height, width, channels" if rank == 2 else "steps, channels")
     size = _per_axis(layer.pool_size, rank, "pool_size", ctx)
     strides = size if layer.strides is None else _per_axis(layer.strides, rank, "strides", ctx)
-    spatial = _slide(x, size, strides, layer.padding, ctx, f"pool_size {_sizes_text(size)}")
+    spatial = _slide(x, size, strides, layer.padding, ctx, f"pool_size {_sizes_text(size)}", layer.strides is not None)
     return _Out(spatial + x.shape[-1:], field=_grow(x.field, size, strides))
 
 
@@ -1239,6 +1262,26 @@ def _embedding(layer, x: _Tensor, ctx: _Ctx) -> _Out:
             f"`embedding` needs integer tokens, but {x.made_by} outputs floats",
             help="put `embedding` right after `text_vectorization(...)` (with output_mode=int), "
             "or first, on an input of integer ids",
+        )
+    if x.dtype == "tokens" and x.vocabulary is None:
+        ctx.note(
+            f"`embedding` reads tokens from a vocabulary of any size, but looks up only {layer.input_dim} of them",
+            help=f"`text_vectorization` learns its vocabulary at fit, as large as the texts make it: give it "
+            f"`max_tokens={layer.input_dim}` (or less)", arg="input_dim",
+        )
+    elif x.dtype == "tokens" and _known(x.vocabulary, layer.input_dim) and x.vocabulary > layer.input_dim:
+        ctx.note(
+            f"`embedding` looks up {layer.input_dim} tokens, but `text_vectorization` makes up to {x.vocabulary} "
+            f"(`max_tokens={x.vocabulary}`)",
+            help=f"give `input_dim` at least {x.vocabulary}, or `max_tokens={layer.input_dim}`", arg="input_dim",
+        )
+    literal = _array_shape(layer.embeddings_initializer)
+    expected = (layer.input_dim, layer.output_dim)
+    if literal is not None and literal != expected and _known(*expected):
+        ctx.note(
+            f"the literal `embeddings_initializer` has shape {_shape_text(literal) if literal != 'ragged' else '(ragged)'}, "
+            f"but `embedding` has {_shape_text(expected)} vectors",
+            help=f"give {layer.input_dim} rows (one per token) of {layer.output_dim} numbers", arg="embeddings_initializer",
         )
     if layer.embeddings is not None:
         _check_vectors(layer, x, ctx)
