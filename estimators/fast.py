@@ -43,7 +43,8 @@ import numpy as np
 logger = logging.getLogger("netdsl")
 
 MAX_MODELS = 8  # compiled models kept for reuse (each holds its traced functions)
-PREDICT_CHUNK = 8192  # rows per call when predicting
+PREDICT_CHUNK = 256  # rows per model call when predicting: every call computes this many (`predict`)
+EVALUATE_CHUNK = 8192  # rows per step when evaluating validation data
 SINGLE_THREADED = "SINGLE_THREADED_EXECUTOR"  # TensorFlow's name for it
 SMALL_WEIGHTS = 2**16  # a net whose every weight tensor is smaller, and at most 2-D, is "small"
 
@@ -160,7 +161,9 @@ def _single_threaded_options():
 # One call at a time on the single-threaded executor: while a graph loop runs there, it holds one
 # of TensorFlow's inter-op threads waiting for its body, which needs another; two such calls from
 # two Python threads at once can hold them all and wait forever (observed on 2 cores: two threads
-# fitting MLPs hung). A call that finds the slot taken runs on the default executor instead.
+# fitting MLPs hung). A call that finds the slot taken waits for it: run on the default executor
+# instead (with grappler's fused kernels), the same net computes other roundings, so a result
+# would depend on what another thread was doing.
 _SINGLE_THREADED_SLOT = threading.Lock()
 
 
@@ -171,8 +174,9 @@ def _call(executor: str, function, *args) -> tuple:
     the default executor, the log says so, and the caller keeps the default for good."""
     import tensorflow as tf
 
-    if executor != SINGLE_THREADED or not _SINGLE_THREADED_SLOT.acquire(blocking=False):
+    if executor != SINGLE_THREADED:
         return _traced_quietly(function, *args), executor
+    _SINGLE_THREADED_SLOT.acquire()
     try:
         with _single_threaded_options():
             return _traced_quietly(function, *args), executor
@@ -429,7 +433,7 @@ def _evaluate_function(model, signature):
         n = tf.shape(x)[0]
 
         def one_chunk(start):
-            stop = tf.minimum(start + PREDICT_CHUNK, n)
+            stop = tf.minimum(start + EVALUATE_CHUNK, n)
             batch = (x[start:stop], y[start:stop])
             if sample_weight is not None:
                 batch = batch + (sample_weight[start:stop],)
@@ -505,18 +509,51 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
 
 
 def predict(model, x) -> np.ndarray:
-    """`model(x)` in inference mode, traced once per model, in chunks of PREDICT_CHUNK rows (on the
-    single-threaded executor for small nets, as their epochs)."""
+    """`model(x)` in inference mode, traced once per model (on the single-threaded executor for
+    small nets, as their epochs), every row computed in a chunk of exactly PREDICT_CHUNK rows.
+
+    Why fixed chunks: a CPU's matrix kernels pick their blocking, vector tails and threading by
+    the number of rows, so the same row can come out 1 ulp apart in a batch of 1, of 20 or of 600
+    (seen on AMD EPYC with AVX2, and in small batches with AVX-512). Padded to one size, every call
+    runs the same kernels on the same shapes, and a row's output depends on that row alone (tests:
+    tests/test_fast.py, every permutation and subset on each of the CPU's instruction sets)."""
     import tensorflow as tf
 
     function = getattr(model, "_netdsl_predict", None)  # kept on the model: freed with it
     if function is None:
-        function = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True, autograph=False)
+        function = tf.function(_chunked(model), reduce_retracing=True, autograph=False)
         model._netdsl_predict = function
         model._netdsl_executor = _executor(model)
-    outputs = []
-    for start in range(0, max(len(x), 1), PREDICT_CHUNK):
-        output, model._netdsl_executor = _call(model._netdsl_executor, function,
-                                               tf.convert_to_tensor(x[start : start + PREDICT_CHUNK]))
-        outputs.append(np.asarray(output))
-    return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+    x = x.numpy() if isinstance(x, tf.Tensor) else np.asarray(x)
+    n = len(x)
+    chunks = max(1, -(-n // PREDICT_CHUNK))
+    if chunks * PREDICT_CHUNK != n:
+        shape = (chunks * PREDICT_CHUNK - n,) + x.shape[1:]
+        padding = np.full(shape, b"", dtype=object) if x.dtype == object else np.zeros(shape, dtype=x.dtype)
+        x = np.concatenate([x, padding]) if n else padding
+    output, model._netdsl_executor = _call(model._netdsl_executor, function, tf.convert_to_tensor(x))
+    return np.asarray(output)[:n]
+
+
+def _chunked(model):
+    """`model` applied to each PREDICT_CHUNK rows of its input in turn, in one graph."""
+    import tensorflow as tf
+
+    output = model.outputs[0] if len(model.outputs) == 1 else None
+    if output is None:
+        raise ValueError("netdsl predicts with nets of one output")
+    shape, dtype = (PREDICT_CHUNK,) + tuple(output.shape[1:]), output.dtype
+
+    def run(x):
+        chunks = tf.reshape(x, tf.concat([[-1, PREDICT_CHUNK], tf.shape(x)[1:]], axis=0))
+        count = tf.shape(chunks)[0]
+
+        def one_chunk(i, outputs):
+            return i + 1, outputs.write(i, model(chunks[i], training=False))
+
+        outputs = tf.TensorArray(dtype, size=count, element_shape=shape)
+        _, outputs = tf.while_loop(lambda i, _: i < count, one_chunk, (tf.constant(0), outputs))
+        stacked = outputs.stack()
+        return tf.reshape(stacked, tf.concat([[-1], tf.shape(stacked)[2:]], axis=0))
+
+    return run

@@ -601,7 +601,7 @@ print([e.executor for entries in fast._CACHE.values() for e in entries], len(est
 
 def test_fits_in_several_threads_at_once_finish():
     # Two single-threaded-executor calls at once can hold every inter-op thread and wait forever;
-    # fast._call runs one at a time there and the others on the default executor. (In a subprocess:
+    # fast._call runs one at a time there (the others wait their turn). (In a subprocess:
     # a hang must fail the test, not stop the suite.)
     script = """
 import os, threading, time
@@ -722,3 +722,73 @@ def test_seeded_fits_leave_tensorflows_compiled_functions_alone(monkeypatch, dig
     monkeypatch.setenv("NETDSL_FAST_PATH", "0")  # Keras's fit draws tf.data's seeds from TensorFlow's
     NetClassifier(MLP, random_state=7).fit(X, y)
     assert seeds_set == [7]
+
+
+def assert_rows_independent(predict, X, rng, tries=25):
+    """Every row's output the same to the bit whatever the other rows of the call and their order."""
+    full = predict(X)
+    for _ in range(tries):
+        order = rng.permutation(len(X))
+        np.testing.assert_array_equal(predict(X[order]), full[order])
+        subset = rng.choice(len(X), size=int(rng.integers(1, len(X))), replace=False)
+        np.testing.assert_array_equal(predict(X[subset]), full[subset])
+    for row in rng.choice(len(X), size=5, replace=False):
+        np.testing.assert_array_equal(predict(X[row : row + 1]), full[row : row + 1])
+
+
+@pytest.mark.parametrize("path", ["fast", "standard"])
+@pytest.mark.parametrize("net, shape", [(MLP, (-1, 64)), (CONVNET, (-1, 8, 8, 1)), (LSTM, (-1, 8, 8))],
+                         ids=["mlp", "convnet", "lstm"])
+def test_a_rows_prediction_depends_on_that_row_alone(monkeypatch, digits, net, shape, path):
+    # A CPU's kernels choose their blocking by the number of rows: 20 rows or 1 row gave another
+    # last bit than 600 on AMD EPYC (scikit-learn's sample order and subset invariance checks
+    # failed). Every row is computed in a chunk of the same size. 300 rows: across two chunks.
+    X, y = digits
+    X = X[:300]
+    if path == "standard":
+        monkeypatch.setenv("NETDSL_FAST_PATH", "0")
+    est = NetClassifier(net, epochs=1, random_state=0).fit(X, y[:300])
+    assert est.training_path_.startswith(path)
+    rng = np.random.default_rng(0)
+    assert_rows_independent(est.predict_proba, X, rng)
+    flat = NetRegressor(net.replace("dense(10, activation=softmax)", "dense(1)").replace(
+        "sparse_categorical_crossentropy", "mse"), epochs=1, random_state=0).fit(X, y[:300].astype(float))
+    assert_rows_independent(flat.predict, X, rng)
+
+
+def test_a_rows_prediction_depends_on_that_row_alone_with_avx2_kernels():
+    # oneDNN's AVX2 kernels (an AMD EPYC without AVX-512) are the ones that gave 1 ulp between
+    # orders of the same 20 rows; `ONEDNN_MAX_CPU_ISA` makes this CPU use them (read at start-up).
+    script = f"""
+import numpy as np
+from sklearn.datasets import load_digits
+from netdsl.estimators import NetClassifier, NetRegressor, NetTransformer
+MLP = {MLP!r}
+X, y = load_digits(return_X_y=True)
+X = (X[:300] / 16).astype("float32")
+rng = np.random.default_rng(0)
+small = X[:20, :3]
+for est, method, data in (
+    (NetClassifier(MLP, epochs=1, random_state=0).fit(X, y[:300]), "predict_proba", X),
+    (NetClassifier("dense(32, activation=relu)\\ndense(n_classes, activation=softmax)\\n", epochs=1, random_state=0)
+     .fit(small, y[:20] % 3), "predict_proba", small),
+    (NetRegressor("dense(32, activation=relu)\\ndense(1)\\n", epochs=1, random_state=0).fit(small, y[:20]), "predict", small),
+    (NetTransformer("dense(4, activation=tanh)\\n", random_state=0).fit(small), "transform", small),
+):
+    predict = getattr(est, method)
+    full = predict(data)
+    for _ in range(30):
+        order = rng.permutation(len(data))
+        assert np.array_equal(predict(data[order]), full[order]), (method, "order")
+    for row in range(len(small)):
+        assert np.array_equal(predict(data[row : row + 1]), full[row : row + 1]), (method, "row")
+print("independent")
+"""
+    import os
+
+    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    if " avx2" not in flags:
+        pytest.skip("this CPU has no AVX2")
+    env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
+    assert done.stdout.split()[-1:] == ["independent"], done.stderr[-3000:]
