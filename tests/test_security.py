@@ -439,3 +439,15 @@ def test_save_refuses_what_load_would_not_build(fitted, iris, tmp_path):
     with pytest.raises(TypeError, match=r"types netdsl does not load \([\w.]*test_security._double\).*trusted=True"):
         save(model, tmp_path / "custom.model")
     assert not any(tmp_path.iterdir())
+
+
+def test_a_transformer_and_a_regressor_save_and_load(iris, tmp_path):
+    from netdsl.estimators import NetRegressor, NetTransformer, load as load_model
+
+    X, y = iris
+    transformer = NetTransformer(NET, layer="hidden", random_state=0).fit(X, np.array(["a", "b", "c"])[y])
+    back = load_model(transformer.save(tmp_path / "t.model"))
+    np.testing.assert_array_equal(back.transform(X), transformer.transform(X))
+    regressor = NetRegressor(NET.replace("n_classes, activation=softmax", "1"), random_state=0).fit(X, X[:, 0])
+    back = load_model(regressor.save(tmp_path / "r.model"))
+    np.testing.assert_array_equal(back.predict(X), regressor.predict(X))
