@@ -40,7 +40,7 @@ from typing import Any, Callable
 from . import specs
 from .errors import Diagnostic, NetError, Span, did_you_mean
 from .resolution import flat_layers, resolve
-from .values import DATA_NAMES, evaluate
+from .values import DATA_NAMES, FLOAT32_MAX, evaluate
 
 __all__ = ["Sym", "Row", "Summary", "analyse", "LAYER_RULES", "metric_problems", "check_metrics", "output_activation", "layer_names"]
 
@@ -491,6 +491,19 @@ def _of_steps(dim) -> bool:
     return isinstance(dim, Sym) and any("steps" in name for monomial in dim.terms for name in monomial)
 
 
+def _beyond_float32(value, at=()) -> tuple | None:
+    """The index path of the first number of a literal array that float32 cannot hold, or None."""
+    if isinstance(value, (list, tuple)):
+        if set(map(type, value)) <= {int, float} and max(map(abs, value), default=0) <= FLOAT32_MAX:
+            return None  # a row in range, checked in C: a 1000x1000 kernel is a million numbers
+        for i, item in enumerate(value):
+            found = _beyond_float32(item, at + (i,))
+            if found is not None:
+                return found
+        return None
+    return at if isinstance(value, float) and not abs(value) <= FLOAT32_MAX else None
+
+
 def _apply(layer, x: _Tensor, ctx: _Ctx) -> _Out:
     """One layer: the text check every layer but `text_vectorization` shares, then its rule."""
     if x.dtype == "string" and layer.kind != "text_vectorization":
@@ -499,6 +512,16 @@ def _apply(layer, x: _Tensor, ctx: _Ctx) -> _Out:
             help="`input text` gives one string per sample: start the net with `text_vectorization(...)`, "
             "which turns the strings into tokens (then `embedding(...)` for vectors)",
         )
+    for field in ("kernel_initializer", "bias_initializer", "embeddings_initializer"):
+        literal = getattr(layer, field, None)
+        where = _beyond_float32(literal)
+        if where is not None:
+            number = literal
+            for i in where:
+                number = number[i]
+            ctx.note(f"the literal `{field}` holds {number:g} (at [{', '.join(str(i) for i in where)}]), beyond "
+                     "float32's range (about ±3.4e38)",
+                     help="Keras keeps weights as 32-bit floats: the number would become infinite", arg=(field, *where))
     if layer.kind in _SIZED_BY_LAST_AXIS and x.shape and _of_steps(x.shape[-1]):
         raise _Problem(
             f"`{layer.kind}` needs a known number of inputs, but gets {x.shape[-1]} {ctx.after}: the number of "
