@@ -803,6 +803,14 @@ def _check_training(resolved: specs.Net, walked: list, span_of, problems: list) 
     task = {"softmax": "multiclass", "sigmoid": "binary" if units == 1 else "multilabel"}.get(activation)
     if task is not None:
         problems.extend(metric_problems(resolved, task, train.loss, units if task == "multiclass" else None))
+    classes = units if task == "multiclass" else 2 if task == "binary" else None
+    weights = train.class_weight
+    if isinstance(weights, tuple) and _known(classes) and len(weights) != classes:
+        problems.append(Diagnostic(
+            f"`class_weight` lists {len(weights)} weights, but the net's output has {classes} classes",
+            span_of(("train", "class_weight")),
+            help="give one weight per class, in the order of the sorted class labels, or `balanced`",
+        ))
     reported = ["loss", *train.metrics]
     for i, callback in enumerate(train.callbacks):
         watched = callback.monitor.removeprefix("val_")

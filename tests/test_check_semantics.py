@@ -242,3 +242,16 @@ def test_fit_refuses_a_metric_the_data_task_cannot_have_at_its_line(iris):
     with pytest.raises(NetError) as caught:
         NetClassifier(net).fit(X, y)
     assert [(d.span.line, d.span.col) for d in caught.value.diagnostics] == [(5, 16)]
+
+
+def test_fit_refuses_a_class_weight_list_of_the_wrong_length_at_its_line(iris):
+    from netdsl.estimators import NetClassifier
+
+    X, y = iris
+    net = SOFTMAX.replace("dense(3", "dense(n_classes") % "epochs = 1\n    class_weight = [1, 2]"
+    analyse(loads(net))  # the number of classes is known only from the data
+    with pytest.raises(NetError) as caught:
+        NetClassifier(net).fit(X, y)
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.title == "`class_weight` lists 2 weights, but the net's output has 3 classes"
+    assert (diagnostic.span.line, diagnostic.span.col) == (5, 20)
