@@ -402,6 +402,23 @@ def test_string_columns_are_one_hot_encoded_and_predict_finds_columns_by_name(tm
     assert "lacks the feature column `colour` the model was trained on: did you mean `color`?" in line
 
 
+def test_predict_on_unlabelled_rows_of_a_numeric_table_needs_no_flag(tiny, tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60), "c": rng.normal(size=60)})
+    frame["label"] = (frame["a"] > 0).astype(int)
+    train = tmp_path / "train.csv"
+    frame.to_csv(train, index=False)
+    model = tmp_path / "numbers.model"
+    assert main(["fit", str(tiny), "--data", str(train), "--quiet", "--save", str(model)]) == 0
+    capsys.readouterr()
+    rows = tmp_path / "rows.csv"
+    frame.drop(columns="label").head(7).to_csv(rows, index=False)  # three feature columns, no label
+    code = main(["predict", str(model), "--data", str(rows)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "predictions on rows" in captured.out and "accuracy" not in captured.out  # nothing to score against
+
+
 def test_search_takes_set_and_scale_on_a_csv_with_strings(tmp_path, capsys):
     space = tmp_path / "space.net"
     space.write_text(TINY_SPACE)
