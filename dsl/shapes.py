@@ -409,10 +409,11 @@ def analyse(net: specs.Net, params: dict | None = None, data: dict | None = None
         x, previous = y, (number, layer.kind, span_of(path))
 
     unfrozen, stage_two = (), None
+    walked_whole = not problems  # the output is known: its metrics can be checked
     if not problems:
         _check_names(rows, "text" if text_input else "input", span_of, problems)
         unfrozen, stage_two = _freeze(resolved, rows, span_of, problems)
-    _check_training(resolved, walked if not problems else [], span_of, problems)  # metrics: of a whole net only
+    _check_training(resolved, walked if walked_whole else [], span_of, problems)
     if not problems:
         _check_memory(resolved, rows, input_shape, span_of, problems)
     if problems:
