@@ -326,8 +326,9 @@ def _parse(path: Path, config) -> SavedNet:
 
 
 def _shape(value) -> tuple | None:
-    """A batch shape without its batch axis; None unless it is a list of whole numbers and nulls."""
-    if not isinstance(value, (list, tuple)) or not value:
+    """A batch shape without its batch axis; None unless it is a list of whole numbers and nulls,
+    at least one beside the batch axis."""
+    if not isinstance(value, (list, tuple)) or len(value) < 2:  # a batch axis and at least one more
         return None
     if not all(d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0) for d in value):
         return None

@@ -304,6 +304,9 @@ ODD_CONFIGS = {
     "config a list": ('{"class_name": "Functional", "config": []}', "`odd.keras` holds a `Functional` model"),
     "a layer that is a string": ('{"class_name": "Sequential", "config": {"layers": ["dense"]}}',
                                  "`odd.keras`'s config.json lists a str as a layer"),
+    "an input of no dimension": ('{"class_name": "Sequential", "config": {"layers": [{"class_name": "InputLayer", '
+                                 '"config": {"batch_shape": [null]}}, {"class_name": "Dense", "config": {"units": "x"}}]}}',
+                                 "cannot take layer `Dense` (Keras class `Dense`) from `odd.keras`"),
     "deeply nested": ('{"class_name": "Sequential", "config": {"layers": [' + "[" * 100_000 + "]" * 100_000 + "]}}",
                       "`odd.keras`'s config.json is not JSON"),
     "odd types inside": ('{"class_name": "Functional", "config": {"layers": [{"class_name": "Dense", "name": 3, '
@@ -331,18 +334,34 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(config=st.fixed_dictionaries({"class_name": st.sampled_from(["Sequential", "Functional"]),
-                                     "config": st.fixed_dictionaries({"layers": st.lists(JSON, max_size=4)})}))
-def test_fuzzed_configs_read_or_give_a_saved_net_error(tmp_path, config):
-    path = _keras_file(tmp_path / "fuzz.keras", json.dumps(config), compress=zipfile.ZIP_STORED)
+SHAPE = JSON | st.lists(st.none() | st.integers(0, 9), max_size=4)
+LAYER = st.fixed_dictionaries({
+    "class_name": st.sampled_from(["Dense", "Conv2D", "Flatten", "Dropout", "InputLayer", "LSTM", "Bidirectional",
+                                   "Embedding", "Reshape", "BatchNormalization", "MaxPooling2D", "Rescaling"]),
+    "name": st.text(min_size=1, max_size=3),
+    "config": st.dictionaries(
+        st.sampled_from(["units", "filters", "kernel_size", "rate", "target_shape", "batch_shape", "layer", "input_dim",
+                         "output_dim", "activation", "strides", "padding", "return_sequences", "pool_size", "axis"]),
+        JSON | st.integers(0, 5) | st.lists(st.integers(0, 4), max_size=3), max_size=4),
+    "build_config": st.fixed_dictionaries({"input_shape": SHAPE}),
+})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(["Sequential", "Functional"]), batch_shape=SHAPE,
+       layers=st.lists(LAYER | JSON, max_size=4), head=st.sampled_from(["dense(2)", "flatten\ndense(2)", ""]))
+def test_fuzzed_configs_check_or_give_a_located_error(tmp_path, kind, batch_shape, layers, head):
+    """What `check` does with a base: read its config, then analyse the net with its layers."""
+    first = {"class_name": "InputLayer", "name": "in", "config": {"batch_shape": batch_shape}}
+    config = {"class_name": kind, "config": {"layers": [first, *layers]}}
+    _keras_file(tmp_path / "fuzz.keras", json.dumps(config), compress=zipfile.ZIP_STORED)
     saved._CACHE.clear()
+    net = tmp_path / "fuzz.net"
+    net.write_text(f'net fuzz\npretrained("fuzz.keras")\n{head}\n', encoding="utf-8")
     try:
-        base = saved.read(path)
-    except saved.SavedNetError:
-        return
-    for layer in base.layers:  # what `pretrained` then uses: names, specs or the reason there is none
-        assert isinstance(layer.name, str) and (layer.spec is not None or layer.problem)
+        analyse(load(net))
+    except NetError:
+        pass
 
 
 # ---- a base that is not a chain --------------------------------------------------------------------
