@@ -456,6 +456,7 @@ class BaseNet(BaseEstimator):
         if sample_weight is not None:
             from sklearn.utils.validation import _check_sample_weight
 
+            _refuse_iterator(sample_weight, "sample_weight")
             if origin is not None and len(sample_weight) == int((origin == np.arange(len(origin))).sum()):
                 sample_weight = np.asarray(sample_weight)[origin]  # weights given for the originals
 

@@ -191,6 +191,8 @@ def test_generators_are_refused_as_scikit_learn_does(iris):
         NetClassifier(SOFTMAX).fit(X, (label for label in y))
     with pytest.raises(TypeError, match="Expected array-like X"):
         NetClassifier(TEXT).fit((s for s in ["a b", "c d"]), [0, 1])
+    with pytest.raises(TypeError, match="Expected array-like sample_weight .* got a generator"):
+        NetClassifier(SOFTMAX).fit(X, y, sample_weight=(1.0 for _ in y))
 
 
 def test_values_beyond_float32(iris):
