@@ -108,7 +108,7 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None, cove
     vocabulary, pretrained = None, []
     for path, spec, layer in _new_layers(net):
         if spec.kind == "pretrained":
-            x = take_base_layers(net, spec, x, layer)
+            x = take_base_layers(net, path, spec, x, layer)
             continue
         if spec.kind == "text_vectorization":
             if text_samples is None:
@@ -367,22 +367,44 @@ def _plan(net: specs.Net):
     return iter([row for row in analyse(net).rows if row.path[0] != "augment"])
 
 
-def take_base_layers(net: specs.Net, spec: specs.Layer, x, plan):
+def take_base_layers(net: specs.Net, path: tuple, spec: specs.Layer, x, plan):
     """Calls the saved net's layer objects that `pretrained` takes on `x`, in order, so their trained
     weights are reused and they are layers of the new model under their own names. (A frozen
-    `batch_normalization` runs in inference mode; `unfreeze` leaves it frozen.)"""
+    `batch_normalization` runs in inference mode; `unfreeze` leaves it frozen.) The base is loaded
+    in Keras's safe mode unless `trust=true`; a base Keras cannot load is an error located at
+    `pretrained`."""
     import tempfile
     from pathlib import Path
 
-    from netdsl.dsl.saved import keras_bytes, open_base
+    from netdsl.dsl import Diagnostic, NetError
+    from netdsl.dsl.saved import SavedNetError, keras_bytes, open_base
 
-    saved = open_base(spec.path, net._spans.get("filename"))
+    def problem(title, help):
+        spans = net._spans.get("spans")
+        span = spans.find(path + ("path",))[1] if spans is not None else None
+        return NetError([Diagnostic(title, span, help=help)], net._spans.get("source", ""),
+                        net._spans.get("filename", "<string>"))
+
+    try:
+        saved = open_base(spec.path, net._spans.get("filename"))
+        data = keras_bytes(saved.path)
+    except SavedNetError as error:
+        raise problem(error.title, error.help) from None
     with tempfile.TemporaryDirectory() as folder:
         file = Path(folder) / "base.keras"
-        file.write_bytes(keras_bytes(saved.path))
-        base = keras.models.load_model(file, compile=False, safe_mode=not spec.trust)  # see dsl/saved.py
+        file.write_bytes(data)
+        try:
+            base = keras.models.load_model(file, compile=False, safe_mode=not spec.trust)  # see dsl/saved.py
+        except Exception as error:  # noqa: BLE001 - Keras raises many kinds for a damaged file
+            reason = (str(error).strip().splitlines() or [""])[0][:300]
+            raise problem(f"Keras cannot load `{saved.path.name}` ({type(error).__name__}: {reason})",
+                          "a damaged file, or one Keras 3 did not write; save the base again") from None
+    names = {layer.name for layer in base.layers}
     for taken in saved.taken(spec.up_to):
         row = next(plan)
+        if taken.name not in names:
+            raise problem(f"Keras loads `{saved.path.name}` without the layer `{taken.name}` its config names",
+                          "a damaged file; save the base again")
         layer = base.get_layer(taken.name)
         layer.trainable = row.trainable
         x = layer(x)

@@ -470,3 +470,25 @@ def test_a_transformer_and_a_regressor_save_and_load(iris, tmp_path):
     regressor = NetRegressor(NET.replace("n_classes, activation=softmax", "1"), random_state=0).fit(X, X[:, 0])
     back = load_model(regressor.save(tmp_path / "r.model"))
     np.testing.assert_array_equal(back.predict(X), regressor.predict(X))
+
+
+def test_a_base_keras_cannot_load_is_an_error_located_at_pretrained(iris, tmp_path):
+    """Its config reads well (check passes), its weights are damaged: fit says so at `pretrained`."""
+    from netdsl.estimators import NetClassifier
+
+    with zipfile.ZipFile(ROOT / "tests" / "data" / "finetune" / "base.keras") as good:
+        members = {name: good.read(name) for name in good.namelist()}
+    members["model.weights.h5"] = b"not HDF5 at all"
+    with zipfile.ZipFile(tmp_path / "damaged.keras", "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    net = tmp_path / "uses.net"
+    net.write_text('net uses\ninput (8, 8, 1)\npretrained("damaged.keras", up_to="flat")\ndense(2, activation=softmax)\n'
+                   "train {\n    epochs = 1\n}\n")
+    analyse(load(net))  # the static check reads the config only
+    X = np.random.default_rng(0).random((20, 64), dtype=np.float32)
+    with pytest.raises(NetError) as caught:
+        NetClassifier(str(net)).fit(X, np.arange(20) % 2)
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.title.startswith("Keras cannot load `damaged.keras` (")
+    assert (diagnostic.span.line, diagnostic.span.col) == (3, 12)
