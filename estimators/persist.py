@@ -254,7 +254,8 @@ def _load_zip(path: Path):
                 f"`{path}` holds objects of types netdsl does not load ({error}); it was not written by "
                 "netdsl. If you trust who wrote it, load it with skops yourself"
             ) from None
-        except (KeyError, TypeError, AttributeError, IndexError, zipfile.BadZipFile) as error:
+        except (KeyError, TypeError, AttributeError, IndexError, RecursionError, NotImplementedError,
+                json.JSONDecodeError, UnicodeDecodeError, zipfile.BadZipFile) as error:
             raise ValueError(f"`{path}` is damaged ({type(error).__name__}: {error}); save the model again") from None
         finally:
             _READING.reset(token)

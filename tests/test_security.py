@@ -492,3 +492,18 @@ def test_a_base_keras_cannot_load_is_an_error_located_at_pretrained(iris, tmp_pa
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.title.startswith("Keras cannot load `damaged.keras` (")
     assert (diagnostic.span.line, diagnostic.span.col) == (3, 12)
+
+
+@pytest.mark.parametrize("schema", ["[" * 100_000, '{"__class__": "dict"}', "[1, 2]", "not json"])
+def test_a_damaged_model_file_is_a_clear_error(tmp_path, schema):
+    from netdsl.estimators import load as load_model
+
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as skops_zip:
+        skops_zip.writestr("schema.json", schema)
+    path = tmp_path / "damaged.model"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("netdsl.json", json.dumps({"format": "netdsl-model", "version": 1, "base": None}))
+        archive.writestr("estimator.skops", inner.getvalue())
+    with pytest.raises(ValueError, match="damaged|not a netdsl|does not hold"):
+        load_model(path)
