@@ -329,7 +329,7 @@ that causes it:
 - **What Keras refuses**: `clipnorm` with `clipvalue`, `go_backwards` inside `bidirectional`,
   `unroll=true` over a number of steps known only at fit, augmentation factors beyond Keras's ranges,
   `max_tokens` too small to hold a word, `output_sequence_length` without `output_mode=int`, `strides`
-  longer than the input, a literal array of the wrong shape.
+  longer than the input, a literal array of the wrong shape; and `softmax` over a single value (always 1).
 
 Other spellings Keras takes are read as netdsl's: `padding` in any case (`"SAME"` is `same`; `fmt`
 writes it in lower case) and Keras's names for the metrics (`acc` for `accuracy`, `MSE`, class names

@@ -531,6 +531,11 @@ def _apply(layer, x: _Tensor, ctx: _Ctx) -> _Out:
             "(`global_average_pooling1d`) instead of `flatten`",
         )
     out = LAYER_RULES[layer.kind](layer, x, ctx)
+    if getattr(layer, "activation", None) == "softmax" and layer.kind in ("dense", "conv1d", "conv2d", "activation") \
+            and out.shape and _known(out.shape[-1]) and out.shape[-1] == 1:
+        ctx.note("`softmax` over a single value is always 1", arg="activation",
+                 help="it normalises over the last axis, here of size 1, so nothing could be learned: use `sigmoid` "
+                 "for one output in [0, 1] (two classes), or give one unit per class with `softmax`")
     if any(_known(d) and d < 1 for d in out.shape):
         raise _Problem(
             f"`{layer.kind}` would output a dimension of size 0: {_shape_text(out.shape)} {ctx.after}",
@@ -1067,7 +1072,8 @@ def _array_shape(value):
     if not isinstance(value, (list, tuple)):
         return None
     if not value or not isinstance(value[0], (list, tuple)):
-        return "ragged" if any(isinstance(v, (list, tuple)) for v in value) else (len(value),)
+        # `map(type, ...)` runs in C: a row of a 1000x1000 kernel is a thousand numbers.
+        return "ragged" if not set(map(type, value)).isdisjoint((list, tuple)) else (len(value),)
     inner = [_array_shape(v) for v in value]
     if any(s == "ragged" or s != inner[0] for s in inner):
         return "ragged"
