@@ -50,7 +50,10 @@ def train_base(X, y) -> float:
     BASE.parent.mkdir(exist_ok=True)
     import keras
 
-    keras.Model(base.model_.inputs, base.model_.outputs).save(BASE)  # uncompiled: no optimizer state in the file
+    from netdsl.dsl.files import replace_atomically
+
+    with replace_atomically(BASE) as written:  # a failed write leaves the old base whole
+        keras.Model(base.model_.inputs, base.model_.outputs).save(written)  # uncompiled: no optimizer state
     return base.score(X_test, y_test)
 
 
