@@ -7,6 +7,7 @@ source map into diagnostics, all reported at once.
 
 from __future__ import annotations
 
+import math
 import re
 import typing
 from typing import Any
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 from . import specs
 from .errors import Diagnostic, NetError, Span, close_match, did_you_mean
 from .keras_layers import unknown_layer
-from .parser import SyntaxProblem, parse
+from .parser import SyntaxProblem, matrix_parts, matrix_values, parse
 from .values import DATA_NAMES, KEYWORDS_FROM_TYPES, LITERAL_WORDS, MAX_INT, Expr, Label, describe, evaluate, number_problem
 
 CALLABLE_VALUES: dict[str, type] = {
@@ -317,6 +318,8 @@ class _Builder:
             return self.call(Tree("call", node.children, node.meta), path)
         if kind == "list":
             return [self.value(v, path + (i,)) for i, v in enumerate(node.children) if v is not None]
+        if kind == "matrix":
+            return self._matrix(node.children[0])
         if kind == "tuple_literal":
             return tuple(self.value(v, path + (i,)) for i, v in enumerate(node.children) if v is not None)
         if kind in ("add", "sub", "mul", "div", "neg"):
@@ -342,6 +345,24 @@ class _Builder:
                     )
             return 0 if bad else Expr(op=op, args=args)  # a bad operand is reported; 0 stands in for it
         raise AssertionError(f"unexpected node {kind}")  # pragma: no cover - the grammar has no other values
+
+    def _matrix(self, token: Token) -> list:
+        """A literal array of numbers (one MATRIX token, maybe megabytes long) as nested lists;
+        a number out of range is located through `matrix_parts`' offsets."""
+        value = matrix_values(token)
+        if _numbers_in_range(value):
+            return value
+
+        def number(item):
+            if isinstance(item, list):
+                return [number(x) for x in item]  # four levels at most
+            text, offset = item
+            before = token[:offset]
+            line = token.line + before.count("\n")
+            column = offset - before.rfind("\n") if "\n" in before else token.column + offset
+            return self._number(Token("NUMBER", text, line=line, column=column, end_line=line, end_column=column + len(text)))
+
+        return number(matrix_parts(token))
 
     def _number(self, token: Token):
         text = token.value
@@ -388,6 +409,18 @@ def _one_per_spot(problems: list[Diagnostic]) -> list[Diagnostic]:
             kept.append(problem)
         seen.add(spot)
     return kept
+
+
+def _numbers_in_range(value: list) -> bool:
+    """Whether every number of nested lists (as JSON reads them) passes `number_problem`, a row at a time."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item and isinstance(item[0], list):
+            stack.extend(item)
+        elif item and not (all(map(math.isfinite, item)) and -MAX_INT <= min(item) and max(item) <= MAX_INT):
+            return False
+    return True
 
 
 def _value_kind(value) -> str:
@@ -621,7 +654,7 @@ _MESSAGES = {
     "less_than": "must be less than {lt}",
     "less_than_equal": "must be at most {le}",
     "int_from_float": "must be a whole number",
-    "float32_range": "must be at most 3.4e38 in size (Keras computes in 32-bit floats)",
+    "float32_range": "must be finite and at most 3.4e38 in size (Keras computes in 32-bit floats)",
     "int32_range": "must be at most 2,147,483,647 in size (Keras's sizes and counts are 32-bit integers)",
 }
 

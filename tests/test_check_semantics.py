@@ -255,3 +255,17 @@ def test_fit_refuses_a_class_weight_list_of_the_wrong_length_at_its_line(iris):
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.title == "`class_weight` lists 2 weights, but the net's output has 3 classes"
     assert (diagnostic.span.line, diagnostic.span.col) == (5, 20)
+
+
+@pytest.mark.parametrize("params, help", [
+    ({"scale": float("inf")}, "must be finite and at most 3.4e38 in size (Keras computes in 32-bit floats), got the number inf"),
+    ({"scale": float("nan")}, "must be finite and at most 3.4e38 in size (Keras computes in 32-bit floats), got the number nan"),
+    ({"units": 2**40}, "must be at most 2,147,483,647 in size (Keras's sizes and counts are 32-bit integers), "
+                       "got the integer 1099511627776"),
+])  # fmt: skip
+def test_parameters_set_from_outside_are_bounded_like_literals(params, help):
+    net = loads("param scale = 1.0\nparam units = 4\ninput (4)\nrescaling(scale)\ndense(units)\n")
+    with pytest.raises(NetError) as caught:
+        analyse(net, params=params)
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.help.startswith(help) and diagnostic.span.line == (5 if "units" in params else 4)
