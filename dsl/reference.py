@@ -316,7 +316,8 @@ that causes it:
   so on a softmax they need that loss, as do `categorical_accuracy` and `top_k_categorical_accuracy`
   (the latter counts the 5 most likely classes, so it also needs more than 5 classes);
   `sparse_categorical_accuracy` needs a softmax and integer labels. `accuracy` fits every output.
-  A `class_weight` list has one weight per class. `fit` checks the same against the task of the data.
+  A `class_weight` list has one weight per class; `categorical_crossentropy` and
+  `sparse_categorical_crossentropy` need a softmax output. `fit` checks the same against the task of the data.
 - **Monitors**: `early_stopping` and `reduce_lr_on_plateau` watch `loss` or a metric of `metrics`,
   or its `val_` value on the validation data. Without validation data (`validation_split = 0` in the
   file and on the estimator) a `val_` value is watched on the training data instead, with a warning.

@@ -809,6 +809,13 @@ def _check_training(resolved: specs.Net, walked: list, span_of, problems: list) 
     task = {"softmax": "multiclass", "sigmoid": "binary" if units == 1 else "multilabel"}.get(activation)
     if task is not None:
         problems.extend(metric_problems(resolved, task, train.loss, units if task == "multiclass" else None))
+    if train.loss in ("categorical_crossentropy", "sparse_categorical_crossentropy") and activation not in (None, "softmax"):
+        problems.append(Diagnostic(
+            f"`{train.loss}` needs a softmax over classes, but the net ends in `{activation}`",
+            span_of(("train", "loss")),
+            help="end with `dense(n_classes, activation=softmax)`, or for one sigmoid unit (two classes) use "
+            "`binary_crossentropy`",
+        ))
     classes = units if task == "multiclass" else 2 if task == "binary" else None
     weights = train.class_weight
     if isinstance(weights, tuple) and _known(classes) and len(weights) != classes:
