@@ -17,11 +17,12 @@ import re
 from collections import Counter
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lark import Token, Tree
 
 from .errors import NetError
-from .parser import SyntaxProblem, parse
+from .parser import SyntaxProblem, _parser, matrix_cells, parse
 
 __all__ = ["format_source"]
 
@@ -32,15 +33,21 @@ _BLOCKS = ("repeat_block", "augment_block", "train_block")
 _SUM, _PRODUCT, _UNARY, _ATOM = 1, 2, 3, 4
 _BINARY = {"add": ("+", _SUM), "sub": ("-", _SUM), "mul": ("*", _PRODUCT), "div": ("/", _PRODUCT)}
 
-# The tokens of the language, as far as parentheses need them (comments and blanks are skipped).
-_TOKEN = re.compile(
-    r"""(?P<skip>[ \t\f\r\n]+|\#[^\n]*)
+# The tokens of the language, as far as parentheses need them (comments and blanks are skipped);
+# a literal array of numbers is one token, as for the parser (see `_token_pattern`).
+_TOKEN = r"""(?P<skip>[ \t\f\r\n]+|\#[^\n]*)
       | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
       | (?P<number>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)
       | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
-      | (?P<other>.)""",
-    re.VERBOSE | re.DOTALL,
-)
+      | (?P<other>.)"""
+
+
+@lru_cache(maxsize=1)
+def _token_pattern() -> re.Pattern:
+    """`_TOKEN`, with the grammar's MATRIX terminal first: a 1000x1000 matrix is then one token
+    here too, not two million."""
+    matrix = _parser()[0].get_terminal("MATRIX").pattern.to_regexp()
+    return re.compile(f"(?P<matrix>(?-x:{matrix}))|{_TOKEN}", re.VERBOSE | re.DOTALL)
 
 # A fragment of output: its first line continues the current line, later lines are relative to
 # the column where the fragment starts (only literal matrices span several lines).
@@ -108,7 +115,7 @@ class _Formatter:
         self.offsets: list[int] = []  # where each token starts
         self.starts: dict[int, int] = {}
         self.ends: dict[int, int] = {}
-        for match in _TOKEN.finditer(text):
+        for match in _token_pattern().finditer(text):
             if match.lastgroup == "skip":
                 continue
             self.starts[match.start()] = len(self.kinds)
@@ -317,6 +324,18 @@ class _Formatter:
             return self._matrix(items), _ATOM
         return _concat("[", _join([self._expr(item) for item in items]), "]"), _ATOM
 
+    def _v_matrix(self, node: Tree):
+        """A literal array lexed as one token: laid out as the same `list`s would be."""
+
+        def layout(item) -> Fragment:
+            if isinstance(item, str):
+                return [item]
+            if len(item) >= 2 and all(isinstance(row, list) and row and isinstance(row[0], str) for row in item):
+                return _matrix_lines(item)
+            return _concat("[", _join([layout(x) for x in item]), "]")  # four levels at most
+
+        return layout(matrix_cells(node.children[0])), _ATOM
+
     def _v_tuple_literal(self, node: Tree):
         items = [self._expr(child) for child in node.children]
         if len(items) == 1:
@@ -366,11 +385,14 @@ class _Formatter:
         return len(rows) >= 2 and all(is_row(row) for row in rows)
 
     def _matrix(self, rows: list[Tree]) -> Fragment:
-        """One row per line under the first, each column right-aligned to its widest entry."""
-        cells = [[self._expr(item)[0] for item in row.children] for row in rows]
-        widths = [max(len(row[c]) for row in cells if c < len(row)) for c in range(max(map(len, cells)))]
-        lines = []
-        for r, row in enumerate(cells):
-            text = "[" + ", ".join(cell.rjust(widths[c]) for c, cell in enumerate(row)) + "]"
-            lines.append(("[" if r == 0 else " ") + text + ("]" if r == len(cells) - 1 else ","))
-        return lines
+        return _matrix_lines([[self._expr(item)[0] for item in row.children] for row in rows])
+
+
+def _matrix_lines(cells: list[list[str]]) -> Fragment:
+    """One row per line under the first, each column right-aligned to its widest entry."""
+    widths = [max(len(row[c]) for row in cells if c < len(row)) for c in range(max(map(len, cells)))]
+    lines = []
+    for r, row in enumerate(cells):
+        text = "[" + ", ".join(cell.rjust(widths[c]) for c, cell in enumerate(row)) + "]"
+        lines.append(("[" if r == 0 else " ") + text + ("]" if r == len(cells) - 1 else ","))
+    return lines

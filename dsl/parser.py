@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from functools import lru_cache
 from importlib import resources
@@ -39,7 +41,15 @@ class _Brackets:
         self.blocks = []
         keyword = None
         previous = None
+        count = 0  # tokens of the current statement
         for token in stream:
+            count += 1
+            if count > MAX_STATEMENT_TOKENS:
+                raise SyntaxProblem(Diagnostic(
+                    f"statement too long: more than {MAX_STATEMENT_TOKENS:,} tokens", Span.of(token),
+                    help="an array of numbers alone counts as one token, but not one with a name or "
+                    "comment inside; write it as numbers only, or split the statement",
+                ))  # fmt: skip
             if token.type in ("REPEAT", "AUGMENT", "TRAIN"):
                 keyword = token.type.lower()
             elif token.type == "LBRACE":
@@ -53,8 +63,94 @@ class _Brackets:
                 self.open.pop()
             if token.type == "_NL" and self.open:
                 continue
+            if token.type == "_NL":
+                count = 0
             previous = token
             yield token
+
+
+_MATRIX_PART = re.compile(
+    r"(?P<open>\[)|(?P<close>\])|(?P<comma>,)|[ \t\f\r\n]+"
+    r"|(?P<number>[+-]?[ \t\f\r\n]*(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)|(?P<bad>.)",
+    re.DOTALL,
+)
+# What may follow each part of an array, as the `list` rules have it (a trailing comma allowed).
+_MATRIX_NEXT = {"open": {"open", "close", "number"}, "comma": {"open", "close", "number"},
+                "number": {"comma", "close"}, "close": {"comma", "close"}}  # fmt: skip
+
+
+def matrix_parts(token: Token):
+    """The nested lists of a MATRIX token, each number as `(spelling, offset in the token)`: the
+    sign joined to it, a `+` dropped, as the `list` rules read it. Raises `SyntaxProblem` where the
+    text is not an array those rules accept (the token's rows are lexed loosely, for speed)."""
+    root: list = []
+    stack = [root]
+    previous = "open"
+    for match in _MATRIX_PART.finditer(token):
+        part = match.lastgroup
+        if part is None:
+            continue  # blanks
+        if part not in _MATRIX_NEXT[previous] or (part == "comma" and len(stack) == 1):
+            offset = match.start()
+            before = token[:offset]
+            line = token.line + before.count("\n")
+            col = offset - before.rfind("\n") if "\n" in before else token.column + offset
+            found = match.group().strip() or match.group()
+            raise SyntaxProblem(Diagnostic(
+                f"unexpected `{found}` in an array of numbers", Span(line, col, line, col + len(found)),
+                help="expected " + ("`,` or `]`" if previous in ("number", "close") else "a number, `[` or `]`"),
+            ))  # fmt: skip
+        previous = part
+        if part == "open":
+            stack.append([])
+            stack[-2].append(stack[-1])
+        elif part == "close":
+            stack.pop()
+        elif part == "number":
+            text = match.group()
+            sign = "-" if text[0] == "-" else ""
+            stack[-1].append((sign + text.lstrip("+- \t\f\r\n"), match.start()))
+    return root[0]
+
+
+_PIECE = re.compile(r"\[|\]|[^\[\]]+")
+_PLUS_OR_BLANK = re.compile(r"(?<![eE])\+|[ \t\f\r\n]+")
+
+
+def matrix_cells(token: Token) -> list:
+    """The nested lists of a MATRIX token that parsed (`parse` checked it), each number spelled as
+    written but for blanks and a leading `+`; string operations a row at a time, for `fmt`."""
+    root: list = []
+    stack = [root]
+    for piece in _PIECE.findall(token):
+        if piece == "[":
+            stack.append([])
+            stack[-2].append(stack[-1])
+        elif piece == "]":
+            stack.pop()
+        else:
+            cells = _PLUS_OR_BLANK.sub("", piece).split(",")
+            stack[-1].extend(cell for cell in cells if cell)  # separators between rows give none
+    return root[0]
+
+
+def matrix_values(token: Token) -> list:
+    """A MATRIX token's numbers as nested lists (ints and floats as in the source). JSON's reader,
+    in C, does most arrays as written; `matrix_parts` the rest (`.5`, `+1`, a trailing comma) and
+    every malformed one."""
+    try:
+        return json.loads(token)
+    except ValueError:  # not JSON (or not an array the rules accept: `matrix_parts` says where)
+        pass
+
+    def number(item):
+        if isinstance(item, list):
+            return [number(x) for x in item]  # four levels at most
+        text = item[0]
+        # A 5,000-digit integer is read as a float (too large either way; the loader says so).
+        return float(text) if len(text) > 20 or any(c in text for c in ".eE") else int(text)
+
+    return number(matrix_parts(token))
 
 
 def _cache_path(grammar: str):
@@ -103,6 +199,9 @@ _lock = threading.Lock()
 # process-wide `sys.setrecursionlimit`; no real network nests values or `repeat` blocks this deep.
 MAX_NESTING = 100  # brackets, calls, operators and `repeat` blocks inside one another
 MAX_NAME_LENGTH = 100  # characters of a name (`net`, `param`, layer kinds, arguments)
+# Tokens in one statement: Lark takes 5-10 s per million, so a 3 MB array that cannot be one
+# MATRIX token (a name inside) is refused after a second or two rather than parsed for a minute.
+MAX_STATEMENT_TOKENS = 200_000
 _NESTING = {"list", "tuple_literal", "call_value", "add", "sub", "mul", "div", "neg", "repeat_block"}
 
 
@@ -130,6 +229,8 @@ def _check_limits(tree: Tree) -> None:
     while stack:
         node, depth = stack.pop()
         if isinstance(node, Token):
+            if node.type == "MATRIX":
+                _check_matrix(node)
             if node.type == "NAME" and len(node) > MAX_NAME_LENGTH:
                 raise SyntaxProblem(Diagnostic(
                     f"name too long ({len(node):,} characters)", Span.of(node),
@@ -143,6 +244,14 @@ def _check_limits(tree: Tree) -> None:
             if depth > MAX_NESTING:
                 raise SyntaxProblem(_too_deep(node))
         stack.extend((child, depth) for child in reversed(node.children))
+
+
+def _check_matrix(token: Token) -> None:
+    """Raise `SyntaxProblem` if a MATRIX token is not an array the `list` rules accept."""
+    try:
+        json.loads(token)  # valid JSON is a valid array; the C reader is fast
+    except ValueError:
+        matrix_parts(token)
 
 
 def _too_deep(node: Tree) -> Diagnostic:

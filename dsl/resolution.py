@@ -97,6 +97,8 @@ def _substitute(value, env, path, spans, problems):
         tagged = path + (value["kind"],) if "kind" in value else path  # pydantic's loc names the union tag
         return {k: _substitute(v, env, tagged + (k,), spans, problems) if k != "kind" else v for k, v in value.items()}
     if isinstance(value, (list, tuple)):
+        if set(map(type, value)) <= {int, float}:
+            return value  # a row of a literal array (a million numbers): nothing to substitute
         return type(value)(_substitute(v, env, path + (i,), spans, problems) for i, v in enumerate(value))
     return value
 

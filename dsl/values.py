@@ -16,6 +16,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     WrapSerializer,
     WrapValidator,
     field_validator,
@@ -79,7 +80,7 @@ def expr_text(value, parent: int = 0) -> str:
 def evaluate(value, env: dict[str, Any]):
     """Substitute the names of `env`; what cannot be computed yet stays an `Expr`."""
     if not isinstance(value, Expr):
-        if isinstance(value, (list, tuple)):
+        if isinstance(value, (list, tuple)) and not set(map(type, value)) <= {int, float}:  # rows of numbers as they are
             return type(value)(evaluate(v, env) for v in value)
         return value
     if value.op == "ref":
@@ -277,9 +278,27 @@ INITIALIZERS = (
     "lecun_uniform", "lecun_normal", "orthogonal", "random_normal", "random_uniform",
     "truncated_normal", "identity", "uniform",
 )  # fmt: skip
-Number = Annotated[float, BeforeValidator(_no_bool)]  # float32 range: checked by the analysis, per entry
+def _weight_array(value):
+    """A literal array of weights: lists of numbers nested 1 to 4 deep, each level all lists or all
+    numbers, as floats (float32 range: checked by the analysis, per entry). Checked a row at a time
+    in C (`map`), not number by number: a 1000x1000 kernel is a million numbers, which per-item
+    validators took seconds over."""
+
+    def floats(item, depth: int) -> list:
+        if not isinstance(item, (list, tuple)) or depth > 4:
+            raise ValueError("expected a literal array of numbers, nested at most 4 deep")
+        kinds = set(map(type, item))
+        if kinds <= {int, float}:
+            return list(map(float, item))
+        if kinds <= {list, tuple}:
+            return [floats(row, depth + 1) for row in item]  # four levels at most
+        raise ValueError("expected a literal array of numbers")
+
+    return floats(value, 1)
+
+
 # A literal array of numbers (a matrix for a 2-D kernel, nested deeper for channels): fixed weights.
-WeightArray = Union[list[Number], list[list[Number]], list[list[list[Number]]], list[list[list[list[Number]]]]]
+WeightArray = Annotated[list, PlainValidator(_weight_array)]
 Initializer = arg(
     Union[Literal[INITIALIZERS], WeightArray],
     "an initializer (" + ", ".join(INITIALIZERS) + ") or a literal array of weights",

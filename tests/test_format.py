@@ -11,7 +11,7 @@ from lark import Lark, Token, Tree
 
 from netdsl.dsl import NetError, loads
 from netdsl.dsl.format import format_source
-from netdsl.dsl.parser import SyntaxProblem, parse
+from netdsl.dsl.parser import SyntaxProblem, matrix_parts, parse
 
 from .conftest import EXAMPLES
 
@@ -29,9 +29,14 @@ def shape(text: str):
     def walk(node):
         if isinstance(node, Tree):
             return (str(node.data), *map(walk, node.children))
+        if isinstance(node, Token) and node.type == "MATRIX":  # one token for a whole array: its numbers
+            return (node.type, numbers(matrix_parts(node)))
         if isinstance(node, Token):
             return (node.type, str(node))
         return node
+
+    def numbers(item):
+        return tuple(map(numbers, item)) if isinstance(item, list) else item[0]
 
     return walk(parse(text)[0])
 
