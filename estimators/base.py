@@ -21,13 +21,12 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from netdsl.dsl import Diagnostic, NetError, analyse, flat_layers, loads, read_source, resolve, specs
 from netdsl.dsl.errors import did_you_mean
 
-from . import fast
+from . import fast, seeding
 
 # Training settings that are estimator parameters; None means "as the file says".
 SETTINGS = (
@@ -264,33 +263,16 @@ class BaseNet(BaseEstimator):
     # ---- fitting ---------------------------------------------------------------------------
 
     def _seed(self, keep_compiled: bool = False):
-        """Seed Python, NumPy and Keras, and make TensorFlow's ops deterministic, when random_state is set.
-
-        `keep_compiled` (the fast path): seed all but TensorFlow's global seed. The fast path's
-        randomness is Keras's (seeded from Python's) and its own explicit seeds; TensorFlow's global
-        seed is for its stateful ops, such as `tf.data`'s shuffle on Keras's path, and setting it
-        empties TensorFlow's caches, so every compiled function would be built again at each seeded
-        fit (an LSTM's epoch function: 0.1-0.25 s)."""
-        if self.random_state is None:
-            return
-        import keras
-        import tensorflow as tf
-
-        seed = self.random_state
-        if not isinstance(seed, (int, np.integer)):
-            seed = check_random_state(seed).randint(2**31 - 1)
-        seed = int(seed)
-        random.seed(seed)
-        np.random.seed(seed)
-        if not (keep_compiled and _reset_keras_seed(seed)):
-            keras.utils.set_random_seed(seed)
-        tf.config.experimental.enable_op_determinism()
+        """Seed Python, NumPy and Keras (and TensorFlow's global seed unless `keep_compiled`, the fast
+        path) and make TensorFlow's ops deterministic, when random_state is set; only inside
+        `seeding.fitting`, which puts it all back (`seeding.seed` says why the fast path keeps
+        TensorFlow's global seed)."""
+        if self.random_state is not None:
+            seeding.seed(seeding.as_int(self.random_state), tensorflow=not keep_compiled)
 
     def _shuffle_seed(self) -> int:
         """The seed of the fast path's mini-batch order: `random_state`'s, or a new one."""
-        if isinstance(self.random_state, (int, np.integer)) and not isinstance(self.random_state, bool):
-            return int(self.random_state)
-        return int(check_random_state(self.random_state).randint(2**31 - 1))
+        return seeding.as_int(self.random_state)
 
     def _build(self, resolved: specs.Net, text_samples=None):
         """The Keras model; `embedding_coverage_` records how much of the vocabulary each
@@ -463,58 +445,64 @@ class BaseNet(BaseEstimator):
             sample_weight = _check_sample_weight(sample_weight, X if not self._is_text(spec) else np.empty((len(X), 1)))
         class_weight = self._class_weights(targets, settings)
         self.training_path_ = self._training_path(resolved)
-        self._seed(keep_compiled=self.training_path_ == "fast")
-        validation = None
-        fit_index = np.arange(len(inputs))
-        if settings["validation_split"] > 0 and not incremental:
-            fit_index, val_index = self._split(len(inputs), settings["validation_split"], targets, origin)
-            val_x = self._shape_inputs(_take(inputs, val_index), resolved)
-            validation = (val_x, y_fit[val_index]) if sample_weight is None else (
-                val_x, y_fit[val_index], sample_weight[val_index])
-        train_x = _take(inputs, fit_index)
-        architecture = _architecture(resolved)
-        entry = None
-        if self._continuing and getattr(self, "_architecture", None) == architecture:
-            model = self.model_
-            entry = getattr(self, "_fast_entry", None) if self.training_path_ == "fast" else None
-            if entry is not None and (entry.model is not model or not fast.borrow(entry)):
-                entry = None
-        else:
-            self._continuing = False
-            if self.training_path_ == "fast":
-                entry, model = self._fast_model(resolved, architecture, settings, loss, y_fit)
+        with seeding.fitting(seeded=self.random_state is not None):  # one fit at a time; global state put back
+            self._seed(keep_compiled=self.training_path_ == "fast")
+            validation = None
+            fit_index = np.arange(len(inputs))
+            if settings["validation_split"] > 0 and not incremental:
+                fit_index, val_index = self._split(len(inputs), settings["validation_split"], targets, origin)
+                val_x = self._shape_inputs(_take(inputs, val_index), resolved)
+                validation = (val_x, y_fit[val_index]) if sample_weight is None else (
+                    val_x, y_fit[val_index], sample_weight[val_index])
+            train_x = _take(inputs, fit_index)
+            architecture = _architecture(resolved)
+            entry = None
+            if self._continuing and getattr(self, "_architecture", None) == architecture:
+                model = self.model_
+                entry = getattr(self, "_fast_entry", None) if self.training_path_ == "fast" else None
+                if entry is not None and (entry.model is not model or not fast.borrow(entry)):
+                    entry = None
+                # The learning rate as set now (as MLPClassifier's warm start takes learning_rate_init).
+                fast.set_learning_rate(model, settings["learning_rate"] or settings["optimizer"].learning_rate)
             else:
-                model = self._build(resolved, text_samples=train_x if self._is_text(spec) else None)
-                self._compile(model, settings, loss, settings["metrics"])
-        if incremental:
-            settings = dict(settings, callbacks=())
-        train_inputs = self._shape_inputs(train_x, resolved)
-        train_weights = None if sample_weight is None else sample_weight[fit_index]
-        try:
-            history, stopper = self._train(
-                model,
-                train_inputs,
-                y_fit[fit_index],
-                settings,
-                sample_weight=train_weights,
-                class_weight=class_weight,
-                validation=validation,
-                epochs=1 if incremental else None,
-                entry=entry,
-            )
-        except BaseException:
+                self._continuing = False
+                if self.training_path_ == "fast":
+                    entry, model = self._fast_model(resolved, architecture, settings, loss, y_fit)
+                else:
+                    model = self._build(resolved, text_samples=train_x if self._is_text(spec) else None)
+                    self._compile(model, settings, loss, settings["metrics"])
+            if incremental:
+                settings = dict(settings, callbacks=())
+            train_inputs = self._shape_inputs(train_x, resolved)
+            train_weights = None if sample_weight is None else sample_weight[fit_index]
+            kept = _snapshot(model) if self._continuing else None
+            try:
+                history, stopper = self._train(
+                    model,
+                    train_inputs,
+                    y_fit[fit_index],
+                    settings,
+                    sample_weight=train_weights,
+                    class_weight=class_weight,
+                    validation=validation,
+                    epochs=1 if incremental else None,
+                    entry=entry,
+                )
+            except BaseException:
+                if kept is not None:  # a failed refit leaves the fitted model as it was (weights, optimizer)
+                    _put_back(kept)
+                if entry is not None:
+                    fast.release(entry, kept=entry.model is getattr(self, "model_", None))
+                raise
             if entry is not None:
-                fast.release(entry, kept=entry.model is getattr(self, "model_", None))
-            raise
-        if entry is not None:
-            fast.release(entry, kept=True)
-        stage_two = None
-        if getattr(resolved.train, "fine_tune", None) is not None and not incremental and not self._continuing:
-            stage_two = self._second_stage(
-                model, resolved.train.fine_tune, summary.unfrozen, settings, loss,
-                train_inputs, y_fit[fit_index], sample_weight=train_weights,
-                class_weight=class_weight, validation=validation,
-            )
+                fast.release(entry, kept=True)
+            stage_two = None
+            if getattr(resolved.train, "fine_tune", None) is not None and not incremental and not self._continuing:
+                stage_two = self._second_stage(
+                    model, resolved.train.fine_tune, summary.unfrozen, settings, loss,
+                    train_inputs, y_fit[fit_index], sample_weight=train_weights,
+                    class_weight=class_weight, validation=validation,
+                )
         self._fast_entry = entry
         self.model_ = model
         self._architecture = architecture
@@ -641,19 +629,18 @@ class BaseNet(BaseEstimator):
         return hasattr(self, "model_")
 
 
-def _reset_keras_seed(seed: int) -> bool:
-    """What `keras.utils.set_random_seed` does besides seeding Python, NumPy and TensorFlow: record
-    the seed and drop Keras's global seed generator (it is made again from Python's random). False
-    if this Keras keeps them elsewhere (then the caller seeds the whole way)."""
-    try:
-        from keras.src.backend.common import global_state
-        from keras.src.random import seed_generator
-        from keras.src.utils import rng_utils
-    except ImportError:
-        return False
-    global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
-    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
-    return True
+def _snapshot(model) -> list:
+    """(variable, value) for each of `model`'s variables and its optimizer's, for `_put_back`."""
+    variables = list(model.variables)
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and getattr(optimizer, "built", False):
+        variables += list(optimizer.variables)
+    return [(variable, np.array(variable.numpy(), copy=True)) for variable in variables]
+
+
+def _put_back(snapshot: list) -> None:
+    for variable, value in snapshot:
+        variable.assign(value)
 
 
 def _origin(X):

@@ -227,7 +227,8 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
         if self.output_mode_ == "binary":
             p = out.reshape(-1)
             return np.column_stack([1 - p, p])
-        return out
+        # A float32 softmax sums to 1 only within ~1e-7, and log_loss warns about it: normalised in float64.
+        return out / out.sum(axis=1, keepdims=True)
 
     def predict(self, X):
         proba = self.predict_proba(X)  # checks that the estimator is fitted

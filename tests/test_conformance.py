@@ -60,3 +60,26 @@ EXPECTED_FAILURES = {
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+def test_probabilities_are_float64_rows_that_sum_to_one():
+    # A float32 softmax sums to 1 only within ~1.6e-7, so log_loss and neg_log_loss warned at every fold.
+    import warnings
+
+    import numpy as np
+    from sklearn.datasets import load_iris
+    from sklearn.metrics import log_loss
+    from sklearn.model_selection import cross_val_score
+
+    X, y = load_iris(return_X_y=True)
+    for labels in (y, y == 2):  # a softmax over 3 classes, one sigmoid unit for 2
+        net = CLASSIFIER_NET if labels is y else CLASSIFIER_NET.replace("dense(n_classes, activation=softmax)",
+                                                                          "dense(1, activation=sigmoid)")
+        clf = NetClassifier(net, epochs=3, random_state=0)
+        proba = clf.fit(X, labels).predict_proba(X)
+        assert proba.dtype == np.float64
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            log_loss(labels, proba)
+            cross_val_score(clf, X, labels, cv=2, scoring="neg_log_loss")

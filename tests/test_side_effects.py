@@ -1,0 +1,145 @@
+"""A fit changes nothing in the user's process that they did not ask for (global seeds, TensorFlow's
+op determinism), and the same seed gives the same model however fits are scheduled."""
+
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from netdsl.estimators import NetClassifier, NetRegressor, fast
+
+MLP = """net mlp
+dense(16, activation=relu)
+dropout(0.2)
+dense(10, activation=softmax)
+train {
+    optimizer = adam(learning_rate=0.01)
+    epochs = 2
+    batch_size = 32
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X[:300] / 16).astype("float32"), y[:300]
+
+
+def in_fresh_python(script: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout)
+
+
+def test_a_seeded_fit_leaves_the_processes_random_state_and_determinism_as_they_were():
+    # After a seeded fit, TensorFlow's op determinism stayed on (the user's next Keras model with a
+    # Dropout failed: "Random ops require a seed to be set when determinism is enabled"), and
+    # Python's and NumPy's global sequences restarted from netdsl's seed. On both training paths.
+    script = f"""
+import os, random
+import numpy as np
+import keras
+from tensorflow.python.framework import config
+from keras.src.utils import rng_utils
+from sklearn.datasets import load_digits
+from netdsl.estimators import NetClassifier
+
+X, y = load_digits(return_X_y=True)
+X, y = (X[:200] / 16).astype("float32"), y[:200]
+random.seed(123); np.random.seed(123)
+expected = [random.random() for _ in range(4)], [float(v) for v in np.random.rand(4)]
+random.seed(123); np.random.seed(123)
+got = [random.random()], [float(np.random.rand())]
+NetClassifier({MLP!r}, random_state=0).fit(X, y)           # the fast path
+os.environ["NETDSL_FAST_PATH"] = "0"
+NetClassifier({MLP!r}, random_state=0).fit(X, y)           # Keras's fit
+got[0].append(random.random()); got[1].append(float(np.random.rand()))
+NetClassifier({MLP!r}, random_state=np.random.RandomState(5)).fit(X, y)
+got[0].extend([random.random(), random.random()]); got[1].extend(float(v) for v in np.random.rand(2))
+assert list(got) == list(expected), (got, expected)
+assert not config.is_op_determinism_enabled()
+assert rng_utils.get_random_seed() is None
+model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(8), keras.layers.Dropout(0.5), keras.layers.Dense(10)])
+model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+model.fit(X, y, epochs=1, verbose=0)
+print("untouched")
+"""
+    done = in_fresh_python(script)
+    assert done.stdout.split()[-1:] == ["untouched"], done.stderr[-3000:]
+
+
+def test_a_seeded_fit_after_the_users_own_determinism_leaves_it_on(digits):
+    from tensorflow.python.framework import config
+
+    X, y = digits
+    config.enable_op_determinism()
+    try:
+        NetClassifier(MLP, random_state=0).fit(X, y)
+        assert config.is_op_determinism_enabled()
+    finally:
+        config.disable_op_determinism()
+    NetClassifier(MLP, random_state=0).fit(X, y)
+    assert not config.is_op_determinism_enabled()
+
+
+def test_unseeded_fits_still_differ(digits):
+    X, y = digits
+    first, second = (NetClassifier(MLP).fit(X, y).predict_proba(X) for _ in range(2))
+    assert not np.array_equal(first, second)
+
+
+@pytest.mark.parametrize("path", ["fast", "standard"])
+def test_seeded_fits_in_threads_give_what_they_give_one_after_another(monkeypatch, digits, path):
+    # Two seeded fits in two threads drew their initial weights from one another's seeded global
+    # stream (and one of them ran on the default executor while the other held the single-threaded
+    # one): up to 0.44 apart from the same fits run one after another.
+    X, y = digits
+    if path == "standard":
+        monkeypatch.setenv("NETDSL_FAST_PATH", "0")
+    fast.clear_cache()
+    seeds = (1, 2, 1, 3)
+    alone = {i: NetClassifier(MLP, random_state=seed).fit(X, y).predict_proba(X) for i, seed in enumerate(seeds)}
+    fast.clear_cache()
+    together, errors = {}, []
+
+    def fit(i, seed):
+        try:
+            together[i] = NetClassifier(MLP, random_state=seed).fit(X, y).predict_proba(X)
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=fit, args=(i, seed)) for i, seed in enumerate(seeds)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=240)
+    assert not errors and len(together) == len(seeds)
+    for i in alone:
+        np.testing.assert_array_equal(together[i], alone[i])
+    np.testing.assert_array_equal(alone[0], alone[2])
+
+
+def test_a_diverging_warm_start_refit_keeps_the_fitted_model(monkeypatch, digits):
+    # "Nothing half-fitted is kept": a warm refit whose loss becomes NaN left NaN weights behind.
+    from netdsl.estimators.base import TrainingDiverged
+
+    X, y = digits
+    for path in ("fast", "standard"):
+        if path == "standard":
+            monkeypatch.setenv("NETDSL_FAST_PATH", "0")
+        reg = NetRegressor("dense(8, activation=relu)\ndense(1)\n", epochs=2, learning_rate=0.01, warm_start=True,
+                           random_state=0).fit(X, y.astype(float))
+        before = reg.predict(X)
+        history, n_iter = dict(reg.history_), reg.n_iter_
+        weights = [w.copy() for w in reg.model_.get_weights()]
+        reg.set_params(learning_rate=1e30)
+        with pytest.raises(TrainingDiverged):
+            reg.fit(X, y.astype(float) * 1e3)
+        np.testing.assert_array_equal(reg.predict(X), before)
+        assert reg.history_ == history and reg.n_iter_ == n_iter
+        assert all(np.array_equal(a, b) for a, b in zip(reg.model_.get_weights(), weights))
+        reg.set_params(learning_rate=0.01)
+        reg.fit(X, y.astype(float))  # and it trains on from there
+        assert reg.n_iter_ == n_iter + 2 and np.isfinite(reg.predict(X)).all()
