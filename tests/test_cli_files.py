@@ -73,29 +73,28 @@ def _cut(data: bytes) -> bytes:
 # ---- 1. damaged data files -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "name, content, message",
-    [
-        ("cut.csv.gz", _cut(gzip.compress(_table())), "cannot decompress `{path}` as gzip (Compressed file ended before"),
-        ("bad.csv.gz", _damaged(gzip.compress(_table()), at=100), "cannot decompress `{path}` as gzip ("),
-        ("cut.csv.bz2", _cut(bz2.compress(_table())), "cannot decompress `{path}` as bzip2 (Compressed file ended before"),
-        ("bad.csv.bz2", _damaged(bz2.compress(_table())), "cannot decompress `{path}` as bzip2 (Invalid data stream)"),
-        ("cut.csv.xz", _cut(lzma.compress(_table())), "cannot decompress `{path}` as xz (Compressed file ended before"),
-        ("bad.csv.xz", _damaged(lzma.compress(_table())), "cannot decompress `{path}` as xz (Corrupt input data)"),
-        ("cut.csv.zip", _cut(_zip(_table())), "cannot decompress `{path}` as zip (File is not a zip file)"),
-        ("bad.csv.zip", _damaged(_zip(_table()), at=60, size=20), "cannot decompress `{path}` as zip ("),
-        ("cut.npz", _cut(_npz(X=np.zeros((100, 3)), y=np.zeros(100))), "cannot read `{path}` as an .npz archive of arrays"),
-        ("bad.npz", _damaged(_npz(X=np.arange(3000.0).reshape(1000, 3), y=np.zeros(1000)), at=400, size=200),
-         "cannot read the arrays of `{path}` (Bad CRC-32"),
-    ],
-)  # fmt: skip
-def test_a_damaged_data_file_is_one_clear_error(tiny, tmp_path, capsys, name, content, message):
+DAMAGED = {  # file name -> (content, the start of the message)
+    "cut.csv.gz": (_cut(gzip.compress(_table())), "cannot decompress `{path}` as gzip (Compressed file ended before"),
+    "bad.csv.gz": (_damaged(gzip.compress(_table()), at=100), "cannot decompress `{path}` as gzip ("),
+    "cut.csv.bz2": (_cut(bz2.compress(_table())), "cannot decompress `{path}` as bzip2 (Compressed file ended before"),
+    "bad.csv.bz2": (_damaged(bz2.compress(_table())), "cannot decompress `{path}` as bzip2 (Invalid data stream)"),
+    "cut.csv.xz": (_cut(lzma.compress(_table())), "cannot decompress `{path}` as xz (Compressed file ended before"),
+    "bad.csv.xz": (_damaged(lzma.compress(_table())), "cannot decompress `{path}` as xz (Corrupt input data)"),
+    "cut.csv.zip": (_cut(_zip(_table())), "cannot decompress `{path}` as zip (File is not a zip file)"),
+    "bad.csv.zip": (_damaged(_zip(_table()), at=60, size=20), "cannot decompress `{path}` as zip ("),
+    "cut.npz": (_cut(_npz(X=np.zeros((100, 3)), y=np.zeros(100))), "cannot read `{path}` as an .npz archive of arrays"),
+    "bad.npz": (_damaged(_npz(X=np.arange(3000.0).reshape(1000, 3), y=np.zeros(1000)), at=400, size=200),
+                "cannot read the arrays of `{path}` (Bad CRC-32"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(DAMAGED))
+def test_a_damaged_data_file_is_one_clear_error(tiny, tmp_path, capsys, name):
+    content, message = DAMAGED[name]
     path = tmp_path / name
     path.write_bytes(content)
     line = _fails(["fit", str(tiny), "--data", str(path)], capsys)
     assert message.format(path=path) in line
-    line = _fails(["predict", str(tmp_path / "no.model"), "--data", str(path)], capsys)  # any command reading data
-    assert "no such model file" in line
 
 
 def test_a_zst_file_without_zstandard_says_what_to_install(tiny, tmp_path, capsys, monkeypatch):
