@@ -517,6 +517,21 @@ def _windows(series, source: str, name: str, column: str, window: int) -> Datase
     )
 
 
+def _check_unpacked_size(archive, members: list[str], source: str) -> None:
+    """Refuse arrays whose unpacked size exceeds this machine's memory before reading any of them:
+    a small compressed file can claim gigabytes (a zip bomb), and reading it would exhaust memory
+    rather than fail. The arrays are read with at most their declared size, so the claim bounds them."""
+    from netdsl.dsl.shapes import memory_limit
+
+    limit = memory_limit()
+    claimed = sum(info.file_size for info in archive.infolist() if info.filename in members)
+    if limit is not None and claimed > limit:
+        raise DataError(
+            f"the arrays of `{source}` unpack to {claimed / 2**30:,.1f} GiB, more than this machine's memory "
+            f"({limit / 2**30:,.1f} GiB); use a smaller sample of the data"
+        )
+
+
 def _npz(path: Path, source: str, has_target: bool) -> Dataset:
     import zipfile
 
@@ -538,6 +553,7 @@ def _npz(path: Path, source: str, has_target: bool) -> Dataset:
                 f"`{source}` has no array named {names} (it has: {', '.join(keys) or 'no arrays'}); "
                 f"save the features as `X` and the labels as `y`: np.savez(path, X=X, y=y)"
             )
+        _check_unpacked_size(archive.zip, [f"{k}.npy" for k in needed], source)
         try:
             X = archive["X"]
             y = archive["y"] if has_target else None

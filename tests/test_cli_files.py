@@ -131,6 +131,17 @@ def test_an_npz_with_an_object_array_is_refused_without_running_it(tiny, tmp_pat
     assert not marker.exists()
 
 
+def test_an_npz_that_unpacks_beyond_memory_is_refused_before_reading(tmp_path, monkeypatch):
+    import netdsl.dsl.shapes
+
+    path = tmp_path / "big.npz"
+    np.savez_compressed(path, X=np.zeros((1000, 8)), y=np.zeros(1000))  # 64 KB of zeros: 100x smaller
+    assert load_data(str(path)).X.shape == (1000, 8)
+    monkeypatch.setattr(netdsl.dsl.shapes, "memory_limit", lambda: 32_000)  # a machine smaller than the arrays
+    with pytest.raises(DataError, match=r"unpack to 0\.0 GiB, more than this machine's memory"):
+        load_data(str(path))
+
+
 @pytest.mark.parametrize(
     "content, message",
     [
