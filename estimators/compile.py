@@ -141,17 +141,21 @@ def _new_layers(net: specs.Net):
     file's order: the one place layers are made, so that under a seed every build draws the same
     initial weights. For `pretrained` the third item is the analysis rows (names, frozen state)
     its base layers take."""
+    rows = _analysis_rows(net)
+    augment = iter([row for row in rows if row.path[0] == "augment"])
     for i, spec in enumerate(net.augment):
         path = ("augment", i, spec.kind)
+        spec = spec.model_copy(update={"name": next(augment).name}) if "name" in type(spec).model_fields else spec
         yield path, spec, _located(net, path, spec)
-    plan = _plan(net)
+    plan = iter([row for row in rows if row.path[0] != "augment"])
     for path, spec in flat_layers(net):
         if spec.kind == "pretrained":
             yield path, spec, plan
             continue
-        if plan is not None:  # names and frozen state as `netdsl show` gives them
-            row = next(plan)
-            spec = spec.model_copy(update={"name": row.name, "trainable": row.trainable})
+        # Named and frozen as `netdsl show` gives them, not by Keras's process-wide counter (which
+        # would name this net's first dense `dense_3` after other models, and a refit's otherwise).
+        row = next(plan)
+        spec = spec.model_copy(update={"name": row.name, "trainable": row.trainable})
         yield path, spec, _located(net, path, spec)
 
 
@@ -353,18 +357,13 @@ def _shown_names(net: specs.Net) -> dict:
     return {row.path: row.name for row in analyse(net).rows}
 
 
-def _plan(net: specs.Net):
-    """For a net that takes a saved net's layers or freezes layers by name: the rows of its static
-    analysis (layers in order, base layers expanded), whose names and frozen state the built layers
-    take, so that names in `freeze` / `unfreeze` mean the same layers as in `netdsl show`."""
+def _analysis_rows(net: specs.Net) -> list:
+    """The rows of the net's static analysis (layers in order, a saved net's layers expanded): the
+    built layers take their names and frozen state, so that a name means the same layer in
+    `netdsl show`, in `freeze` / `unfreeze` and in `NetTransformer(layer=...)`."""
     from netdsl.dsl import analyse
 
-    train = net.train
-    uses = any(spec.kind == "pretrained" for _, spec in flat_layers(net)) or (
-        train is not None and (train.freeze or train.fine_tune is not None))
-    if not uses:
-        return None
-    return iter([row for row in analyse(net).rows if row.path[0] != "augment"])
+    return list(analyse(net).rows)
 
 
 def take_base_layers(net: specs.Net, path: tuple, spec: specs.Layer, x, plan):

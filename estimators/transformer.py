@@ -18,7 +18,7 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
     A net with no `train` block (fixed weights, like `examples/edge_detector.net`) needs no
     training: `fit(X)` only builds it. A net with a `train` block is trained on `fit(X, y)`, and
     then used as a feature extractor. `layer` names the layer whose output is returned (its `name=`
-    in the file, or Keras's generated name such as `dense_1`); by default the net's output. Outputs
+    in the file, or the name `netdsl show` gives it, such as `dense_1`); by default the net's output. Outputs
     are flattened to one row per sample.
 
     `task` says how the net learns y: `"classification"` (y holds class labels, or a multilabel

@@ -143,3 +143,29 @@ def test_a_diverging_warm_start_refit_keeps_the_fitted_model(monkeypatch, digits
         reg.set_params(learning_rate=0.01)
         reg.fit(X, y.astype(float))  # and it trains on from there
         assert reg.n_iter_ == n_iter + 2 and np.isfinite(reg.predict(X)).all()
+
+
+def test_built_layers_are_named_as_netdsl_show_names_them_whatever_keras_made_before(digits):
+    # Keras names a new layer by a process-wide counter: after any other Dense, the net's first dense
+    # was `dense_3`, so a second NetTransformer(layer="dense") failed, cross_val_score failed on fold
+    # 2, and `layer="dense_1"` silently returned another layer's features.
+    import keras
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+
+    from netdsl.dsl import analyse, loads
+    from netdsl.estimators import NetTransformer
+
+    X, y = digits
+    net = "dense(12, activation=relu)\ndense(6, activation=tanh)\ndense(4)\n"
+    keras.layers.Dense(3), keras.layers.Dense(3)  # the user's own layers, made first
+    shown = [row.name for row in analyse(loads(net)).rows]
+    for _ in range(2):
+        features = NetTransformer(net, layer="dense").fit(X)
+        assert [layer.name for layer in features.model_.layers[1:]] == shown == ["dense", "dense_1", "dense_2"]
+        assert features.transform(X).shape == (len(X), 12)
+    assert NetTransformer(net, layer="dense_1").fit(X).transform(X).shape == (len(X), 6)
+    scores = cross_val_score(make_pipeline(NetTransformer(net, layer="dense", random_state=0),
+                                           LogisticRegression(max_iter=200)), X, y, cv=3)
+    assert len(scores) == 3 and scores.min() > 0.5
