@@ -442,8 +442,10 @@ class BaseNet(BaseEstimator):
             if origin is not None and len(sample_weight) == int((origin == np.arange(len(origin))).sum()):
                 sample_weight = np.asarray(sample_weight)[origin]  # weights given for the originals
 
-            sample_weight = _check_sample_weight(sample_weight, X if not self._is_text(spec) else np.empty((len(X), 1)))
-        class_weight = self._class_weights(targets, settings)
+            # A negative weight makes the loss negative (training then maximises that sample's error).
+            sample_weight = _check_sample_weight(sample_weight, X if not self._is_text(spec) else np.empty((len(X), 1)),
+                                                 ensure_non_negative=True)
+        class_weight = _checked_class_weight(self._class_weights(targets, settings))
         self.training_path_ = self._training_path(resolved)
         with seeding.fitting(seeded=self.random_state is not None):  # one fit at a time; global state put back
             self._seed(keep_compiled=self.training_path_ == "fast")
@@ -627,6 +629,19 @@ class BaseNet(BaseEstimator):
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
+
+
+def _checked_class_weight(weights):
+    """Class weights (class index -> weight), refused unless each is finite and not negative."""
+    if weights is not None:
+        bad = {k: w for k, w in weights.items() if not (np.isfinite(w) and w >= 0)}
+        if bad:
+            index, value = next(iter(bad.items()))
+            raise ValueError(
+                f"class_weight must be finite and non-negative; got {value!r} for class index {index} "
+                "(a negative weight makes the loss negative)."
+            )
+    return weights
 
 
 def _snapshot(model) -> list:

@@ -169,3 +169,19 @@ def test_built_layers_are_named_as_netdsl_show_names_them_whatever_keras_made_be
     scores = cross_val_score(make_pipeline(NetTransformer(net, layer="dense", random_state=0),
                                            LogisticRegression(max_iter=200)), X, y, cv=3)
     assert len(scores) == 3 and scores.min() > 0.5
+
+
+@pytest.mark.parametrize("weight", [-1.0, np.nan, np.inf])
+def test_negative_or_non_finite_weights_are_refused(digits, weight):
+    # A negative weight was accepted silently and the loss went negative.
+    X, y = digits
+    sample_weight = np.ones(len(X))
+    sample_weight[3] = weight
+    with pytest.raises(ValueError, match="sample_weight"):
+        NetClassifier(MLP, epochs=1).fit(X, y, sample_weight=sample_weight)
+    with pytest.raises(ValueError, match="class_weight must be finite and non-negative"):
+        NetClassifier(MLP, epochs=1, class_weight={0: weight}).fit(X, y)
+    with pytest.raises(ValueError, match="class_weight must be finite and non-negative"):
+        NetClassifier(MLP, epochs=1, class_weight=[1.0] * 9 + [weight]).fit(X, y)
+    with pytest.raises(ValueError, match="sample_weight"):
+        NetRegressor("dense(1)\n", epochs=1).fit(X, y.astype(float), sample_weight=sample_weight)
