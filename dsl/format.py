@@ -330,7 +330,7 @@ class _Formatter:
         def layout(item) -> Fragment:
             if isinstance(item, str):
                 return [item]
-            if len(item) >= 2 and all(isinstance(row, list) and row and isinstance(row[0], str) for row in item):
+            if len(item) >= 2 and all(isinstance(row, list) and row and set(map(type, row)) == {str} for row in item):
                 return _matrix_lines(item)
             return _concat("[", _join([layout(x) for x in item]), "]")  # four levels at most
 

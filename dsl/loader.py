@@ -416,9 +416,10 @@ def _numbers_in_range(value: list) -> bool:
     stack = [value]
     while stack:
         item = stack.pop()
-        if item and isinstance(item[0], list):
-            stack.extend(item)
-        elif item and not (all(map(math.isfinite, item)) and -MAX_INT <= min(item) and max(item) <= MAX_INT):
+        if not set(map(type, item)) <= {int, float}:  # rows (or, rarely, rows and numbers mixed)
+            stack.extend(x for x in item if isinstance(x, list))
+            item = [x for x in item if not isinstance(x, list)]
+        if item and not (all(map(math.isfinite, item)) and -MAX_INT <= min(item) and max(item) <= MAX_INT):
             return False
     return True
 

@@ -304,3 +304,20 @@ def test_a_huge_array_that_cannot_be_one_token_is_refused_early():
     diagnostic = only(error_of(f"net a\ninput (4)\ndense(4, kernel_initializer=[{array}])\n"))
     assert diagnostic.title == "statement too long: more than 200,000 tokens"
     assert diagnostic.span.line == 3
+
+
+@pytest.mark.parametrize("array", ["[[1, [2]], [3, 4]]", "[[[[1]]]]", "[[[[[1]]]]]", "[[], []]", "[[1, 2], [3]]"])
+def test_an_array_lexed_whole_reads_as_the_same_array_written_with_a_comment(array):
+    """With a comment inside, an array is parsed item by item (the `list` rules): the same result,
+    or the same problem, either way."""
+    whole = f"net a\ninput (2)\ndense(2, kernel_initializer={array})\n"
+    items = f"net a\ninput (2)\ndense(2, kernel_initializer={array[:-1]}  # comment\n])\n"
+
+    def outcome(text):
+        try:
+            return loads(text).layers[0].kernel_initializer
+        except NetError as error:
+            return [d.title for d in error.diagnostics]
+
+    assert outcome(whole) == outcome(items)
+    assert format_source(format_source(whole)) == format_source(whole)
