@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from netdsl.dsl import Diagnostic, NetError, analyse, flat_layers, loads, read_source, resolve, specs
 from netdsl.dsl.errors import did_you_mean
+from netdsl.dsl.values import Expr
 
 from . import fast, seeding
 
@@ -155,6 +156,8 @@ class BaseNet(BaseEstimator):
             ("batch_size", batch_size, lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1),
             ("validation_split", validation_split, lambda v: isinstance(v, (int, float)) and 0 <= v < 1),
         ):
+            if isinstance(value, Expr):
+                continue  # a param's name in the file: checked once resolved
             if not check(value):
                 words = {"epochs": "an int in the range [1, inf)", "batch_size": "an int in the range [1, inf)",
                          "validation_split": "a float in the range [0, 1)"}[name]
@@ -169,9 +172,9 @@ class BaseNet(BaseEstimator):
             hint = did_you_mean(str(loss), specs.LOSSES)
             raise ValueError(f"Unknown loss {loss!r}. " + (hint or "Expected one of: " + ", ".join(specs.LOSSES)))
         return {
-            "epochs": int(epochs),
-            "batch_size": int(batch_size),
-            "validation_split": float(validation_split),
+            "epochs": epochs if isinstance(epochs, Expr) else int(epochs),
+            "batch_size": batch_size if isinstance(batch_size, Expr) else int(batch_size),
+            "validation_split": validation_split if isinstance(validation_split, Expr) else float(validation_split),
             "optimizer": optimizer,
             "learning_rate": self.learning_rate,
             "loss": loss,
@@ -418,7 +421,7 @@ class BaseNet(BaseEstimator):
 
     def _fit(self, X, y, sample_weight=None, classes=None, incremental=False):
         spec = self._spec()
-        settings = self._settings(spec)
+        settings = self._settings(spec)  # the estimator's settings checked first; the file's once resolved below
         # Rows made by an augmentation step carry the index of the row they were made from, so
         # validation holds out originals only, and never trains on copies of a validation row.
         origin = _origin(X)
@@ -430,6 +433,7 @@ class BaseNet(BaseEstimator):
         data.update(self._data_names(spec, X))
         params = {k: v for k, v in self.get_params().items() if k in spec.param_defaults}
         resolved = resolve(spec, params, data)
+        settings = self._settings(resolved)  # the `train` block with the params' values (`adam(learning_rate=lr)`)
         summary = analyse(_trained_with(spec, settings["loss"]), params, data)  # metrics vs task, as fitted
         self._shape_inputs(_take(X, slice(0, 1)), resolved)  # the data must fit `input` (say which line)
         mode = self._check_output(summary, resolved)
