@@ -232,7 +232,8 @@ def test_a_name_of_200000_letters_is_refused_quickly(tmp_path, capsys):
 
 
 def test_show_prints_a_very_long_layer_name(tmp_path, capsys):
-    """rich's highlighter is quadratic in the length of a word; the CLI prints without it."""
+    """A layer name has no length bound (it is a string): `show`'s table prints it. (rich's
+    highlighter, quadratic in a word's length, is off in every console the CLI prints with.)"""
     path = tmp_path / "long.net"
     path.write_text(f'net long\ninput (4)\ndense(2, name="{"b" * 100_000}")\n', encoding="utf-8")
     assert main(["show", str(path)]) == 0
