@@ -328,10 +328,12 @@ class _Ctx:
         self.notes.append(_Problem(title, help, arg))
 
 
-def analyse(net: specs.Net, params: dict | None = None, data: dict | None = None) -> Summary:
+def analyse(net: specs.Net, params: dict | None = None, data: dict | None = None, *, training: bool = True) -> Summary:
     """Output shapes, weight counts and receptive fields of every layer of `net` (parameters at
     `params` or their defaults, data-bound names bound from `data` or left symbolic).
-    Raises `NetError` with every shape problem found, located at the layer that has it."""
+    Raises `NetError` with every shape problem found, located at the layer that has it.
+    `training=False` leaves out the checks of the `train` block and of memory (for building the
+    layers, where the estimator has checked them against the settings it trains with)."""
     resolved = resolve(net, params, data)
     # Names `data` gives are substituted by `resolve`, except in the omitted input's `(n_features)`.
     env = {name: (data or {}).get(name, Sym(name)) for name in DATA_NAMES}
@@ -413,8 +415,9 @@ def analyse(net: specs.Net, params: dict | None = None, data: dict | None = None
     if not problems:
         _check_names(rows, "text" if text_input else "input", span_of, problems)
         unfrozen, stage_two = _freeze(resolved, rows, span_of, problems)
-    _check_training(resolved, walked if walked_whole else [], span_of, problems)
-    if not problems:
+    if training:
+        _check_training(resolved, walked if walked_whole else [], span_of, problems)
+    if training and not problems:
         _check_memory(resolved, rows, input_shape, span_of, problems)
     if problems:
         problems.sort(key=lambda d: (d.span.line, d.span.col) if d.span is not None else (0, 0))
@@ -430,7 +433,7 @@ def layer_names(net: specs.Net, params: dict | None = None, data: dict | None = 
     the built model must name its layers exactly so. Given names are kept; the others get Keras's
     automatic names (`dense`, `dense_1`, ...) in the file's order, skipping every name the file or a
     base gives, whatever Keras models exist in the process."""
-    return {row.path: row.name for row in analyse(net, params, data).rows}
+    return {row.path: row.name for row in analyse(net, params, data, training=False).rows}
 
 
 def _bind(node: specs.Node, env: dict) -> SimpleNamespace:
@@ -809,10 +812,16 @@ def _check_training(resolved: specs.Net, walked: list, span_of, problems: list) 
     task = {"softmax": "multiclass", "sigmoid": "binary" if units == 1 else "multilabel"}.get(activation)
     if task is not None:
         problems.extend(metric_problems(resolved, task, train.loss, units if task == "multiclass" else None))
-    if train.loss in ("categorical_crossentropy", "sparse_categorical_crossentropy") and activation not in (None, "softmax"):
+    loss_span = span_of(("train", "loss"))
+    source_lines = resolved._spans.get("source", "").splitlines()
+    written = (loss_span is not None and loss_span.line <= len(source_lines)
+               and source_lines[loss_span.line - 1][loss_span.col - 1:].startswith(str(train.loss)))
+    # Only a loss the file gives: one an estimator sets is checked by the estimator, where it is given.
+    if written and train.loss in ("categorical_crossentropy", "sparse_categorical_crossentropy") \
+            and activation not in (None, "softmax"):
         problems.append(Diagnostic(
             f"`{train.loss}` needs a softmax over classes, but the net ends in `{activation}`",
-            span_of(("train", "loss")),
+            loss_span,
             help="end with `dense(n_classes, activation=softmax)`, or for one sigmoid unit (two classes) use "
             "`binary_crossentropy`",
         ))

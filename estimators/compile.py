@@ -361,9 +361,9 @@ def _analysis_rows(net: specs.Net) -> list:
     """The rows of the net's static analysis (layers in order, a saved net's layers expanded): the
     built layers take their names and frozen state, so that a name means the same layer in
     `netdsl show`, in `freeze` / `unfreeze` and in `NetTransformer(layer=...)`."""
-    from netdsl.dsl import analyse
+    from netdsl.dsl.shapes import analyse
 
-    return list(analyse(net).rows)
+    return list(analyse(net, training=False).rows)  # the train block: checked by the estimator, with its settings
 
 
 def take_base_layers(net: specs.Net, path: tuple, spec: specs.Layer, x, plan):
