@@ -352,9 +352,9 @@ def _deferred_variables():
 def _shown_names(net: specs.Net) -> dict:
     """Source path -> the layer's name as `netdsl show` gives it (`embedding`, `embedding_1`, ... in
     the file's order), which, unlike Keras's automatic names, does not depend on earlier models."""
-    from netdsl.dsl import analyse
+    from netdsl.dsl.shapes import layer_names
 
-    return {row.path: row.name for row in analyse(net).rows}
+    return layer_names(net)
 
 
 def _analysis_rows(net: specs.Net) -> list:
