@@ -95,7 +95,11 @@ def value_text(value) -> str:
         return call_text(value)
     if isinstance(value, list):
         if value and all(isinstance(row, list) for row in value):  # a matrix of weights: `-1`, not `-1.0`
-            value = [[int(x) if isinstance(x, float) and x.is_integer() else x for x in row] for row in value]
+            # (below 2**53 only: `1e20` written as an integer would be a 21-digit literal)
+            value = [[int(x) if isinstance(x, float) and x.is_integer() and abs(x) < 2**53 else x for x in row]
+                     for row in value]
+        if set(map(type, value)) <= {int, float}:  # a row of numbers, a million in a big kernel: joined in C
+            return "[" + ", ".join(map(repr, value)) + "]"
         return "[" + ", ".join(value_text(v) for v in value) + "]"
     if isinstance(value, tuple):
         if len(value) == 1:

@@ -18,6 +18,7 @@ from collections import Counter
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import zip_longest
 
 from lark import Token, Tree
 
@@ -390,9 +391,10 @@ class _Formatter:
 
 def _matrix_lines(cells: list[list[str]]) -> Fragment:
     """One row per line under the first, each column right-aligned to its widest entry."""
-    widths = [max(len(row[c]) for row in cells if c < len(row)) for c in range(max(map(len, cells)))]
+    # `map` and `zip` in C: a 1000x1000 kernel is a million cells.
+    widths = [max(map(len, column)) for column in zip_longest(*cells, fillvalue="")]
     lines = []
     for r, row in enumerate(cells):
-        text = "[" + ", ".join(cell.rjust(widths[c]) for c, cell in enumerate(row)) + "]"
+        text = "[" + ", ".join(map(str.rjust, row, widths)) + "]"
         lines.append(("[" if r == 0 else " ") + text + ("]" if r == len(cells) - 1 else ","))
     return lines

@@ -322,3 +322,10 @@ def test_an_array_lexed_whole_reads_as_the_same_array_written_with_a_comment(arr
 
     assert outcome(whole) == outcome(items)
     assert format_source(format_source(whole)) == format_source(whole)
+
+
+def test_dumps_writes_a_large_whole_number_in_a_kernel_so_that_it_reads_back():
+    """`1e20` is a whole number, but written as an integer it is 21 digits, beyond 64 bits."""
+    net = loads("net a\ninput (2)\ndense(2, kernel_initializer=[[1e20, 2], [3.5, -4]])\n")
+    assert "1e+20" in dumps(net)
+    assert loads(dumps(net)) == net
