@@ -154,7 +154,8 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
     verbose : int, default=0
         0 silent, 1 a progress bar over epochs, 2 a line per epoch.
     random_state : int, optional
-        Seeds Python, NumPy and Keras and makes TensorFlow deterministic: two fits agree.
+        Seeds Python, NumPy and Keras and makes TensorFlow deterministic for the fit (all put back
+        after it): two fits agree.
     warm_start : bool, default=False
         Continue training the fitted model on the next `fit` (same architecture) instead of
         starting again.
