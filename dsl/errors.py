@@ -37,7 +37,9 @@ class Diagnostic:
     related: tuple[Span, str] | None = None
 
     def render(self, source: str = "", filename: str = "<string>") -> str:
-        lines = source.splitlines()
+        return self._render(source.splitlines(), filename)
+
+    def _render(self, lines: list[str], filename: str) -> str:
         if self.span is None:
             out = [f"{filename}: error: {self.title}"]
         else:
@@ -89,7 +91,8 @@ class NetError(ValueError):
         ValueError.__init__(self, self.render())
 
     def render(self) -> str:
-        parts = [d.render(self.source, self.filename) for d in self.diagnostics]
+        lines = self.source.splitlines()  # once, not per diagnostic: a file may have thousands
+        parts = [d._render(lines, self.filename) for d in self.diagnostics]
         n = len(self.diagnostics)
         parts.append(f"{n} error{'s' if n != 1 else ''} in {self.filename}")
         return "\n\n".join(parts[:-1]) + "\n" + parts[-1]

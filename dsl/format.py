@@ -124,6 +124,7 @@ class _Formatter:
             self.kinds.append((match.lastgroup, match.group()))
             self.offsets.append(match.start())
         self.partner: dict[int, int] = {}
+        self._line_cursor = (0, 1)  # (offset, its line), for `_brace_position`
         stack: list[int] = []
         for index, (_, value) in enumerate(self.kinds):
             if value in "([":
@@ -174,7 +175,11 @@ class _Formatter:
         while self.kinds[index][1] != "{":
             index += 1
         position = self.offsets[index]
-        line = self.text.count("\n", 0, position) + 1
+        # Blocks come in source order: count newlines from the last one (from the start each time
+        # was quadratic in a file of thousands of `repeat` blocks).
+        start, line = self._line_cursor if self._line_cursor[0] <= position else (0, 1)
+        line += self.text.count("\n", start, position)
+        self._line_cursor = (position, line)
         return line, position - self.text.rfind("\n", 0, position)
 
     def _attach(self, comments: list[Token]) -> None:

@@ -329,3 +329,20 @@ def test_dumps_writes_a_large_whole_number_in_a_kernel_so_that_it_reads_back():
     net = loads("net a\ninput (2)\ndense(2, kernel_initializer=[[1e20, 2], [3.5, -4]])\n")
     assert "1e+20" in dumps(net)
     assert loads(dumps(net)) == net
+
+
+def test_thousands_of_diagnostics_render_in_linear_time():
+    """Each diagnostic split the whole source into lines again: 9,000 errors took 18 s to print."""
+    from netdsl.dsl import Diagnostic, Span
+
+    class Source(str):
+        splits = 0
+
+        def splitlines(self, *args):
+            Source.splits += 1
+            return super().splitlines(*args)
+
+    source = Source("dense(0)\n" * 1000)
+    error = NetError([Diagnostic("bad", Span(i, 1, i, 9), help="fix it") for i in range(1, 1001)], source, "x.net")
+    assert error.render().count("error: bad") == 1000
+    assert Source.splits <= 2  # once when the error is made, once for this render
