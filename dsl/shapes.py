@@ -743,7 +743,9 @@ def _targets(task: str, loss: str | None) -> str:
     """What the targets look like for a task: `sparse` (one integer class per sample), `one_hot`,
     `same` (a 0/1 value per output unit) or `values` (regression)."""
     if task == "multiclass":
-        return "one_hot" if loss == "categorical_crossentropy" else "sparse"
+        if loss in (None, "sparse_categorical_crossentropy"):
+            return "sparse"
+        return "one_hot"  # categorical_crossentropy, or a softmax fitted to distributions: one value per class
     return {"binary": "same", "multilabel": "same"}.get(task, "values")
 
 
@@ -751,7 +753,7 @@ def _metric_problem(metric: str, targets: str, n_classes) -> tuple[str, str] | N
     """(title, help) when Keras cannot compute `metric` on these targets (or it would mean nothing)."""
     labels = "this softmax classifier's targets are integer class labels"
     if metric == "sparse_categorical_accuracy" and targets == "one_hot":
-        return (f"`{metric}` compares integer labels, but `loss = categorical_crossentropy` makes the targets one-hot",
+        return (f"`{metric}` compares integer labels, but with this loss the targets are one value per class (one-hot)",
                 "use `accuracy` (Keras matches it to the targets) or `categorical_accuracy`")
     if metric == "sparse_categorical_accuracy" and targets != "sparse":
         return f"`{metric}` needs a softmax over classes", "use `accuracy`, which Keras matches to the output"
