@@ -418,7 +418,7 @@ def analyse(net: specs.Net, params: dict | None = None, data: dict | None = None
     if training:
         _check_training(resolved, walked if walked_whole else [], span_of, problems)
     if training and not problems:
-        _check_memory(resolved, rows, input_shape, span_of, problems)
+        _check_memory(resolved, rows, problems)
     if problems:
         problems.sort(key=lambda d: (d.span.line, d.span.col) if d.span is not None else (0, 0))
         raise NetError(problems, source, filename)
@@ -779,7 +779,8 @@ def _metric_problem(metric: str, targets: str, n_classes) -> tuple[str, str] | N
 def metric_problems(net: specs.Net, task: str, loss: str | None = None, n_classes=None) -> list[Diagnostic]:
     """The `metrics` of `net`'s `train` block that Keras cannot compute for `task` (`binary`,
     `multiclass`, `multilabel` or `regression`) trained with `loss` (the loss the estimator uses:
-    for `multiclass`, `categorical_crossentropy` means one-hot targets, anything else integer labels),
+    for `multiclass`, none or `sparse_categorical_crossentropy` means integer labels, any other loss
+    one value per class),
     each located at its entry in `metrics`. The estimators call it in `fit`, where the task and the
     number of classes are known; `analyse` calls it with what the net itself says."""
     train = net.train
@@ -804,8 +805,9 @@ def check_metrics(net: specs.Net, task: str, loss: str | None = None, n_classes=
 
 
 def _check_training(resolved: specs.Net, walked: list, span_of, problems: list) -> None:
-    """What `fit` would refuse in the `train` block: metrics the net's output cannot have, monitors of
-    values the net does not report, and optimizer arguments Keras refuses together."""
+    """What `fit` would refuse in the `train` block: metrics, a cross-entropy loss or a `class_weight`
+    list the net's output cannot have, monitors of values the net does not report, and optimizer
+    arguments Keras refuses together."""
     train = resolved.train
     if train is None:
         return
@@ -818,7 +820,8 @@ def _check_training(resolved: specs.Net, walked: list, span_of, problems: list) 
     source_lines = resolved._spans.get("source", "").splitlines()
     written = (loss_span is not None and loss_span.line <= len(source_lines)
                and source_lines[loss_span.line - 1][loss_span.col - 1:].startswith(str(train.loss)))
-    # Only a loss the file gives: one an estimator sets is checked by the estimator, where it is given.
+    # Only a loss the file writes (an estimator's `loss`, put in the spec for the metrics, is checked by
+    # the estimator: the file's line would be the wrong place).
     if written and train.loss in ("categorical_crossentropy", "sparse_categorical_crossentropy") \
             and activation not in (None, "softmax"):
         problems.append(Diagnostic(
@@ -890,7 +893,7 @@ def _bytes_text(size: float) -> str:
     return f"{size / 1e3:,.1f} kB"
 
 
-def _check_memory(resolved: specs.Net, rows: list[Row], input_shape, span_of, problems: list) -> None:
+def _check_memory(resolved: specs.Net, rows: list[Row], problems: list) -> None:
     """A net whose training cannot fit in this machine's memory is refused at the layer that takes
     the most: 4 bytes per weight (float32), times (2 + the optimizer's slots) for a trained one
     (its gradient and the optimizer's state), plus each layer's outputs for one batch, twice (kept
