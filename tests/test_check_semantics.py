@@ -5,6 +5,7 @@ spellings; and the forms it accepts really fit (tiny real fits)."""
 from __future__ import annotations
 
 import os
+import re
 import warnings
 
 import numpy as np
@@ -196,6 +197,10 @@ def test_a_net_that_cannot_fit_in_memory_is_refused_at_its_largest_layer(monkeyp
 
 def test_the_memory_bound_is_this_machines():
     assert shapes.memory_limit() > 10**8
+    # The issue's `dense(10**12)`: beyond 32 bits; two billion units on 1000 inputs: 32 TB of weights and state to train.
+    (diagnostic,) = error_of("input (1000)\ndense(2000000000)\n").diagnostics
+    assert re.fullmatch(r"`dense` needs about 32\.5 TB of memory to train, more than this machine's [\d.,]+ [GT]B",
+                        diagnostic.title), diagnostic.title
 
 
 # ---- the accepted forms fit ---------------------------------------------------------------------
