@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from netdsl.dsl.files import write_text
 from netdsl.dsl.reference import render
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "language.md"
@@ -30,8 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{DOC} is current.")
         return 0
     DOC.parent.mkdir(parents=True, exist_ok=True)
-    with open(DOC, "w", encoding="utf-8", newline="\n") as out:
-        out.write(text)
+    write_text(DOC, text)  # atomically: an interrupted run leaves the old page whole
     print(f"wrote {DOC}")
     return 0
 
