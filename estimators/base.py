@@ -805,9 +805,8 @@ def _as_float32(X, names=None) -> np.ndarray:
     if X.dtype == np.float32:
         return X
     limit = np.finfo(np.float32).max
-    too_large = np.abs(X) > limit
-    if too_large.any():
-        row, column = np.argwhere(too_large)[0]
+    if X.size and (X.max() > limit or X.min() < -limit):  # no temporary copy of X on the way
+        row, column = np.argwhere(np.abs(X) > limit)[0]
         name = f"{names[column]!r}" if names is not None and len(names) == X.shape[1] else str(column)
         raise ValueError(
             f"Input X holds values beyond float32's range (about ±3.4e38), such as {X[row, column]:g} in column "
