@@ -496,6 +496,11 @@ def confusion_matrix_plot(estimator, X, y, path=None, normalize=None, display_la
     classes = getattr(estimator, "classes_", None)
     if classes is None:
         raise ValueError(f"confusion_matrix_plot needs a classifier; got a {type(estimator).__name__}")
+    if getattr(estimator, "output_mode_", None) == "multilabel":
+        raise ValueError(
+            "confusion_matrix_plot is for one label per sample; this model is multilabel: see "
+            "sklearn.metrics.multilabel_confusion_matrix (one 2x2 matrix per label)"
+        )
     if normalize not in (None, "true", "pred", "all"):
         raise ValueError(f"normalize must be 'true', 'pred', 'all' or None; got {normalize!r}")
     y = np.asarray(y)

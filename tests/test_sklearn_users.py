@@ -111,6 +111,10 @@ def test_multilabel_mistakes_are_clear(tags):
     clf = NetClassifier(MULTILABEL, epochs=1, warm_start=True).fit(X, Y)
     with pytest.raises(ValueError, match="as at the first fit"):
         clf.fit(X, Y[:, 0])
+    from netdsl.pipelines.plots import confusion_matrix_plot
+
+    with pytest.raises(ValueError, match="this model is multilabel: see sklearn.metrics.multilabel_confusion_matrix"):
+        confusion_matrix_plot(clf, X, Y)
 
 
 def test_column_vector_y_is_one_label_per_sample(iris):
