@@ -757,6 +757,7 @@ def test_a_rows_prediction_depends_on_that_row_alone(monkeypatch, digits, net, s
 
 
 def test_a_rows_prediction_depends_on_that_row_alone_with_avx2_kernels():
+    # (An MLP, a convnet and an LSTM; the 20 rows of 3 features that scikit-learn's checks use.)
     # oneDNN's AVX2 kernels (an AMD EPYC without AVX-512) are the ones that gave 1 ulp between
     # orders of the same 20 rows; `ONEDNN_MAX_CPU_ISA` makes this CPU use them (read at start-up).
     script = f"""
@@ -774,6 +775,8 @@ for est, method, data in (
      .fit(small, y[:20] % 3), "predict_proba", small),
     (NetRegressor("dense(32, activation=relu)\\ndense(1)\\n", epochs=1, random_state=0).fit(small, y[:20]), "predict", small),
     (NetTransformer("dense(4, activation=tanh)\\n", random_state=0).fit(small), "transform", small),
+    (NetClassifier({CONVNET!r}, random_state=0).fit(X.reshape(-1, 8, 8, 1), y[:300]), "predict_proba", X[:60]),
+    (NetClassifier({LSTM!r}, epochs=1, random_state=0).fit(X.reshape(-1, 8, 8), y[:300]), "predict_proba", X[:60]),
 ):
     predict = getattr(est, method)
     full = predict(data)
