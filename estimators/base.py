@@ -227,15 +227,26 @@ class BaseNet(BaseEstimator):
         _refuse_time_columns(X)
         # float64 data is kept as it is until its range is checked: a value beyond float32's would
         # otherwise become infinity, reported as "contains infinity" though the data has none.
+        # Sparse X (a OneHotEncoder's, a ColumnTransformer's output) is accepted and made dense: the
+        # net computes on dense arrays.
         try:
             if y is None:
-                X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64], ensure_min_samples=1)
+                X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64], ensure_min_samples=1,
+                                  accept_sparse=True)
             else:
-                X, y = validate_data(self, X, y, reset=reset, dtype=[np.float32, np.float64], **kwargs)
+                X, y = validate_data(self, X, y, reset=reset, dtype=[np.float32, np.float64], accept_sparse=True,
+                                     **kwargs)
         except (TypeError, ValueError) as error:
             _explain_non_numeric(X, error)
             raise
+        if hasattr(X, "toarray"):
+            X = X.toarray()
         return _as_float32(X, getattr(self, "feature_names_in_", None)), y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # made dense in `_validate_X`
+        return tags
 
     def _data_names(self, spec, X) -> dict:
         return {"n_features": int(X.shape[1])} if not self._is_text(spec) else {}
@@ -823,6 +834,8 @@ def _as_texts(X) -> np.ndarray:
         X = X.iloc[:, 0]
     if isinstance(X, str):
         raise ValueError(f"A text net takes a list of strings, one per sample; got one string. Pass [{_short(X)!r}].")
+    if hasattr(X, "toarray"):
+        raise TypeError("A text net takes a list of strings; got a sparse matrix (a net over numbers takes those).")
     array = np.asarray(X, dtype=object)
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]

@@ -258,6 +258,26 @@ def test_sparse_multilabel_target(tags):
     assert clf.output_mode_ == "multilabel" and clf.predict(X[:3]).shape == (3, 4)
 
 
+def test_sparse_features_from_a_one_hot_encoder_are_made_dense():
+    from scipy import sparse
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"color": rng.choice(list("abcdefghij"), 200), "size": rng.normal(size=200)})
+    y = (frame["color"] < "e").astype(int)  # learnable from the one-hot columns only
+    encode = ColumnTransformer([("colors", OneHotEncoder(), ["color"]), ("sizes", StandardScaler(), ["size"])])
+    assert sparse.issparse(encode.fit_transform(frame))  # what the README's advice for strings gives
+    net = SOFTMAX.replace("epochs = 3", "epochs = 20")
+    pipe = make_pipeline(encode, NetClassifier(net, random_state=0)).fit(frame, y)
+    assert pipe.score(frame, y) > 0.8
+    clf = pipe[-1]
+    assert (clf.predict(sparse.csr_matrix(encode.transform(frame))) == clf.predict(encode.transform(frame).toarray())).all()
+    with pytest.raises(TypeError, match="A text net takes a list of strings; got a sparse matrix"):
+        NetClassifier(TEXT).fit(sparse.csr_matrix(np.eye(2)), [0, 1])
+
+
 def test_pandas_targets_and_nullable_columns(iris):
     X, y = iris
     frame = pd.DataFrame({"a": pd.array(np.arange(150), dtype="Int64"), "b": pd.array(X[:, 1], dtype="Float64"),
