@@ -272,6 +272,9 @@ class BaseNet(BaseEstimator):
                 )],
                 spec._spans.get("source", ""), spec._spans.get("filename", "<string>"),
             )
+        problem = _token_id_problem(X, spec)
+        if problem is not None:
+            raise self._net_error(spec, *problem)
         return X.reshape((len(X),) + shape)
 
     # ---- fitting ---------------------------------------------------------------------------
@@ -671,6 +674,34 @@ def _snapshot(model) -> list:
 def _put_back(snapshot: list) -> None:
     for variable, value in snapshot:
         variable.assign(value)
+
+
+def _token_id_problem(X, spec) -> tuple | None:
+    """(title, span, help) when data fed straight to an `embedding` is not whole token ids in
+    [0, input_dim): TensorFlow would stop the fit or the prediction with an unlocated
+    "indices[0,0] = 12 is not in [0, 10)"."""
+    layers = flat_layers(spec)
+    if not layers or layers[0][1].kind != "embedding" or X.size == 0:
+        return None
+    path, layer = layers[0]
+    low, high = float(X.min()), float(X.max())
+    whole = bool(np.all(X == np.floor(X)))
+    if whole and low >= 0 and high < layer.input_dim:
+        return None
+    ids = f"ids 0 to {layer.input_dim - 1}"
+    if not whole:
+        title, help = (f"the data fed to `embedding` holds values that are not whole numbers, but it looks up "
+                       f"token {ids}", "give integer token ids, or raw strings with `input text` and "
+                       "`text_vectorization` before the embedding")
+    elif low < 0:
+        title, help = (f"the data fed to `embedding` holds negative token ids (down to {low:g}), but it looks "
+                       f"up token {ids}", "token ids count from 0")
+    else:
+        title, help = (f"the data fed to `embedding` holds token ids up to {high:g}, but `input_dim` "
+                       f"{layer.input_dim} takes token {ids}",
+                       f"set `input_dim` to at least {int(high) + 1} (the largest id + 1)")
+    spans = spec._spans.get("spans")
+    return title, spans.find(path)[1] if spans is not None else None, help
 
 
 def _origin(X):

@@ -316,3 +316,31 @@ def test_one_sample(iris):
     assert NetRegressor(LINEAR).fit(X[:1], [1.0]).predict(X[:1]).shape == (1,)
     with pytest.raises(ValueError, match="at least 2 classes"):
         NetClassifier(SOFTMAX).fit(X[:1], y[:1])
+
+
+IDS_NET = """net ids
+input (5)
+embedding(10, 4)
+global_average_pooling1d
+dense(n_classes, activation=softmax)
+train {
+    epochs = 1
+}
+"""
+
+
+def test_token_ids_outside_the_embedding_are_a_located_error_at_fit_and_predict():
+    from netdsl.dsl import NetError
+    from netdsl.estimators import NetClassifier
+
+    ids = np.random.RandomState(0).randint(0, 10, size=(30, 5))
+    y = np.arange(30) % 2
+    clf = NetClassifier(IDS_NET, random_state=0).fit(ids, y)  # ids 0..9 fit `embedding(10, 4)`
+    with pytest.raises(NetError, match=r"holds token ids up to 12, but `input_dim` 10 takes token ids 0 to 9") as caught:
+        NetClassifier(IDS_NET, random_state=0).fit(np.where(ids == 3, 12, ids), y)
+    assert "<string>:3:1" in caught.value.render() and "at least 13" in caught.value.render()
+    with pytest.raises(NetError, match="negative token ids"):
+        clf.predict(ids - 1)
+    with pytest.raises(NetError, match="not whole numbers"):
+        clf.predict(ids + 0.5)
+    assert clf.predict(ids).shape == (30,)
