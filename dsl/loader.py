@@ -547,8 +547,11 @@ def translate(error: ValidationError, spans: SourceMap, params: dict | None = No
     """pydantic errors -> diagnostics at their source spans, one per spot."""
     diagnostics: list[Diagnostic] = []
     done: set[tuple] = set()
-    for item in error.errors(include_url=False):
+    items = error.errors(include_url=False)
+    for item in items:
         loc = tuple(item["loc"])
+        if _beaten_union_member(loc, items):
+            continue
         kind = item["type"]
         cls, field = _field_at(loc)
         where_path, span = spans.find(loc)
@@ -617,6 +620,15 @@ def translate(error: ValidationError, spans: SourceMap, params: dict | None = No
         title = f"invalid value for `{field}`" if field else "invalid value"
         diagnostics.append(Diagnostic(title, span, help=_expected(item, label, value)))
     return diagnostics
+
+
+def _beaten_union_member(loc: tuple, items: list[dict]) -> bool:
+    """Whether `loc` ends at a union member (pydantic names it `literal[...]`, `tuple[...]`) that
+    failed outright while another member got further into the value: `class_weight = [1, -1]` is
+    a list of weights with one wrong weight, which says more than "not `balanced`"."""
+    if not (loc and isinstance(loc[-1], str) and "[" in loc[-1]):
+        return False
+    return any(len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc) - 1]) == loc[:-1] for other in items)
 
 
 def _is_number_label(label: str | None) -> bool:
