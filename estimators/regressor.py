@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import RegressorMixin
 
-from .base import BaseNet
+from .base import BaseNet, _is_number
 
 _CLASSIFICATION_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy")
 
@@ -78,14 +78,6 @@ class ValueTargets:
         if loss in _CLASSIFICATION_LOSSES:
             raise ValueError(f"Loss {loss!r} is for classification; {type(self).__name__} regresses: take e.g. mse, mae or huber.")
         return loss, targets
-
-
-def _is_number(value) -> bool:
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 class NetRegressor(RegressorMixin, ValueTargets, BaseNet):
