@@ -10,6 +10,16 @@ DATA = Path(__file__).resolve().parent / "data"
 EXAMPLES = sorted((ROOT / "examples").glob("*.net"))
 UPDATE_GOLDEN = os.environ.get("NETDSL_UPDATE_GOLDEN") == "1"
 
+# A tiny classifier for command-line tests (`tiny`: written to a file).
+TINY = "net tiny\ndense(16, activation=relu)\ndense(n_classes, activation=softmax)\ntrain {\n    epochs = 2\n}\n"
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = tmp_path / "tiny.net"
+    path.write_text(TINY)
+    return path
+
 
 def check_golden(path: Path, actual: str) -> None:
     """Compare `actual` with the golden file at `path` (written when updating or missing)."""

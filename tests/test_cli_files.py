@@ -19,17 +19,9 @@ import pytest
 from netdsl.pipelines.cli import main
 from netdsl.pipelines.data import DataError, load_data
 
-from conftest import ROOT
+from conftest import ROOT, TINY
 
-TINY = "net tiny\ndense(16, activation=relu)\ndense(n_classes, activation=softmax)\ntrain {\n    epochs = 2\n}\n"
 TINY_SPACE = "net tiny\nparam hidden = 8 in [4, 8]\ndense(hidden, activation=relu)\ndense(n_classes, activation=softmax)\n"
-
-
-@pytest.fixture
-def tiny(tmp_path):
-    path = tmp_path / "tiny.net"
-    path.write_text(TINY)
-    return path
 
 
 def _fails(argv, capsys) -> str:

@@ -13,16 +13,10 @@ from netdsl.dsl import loads
 from netdsl.pipelines.cli import _task, main
 from netdsl.pipelines.data import load_data
 
-TINY = "net tiny\ndense(16, activation=relu)\ndense(n_classes, activation=softmax)\ntrain {\n    epochs = 2\n}\n"
+from conftest import TINY
+
 TINY_REGRESSION = "net tiny_regression\ndense(16, activation=relu)\ndense(1)\ntrain {\n    epochs = 2\n}\n"
 TINY_SERIES = "net tiny_series\ninput (8, 1)\ngru(4)\ndense(1)\ntrain {\n    loss = mse\n    epochs = 2\n}\n"
-
-
-@pytest.fixture
-def tiny(tmp_path):
-    path = tmp_path / "tiny.net"
-    path.write_text(TINY)
-    return path
 
 
 def _flowers_csv(path, n=90):
