@@ -333,7 +333,7 @@ that causes it:
   longer than the input, a literal array of the wrong shape; and `softmax` over a single value (always 1).
 - **Size**: a file is UTF-8 text of at most 32 MiB; values, calls, operators and `repeat` blocks nest
   at most 100 deep (each `+` of a long sum counts); a name has at most 100 characters; a statement
-  at most 200,000 tokens (a literal array of numbers is one); a net at most 10,000 layers once its
+  at most 200,000 tokens (a literal array of numbers is one); a net at most 2,000 layers once its
   `repeat` blocks are unrolled; numbers fit in 64 bits before the 32-bit bounds above apply.
 
 Other spellings Keras takes are read as netdsl's: `padding` in any case (`"SAME"` is `same`; `fmt`

@@ -116,9 +116,12 @@ def _base_input(layer: dict, net: specs.Net, spans, problems: list[Diagnostic]) 
     return None if shape is None or None in shape else {"shape": list(shape)}
 
 
-# Most layers a program may have once its `repeat` blocks are unrolled: far beyond any trained
-# network, and a bound on what `check` and `fit` allocate (`repeat 1000000000 { dense(4) }`).
-MAX_LAYERS = 10_000
+# Most layers a program may have once its `repeat` blocks are unrolled: beyond any trained network
+# (ResNet-152 has about 500 Keras layers), a bound on what `check` and `fit` allocate
+# (`repeat 1000000000 { dense(4) }`), and within what Keras can build: it maps a model's graph
+# recursively, a Python frame per layer, under the recursion limit of 3,000 that TensorFlow sets,
+# so 4,000 dense layers stop `fit` with a RecursionError (10,000 after a minute), while 2,000 fit.
+MAX_LAYERS = 2_000
 
 
 def _layer_count(items) -> int:
