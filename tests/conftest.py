@@ -10,6 +10,16 @@ DATA = Path(__file__).resolve().parent / "data"
 EXAMPLES = sorted((ROOT / "examples").glob("*.net"))
 UPDATE_GOLDEN = os.environ.get("NETDSL_UPDATE_GOLDEN") == "1"
 
+@pytest.fixture(scope="module")
+def iris():
+    """scikit-learn's iris, standardised, as float32 (what a net computes in)."""
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X).astype("float32"), y
+
+
 # A tiny classifier for command-line tests (`tiny`: written to a file).
 TINY = "net tiny\ndense(16, activation=relu)\ndense(n_classes, activation=softmax)\ntrain {\n    epochs = 2\n}\n"
 

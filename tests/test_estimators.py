@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone, is_classifier
-from sklearn.datasets import load_digits, load_iris
+from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -20,12 +20,6 @@ from conftest import ROOT
 
 EXAMPLES = ROOT / "examples"
 MLP = "net mlp\nparam hidden = 16 in [8, 16]\ndense(hidden, activation=relu)\ndense(n_classes, activation=softmax)\n"
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X).astype("float32"), y
 
 
 @pytest.fixture(scope="module")

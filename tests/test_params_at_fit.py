@@ -2,17 +2,9 @@
 an estimator parameter gives it (`docs/language.md`: layers, `repeat`, `input`, `augment`, and in
 `train { }` the settings, the optimizer's and the callbacks' arguments, the class weights)."""
 
-import numpy as np
 import pytest
-from sklearn.datasets import load_iris
 
 from netdsl.estimators import NetClassifier
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return ((X - X.mean(0)) / X.std(0)).astype("float32"), y
 
 
 def net(head: str, body: str = "dense(n_classes, activation=softmax)", train: str = "epochs = 2") -> str:

@@ -31,12 +31,6 @@ NO_SPACE = "net fixed\ndense(8, activation=relu)\ndense(n_classes, activation=so
 HALF_BROKEN = "net half\nparam units = 3 in [3, 5]\ndense(8, activation=relu)\ndense(units, activation=softmax)\n"
 
 
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X).astype("float32"), y
-
-
 @pytest.fixture
 def tiny(tmp_path):
     path = tmp_path / "tiny.net"
