@@ -112,3 +112,9 @@ def did_you_mean(name: str, candidates, what: str = "") -> str | None:
     if match is None:
         return None
     return f"did you mean {what + ' ' if what else ''}`{match}`?"
+
+
+def error_reason(error: BaseException) -> str:
+    """A library's exception (a damaged file's, say) told in one line: its message, or its type's
+    name when it has none."""
+    return " ".join(str(error).split()) or type(error).__name__

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import error_reason
+
 __all__ = [
     "VectorsError", "Vectors", "sniff", "load_vectors", "vectors_path", "static_problem", "embedding_matrix",
     "coverage_text",
@@ -94,7 +96,7 @@ def _too_long(path: Path, number: int, line: bytes, limit: int) -> VectorsError:
 
 
 def _damaged(path: Path, after: int, error: BaseException) -> VectorsError:
-    reason = " ".join(str(error).split()) or type(error).__name__
+    reason = error_reason(error)
     where = f" after line {after:,}" if after else ""
     return VectorsError(path, None, f"the gzip stream is damaged or cut short{where} ({reason}); download or compress it again")
 

@@ -23,10 +23,11 @@ The command line's `--task` overrides the guess.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+
+from netdsl.dsl.errors import close_match, error_reason
 
 if TYPE_CHECKING:  # numpy and pandas load on first use: `netdsl check` imports this module too
     import numpy as np
@@ -204,8 +205,8 @@ def infer_task(y) -> Task:
 
 def _unknown_builtin(source: str) -> str:
     key = source.strip().lower().replace("-", "_")
-    match = difflib.get_close_matches(key, list(BUILTINS), n=1, cutoff=0.6)
-    hint = f": did you mean `{match[0]}`?" if match else "."
+    match = close_match(key, BUILTINS)
+    hint = f": did you mean `{match}`?" if match else "."
     return (
         f"unknown data set `{source}`{hint} The built-in data sets are {', '.join(BUILTINS)}; "
         f"anything else must be a path to a {_SUPPORTED} file"
@@ -286,12 +287,6 @@ def _decompression_errors() -> tuple:
     return (EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
 
 
-def _reason(error: BaseException) -> str:
-    """An exception's message on one line, or its type's name when it has none."""
-    text = " ".join(str(error).split())
-    return text or type(error).__name__
-
-
 def read_table(path: Path, source: str, sep: str = ","):
     """The CSV (or TSV, `sep="\\t"`) file at `path` as a DataFrame, compressed or not; every problem
     (empty, malformed, not UTF-8, damaged compression, a missing codec) a DataError naming `source`."""
@@ -319,10 +314,10 @@ def read_table(path: Path, source: str, sep: str = ","):
     except (OSError, ValueError, *_decompression_errors()) as error:
         if compression is not None and not isinstance(error, (PermissionError, IsADirectoryError, FileNotFoundError)):
             raise DataError(
-                f"cannot decompress `{source}` as {compression} ({_reason(error)}); "
+                f"cannot decompress `{source}` as {compression} ({error_reason(error)}); "
                 "the file is damaged or cut short: download or compress it again"
             ) from None
-        raise DataError(f"cannot read `{source}`: {_reason(error)}") from None
+        raise DataError(f"cannot read `{source}`: {error_reason(error)}") from None
     return frame
 
 
@@ -350,9 +345,6 @@ def _read_parquet(path: Path, source: str):
 def _from_frame(
     frame, source: str, path: Path, target: str | None, window: int | None, has_target: bool, known: dict | None = None
 ) -> Dataset:
-    import numpy as np
-    import pandas as pd
-
     name = path.name.split(".")[0] or path.name
     columns = [str(c) for c in frame.columns]
     frame = frame.set_axis(columns, axis=1)
@@ -397,8 +389,8 @@ def _from_frame(
 
 
 def _close(name: str, names) -> str:
-    match = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
-    return f": did you mean `{match[0]}`?" if match else "."
+    match = close_match(name, names)
+    return f": did you mean `{match}`?" if match else "."
 
 
 def _target(labels, target: str, source: str):
@@ -540,7 +532,7 @@ def _npz(path: Path, source: str, has_target: bool) -> Dataset:
     try:  # allow_pickle=False: an object array (a pickle) in the file is refused, never run
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise DataError(f"cannot read `{source}` as an .npz archive of arrays ({_reason(error)}); save it with np.savez") from None
+        raise DataError(f"cannot read `{source}` as an .npz archive of arrays ({error_reason(error)}); save it with np.savez") from None
     if not hasattr(archive, "files"):
         raise DataError(f"`{source}` holds a single array, not an .npz archive; save it with np.savez(path, X=X, y=y)")
     with archive:
@@ -563,9 +555,9 @@ def _npz(path: Path, source: str, has_target: bool) -> Dataset:
                     f"the arrays of `{source}` hold Python objects, which are read by unpickling (running "
                     "code from the file), which netdsl never does; save plain numeric or string arrays"
                 ) from None
-            raise DataError(f"cannot read the arrays of `{source}` ({_reason(error)}); is the file cut short?") from None
+            raise DataError(f"cannot read the arrays of `{source}` ({error_reason(error)}); is the file cut short?") from None
         except (OSError, EOFError, zipfile.BadZipFile) as error:  # a damaged member (CRC, truncated)
-            raise DataError(f"cannot read the arrays of `{source}` ({_reason(error)}); is the file cut short?") from None
+            raise DataError(f"cannot read the arrays of `{source}` ({error_reason(error)}); is the file cut short?") from None
     if X.ndim == 0:
         raise DataError(f"the array `X` of `{source}` is a single value; it needs one row per sample")
     if X.dtype.kind in "fc" and np.isnan(X).any():
