@@ -516,16 +516,16 @@ def _apply(layer, x: _Tensor, ctx: _Ctx) -> _Out:
             help="`input text` gives one string per sample: start the net with `text_vectorization(...)`, "
             "which turns the strings into tokens (then `embedding(...)` for vectors)",
         )
-    for field in ("kernel_initializer", "bias_initializer", "embeddings_initializer"):
-        literal = getattr(layer, field, None)
+    for argument in ("kernel_initializer", "bias_initializer", "embeddings_initializer"):
+        literal = getattr(layer, argument, None)
         where = _beyond_float32(literal)
         if where is not None:
             number = literal
             for i in where:
                 number = number[i]
-            ctx.note(f"the literal `{field}` holds {number:g} (at [{', '.join(str(i) for i in where)}]), beyond "
+            ctx.note(f"the literal `{argument}` holds {number:g} (at [{', '.join(str(i) for i in where)}]), beyond "
                      "float32's range (about ±3.4e38)",
-                     help="Keras keeps weights as 32-bit floats: the number would become infinite", arg=(field, *where))
+                     help="Keras keeps weights as 32-bit floats: the number would become infinite", arg=(argument, *where))
     if layer.kind in _SIZED_BY_LAST_AXIS and x.shape and _of_steps(x.shape[-1]):
         raise _Problem(
             f"`{layer.kind}` needs a known number of inputs, but gets {x.shape[-1]} {ctx.after}: the number of "
@@ -1267,8 +1267,8 @@ def _image(layer, x: _Tensor, ctx: _Ctx) -> _Out:
     """Image augmentation (flip, rotation, translation, zoom, contrast) keeps the shape, but only
     means something on images (height, width, channels)."""
     _need_rank(x, 3, ctx, "height, width, channels")
-    for field, (low, high, low_open) in _FACTOR_RANGES.get(layer.kind, {}).items():
-        _check_factor(getattr(layer, field), field, low, high, low_open, ctx)
+    for argument, (low, high, low_open) in _FACTOR_RANGES.get(layer.kind, {}).items():
+        _check_factor(getattr(layer, argument), argument, low, high, low_open, ctx)
     return _Out(x.shape)
 
 
@@ -1443,7 +1443,7 @@ def _text_vectorization(layer, x: _Tensor, ctx: _Ctx) -> _Out:
                  help=f"the vocabulary holds {'the padding token, ' if smallest == 3 else ''}the out-of-vocabulary token "
                  f"and then words: give at least {smallest}, or leave it out for no limit")
     if layer.output_mode != "int" and layer.output_sequence_length is not None:
-        ctx.note(f"`output_sequence_length` needs `output_mode=int`", arg="output_sequence_length",
+        ctx.note("`output_sequence_length` needs `output_mode=int`", arg="output_sequence_length",
                  help=f"with `output_mode={layer.output_mode}` each text is one vector, not a sequence: drop it")
     if layer.output_mode == "int":
         length = layer.output_sequence_length if layer.output_sequence_length is not None else Sym("steps")

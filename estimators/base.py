@@ -15,7 +15,6 @@ vocabulary learned per fit, a two-stage schedule); `training_path_` says which p
 
 from __future__ import annotations
 
-import random
 import warnings
 from pathlib import Path
 
