@@ -10,7 +10,7 @@
 
 from pathlib import Path
 
-from .errors import Diagnostic, NetError, Span
+from .errors import Diagnostic, NetdslError, NetError, Source, Span
 
 # Imported on first use, so `netdsl --help` and `import netdsl.dsl` stay cheap: the specs (pydantic
 # models) and the parser are built only when a program is read.
@@ -31,7 +31,7 @@ def _build(text: str, filename: str):
     return build(text, filename)
 
 __all__ = [
-    "Diagnostic", "NetError", "Span", "load", "loads", "dumps", "resolve", "flat_layers",
+    "Diagnostic", "NetdslError", "NetError", "Source", "Span", "load", "loads", "dumps", "resolve", "flat_layers",
     "parameter_values", "analyse", "format_source", "read_source", "read_text",
 ]  # fmt: skip
 

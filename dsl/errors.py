@@ -1,7 +1,9 @@
 """Located diagnostics: the one way a user's mistake in a `.net` file is reported.
 
 Every problem becomes a `Diagnostic` (where, what, how to fix it); all problems of a file are raised
-together as one `NetError`, rendered compiler-style with the source line and a caret.
+together as one `NetError`, rendered compiler-style with the source line and a caret. A program's
+`Source` (its text, file name and the span of each part) makes a located error in one call.
+Every error a user can meet derives from `NetdslError`, so a script can catch them all at once.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class Diagnostic:
     help: str | None = None
     # A second location worth showing, e.g. the opening bracket of an unclosed one.
     related: tuple[Span, str] | None = None
+    # The stable code of this kind of problem (`N301`), explained by `netdsl explain`.
+    code: str | None = None
 
     def render(self, source: str = "", filename: str = "<string>") -> str:
         return self._render(source.splitlines(), filename)
@@ -78,8 +82,53 @@ def _excerpt(lines: list[str], span: Span) -> list[str]:
     return [gutter + text, " " * (len(gutter) - 2) + "| " + " " * start + "^" * width]
 
 
+class NetdslError(Exception):
+    """The root of every error netdsl raises for a user's mistake (a program, data, a model file, a
+    search): `except NetdslError` catches them all. Each subclass keeps its usual base as well
+    (`ValueError`, `RuntimeError`), so existing `except ValueError` code still works."""
+
+
+class SourceMap(dict):
+    """pydantic `loc` path (tuple) -> Span. Paths of bare words are also recorded in `.bare`."""
+
+    def __init__(self):
+        super().__init__()
+        self.bare: set[tuple] = set()
+        self.keys_: dict[tuple, Span] = {}  # path -> span of an argument's name (`kernel_size` in `kernel_size=3`)
+
+    def find(self, loc: tuple) -> tuple[tuple, Span | None]:
+        """The longest recorded prefix of `loc`, and its span."""
+        for cut in range(len(loc), -1, -1):
+            if loc[:cut] in self:
+                return loc[:cut], self[loc[:cut]]
+        return (), None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a program came from: its text, its file name and the span of each of its parts (by
+    spec path, such as `("layers", 2, "units")`). `net.source` gives a program's."""
+
+    text: str = ""
+    filename: str = "<string>"
+    spans: SourceMap = field(default_factory=SourceMap)
+
+    def span(self, path: tuple = ()) -> Span | None:
+        """The span of `path`, or of its longest recorded prefix (None when nothing is recorded)."""
+        return self.spans.find(tuple(path))[1]
+
+    def error(self, problems: list[Diagnostic]) -> "NetError":
+        """All of `problems`, as one error rendered against this source."""
+        return NetError(list(problems), self.text, self.filename)
+
+    def located(self, title: str, path: tuple = (), *, help: str | None = None, code: str | None = None,
+                related: tuple[Span, str] | None = None) -> "NetError":
+        """One problem at the part `path` of the program, as an error."""
+        return self.error([Diagnostic(title, self.span(path), help=help, related=related, code=code)])
+
+
 @dataclass
-class NetError(ValueError):
+class NetError(NetdslError, ValueError):
     """Raised for any mistake in a `.net` program; `.diagnostics` holds every problem found."""
 
     diagnostics: list[Diagnostic]

@@ -16,7 +16,7 @@ from lark import Token, Tree
 from pydantic import ValidationError
 
 from . import specs
-from .errors import Diagnostic, NetError, Span, close_match, did_you_mean
+from .errors import Diagnostic, NetError, Source, SourceMap, Span, close_match, did_you_mean
 from .keras_layers import unknown_layer
 from .parser import SyntaxProblem, matrix_parts, matrix_values, parse
 from .values import DATA_NAMES, KEYWORDS_FROM_TYPES, LITERAL_WORDS, MAX_INT, Expr, Label, describe, evaluate, number_problem
@@ -42,22 +42,6 @@ KEYWORDS = frozenset(
     | {"horizontal", "vertical", "horizontal_and_vertical", "whitespace", "character", "lower"}
     | {"int", "multi_hot", "count", "tf_idf", "lower_and_strip_punctuation", "strip_punctuation"}
 )
-
-
-class SourceMap(dict):
-    """pydantic `loc` path (tuple) -> Span. Paths of bare words are also recorded in `.bare`."""
-
-    def __init__(self):
-        super().__init__()
-        self.bare: set[tuple] = set()
-        self.keys_: dict[tuple, Span] = {}  # path -> span of an argument's name (`kernel_size` in `kernel_size=3`)
-
-    def find(self, loc: tuple) -> tuple[tuple, Span | None]:
-        """The longest recorded prefix of `loc`, and its span."""
-        for cut in range(len(loc), -1, -1):
-            if loc[:cut] in self:
-                return loc[:cut], self[loc[:cut]]
-        return (), None
 
 
 class _Builder:
@@ -703,5 +687,5 @@ def build(text: str, filename: str = "<string>") -> specs.Net:
     if problems:
         problems = _one_per_spot(problems)
         raise NetError(problems, text, filename)
-    net._spans.update(spans=builder.spans, source=text, filename=filename)
+    net._source = Source(text, filename, builder.spans)
     return net

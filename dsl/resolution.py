@@ -36,10 +36,8 @@ def parameter_values(net: specs.Net, overrides: dict[str, Any] | None = None) ->
         try:
             values[param.name] = evaluate(param.default, values)
         except (TypeError, ArithmeticError) as error:  # `8 / z` with z = 0, a result beyond 64 bits
-            spans = net._spans.get("spans", {})
-            where = spans.find(("params", index, "default"))[1] if hasattr(spans, "find") else None
-            raise _error(net, [Diagnostic(f"cannot compute `{param.default}`: {error}", where,
-                                          help="change the parameters this value is computed from")]) from None
+            raise net.source.located(f"cannot compute `{param.default}`: {error}", ("params", index, "default"),
+                                     help="change the parameters this value is computed from") from None
     return values
 
 
@@ -51,7 +49,7 @@ def resolve(net: specs.Net, params: dict[str, Any] | None = None, data: dict[str
     if unknown:
         raise ValueError(f"unknown data-bound names {sorted(unknown)}; expected some of {DATA_NAMES}")
     env.update(data or {})
-    spans = net._spans.get("spans", {})
+    spans = net.source.spans
     problems: list[Diagnostic] = []
     raw = net.model_dump()
     raw["params"] = [dict(p, default=env.get(p["name"], p["default"])) for p in raw["params"]]
@@ -78,7 +76,7 @@ def resolve(net: specs.Net, params: dict[str, Any] | None = None, data: dict[str
         problems = _size_problems(resolved, spans)
     if problems:
         raise _error(net, problems)
-    resolved._spans.update(net._spans)
+    resolved._source = net.source
     return resolved
 
 
@@ -108,9 +106,9 @@ def _base_input(layer: dict, net: specs.Net, spans, problems: list[Diagnostic]) 
     from .saved import SavedNetError, open_base
 
     try:
-        shape = open_base(layer["path"], net._spans.get("filename")).input_shape
+        shape = open_base(layer["path"], net.source.filename).input_shape
     except SavedNetError as error:
-        where = spans.find(("layers", 0, "pretrained", "path"))[1] if hasattr(spans, "find") else None
+        where = spans.find(("layers", 0, "pretrained", "path"))[1]
         problems.append(Diagnostic(error.title, where, help=error.help))
         return None
     return None if shape is None or None in shape else {"shape": list(shape)}
@@ -170,4 +168,4 @@ def flat_layers(net: specs.Net) -> list[tuple[tuple, specs.Layer]]:
 
 
 def _error(net: specs.Net, problems: list[Diagnostic]) -> NetError:
-    return NetError(problems, net._spans.get("source", ""), net._spans.get("filename", "<string>"))
+    return net.source.error(problems)

@@ -25,12 +25,13 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from . import specs
+from .errors import NetdslError
 
 KERAS_KINDS = {keras_class: kind for kind, keras_class in specs.LAYER_CLASSES.items()}
 SUFFIXES = (".keras", ".model", ".joblib", ".pkl")  # files offered as close matches
 
 
-class SavedNetError(Exception):
+class SavedNetError(NetdslError):
     """A saved net that cannot be used: `title` and `help` become a located diagnostic."""
 
     def __init__(self, title: str, help: str | None = None):

@@ -337,12 +337,8 @@ def analyse(net: specs.Net, params: dict | None = None, data: dict | None = None
     resolved = resolve(net, params, data)
     # Names `data` gives are substituted by `resolve`, except in the omitted input's `(n_features)`.
     env = {name: (data or {}).get(name, Sym(name)) for name in DATA_NAMES}
-    meta = resolved._spans
-    spans = meta.get("spans", {})
-    source, filename = meta.get("source", ""), meta.get("filename", "<string>")
-
-    def span_of(path):
-        return spans.find(path)[1] if hasattr(spans, "find") else spans.get(path)
+    source, filename = resolved.source.text, resolved.source.filename
+    span_of = resolved.source.span
 
     text_input = resolved.input is not None and resolved.input.text
     if text_input:
@@ -574,7 +570,7 @@ def _expand(resolved: specs.Net, span_of, problems: list) -> tuple[list, set]:
             fail("`pretrained` takes no `name`", "its layers keep their names from the saved net (`netdsl show` lists them)", "name")
             break
         try:
-            base = open_base(layer.path, resolved._spans.get("filename"))
+            base = open_base(layer.path, resolved.source.filename)
         except SavedNetError as error:
             fail(error.title, error.help, "path")
             break
@@ -786,14 +782,12 @@ def metric_problems(net: specs.Net, task: str, loss: str | None = None, n_classe
     train = net.train
     if train is None:
         return []
-    spans = net._spans.get("spans", {})
     targets = _targets(task, loss)
     found = []
     for i, metric in enumerate(train.metrics):
         problem = _metric_problem(metric, targets, n_classes)
         if problem is not None:
-            where = spans.find(("train", "metrics", i))[1] if hasattr(spans, "find") else None
-            found.append(Diagnostic(problem[0], where, help=problem[1]))
+            found.append(Diagnostic(problem[0], net.source.span(("train", "metrics", i)), help=problem[1]))
     return found
 
 
@@ -801,7 +795,7 @@ def check_metrics(net: specs.Net, task: str, loss: str | None = None, n_classes=
     """`metric_problems`, raised as one `NetError` (nothing when there are none)."""
     problems = metric_problems(net, task, loss, n_classes)
     if problems:
-        raise NetError(problems, net._spans.get("source", ""), net._spans.get("filename", "<string>"))
+        raise net.source.error(problems)
 
 
 def _check_training(resolved: specs.Net, walked: list, span_of, problems: list) -> None:
@@ -817,7 +811,7 @@ def _check_training(resolved: specs.Net, walked: list, span_of, problems: list) 
     if task is not None:
         problems.extend(metric_problems(resolved, task, train.loss, units if task == "multiclass" else None))
     loss_span = span_of(("train", "loss"))
-    source_lines = resolved._spans.get("source", "").splitlines()
+    source_lines = resolved.source.text.splitlines()
     written = (loss_span is not None and loss_span.line <= len(source_lines)
                and source_lines[loss_span.line - 1][loss_span.col - 1:].startswith(str(train.loss)))
     # Only a loss the file writes (an estimator's `loss`, put in the spec for the metrics, is checked by

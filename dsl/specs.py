@@ -13,6 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 from pydantic_core import core_schema
 
+from .errors import Source
 from .values import (
     Activation,
     Bool,
@@ -44,8 +45,13 @@ class Node(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
-    # Where each part came from: path (relative to the node) -> Span; filled by the loader.
-    _spans: dict = PrivateAttr(default_factory=dict)
+    # Where the program came from (text, file name, span of each part); set by the loader on a `Net`.
+    _source: Source = PrivateAttr(default_factory=Source)
+
+    @property
+    def source(self) -> Source:
+        """The program's source: text, file name and the span of each part, for located errors."""
+        return self._source
 
     def __eq__(self, other) -> bool:
         return type(self) is type(other) and self.model_dump() == other.model_dump()

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import error_reason
+from .errors import NetdslError, error_reason
 
 __all__ = [
     "VectorsError", "Vectors", "sniff", "load_vectors", "vectors_path", "static_problem", "embedding_matrix",
@@ -44,7 +44,7 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _DAMAGED = (EOFError, zlib.error, gzip.BadGzipFile)
 
 
-class VectorsError(ValueError):
+class VectorsError(NetdslError, ValueError):
     """A problem with a word-vector file: where (`path`, 1-based `line`, or None) and what."""
 
     def __init__(self, path, line: int | None, message: str):

@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from netdsl.dsl import Diagnostic, NetError, analyse, flat_layers, loads, read_source, resolve, specs
-from netdsl.dsl.errors import did_you_mean
+from netdsl.dsl.errors import NetdslError, did_you_mean
 from netdsl.dsl.values import Expr
 
 from . import fast, seeding
@@ -37,7 +37,7 @@ DEFAULT_EPOCHS = 10
 DEFAULT_BATCH_SIZE = 32
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(NetdslError, RuntimeError):
     """Training produced a NaN or infinite loss; the estimator is left as it was before `fit`."""
 
 
@@ -259,17 +259,13 @@ class BaseNet(BaseEstimator):
         shape = tuple(spec.input.shape) if spec.input is not None else (X.shape[1],)
         size = int(np.prod(shape))
         if X.shape[1] != size:
-            span = spec._spans.get("spans", {}).get(("input",))
             dims = "x".join(str(d) for d in shape)
-            raise NetError(
-                [Diagnostic(
-                    f"the data has {X.shape[1]} features per sample, but `input {_tuple(shape)}` takes {size}"
-                    + (f" ({dims})" if len(shape) > 1 else ""),
-                    span,
-                    help=f"the samples must have {size} values to be reshaped to {_tuple(shape)}; "
-                    "change `input`, or leave it out to take the data's width (n_features)",
-                )],
-                spec._spans.get("source", ""), spec._spans.get("filename", "<string>"),
+            raise spec.source.located(
+                f"the data has {X.shape[1]} features per sample, but `input {_tuple(shape)}` takes {size}"
+                + (f" ({dims})" if len(shape) > 1 else ""),
+                ("input",),
+                help=f"the samples must have {size} values to be reshaped to {_tuple(shape)}; "
+                "change `input`, or leave it out to take the data's width (n_features)",
             )
         problem = _token_id_problem(X, spec)
         if problem is not None:
@@ -604,13 +600,10 @@ class BaseNet(BaseEstimator):
         if not layers:
             return None, None, None
         path, layer = layers[-1]
-        spans = resolved._spans.get("spans")
-        span = spans.find(path)[1] if spans is not None else None
-        return path, layer, span
+        return path, layer, resolved.source.span(path)
 
     def _net_error(self, resolved, title, span, help) -> NetError:
-        return NetError([Diagnostic(title, span, help=help)], resolved._spans.get("source", ""),
-                        resolved._spans.get("filename", "<string>"))
+        return resolved.source.error([Diagnostic(title, span, help=help)])
 
     def _raw_outputs(self, X):
         """The model's outputs for X (validated like at fit), in one large batch per call."""
@@ -699,8 +692,7 @@ def _token_id_problem(X, spec) -> tuple | None:
         title, help = (f"the data fed to `embedding` holds token ids up to {high:g}, but `input_dim` "
                        f"{layer.input_dim} takes token {ids}",
                        f"set `input_dim` to at least {int(high) + 1} (the largest id + 1)")
-    spans = spec._spans.get("spans")
-    return title, spans.find(path)[1] if spans is not None else None, help
+    return title, spec.source.span(path), help
 
 
 def _origin(X):
@@ -727,7 +719,7 @@ def _files_read(resolved: specs.Net) -> tuple:
     files = []
     for _, layer in flat_layers(resolved):
         if layer.kind == "pretrained":
-            path = saved.locate(layer.path, resolved._spans.get("filename"))
+            path = saved.locate(layer.path, resolved.source.filename)
             stat = path.stat() if path is not None else None
             files.append((str(path), stat and stat.st_size, stat and stat.st_mtime_ns))
     return tuple(files)

@@ -375,17 +375,13 @@ def take_base_layers(net: specs.Net, path: tuple, spec: specs.Layer, x, plan):
     import tempfile
     from pathlib import Path
 
-    from netdsl.dsl import Diagnostic, NetError
     from netdsl.dsl.saved import SavedNetError, keras_bytes, open_base
 
     def problem(title, help):
-        spans = net._spans.get("spans")
-        span = spans.find(path + ("path",))[1] if spans is not None else None
-        return NetError([Diagnostic(title, span, help=help)], net._spans.get("source", ""),
-                        net._spans.get("filename", "<string>"))
+        return net.source.located(title, path + ("path",), help=help)
 
     try:
-        saved = open_base(spec.path, net._spans.get("filename"))
+        saved = open_base(spec.path, net.source.filename)
         data = keras_bytes(saved.path)
     except SavedNetError as error:
         raise problem(error.title, error.help) from None
@@ -430,12 +426,7 @@ def assign_pretrained_vectors(net: specs.Net, path: tuple, spec: specs.Layer, la
     from netdsl.dsl.vectors import VectorsError, embedding_matrix, load_vectors, vectors_path, vocabulary_words
 
     def problem(title, help):
-        from netdsl.dsl import Diagnostic, NetError
-
-        spans = net._spans.get("spans")
-        span = spans.find(path + ("embeddings",))[1] if spans is not None else None
-        return NetError([Diagnostic(title, span, help=help)], net._spans.get("source", ""),
-                        net._spans.get("filename", "<string>"))
+        return net.source.located(title, path + ("embeddings",), help=help)
 
     if vocabulary is None:
         raise problem("`embeddings=` needs a `text_vectorization` before this embedding",
@@ -445,7 +436,7 @@ def assign_pretrained_vectors(net: specs.Net, path: tuple, spec: specs.Layer, la
             f"the vocabulary learned has {len(vocabulary):,} entries, more than this embedding's input_dim ({spec.input_dim:,})",
             "set input_dim to the text_vectorization's max_tokens (or set max_tokens to at most input_dim)",
         )
-    file = vectors_path(spec.embeddings, net._spans.get("filename"))
+    file = vectors_path(spec.embeddings, net.source.filename)
     try:
         vectors = load_vectors(file, vocabulary_words(vocabulary))
     except VectorsError as error:
@@ -474,15 +465,8 @@ def _located(net: specs.Net, path: tuple, spec: specs.Layer) -> keras.layers.Lay
     try:
         return build_layer(spec)
     except (ValueError, TypeError) as error:
-        from netdsl.dsl import Diagnostic, NetError
-
-        spans = net._spans.get("spans")
-        span = spans.find(path)[1] if spans is not None else None
         message = str(error).strip().splitlines()[0]
-        raise NetError(
-            [Diagnostic(f"Keras rejects this `{spec.kind}` layer", span, help=message)],
-            net._spans.get("source", ""), net._spans.get("filename", "<string>"),
-        ) from None
+        raise net.source.located(f"Keras rejects this `{spec.kind}` layer", path, help=message) from None
 
 
 def assign_literal_weights(spec: specs.Layer, layer: keras.layers.Layer) -> None:

@@ -28,6 +28,7 @@ import zipfile
 from pathlib import Path
 
 from netdsl.dsl import files, saved
+from netdsl.dsl.errors import NetdslError
 
 FORMAT = "netdsl-model"
 VERSION = 1
@@ -49,7 +50,7 @@ _WRITING: contextvars.ContextVar[dict | None] = contextvars.ContextVar("netdsl_w
 _READING: contextvars.ContextVar = contextvars.ContextVar("netdsl_reading", default=None)
 
 
-class UnsafeModelFile(ValueError):
+class UnsafeModelFile(NetdslError, ValueError):
     """A model file whose loading would run code from it (a pickle), refused unless trusted."""
 
 

@@ -49,6 +49,8 @@ from imblearn.base import BaseSampler
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_consistent_length
 
+from netdsl.dsl.errors import NetdslError
+
 __all__ = [
     "AugmentedArray",
     "BaseAugmenter",
@@ -59,7 +61,7 @@ __all__ = [
 ]
 
 
-class InvalidParameterError(ValueError, TypeError):
+class InvalidParameterError(NetdslError, ValueError, TypeError):
     """A setting of an augmenter is out of range or of the wrong type (as scikit-learn's own)."""
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from netdsl.dsl.errors import close_match, error_reason
+from netdsl.dsl.errors import NetdslError, close_match, error_reason
 
 if TYPE_CHECKING:  # numpy and pandas load on first use: `netdsl check` imports this module too
     import numpy as np
@@ -67,7 +67,7 @@ _SUPPORTED = ".csv, .tsv, .parquet or .npz"  # .csv.gz and other compressed tabl
 Task = Literal["classification", "regression"]
 
 
-class DataError(ValueError):
+class DataError(NetdslError, ValueError):
     """Data that cannot be used as given; the message says what to do instead."""
 
 

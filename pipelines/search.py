@@ -72,7 +72,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from netdsl.dsl import NetError, load, loads, read_source
-from netdsl.dsl.errors import did_you_mean
+from netdsl.dsl.errors import NetdslError, did_you_mean
 
 if TYPE_CHECKING:
     from netdsl.dsl import specs
@@ -80,7 +80,7 @@ if TYPE_CHECKING:
 __all__ = ["ChunkedGridSearchCV", "SearchError", "grid_search", "register", "search_space"]
 
 
-class SearchError(ValueError):
+class SearchError(NetdslError, ValueError):
     """A search that cannot start (bad grid) or that stopped (a worker died, every fit failed).
 
     When it stopped, `finished` and `total` count candidates, `rows` holds the finished ones'
