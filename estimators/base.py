@@ -26,7 +26,7 @@ from netdsl.dsl import Diagnostic, NetError, analyse, flat_layers, loads, read_s
 from netdsl.dsl.errors import NetdslError, did_you_mean
 from netdsl.dsl.values import Expr
 
-from . import fast, seeding
+from . import fast, seeding, training_path
 
 # Training settings that are estimator parameters; None means "as the file says".
 SETTINGS = (
@@ -310,53 +310,6 @@ class BaseNet(BaseEstimator):
             metrics=build_metrics(metrics),
         )
 
-    def _training_path(self, resolved) -> str:
-        """`"fast"`, or `"standard: <why>"` where the fast path cannot honour the net as declared
-        (logged, and shown with verbose)."""
-        reason = None
-        if not fast.enabled():
-            reason = "the fast path is turned off (NETDSL_FAST_PATH=0)"
-        elif resolved.input is not None and resolved.input.text:
-            reason = "`text_vectorization` learns a new vocabulary at each fit"
-        elif getattr(resolved.train, "fine_tune", None) is not None:
-            reason = "a two-stage schedule (`fine_tune`) recompiles the model between stages"
-        if reason is None:
-            return "fast"
-        message = f"{type(self).__name__} ({resolved.name}): training on Keras's standard path: {reason}"
-        fast.logger.info(message)
-        if self.verbose:
-            print(message, flush=True)
-        return f"standard: {reason}"
-
-    def _fast_model(self, resolved, architecture, settings, loss, y_fit):
-        """A compiled model for this graph from the cache of the fast path, starting exactly as a new
-        build under this fit's seed would (a cached one gets new layers' initial weights; a new
-        model is built only when none is free)."""
-        from .compile import fresh_weights, learn_weight_plan
-
-        optimizer = settings["optimizer"].model_dump(mode="json", exclude={"learning_rate"})
-        key = repr((architecture, loss, list(settings["metrics"]), optimizer, str(y_fit.dtype), y_fit.shape[1:],
-                    _files_read(resolved)))
-
-        def make_model():
-            model = self._build(resolved)
-            self._compile(model, settings, loss, settings["metrics"])
-            return model
-
-        entry, reused = fast.acquire(key, self, make_model)
-        if reused:
-            if entry.weight_plan is None:  # at its first restart
-                entry.weight_plan = learn_weight_plan(resolved, entry.model) or False
-            initial = entry.weight_plan.values() if entry.weight_plan else fresh_weights(resolved, entry.model)
-            if initial is None:  # built whole, from the seed's start: the layers made so far used draws
-                self._seed()
-                initial = [variable.value for variable in fast.layer_variables(self._build(resolved))]
-            else:
-                self.embedding_coverage_ = {}
-            fast.reset(entry.model, initial)
-        fast.set_learning_rate(entry.model, settings["learning_rate"] or settings["optimizer"].learning_rate)
-        return entry, entry.model
-
     def _train(self, model, X, y, settings, sample_weight=None, class_weight=None, validation=None, epochs=None,
                entry=None):
         """Trains with the file's callbacks (on the fast path when `entry` is given, else with Keras's
@@ -459,7 +412,7 @@ class BaseNet(BaseEstimator):
             sample_weight = _check_sample_weight(sample_weight, X if not self._is_text(spec) else np.empty((len(X), 1)),
                                                  ensure_non_negative=True)
         class_weight = _checked_class_weight(self._class_weights(targets, settings))
-        self.training_path_ = self._training_path(resolved)
+        self.training_path_ = training_path.choose(resolved, type(self).__name__, self.verbose)
         with seeding.fitting(seeded=self.random_state is not None):  # one fit at a time; global state put back
             self._seed(keep_compiled=self.training_path_ == "fast")
             validation = None
@@ -482,7 +435,7 @@ class BaseNet(BaseEstimator):
             else:
                 self._continuing = False
                 if self.training_path_ == "fast":
-                    entry, model = self._fast_model(resolved, architecture, settings, loss, y_fit)
+                    entry, model = training_path.fast_model(self, resolved, architecture, settings, loss, y_fit)
                 else:
                     model = self._build(resolved, text_samples=train_x if self._is_text(spec) else None)
                     self._compile(model, settings, loss, settings["metrics"])
@@ -709,20 +662,6 @@ def _origin(X):
         if np.array_equal(followed, origin):
             return origin
         origin = followed
-
-
-def _files_read(resolved: specs.Net) -> tuple:
-    """(path, size, modification time) of each file the graph is built from (a `pretrained` base):
-    a base saved again under the same name is another graph."""
-    from netdsl.dsl import saved
-
-    files = []
-    for _, layer in flat_layers(resolved):
-        if layer.kind == "pretrained":
-            path = saved.locate(layer.path, resolved.source.filename)
-            stat = path.stat() if path is not None else None
-            files.append((str(path), stat and stat.st_size, stat and stat.st_mtime_ns))
-    return tuple(files)
 
 
 def _class_weight_per_sample(y, class_weight: dict) -> np.ndarray:

@@ -59,7 +59,7 @@ class _Entry:
     busy: bool = False
     uses: int = field(default=0)
     executor: str = ""  # TensorFlow's function executor for the epochs ("" is its default), `_executor`
-    weight_plan: object = None  # its restarts' compile.WeightPlan; False where it has none; None: not learned yet
+    weight_plan: object = None  # its restarts' weight_plan.WeightPlan; False where it has none; None: not learned yet
 
     def free(self) -> bool:
         if self.busy:

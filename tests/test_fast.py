@@ -116,7 +116,7 @@ TRAIN = """train {
 @pytest.mark.parametrize("name", RESTARTED_NETS)
 def test_a_cached_model_restarts_as_a_new_build_would(monkeypatch, digits, name):
     # The second fit reuses the first's compiled model and gives it new layers' initial weights
-    # (estimators/compile.py:fresh_weights): they must be the ones a new build under the same seed
+    # (estimators/weight_plan.py:fresh_weights): they must be the ones a new build under the same seed
     # gets, so it trains exactly like the standard path's new model.
     X, y = digits
     net = RESTARTED_NETS[name] + TRAIN
@@ -134,26 +134,26 @@ def test_a_cached_model_restarts_as_a_new_build_would(monkeypatch, digits, name)
 
 @pytest.mark.parametrize("name", RESTARTED_NETS)
 def test_a_weight_plan_gives_what_making_the_layers_gives(digits, name):
-    # compile.WeightPlan restarts a cached model without making layers: under any seed it must draw
+    # weight_plan.WeightPlan restarts a cached model without making layers: under any seed it must draw
     # the same seeds from Python's random (leaving the same state) and give the same values as
     # fresh_weights, which makes them (initializers, generator states, literal weights, zeros).
     import random
 
     import keras
 
-    from netdsl.estimators import compile as compiling
+    from netdsl.estimators import weight_plan
 
     X, y = digits
     net = RESTARTED_NETS[name] + TRAIN
     X = X.reshape((-1, 8, 8, 1) if "conv2d" in net else (-1, 8, 8))
     est = NetClassifier(net, random_state=7).fit(X[:64], y[:64])
-    plan = compiling.learn_weight_plan(est.spec_, est.model_)
-    assert isinstance(plan, compiling.WeightPlan)
+    plan = weight_plan.learn_weight_plan(est.spec_, est.model_)
+    assert isinstance(plan, weight_plan.WeightPlan)
     kinds = {source[0] for source in plan.sources}
     assert kinds == {"initializer", "generator", "fixed"}  # dropout's and the LSTM's generators, zero biases
     for seed in (0, 1, 2):
         keras.utils.set_random_seed(seed)
-        made, after_making = compiling.fresh_weights(est.spec_, est.model_), random.getstate()
+        made, after_making = weight_plan.fresh_weights(est.spec_, est.model_), random.getstate()
         keras.utils.set_random_seed(seed)
         planned = plan.values()
         assert random.getstate() == after_making
@@ -170,7 +170,7 @@ def test_a_value_a_weight_plan_cannot_explain_leaves_the_restarts_making_layers(
 
     import keras
 
-    from netdsl.estimators import compile as compiling
+    from netdsl.estimators import weight_plan
 
     dense_build = keras.layers.Dense.build
 
@@ -182,7 +182,7 @@ def test_a_value_a_weight_plan_cannot_explain_leaves_the_restarts_making_layers(
     monkeypatch.setattr(keras.layers.Dense, "build", build_with_a_drawn_variable)
     X, y = digits
     est = NetClassifier(UNSHUFFLED, random_state=7).fit(X, y)
-    assert compiling.learn_weight_plan(est.spec_, est.model_) is None
+    assert weight_plan.learn_weight_plan(est.spec_, est.model_) is None
     del est
     gc.collect()
     quick, standard = fit_both(monkeypatch, lambda: NetClassifier(UNSHUFFLED, random_state=0), X, y)
@@ -200,11 +200,11 @@ def layer_drawn(est, position):
 
 def test_a_restart_that_cannot_defer_a_variable_builds_the_net_whole(monkeypatch, digits):
     # A layer that makes a variable from a fixed value cannot be made without creating it
-    # (compile.py:_deferred_variables refuses it): the restart then builds the net whole, from the
+    # (weight_plan.py:_deferred_variables refuses it): the restart then builds the net whole, from the
     # seed's start, and still starts as a new build would.
     import keras
 
-    from netdsl.estimators import compile as compiling
+    from netdsl.estimators import weight_plan
 
     dense_build = keras.layers.Dense.build
 
@@ -213,13 +213,13 @@ def test_a_restart_that_cannot_defer_a_variable_builds_the_net_whole(monkeypatch
         layer.fixed = keras.Variable(np.zeros(2, dtype="float32"), trainable=False)
 
     monkeypatch.setattr(keras.layers.Dense, "build", build_with_a_fixed_variable)
-    original, restarts = compiling.fresh_weights, []
+    original, restarts = weight_plan.fresh_weights, []
 
     def spied(net, model):
         restarts.append(original(net, model))
         return restarts[-1]
 
-    monkeypatch.setattr(compiling, "fresh_weights", spied)
+    monkeypatch.setattr(weight_plan, "fresh_weights", spied)
     X, y = digits
     NetClassifier(UNSHUFFLED, random_state=7).fit(X, y)
     gc.collect()
