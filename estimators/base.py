@@ -15,18 +15,18 @@ vocabulary learned per fit, a two-stage schedule); `training_path_` says which p
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from netdsl.dsl import Diagnostic, NetError, analyse, flat_layers, loads, read_source, resolve, specs
 from netdsl.dsl.errors import NetdslError, did_you_mean
 from netdsl.dsl.values import Expr
 
 from . import fast, seeding, training_path
+from .inputs import InputsMixin, refuse_iterator, rows_origin
 
 # Training settings that are estimator parameters; None means "as the file says".
 SETTINGS = (
@@ -55,7 +55,7 @@ def parse_net(net) -> specs.Net:
     return _SPEC_CACHE[key]
 
 
-class BaseNet(BaseEstimator):
+class BaseNet(InputsMixin, BaseEstimator):
     """Common machinery; use `NetClassifier`, `NetRegressor` or `NetTransformer`."""
 
     def __init__(
@@ -199,78 +199,12 @@ class BaseNet(BaseEstimator):
             )
         return spec
 
-    # ---- data ------------------------------------------------------------------------------
-
-    def _is_text(self, spec) -> bool:
-        return spec.input is not None and spec.input.text
-
-    def _validate_X(self, X, spec, reset: bool, y=None, **kwargs):
-        """Validated inputs: numbers as float32 of shape (n, n_features) (shaped arrays flattened),
-        or a 1-D array of strings for `input text`."""
-        _refuse_iterator(X, "X")
-        if y is not None:
-            _refuse_iterator(y, "y")
-        if self._is_text(spec):
-            texts = _as_texts(X)
-            if reset:
-                self.n_features_in_ = 1
-                if hasattr(X, "columns"):
-                    self.feature_names_in_ = np.asarray(list(X.columns), dtype=object)
-            if y is not None:
-                from sklearn.utils.validation import check_consistent_length
-
-                check_consistent_length(texts, y)
-            return texts, y
-        if isinstance(X, np.ndarray) and X.ndim > 2:
-            X = X.reshape(len(X), -1)
-        _refuse_time_columns(X)
-        # float64 data is kept as it is until its range is checked: a value beyond float32's would
-        # otherwise become infinity, reported as "contains infinity" though the data has none.
-        # Sparse X (a OneHotEncoder's, a ColumnTransformer's output) is accepted and made dense: the
-        # net computes on dense arrays.
-        try:
-            if y is None:
-                X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64], ensure_min_samples=1,
-                                  accept_sparse=True)
-            else:
-                X, y = validate_data(self, X, y, reset=reset, dtype=[np.float32, np.float64], accept_sparse=True,
-                                     **kwargs)
-        except (TypeError, ValueError) as error:
-            _explain_non_numeric(X, error)
-            raise
-        if hasattr(X, "toarray"):
-            X = X.toarray()
-        return _as_float32(X, getattr(self, "feature_names_in_", None)), y
+    # ---- data: see inputs.py --------------------------------------------------------------
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True  # made dense in `_validate_X`
         return tags
-
-    def _data_names(self, spec, X) -> dict:
-        return {"n_features": int(X.shape[1])} if not self._is_text(spec) else {}
-
-    def _shape_inputs(self, X, spec):
-        """Flat rows reshaped to the file's `input` shape, or a clear error naming the `input` line."""
-        if self._is_text(spec):
-            from .compile import as_text
-
-            return as_text(X)
-        shape = tuple(spec.input.shape) if spec.input is not None else (X.shape[1],)
-        size = int(np.prod(shape))
-        if X.shape[1] != size:
-            dims = "x".join(str(d) for d in shape)
-            raise spec.source.located(
-                f"the data has {X.shape[1]} features per sample, but `input {_tuple(shape)}` takes {size}"
-                + (f" ({dims})" if len(shape) > 1 else ""),
-                ("input",),
-                help=f"the samples must have {size} values to be reshaped to {_tuple(shape)}; "
-                "change `input`, or leave it out to take the data's width (n_features)",
-            )
-        problem = _token_id_problem(X, spec)
-        if problem is not None:
-            raise self._net_error(spec, *problem)
-        return X.reshape((len(X),) + shape)
 
     # ---- fitting ---------------------------------------------------------------------------
 
@@ -386,7 +320,7 @@ class BaseNet(BaseEstimator):
         settings = self._settings(spec)  # the estimator's settings checked first; the file's once resolved below
         # Rows made by an augmentation step carry the index of the row they were made from, so
         # validation holds out originals only, and never trains on copies of a validation row.
-        origin = _origin(X)
+        origin = rows_origin(X)
         self._continuing = hasattr(self, "model_") and (bool(self.warm_start) or incremental)
         if y is None and self.__sklearn_tags__().target_tags.required:
             raise ValueError(f"This {type(self).__name__} estimator requires y to be passed, but the target y is None.")
@@ -404,7 +338,7 @@ class BaseNet(BaseEstimator):
         if sample_weight is not None:
             from sklearn.utils.validation import _check_sample_weight
 
-            _refuse_iterator(sample_weight, "sample_weight")
+            refuse_iterator(sample_weight, "sample_weight")
             if origin is not None and len(sample_weight) == int((origin == np.arange(len(origin))).sum()):
                 sample_weight = np.asarray(sample_weight)[origin]  # weights given for the originals
 
@@ -621,49 +555,6 @@ def _put_back(snapshot: list) -> None:
         variable.assign(value)
 
 
-def _token_id_problem(X, spec) -> tuple | None:
-    """(title, span, help) when data fed straight to an `embedding` is not whole token ids in
-    [0, input_dim): TensorFlow would stop the fit or the prediction with an unlocated
-    "indices[0,0] = 12 is not in [0, 10)"."""
-    layers = flat_layers(spec)
-    if not layers or layers[0][1].kind != "embedding" or X.size == 0:
-        return None
-    path, layer = layers[0]
-    low, high = float(X.min()), float(X.max())
-    whole = bool(np.all(X == np.floor(X)))
-    if whole and low >= 0 and high < layer.input_dim:
-        return None
-    ids = f"ids 0 to {layer.input_dim - 1}"
-    if not whole:
-        title, help = (f"the data fed to `embedding` holds values that are not whole numbers, but it looks up "
-                       f"token {ids}", "give integer token ids, or raw strings with `input text` and "
-                       "`text_vectorization` before the embedding")
-    elif low < 0:
-        title, help = (f"the data fed to `embedding` holds negative token ids (down to {low:g}), but it looks "
-                       f"up token {ids}", "token ids count from 0")
-    else:
-        title, help = (f"the data fed to `embedding` holds token ids up to {high:g}, but `input_dim` "
-                       f"{layer.input_dim} takes token {ids}",
-                       f"set `input_dim` to at least {int(high) + 1} (the largest id + 1)")
-    return title, spec.source.span(path), help
-
-
-def _origin(X):
-    """The `origin_` of rows made by an augmentation step (each row's original), or None.
-    Chains (a copy of a copy) are followed to the first original."""
-    origin = getattr(X, "origin_", None) if isinstance(X, np.ndarray) else None
-    if origin is None:
-        return None
-    origin = np.asarray(origin, dtype=np.int64)
-    if origin.shape != (len(X),) or origin.min(initial=0) < 0 or origin.max(initial=0) >= len(X):
-        raise ValueError("The rows' `origin_` must give, for each row, the index of the row it was made from.")
-    while True:
-        followed = origin[origin]
-        if np.array_equal(followed, origin):
-            return origin
-        origin = followed
-
-
 def _class_weight_per_sample(y, class_weight: dict) -> np.ndarray:
     """Keras's reading of `class_weight`: the class of each target row (argmax of one-hot rows)."""
     y = np.asarray(y)
@@ -684,10 +575,6 @@ def _architecture(resolved: specs.Net) -> str:
     return repr(data)
 
 
-def _tuple(shape) -> str:
-    return "(" + ", ".join(str(d) for d in shape) + ")"
-
-
 def _trained_with(spec: specs.Net, loss) -> specs.Net:
     """`spec` as this fit trains it: the estimator's `loss` (when set) in its `train` block, so that
     `analyse` checks the metrics against the targets this loss makes (`categorical_crossentropy`:
@@ -697,129 +584,8 @@ def _trained_with(spec: specs.Net, loss) -> specs.Net:
     return spec.model_copy(update={"train": spec.train.model_copy(update={"loss": loss})})
 
 
-def _refuse_iterator(data, name: str) -> None:
-    """A generator or other one-pass iterator is not array-like (scikit-learn refuses it too)."""
-    if not hasattr(data, "__len__") and not hasattr(data, "__array__") and hasattr(data, "__next__"):
-        raise TypeError(
-            f"Expected array-like {name} (a NumPy array, a list, a pandas frame or series); got a "
-            f"{type(data).__name__}, which can be read only once. Make it a list or array first, e.g. "
-            f"np.array(list({name}))."
-        )
-
-
-def _refuse_time_columns(X) -> None:
-    """Dates, times and durations are not numbers to a net (NumPy would turn them into nanoseconds)."""
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is None or not hasattr(X, "columns"):
-        dtypes = {"0": getattr(X, "dtype", None)} if getattr(X, "dtype", None) is not None else {}
-    import pandas as pd
-
-    for column, dtype in dict(dtypes).items():
-        timelike = dtype is not None and (
-            pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype)
-            or isinstance(dtype, pd.PeriodDtype)
-        )
-        if timelike:
-            where = f"Column {column!r}" if hasattr(X, "columns") else "X"
-            raise ValueError(
-                f"{where} holds dates or times ({dtype}); a net takes numbers. Convert it first: for "
-                "example to seconds (`(col - col.min()).dt.total_seconds()`) or to its parts "
-                "(`col.dt.dayofweek`, `col.dt.month`, `col.dt.hour`)."
-            )
-
-
-def _explain_non_numeric(X, error) -> None:
-    """Raise a clear error naming the first column of strings or categories (a user's table not yet
-    encoded), or return to let `error` stand."""
-    import pandas as pd
-
-    frame = X if hasattr(X, "columns") else None
-    if frame is None:
-        try:
-            array = np.asarray(X, dtype=object)
-        except (TypeError, ValueError):
-            return
-        if array.ndim == 1 and len(array) and all(isinstance(v, str) for v in array):
-            raise ValueError(
-                f"X is a list of strings (such as {_short(array[0])!r}), but this net takes rows of numbers; a net "
-                "that reads raw texts starts with `input text` (then `text_vectorization`)."
-            ) from error
-        if array.ndim != 2:
-            return
-        frame = pd.DataFrame(array)
-    for column in frame.columns:
-        values = frame[column]
-        try:
-            np.asarray(values, dtype=np.float64)
-        except (TypeError, ValueError):
-            bad = next((v for v in values if not _is_number(v)), None)
-            dtype = values.dtype
-            if bad is None or not (isinstance(bad, (str, bytes)) or isinstance(dtype, pd.CategoricalDtype)):
-                continue  # other objects (complex numbers, dicts): scikit-learn's own message says it
-            what = "categories" if isinstance(dtype, pd.CategoricalDtype) else f"{type(bad).__name__} values"
-            where = f"Column {column!r}" if hasattr(X, "columns") else f"Column {column} of X"
-            raise ValueError(
-                f"{where} holds {what} such as {bad!r}; a net takes numbers. Encode it first, e.g. "
-                "with OneHotEncoder (or OrdinalEncoder) in a ColumnTransformer before the net."
-            ) from error
-
-
-def _is_number(value) -> bool:
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _as_float32(X, names=None) -> np.ndarray:
-    """Validated float data as float32 (what the net computes in), refusing values float32 cannot hold."""
-    if X.dtype == np.float32:
-        return X
-    limit = np.finfo(np.float32).max
-    if X.size and (X.max() > limit or X.min() < -limit):  # no temporary copy of X on the way
-        row, column = np.argwhere(np.abs(X) > limit)[0]
-        name = f"{names[column]!r}" if names is not None and len(names) == X.shape[1] else str(column)
-        raise ValueError(
-            f"Input X holds values beyond float32's range (about ±3.4e38), such as {X[row, column]:g} in column "
-            f"{name}; the net computes in float32. Scale the features first (e.g. StandardScaler, or a log)."
-        )
-    return X.astype(np.float32)
-
-
-def _as_texts(X) -> np.ndarray:
-    """A list, 1-D array, Series or one-column frame of strings -> 1-D object array of str."""
-    if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:
-        if X.shape[1] != 1:
-            raise ValueError(f"A text net takes one column of strings; got {X.shape[1]} columns.")
-        X = X.iloc[:, 0]
-    if isinstance(X, str):
-        raise ValueError(f"A text net takes a list of strings, one per sample; got one string. Pass [{_short(X)!r}].")
-    if hasattr(X, "toarray"):
-        raise TypeError("A text net takes a list of strings; got a sparse matrix (a net over numbers takes those).")
-    array = np.asarray(X, dtype=object)
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array[:, 0]
-    if array.ndim != 1:
-        raise ValueError(f"A text net takes a list or 1-D array of strings; got an array of shape {array.shape}.")
-    if len(array) == 0:
-        raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
-    index = next((i for i, v in enumerate(array) if not isinstance(v, str)), None)
-    if index is not None:
-        bad = array[index]
-        raise ValueError(f"A text net takes strings; got {type(bad).__name__} values such as {bad!r}.")
-    return array
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-
 def _optimizer_spec(value):
     """An estimator's `optimizer`: a name (`"sgd"`) or `.net` call text (`"sgd(momentum=0.9)"`)."""
-    from pydantic import TypeAdapter, ValidationError
-
     if isinstance(value, specs.Node):
         return value
     if not isinstance(value, str):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import RegressorMixin
 
-from .base import BaseNet, _is_number
+from .base import BaseNet
+from .inputs import is_number
 
 _CLASSIFICATION_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy")
 
@@ -29,7 +30,7 @@ class ValueTargets:
             try:
                 y = y.astype("float64")
             except (TypeError, ValueError):
-                example = next((v for v in y.ravel() if not _is_number(v)), y.ravel()[0])
+                example = next((v for v in y.ravel() if not is_number(v)), y.ravel()[0])
                 example = example.item() if isinstance(example, np.generic) else example
                 raise ValueError(
                     f"{type(self).__name__} regresses numeric targets; y holds {type(example).__name__} values "

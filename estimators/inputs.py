@@ -1,0 +1,276 @@
+"""The data as a net takes it: X validated and shaped to the program's `input`, with clear errors
+for what a net cannot take (dates, strings in a numeric net, one-pass iterators, values beyond
+float32, token ids an embedding does not have).
+
+`InputsMixin` holds the estimator's side (it records `n_features_in_` and `feature_names_in_`, as
+scikit-learn's `validate_data` does); the functions are the checks themselves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils.validation import validate_data
+
+from netdsl.dsl import specs
+
+__all__ = [
+    "InputsMixin", "is_text", "refuse_iterator", "refuse_time_columns", "explain_non_numeric", "is_number",
+    "as_float32", "as_texts", "short", "token_id_problem", "rows_origin",
+]  # fmt: skip
+
+
+def is_text(spec: specs.Net) -> bool:
+    """Whether the net reads raw strings (`input text`)."""
+    return spec.input is not None and bool(spec.input.text)
+
+
+class InputsMixin:
+    """X validated at fit and at predict, and reshaped to the program's `input`."""
+
+    def _is_text(self, spec) -> bool:
+        return is_text(spec)
+
+    def _validate_X(self, X, spec, reset: bool, y=None, **kwargs):
+        """Validated inputs: numbers as float32 of shape (n, n_features) (shaped arrays flattened),
+        or a 1-D array of strings for `input text`."""
+        refuse_iterator(X, "X")
+        if y is not None:
+            refuse_iterator(y, "y")
+        if is_text(spec):
+            texts = as_texts(X)
+            if reset:
+                self.n_features_in_ = 1
+                if hasattr(X, "columns"):
+                    self.feature_names_in_ = np.asarray(list(X.columns), dtype=object)
+            if y is not None:
+                from sklearn.utils.validation import check_consistent_length
+
+                check_consistent_length(texts, y)
+            return texts, y
+        if isinstance(X, np.ndarray) and X.ndim > 2:
+            X = X.reshape(len(X), -1)
+        refuse_time_columns(X)
+        # float64 data is kept as it is until its range is checked: a value beyond float32's would
+        # otherwise become infinity, reported as "contains infinity" though the data has none.
+        # Sparse X (a OneHotEncoder's, a ColumnTransformer's output) is accepted and made dense: the
+        # net computes on dense arrays.
+        try:
+            if y is None:
+                X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64], ensure_min_samples=1,
+                                  accept_sparse=True)
+            else:
+                X, y = validate_data(self, X, y, reset=reset, dtype=[np.float32, np.float64], accept_sparse=True,
+                                     **kwargs)
+        except (TypeError, ValueError) as error:
+            explain_non_numeric(X, error)
+            raise
+        if hasattr(X, "toarray"):
+            X = X.toarray()
+        return as_float32(X, getattr(self, "feature_names_in_", None)), y
+
+    def _data_names(self, spec, X) -> dict:
+        """The data-bound names X gives: `n_features` (none for a text net)."""
+        return {"n_features": int(X.shape[1])} if not is_text(spec) else {}
+
+    def _shape_inputs(self, X, spec):
+        """Flat rows reshaped to the file's `input` shape, or a clear error naming the `input` line."""
+        if is_text(spec):
+            from .compile import as_text
+
+            return as_text(X)
+        shape = tuple(spec.input.shape) if spec.input is not None else (X.shape[1],)
+        size = int(np.prod(shape))
+        if X.shape[1] != size:
+            dims = "x".join(str(d) for d in shape)
+            raise spec.source.located(
+                f"the data has {X.shape[1]} features per sample, but `input {_tuple(shape)}` takes {size}"
+                + (f" ({dims})" if len(shape) > 1 else ""),
+                ("input",),
+                help=f"the samples must have {size} values to be reshaped to {_tuple(shape)}; "
+                "change `input`, or leave it out to take the data's width (n_features)",
+            )
+        problem = token_id_problem(X, spec)
+        if problem is not None:
+            title, path, help = problem
+            raise spec.source.located(title, path, help=help)
+        return X.reshape((len(X),) + shape)
+
+
+def _tuple(shape) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def _first_layer(items, prefix: tuple = ("layers",)) -> tuple | None:
+    """(source path, spec) of the first layer of `items` (what `flat_layers` would list first),
+    found without unrolling the `repeat` blocks after it."""
+    for i, item in enumerate(items):
+        path = prefix + (i, item.kind)
+        if not isinstance(item, specs.Repeat):
+            return path, item
+        found = _first_layer(item.body, path + ("body",)) if item.count else None
+        if found is not None:
+            return found
+    return None
+
+
+def token_id_problem(X, spec: specs.Net) -> tuple | None:
+    """(title, source path, help) when data fed straight to an `embedding` is not whole token ids
+    in [0, input_dim): TensorFlow would stop the fit or the prediction with an unlocated
+    "indices[0,0] = 12 is not in [0, 10)"."""
+    first = _first_layer(spec.layers)
+    if first is None or first[1].kind != "embedding" or X.size == 0:
+        return None
+    path, layer = first
+    low, high = float(X.min()), float(X.max())
+    whole = bool(np.all(X == np.floor(X)))
+    if whole and low >= 0 and high < layer.input_dim:
+        return None
+    ids = f"ids 0 to {layer.input_dim - 1}"
+    if not whole:
+        title, help = (f"the data fed to `embedding` holds values that are not whole numbers, but it looks up "
+                       f"token {ids}", "give integer token ids, or raw strings with `input text` and "
+                       "`text_vectorization` before the embedding")
+    elif low < 0:
+        title, help = (f"the data fed to `embedding` holds negative token ids (down to {low:g}), but it looks "
+                       f"up token {ids}", "token ids count from 0")
+    else:
+        title, help = (f"the data fed to `embedding` holds token ids up to {high:g}, but `input_dim` "
+                       f"{layer.input_dim} takes token {ids}",
+                       f"set `input_dim` to at least {int(high) + 1} (the largest id + 1)")
+    return title, path, help
+
+
+def rows_origin(X):
+    """The `origin_` of rows made by an augmentation step (each row's original), or None.
+    Chains (a copy of a copy) are followed to the first original."""
+    origin = getattr(X, "origin_", None) if isinstance(X, np.ndarray) else None
+    if origin is None:
+        return None
+    origin = np.asarray(origin, dtype=np.int64)
+    if origin.shape != (len(X),) or origin.min(initial=0) < 0 or origin.max(initial=0) >= len(X):
+        raise ValueError("The rows' `origin_` must give, for each row, the index of the row it was made from.")
+    while True:
+        followed = origin[origin]
+        if np.array_equal(followed, origin):
+            return origin
+        origin = followed
+
+
+def refuse_iterator(data, name: str) -> None:
+    """A generator or other one-pass iterator is not array-like (scikit-learn refuses it too)."""
+    if not hasattr(data, "__len__") and not hasattr(data, "__array__") and hasattr(data, "__next__"):
+        raise TypeError(
+            f"Expected array-like {name} (a NumPy array, a list, a pandas frame or series); got a "
+            f"{type(data).__name__}, which can be read only once. Make it a list or array first, e.g. "
+            f"np.array(list({name}))."
+        )
+
+
+def refuse_time_columns(X) -> None:
+    """Dates, times and durations are not numbers to a net (NumPy would turn them into nanoseconds)."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns"):
+        dtypes = {"0": getattr(X, "dtype", None)} if getattr(X, "dtype", None) is not None else {}
+    import pandas as pd
+
+    for column, dtype in dict(dtypes).items():
+        timelike = dtype is not None and (
+            pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype)
+            or isinstance(dtype, pd.PeriodDtype)
+        )
+        if timelike:
+            where = f"Column {column!r}" if hasattr(X, "columns") else "X"
+            raise ValueError(
+                f"{where} holds dates or times ({dtype}); a net takes numbers. Convert it first: for "
+                "example to seconds (`(col - col.min()).dt.total_seconds()`) or to its parts "
+                "(`col.dt.dayofweek`, `col.dt.month`, `col.dt.hour`)."
+            )
+
+
+def explain_non_numeric(X, error) -> None:
+    """Raise a clear error naming the first column of strings or categories (a user's table not yet
+    encoded), or return to let `error` stand."""
+    import pandas as pd
+
+    frame = X if hasattr(X, "columns") else None
+    if frame is None:
+        try:
+            array = np.asarray(X, dtype=object)
+        except (TypeError, ValueError):
+            return
+        if array.ndim == 1 and len(array) and all(isinstance(v, str) for v in array):
+            raise ValueError(
+                f"X is a list of strings (such as {short(array[0])!r}), but this net takes rows of numbers; a net "
+                "that reads raw texts starts with `input text` (then `text_vectorization`)."
+            ) from error
+        if array.ndim != 2:
+            return
+        frame = pd.DataFrame(array)
+    for column in frame.columns:
+        values = frame[column]
+        try:
+            np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            bad = next((v for v in values if not is_number(v)), None)
+            dtype = values.dtype
+            if bad is None or not (isinstance(bad, (str, bytes)) or isinstance(dtype, pd.CategoricalDtype)):
+                continue  # other objects (complex numbers, dicts): scikit-learn's own message says it
+            what = "categories" if isinstance(dtype, pd.CategoricalDtype) else f"{type(bad).__name__} values"
+            where = f"Column {column!r}" if hasattr(X, "columns") else f"Column {column} of X"
+            raise ValueError(
+                f"{where} holds {what} such as {bad!r}; a net takes numbers. Encode it first, e.g. "
+                "with OneHotEncoder (or OrdinalEncoder) in a ColumnTransformer before the net."
+            ) from error
+
+
+def is_number(value) -> bool:
+    """Whether `float(value)` works (a number, or a string that reads as one)."""
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def as_float32(X, names=None) -> np.ndarray:
+    """Validated float data as float32 (what the net computes in), refusing values float32 cannot hold."""
+    if X.dtype == np.float32:
+        return X
+    limit = np.finfo(np.float32).max
+    if X.size and (X.max() > limit or X.min() < -limit):  # no temporary copy of X on the way
+        row, column = np.argwhere(np.abs(X) > limit)[0]
+        name = f"{names[column]!r}" if names is not None and len(names) == X.shape[1] else str(column)
+        raise ValueError(
+            f"Input X holds values beyond float32's range (about ±3.4e38), such as {X[row, column]:g} in column "
+            f"{name}; the net computes in float32. Scale the features first (e.g. StandardScaler, or a log)."
+        )
+    return X.astype(np.float32)
+
+
+def as_texts(X) -> np.ndarray:
+    """A list, 1-D array, Series or one-column frame of strings -> 1-D object array of str."""
+    if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:
+        if X.shape[1] != 1:
+            raise ValueError(f"A text net takes one column of strings; got {X.shape[1]} columns.")
+        X = X.iloc[:, 0]
+    if isinstance(X, str):
+        raise ValueError(f"A text net takes a list of strings, one per sample; got one string. Pass [{short(X)!r}].")
+    if hasattr(X, "toarray"):
+        raise TypeError("A text net takes a list of strings; got a sparse matrix (a net over numbers takes those).")
+    array = np.asarray(X, dtype=object)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(f"A text net takes a list or 1-D array of strings; got an array of shape {array.shape}.")
+    if len(array) == 0:
+        raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+    index = next((i for i, v in enumerate(array) if not isinstance(v, str)), None)
+    if index is not None:
+        bad = array[index]
+        raise ValueError(f"A text net takes strings; got {type(bad).__name__} values such as {bad!r}.")
+    return array
+
+
+def short(text: str) -> str:
+    """`text`, cut to 40 characters for a message."""
+    return text if len(text) <= 40 else text[:37] + "..."
