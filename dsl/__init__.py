@@ -59,11 +59,11 @@ def read_text(path) -> str:
         with open(path, "rb") as handle:
             data = handle.read(MAX_SOURCE_BYTES + 1)
     except OSError as error:
-        raise NetError([Diagnostic(f"cannot read the file: {error.strerror}")], "", str(path)) from None
+        raise NetError([Diagnostic(f"cannot read the file: {error.strerror}", code="N101")], "", str(path)) from None
     if len(data) > MAX_SOURCE_BYTES:
         raise NetError(
             [Diagnostic(f"the file is larger than {MAX_SOURCE_BYTES // 2**20} MiB",
-                        help="a .net program is a short text file; is this the right file?")],
+                        help="a .net program is a short text file; is this the right file?", code="N102")],
             "", str(path),
         )  # fmt: skip
     data = data.removeprefix(b"\xef\xbb\xbf")
@@ -76,7 +76,7 @@ def read_text(path) -> str:
         bad = data[error.start : error.end].hex(" ")
         problem = Diagnostic(
             f"the file is not UTF-8 text (byte {bad})", Span(line, col, line, col + 1),
-            help="save the file as UTF-8 (a .net file is UTF-8 text)",
+            help="save the file as UTF-8 (a .net file is UTF-8 text)", code="N103",
         )  # fmt: skip
         raise NetError([problem], data.decode("utf-8", "replace"), str(path)) from None
 

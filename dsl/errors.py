@@ -37,17 +37,30 @@ class Diagnostic:
     help: str | None = None
     # A second location worth showing, e.g. the opening bracket of an unclosed one.
     related: tuple[Span, str] | None = None
-    # The stable code of this kind of problem (`N301`), explained by `netdsl explain`.
+    # The stable code of this kind of problem (`N301`), explained by `netdsl explain`: one of the
+    # catalogue's (`netdsl.dsl.codes`), checked here so that a typo in a code fails where it is made.
     code: str | None = None
+
+    def __post_init__(self):
+        if self.code is not None:
+            from .codes import CODES  # only when a diagnostic is made: `import netdsl.dsl` stays lean
+
+            if self.code not in CODES:
+                raise ValueError(f"unknown diagnostic code {self.code!r}: add it to netdsl.dsl.codes")
+
+    @property
+    def label(self) -> str:
+        """`error[N301]` (`error` for a diagnostic without a code)."""
+        return f"error[{self.code}]" if self.code else "error"
 
     def render(self, source: str = "", filename: str = "<string>") -> str:
         return self._render(source.splitlines(), filename)
 
     def _render(self, lines: list[str], filename: str) -> str:
         if self.span is None:
-            out = [f"{filename}: error: {self.title}"]
+            out = [f"{filename}: {self.label}: {self.title}"]
         else:
-            out = [f"{filename}:{self.span.line}:{self.span.col}: error: {self.title}"]
+            out = [f"{filename}:{self.span.line}:{self.span.col}: {self.label}: {self.title}"]
             out += _excerpt(lines, self.span)
         if self.related is not None:
             span, note = self.related
@@ -85,7 +98,12 @@ def _excerpt(lines: list[str], span: Span) -> list[str]:
 class NetdslError(Exception):
     """The root of every error netdsl raises for a user's mistake (a program, data, a model file, a
     search): `except NetdslError` catches them all. Each subclass keeps its usual base as well
-    (`ValueError`, `RuntimeError`), so existing `except ValueError` code still works."""
+    (`ValueError`, `RuntimeError`), so existing `except ValueError` code still works.
+
+    `code` is the diagnostic code of the class's kind of mistake (`D101`), shown by the command line
+    as `netdsl: error[D101]: ...`; a `NetError` carries a code per diagnostic instead."""
+
+    code: str | None = None
 
 
 class SourceMap(dict):

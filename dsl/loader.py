@@ -64,7 +64,7 @@ class _Builder:
                 name = statement.children[0]
                 if name.value in self.params:
                     self._problem(
-                        f"parameter `{name.value}` is declared twice", name,
+                        "N501", f"parameter `{name.value}` is declared twice", name,
                         help=f"the first declaration is on line {self.params[name.value].line}; remove one",
                     )
                 self.params[name.value] = name
@@ -74,7 +74,7 @@ class _Builder:
                 if kind in seen:
                     word = {"net_decl": "net", "input_decl": "input", "augment_block": "augment", "train_block": "train"}[kind]
                     self._problem(
-                        f"a second `{word}` statement", statement,
+                        "N212", f"a second `{word}` statement", statement,
                         help=f"a file has at most one; the first is on line {seen[kind].meta.line}",
                     )
                     continue
@@ -100,7 +100,7 @@ class _Builder:
         if isinstance(what, Token):
             if what.value != "text":
                 self._problem(
-                    f"unknown input `{what.value}`", what,
+                    "N213", f"unknown input `{what.value}`", what,
                     help="write `input text` for raw strings, or a shape such as `input (8, 8, 1)`",
                 )
                 return {}
@@ -112,13 +112,13 @@ class _Builder:
             size = self.value(dim, ("input", "shape", i))
             if size is None:
                 self._problem(
-                    "variable-length axes are not supported yet", dim,
+                    "N213", "variable-length axes are not supported yet", dim,
                     help="give every axis a size, e.g. `input (100, 7)` for sequences of 100 steps (pad shorter ones)",
                 )
                 size = 1  # reported; 1 stands in for it
             shape.append(size)
         if not shape:
-            self._problem("empty input shape", what, help="give one sample's shape, e.g. `input (64)` or `input (8, 8, 1)`")
+            self._problem("N213", "empty input shape", what, help="give one sample's shape, e.g. `input (64)` or `input (8, 8, 1)`")
         self.spans[("input", "shape")] = Span.of(what)
         return {"shape": shape}
 
@@ -129,12 +129,12 @@ class _Builder:
         self.spans[path + ("name",)] = Span.of(name)
         if name.value in KEYWORDS:
             self._problem(
-                f"parameter `{name.value}` shadows the keyword `{name.value}`", name,
+                "N502", f"parameter `{name.value}` shadows the keyword `{name.value}`", name,
                 help=f"`{name.value}` already means something in .net files; choose another name, e.g. `{name.value}_value`",
             )
         elif name.value in specs.SETTING_NAMES:
             self._problem(
-                f"parameter `{name.value}` has the name of an estimator setting", name,
+                "N503", f"parameter `{name.value}` has the name of an estimator setting", name,
                 help=f"`{name.value}` is already a setting of the estimators (set it in `train {{ }}` or as "
                 f"`{name.value}=...`); choose another name",
             )
@@ -147,11 +147,11 @@ class _Builder:
         if values is not None:
             self.spans[path + ("values",)] = Span.of(values)
             if not items:
-                self._problem(f"empty search values for `{name.value}`", values, help="list at least one value, or drop `in [...]`")
+                self._problem("N504", f"empty search values for `{name.value}`", values, help="list at least one value, or drop `in [...]`")
             kinds = {_value_kind(v) for v in items + [result["default"]] if not isinstance(v, Expr)}
             if len(kinds) > 1:
                 self._problem(
-                    f"the values of parameter `{name.value}` mix {' and '.join(sorted(kinds))}", values,
+                    "N505", f"the values of parameter `{name.value}` mix {' and '.join(sorted(kinds))}", values,
                     help="a parameter's default and search values must all be of one type",
                 )
             result["values"] = items
@@ -169,12 +169,12 @@ class _Builder:
         count_value = self.value(count, path + ("count",))
         if isinstance(count_value, Expr) and count_value.names() & set(DATA_NAMES):
             self._problem(
-                "a repeat count cannot depend on the data", count,
+                "N510", "a repeat count cannot depend on the data", count,
                 help="use a literal or a `param` (the depth of the net must be known before fitting)",
             )
         items = [self.statement(s, path + ("body", i)) for i, s in enumerate(body)]
         if not items:
-            self._problem("empty `repeat` block", block, help="put layer statements between `{` and `}`")
+            self._problem("N215", "empty `repeat` block", block, help="put layer statements between `{` and `}`")
         return {"kind": "repeat", "count": count_value, "body": items}
 
     def layer(self, statement: Tree, path: tuple) -> dict:
@@ -184,7 +184,8 @@ class _Builder:
             title, hint = unknown_layer(name.value, specs.LAYERS)  # a Keras layer not supported yet, a typo...
             if name.value in CALLABLE_VALUES:
                 hint = f"`{name.value}` is not a layer; it goes in the `train {{ }}` block"
-            self._problem(title, name, help=hint)
+            code = "N201" if title.startswith("unknown layer kind") else "N202"  # or a Keras layer not supported yet
+            self._problem(code, title, name, help=hint)
             self.spans[path] = Span.of(call)
             return {"kind": name.value}
         return self.call(call, path)
@@ -194,7 +195,7 @@ class _Builder:
         name = call.children[0]
         if name.value in specs.LAYERS and name.value not in specs.AUGMENTATION_KINDS:
             self._problem(
-                f"`{name.value}` is not an augmentation layer", name,
+                "N214", f"`{name.value}` is not an augmentation layer", name,
                 help="`augment { }` takes " + ", ".join(sorted(specs.AUGMENTATION_KINDS)) + "; put other layers in the net",
             )
         return self.layer(statement, path)
@@ -206,7 +207,7 @@ class _Builder:
             key, value = setting.children
             path = ("train", key.value)
             if key.value in settings:
-                self._problem(f"`{key.value}` is set twice", key, help="keep one of the two settings")
+                self._problem("N206", f"`{key.value}` is set twice", key, help="keep one of the two settings")
                 continue
             self.spans.keys_[path] = Span.of(key)
             settings[key.value] = self.value(value, path)
@@ -221,7 +222,7 @@ class _Builder:
             return {"kind": "unfreeze"}
         if not isinstance(data, dict) or data.get("kind") != "unfreeze":
             self._problem(
-                "`fine_tune` takes `unfreeze(...)`", node,
+                "N407", "`fine_tune` takes `unfreeze(...)`", node,
                 help='write e.g. `fine_tune = unfreeze("conv_*", epochs=10, learning_rate=0.0001)`',
             )
             return None
@@ -252,14 +253,14 @@ class _Builder:
                 key, value = argument.children
                 seen_keyword = True
                 if key.value in data:
-                    self._problem(f"argument `{key.value}` is given twice", key, help=f"give `{key.value}` once")
+                    self._problem("N206", f"argument `{key.value}` is given twice", key, help=f"give `{key.value}` once")
                     continue
                 self.spans.keys_[path_with_tag + (key.value,)] = Span.of(key)
                 data[key.value] = self.value(value, path_with_tag + (key.value,))
                 continue
             if seen_keyword:
                 self._problem(
-                    "positional argument after keyword arguments", argument,
+                    "N207", "positional argument after keyword arguments", argument,
                     help="put positional arguments first, or name this one",
                 )
                 continue
@@ -275,7 +276,7 @@ class _Builder:
                     continue  # reported once, at the first extra argument
                 takes = ", ".join(positional_names) if positional_names else "no positional arguments"
                 self._problem(
-                    f"too many positional arguments for `{kind}`", argument,
+                    "N208", f"too many positional arguments for `{kind}`", argument,
                     help=f"`{kind}` takes {takes}" + ("; name the others (key=value)" if positional_names else "; name them (key=value)"),
                 )
                 continue
@@ -313,17 +314,17 @@ class _Builder:
                 try:
                     return evaluate(Expr(op=op, args=args), {})  # constant folding: `-1`, `1 / 16`
                 except ZeroDivisionError:
-                    self._problem("division by zero", node, help="divide by a number other than 0")
+                    self._problem("N508", "division by zero", node, help="divide by a number other than 0")
                     return 0
                 except OverflowError as error:
-                    self._problem("number too large", node, help=str(error))
+                    self._problem("N130", "number too large", node, help=str(error))
                     return 0
             bad = False
             for arg, child in zip(args, node.children):
                 if isinstance(arg, (str, bool, list, tuple, dict)) or arg is None:
                     bad = True
                     self._problem(
-                        f"cannot compute with {describe(arg)}", child,
+                        "N509", f"cannot compute with {describe(arg)}", child,
                         help="arithmetic takes numbers and parameters"
                         + (f"; did you mean `{close_match(arg, self._names())}`?" if isinstance(arg, str) and close_match(arg, self._names()) else ""),
                     )
@@ -357,7 +358,7 @@ class _Builder:
             value = float(text)
         problem = number_problem(value)
         if problem is not None:
-            self._problem("number too large", token, help=problem)
+            self._problem("N130", "number too large", token, help=problem)
             return 0  # reported; 0 stands in for it
         return value
 
@@ -366,7 +367,7 @@ class _Builder:
         if self.declared is not None and word in self.params and word not in self.declared:
             line = self.params[word].line
             self._problem(
-                f"parameter `{word}` is used before it is declared", token,
+                "N506", f"parameter `{word}` is used before it is declared", token,
                 help="a parameter's value cannot use the parameter itself" if line == token.line
                 else f"a parameter's value may use only the parameters declared above it; `{word}` is declared on line {line}",
             )  # fmt: skip
@@ -380,8 +381,9 @@ class _Builder:
     def _names(self):
         return list(self.params) + list(DATA_NAMES)
 
-    def _problem(self, title: str, where, help: str | None = None):
-        self.problems.append(Diagnostic(title, Span.of(where), help=help))
+    def _problem(self, code: str, title: str, where, help: str | None = None):
+        """A problem of kind `code` (netdsl.dsl.codes) at the token or tree `where`."""
+        self.problems.append(Diagnostic(title, Span.of(where), help=help, code=code))
 
 
 def _one_per_spot(problems: list[Diagnostic]) -> list[Diagnostic]:
@@ -460,7 +462,7 @@ def _unquote(token: Token) -> tuple[str, Diagnostic | None]:
         match = bad.match
         col = token.column + 1 + match.start()
         span = Span(token.line, col, token.line, col + len(match.group()))
-        return body, Diagnostic(f"invalid escape `{match.group()}` in a string", span, help=bad.help)
+        return body, Diagnostic(f"invalid escape `{match.group()}` in a string", span, help=bad.help, code="N114")
 
 
 class _BadEscape(Exception):
@@ -547,7 +549,7 @@ def translate(error: ValidationError, spans: SourceMap, params: dict | None = No
             options = ", ".join(f for f in cls.model_fields if f != "kind")
             diagnostics.append(
                 Diagnostic(f"unknown {'setting' if cls is specs.Train else 'argument'} `{key}` for {what}", key_span,
-                           help=hint or f"{what} takes: {options}")
+                           help=hint or f"{what} takes: {options}", code="N204")
             )
             continue
         if where_path in done:
@@ -557,7 +559,7 @@ def translate(error: ValidationError, spans: SourceMap, params: dict | None = No
             what = _what(cls)
             diagnostics.append(
                 Diagnostic(f"{what} needs `{loc[-1]}`", span,
-                           help=f"give it as `{loc[-1]}=...`" + _usage(cls))
+                           help=f"give it as `{loc[-1]}=...`" + _usage(cls), code="N205")
             )
             continue
         if kind == "union_tag_invalid":
@@ -569,7 +571,7 @@ def translate(error: ValidationError, spans: SourceMap, params: dict | None = No
             tags = [t.strip(" '") for t in item["ctx"]["expected_tags"].split(",")]
             diagnostics.append(
                 Diagnostic(f"unknown {family} `{tag}`", span,
-                           help=did_you_mean(tag, tags) or "expected one of: " + ", ".join(tags))
+                           help=did_you_mean(tag, tags) or "expected one of: " + ", ".join(tags), code="N203")
             )
             continue
         value = item.get("input")
@@ -579,7 +581,7 @@ def translate(error: ValidationError, spans: SourceMap, params: dict | None = No
             names = list(params or {}) + list(DATA_NAMES)
             diagnostics.append(
                 Diagnostic(f"undefined name `{value}`", span,
-                           help=did_you_mean(value, names) or f"declare it with `param {value} = ...`, or write {label}")
+                           help=did_you_mean(value, names) or f"declare it with `param {value} = ...`, or write {label}", code="N211")
             )
             continue
         if kind in ("list_type", "tuple_type"):
@@ -587,22 +589,22 @@ def translate(error: ValidationError, spans: SourceMap, params: dict | None = No
                 title, hint = f"`{field}` takes a list", f"write it in brackets: `{field} = [...]`"
             else:
                 title, hint = f"`{field}` takes a tuple", f"write it in parentheses: `{field}=(...)`, e.g. `(4, 16)` or `(3,)`"
-            diagnostics.append(Diagnostic(title, span, help=f"{hint}, got {describe(value)}"))
+            diagnostics.append(Diagnostic(title, span, help=f"{hint}, got {describe(value)}", code="N209"))
             continue
         if bare_word and kind == "literal_error" and label:
             diagnostics.append(
                 Diagnostic(f"unknown value `{value}` for `{field}`", span,
-                           help=did_you_mean(value, _words_in(label) + list(params or {})) or f"expected {label}")
+                           help=did_you_mean(value, _words_in(label) + list(params or {})) or f"expected {label}", code="N210")
             )
             continue
         if kind in ("model_type", "model_attributes_type", "dict_type"):
             diagnostics.append(
                 Diagnostic(f"invalid value for `{field}`", span,
-                           help=f"expected a call such as `{_example_call(loc)}`, got {describe(value)}")
+                           help=f"expected a call such as `{_example_call(loc)}`, got {describe(value)}", code="N209")
             )
             continue
         title = f"invalid value for `{field}`" if field else "invalid value"
-        diagnostics.append(Diagnostic(title, span, help=_expected(item, label, value)))
+        diagnostics.append(Diagnostic(title, span, help=_expected(item, label, value), code="N209"))
     return diagnostics
 
 

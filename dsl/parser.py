@@ -48,7 +48,7 @@ class _Brackets:
                 raise SyntaxProblem(Diagnostic(
                     f"statement too long: more than {MAX_STATEMENT_TOKENS:,} tokens", Span.of(token),
                     help="an array of numbers alone counts as one token, but not one with a name or "
-                    "comment inside; write it as numbers only, or split the statement",
+                    "comment inside; write it as numbers only, or split the statement", code="N115",
                 ))  # fmt: skip
             if token.type in ("REPEAT", "AUGMENT", "TRAIN"):
                 keyword = token.type.lower()
@@ -98,7 +98,7 @@ def matrix_parts(token: Token):
             found = match.group().strip() or match.group()
             raise SyntaxProblem(Diagnostic(
                 f"unexpected `{found}` in an array of numbers", Span(line, col, line, col + len(found)),
-                help="expected " + ("`,` or `]`" if previous in ("number", "close") else "a number, `[` or `]`"),
+                help="expected " + ("`,` or `]`" if previous in ("number", "close") else "a number, `[` or `]`"), code="N110",
             ))  # fmt: skip
         previous = part
         if part == "open":
@@ -234,7 +234,7 @@ def _check_limits(tree: Tree) -> None:
             if node.type == "NAME" and len(node) > MAX_NAME_LENGTH:
                 raise SyntaxProblem(Diagnostic(
                     f"name too long ({len(node):,} characters)", Span.of(node),
-                    help=f"a name has at most {MAX_NAME_LENGTH} characters",
+                    help=f"a name has at most {MAX_NAME_LENGTH} characters", code="N115",
                 ))  # fmt: skip
             continue
         if node is None:
@@ -258,14 +258,14 @@ def _too_deep(node: Tree) -> Diagnostic:
     span = Span.of(node)
     if node.data == "repeat_block":
         return Diagnostic(f"`repeat` blocks nested more than {MAX_NESTING} deep", span,
-                          help="flatten the blocks: `repeat` counts multiply, so one block can say the same")
+                          help="flatten the blocks: `repeat` counts multiply, so one block can say the same", code="N116")
     if node.data in ("list", "tuple_literal", "call_value"):
         return Diagnostic(f"values nested more than {MAX_NESTING} deep", span,
-                          help=f"brackets and calls may nest at most {MAX_NESTING} deep")
+                          help=f"brackets and calls may nest at most {MAX_NESTING} deep", code="N116")
     return Diagnostic(
         f"expression nested more than {MAX_NESTING} deep", span,
         help=f"an expression may hold at most {MAX_NESTING} operators inside one another (each `+` of a long "
-        "sum counts, and each sign); compute part of it in a `param`, or write the number",
+        "sum counts, and each sign); compute part of it in a `param`, or write the number", code="N116",
     )  # fmt: skip
 
 
@@ -304,14 +304,14 @@ def _diagnose(error: UnexpectedInput, brackets: _Brackets, text: str) -> Diagnos
         char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
         span = Span(error.line, error.column, error.line, error.column + 1)
         if char in "\"'":
-            return Diagnostic("unterminated string", span, help=f"close the string with {char} on the same line")
+            return Diagnostic("unterminated string", span, help=f"close the string with {char} on the same line", code="N111")
         allowed = set(error.allowed or ()) - {"RBRACE", "LBRACE"} or set(error.allowed or ())
         if "_NL" in allowed and allowed - {"_NL"} <= {"PLUS", "MINUS", "STAR", "SLASH", "_IN", "LPAR"}:
             allowed = {"_NL"}
         return Diagnostic(
             f"unexpected character `{char}`",
             span,
-            help=f"expected {_expected_words(allowed)}" if allowed else "remove it",
+            help=f"expected {_expected_words(allowed)}" if allowed else "remove it", code="N110",
         )
     token = getattr(error, "token", None)
     expected = set(getattr(error, "expected", ()) or ())
@@ -338,9 +338,10 @@ def _diagnose(error: UnexpectedInput, brackets: _Brackets, text: str) -> Diagnos
                 span,
                 help=f"expected `,` or {what} here, found {_token_words(token) if token else 'the end of the file'}",
                 related=(Span(opener.line, opener.column, opener.line, opener.column + 1), f"the `{opener.value}` opened here is never closed"),
+                code="N112",
             )
     if expected == {"RBRACE"} or ("RBRACE" in expected and (token is None or token.type == "$END")):
-        return Diagnostic("missing `}` at the end of the block", span, help="close the block with `}` on its own line")
+        return Diagnostic("missing `}` at the end of the block", span, help="close the block with `}` on its own line", code="N113")
     operators = {"PLUS", "MINUS", "STAR", "SLASH", "_IN", "LPAR", "RBRACE"}
     if "_NL" in expected and token is not None and token.type != "$END":
         # `expected` (LALR's lookaheads) may hold more than can follow; `accepts` tries each one.
@@ -350,8 +351,8 @@ def _diagnose(error: UnexpectedInput, brackets: _Brackets, text: str) -> Diagnos
             return Diagnostic(
                 f"unexpected {_token_words(token)}",
                 span,
-                help=f"expected the end of the line: write one {what} per line",
+                help=f"expected the end of the line: write one {what} per line", code="N110",
             )
     expected.discard("_NL")
     found = _token_words(token) if token is not None else "the end of the file"
-    return Diagnostic(f"unexpected {found}", span, help=f"expected {_expected_words(expected)}")
+    return Diagnostic(f"unexpected {found}", span, help=f"expected {_expected_words(expected)}", code="N110")

@@ -23,7 +23,7 @@ def parameter_values(net: specs.Net, overrides: dict[str, Any] | None = None) ->
         problems = [
             Diagnostic(
                 f"unknown parameter `{key}`",
-                help=(did_you_mean(key, names) or "") + f" (the file's parameters: {listing})",
+                help=(did_you_mean(key, names) or "") + f" (the file's parameters: {listing})", code="N507",
             )
             for key in unknown
         ]
@@ -37,7 +37,7 @@ def parameter_values(net: specs.Net, overrides: dict[str, Any] | None = None) ->
             values[param.name] = evaluate(param.default, values)
         except (TypeError, ArithmeticError) as error:  # `8 / z` with z = 0, a result beyond 64 bits
             raise net.source.located(f"cannot compute `{param.default}`: {error}", ("params", index, "default"),
-                                     help="change the parameters this value is computed from") from None
+                                     help="change the parameters this value is computed from", code="N508") from None
     return values
 
 
@@ -69,7 +69,8 @@ def resolve(net: specs.Net, params: dict[str, Any] | None = None, data: dict[str
             if overridden:
                 note = ", ".join(f"{k}={v!r}" for k, v in overridden.items())
                 problems = [
-                    Diagnostic(p.title, p.span, help=(p.help or "") + f" (with parameters set to {note})", related=p.related)
+                    Diagnostic(p.title, p.span, help=(p.help or "") + f" (with parameters set to {note})", related=p.related,
+                               code=p.code)
                     for p in problems
                 ]
     if not problems:
@@ -88,7 +89,7 @@ def _substitute(value, env, path, spans, problems):
         except (TypeError, ArithmeticError) as error:  # ZeroDivisionError, OverflowError
             found = spans.find(path)[1] if hasattr(spans, "find") else None
             problems.append(Diagnostic(f"cannot compute `{expr}`: {error}", found,
-                                       help="change the parameters this value is computed from"))
+                                       help="change the parameters this value is computed from", code="N508"))
             return value
         return result.as_data() if isinstance(result, Expr) else result
     if isinstance(value, dict):
@@ -109,7 +110,7 @@ def _base_input(layer: dict, net: specs.Net, spans, problems: list[Diagnostic]) 
         shape = open_base(layer["path"], net.source.filename).input_shape
     except SavedNetError as error:
         where = spans.find(("layers", 0, "pretrained", "path"))[1]
-        problems.append(Diagnostic(error.title, where, help=error.help))
+        problems.append(Diagnostic(error.title, where, help=error.help, code=error.code))
         return None
     return None if shape is None or None in shape else {"shape": list(shape)}
 
@@ -138,7 +139,7 @@ def _size_problems(net: specs.Net, spans) -> list[Diagnostic]:
                 what = f"this `repeat` makes {_layer_count([item]):,} layers" if isinstance(item, specs.Repeat) else "this is one too many"
                 return [Diagnostic(
                     f"too many layers: more than {MAX_LAYERS:,} once `repeat` blocks are unrolled", where,
-                    help=f"{what}; a net has at most {MAX_LAYERS:,} layers",
+                    help=f"{what}; a net has at most {MAX_LAYERS:,} layers", code="N218",
                 )]  # fmt: skip
     return []
 

@@ -34,6 +34,8 @@ SUFFIXES = (".keras", ".model", ".joblib", ".pkl")  # files offered as close mat
 class SavedNetError(NetdslError):
     """A saved net that cannot be used: `title` and `help` become a located diagnostic."""
 
+    code = "N601"
+
     def __init__(self, title: str, help: str | None = None):
         super().__init__(title)
         self.title, self.help = title, help

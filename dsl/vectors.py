@@ -47,6 +47,8 @@ _DAMAGED = (EOFError, zlib.error, gzip.BadGzipFile)
 class VectorsError(NetdslError, ValueError):
     """A problem with a word-vector file: where (`path`, 1-based `line`, or None) and what."""
 
+    code = "V101"
+
     def __init__(self, path, line: int | None, message: str):
         self.path, self.line, self.message = Path(path), line, message
         super().__init__(f"{self.path.name}:{line}: {message}" if line is not None else f"{self.path.name}: {message}")

@@ -53,6 +53,8 @@ _READING: contextvars.ContextVar = contextvars.ContextVar("netdsl_reading", defa
 class UnsafeModelFile(NetdslError, ValueError):
     """A model file whose loading would run code from it (a pickle), refused unless trusted."""
 
+    code = "M101"
+
 
 def pickle_refusal(path: Path) -> UnsafeModelFile:
     return UnsafeModelFile(

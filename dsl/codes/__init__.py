@@ -1,0 +1,76 @@
+"""The catalogue of diagnostic codes: each kind of mistake a user can meet has a stable code, shown in
+its first line (`file:3:1: error[N201]: unknown layer kind `dens``), explained by `netdsl explain CODE`
+and listed in docs/diagnostics.md (generated from here by scripts/gen_diagnostics_doc.py).
+
+Codes never change meaning and are never reused. `N1xx` reading and syntax, `N2xx` statements, kinds,
+arguments and names, `N3xx` shapes, `N4xx` training settings, `N5xx` parameters and expressions,
+`N6xx` saved nets and word vectors, `N7xx` the net against the data; `D`, `S`, `M`, `V`, `T` and `P`
+the mistakes outside a program (data, search, model files, vectors, training, parameters).
+
+To add a diagnostic: pick the entry whose kind of mistake it is, or add an entry (with a minimal wrong
+example the tests check) to the family's module, and pass `code=` where the diagnostic is made.
+"""
+
+from __future__ import annotations
+
+from . import data, files, names, other, params, reading, shapes, training
+from .base import STAGES, Code
+
+FAMILIES = (
+    ("Reading and syntax", reading.CODES),
+    ("Statements, kinds, arguments and names", names.CODES),
+    ("Shapes", shapes.CODES),
+    ("Training settings", training.CODES),
+    ("Parameters and expressions", params.CODES),
+    ("Saved nets and word vectors", files.CODES),
+    ("The net against the data", data.CODES),
+    ("Outside a program", other.CODES),
+)
+CODES: dict[str, Code] = {entry.code: entry for _, entries in FAMILIES for entry in entries}
+
+__all__ = ["CODES", "Code", "FAMILIES", "STAGES", "explain", "lookup", "suggest"]
+
+
+def lookup(code: str) -> Code | None:
+    """The entry of `code` (any case: `n201` is `N201`), or None."""
+    return CODES.get(code.strip().upper())
+
+
+def suggest(word: str) -> str | None:
+    """The code `word` most likely meant (a typo of a code, or a code's name), or None."""
+    import difflib
+
+    word = word.strip()
+    by_name = {entry.name: entry.code for entry in CODES.values()}
+    if word.lower() in by_name:
+        return by_name[word.lower()]
+    found = difflib.get_close_matches(word.upper(), list(CODES), n=1, cutoff=0.6)
+    if not found:
+        found = [by_name[n] for n in difflib.get_close_matches(word.lower(), list(by_name), n=1, cutoff=0.6)]
+    return found[0] if found else None
+
+
+_WHEN = {
+    "check": "found by `netdsl check` (and `netdsl.dsl.analyse`)",
+    "fit": "found when fitting, once the data (or a file the program names) is known",
+    "run": "met outside a `.net` program",
+}
+
+
+def explain(code: str) -> str:
+    """The entry of `code` as plain text, for `netdsl explain` (KeyError if there is none)."""
+    entry = lookup(code)
+    if entry is None:
+        raise KeyError(code)
+    lines = [f"{entry.code} ({entry.name}): {entry.summary}", "", entry.meaning, "", f"It is {_WHEN[entry.stage]}."]
+    if entry.example is not None:
+        what = {"net": "A minimal program that gets it", "console": "How it is met", "python": "How it is met"}
+        set_from = f" (with {_params_text(entry.params)})" if entry.params else ""
+        lines += ["", f"{what[entry.example_language]}{set_from}:", ""]
+        lines += ["    " + line if line else "" for line in entry.example.rstrip("\n").splitlines()]
+    lines += ["", f"Fix: {entry.fix}"]
+    return "\n".join(lines) + "\n"
+
+
+def _params_text(params: dict) -> str:
+    return ", ".join(f"`--set {name}={value}`" for name, value in params.items())

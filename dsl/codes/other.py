@@ -1,0 +1,63 @@
+"""Codes of the mistakes met outside a `.net` program: data, searches, model files, word vectors,
+training that diverges and estimator parameters. Each error class carries its code (`DataError.code`);
+the command line shows it as `netdsl: error[D101]: ...`."""
+
+from __future__ import annotations
+
+from .base import Code
+
+CODES = [
+    Code(
+        "D101", "data", "The data cannot be used",
+        "A data set, data file, column or model file given on the command line cannot be read or used: "
+        "an unknown data set, a missing file or column, a format netdsl does not read, a file that "
+        "cannot be written. The message says which and how to fix it.",
+        "Follow the message: fix the name (it suggests a close one) or the path, or convert the file.",
+        "$ netdsl fit examples/digits_mlp.net --data irsi\nnetdsl: error[D101]: unknown data set `irsi`: "
+        "did you mean `iris`?",
+        stage="run", example_language="console",
+    ),
+    Code(
+        "S101", "search", "The search cannot run",
+        "A `netdsl search` cannot run as asked: a grid that names no parameter of the file, values of "
+        "the wrong kind, a results file another search is writing.",
+        "Follow the message; `param NAME = DEFAULT in [...]` declares what a search tries.",
+        "$ netdsl search examples/digits_mlp.net --data digits --grid units=abc",
+        stage="run", example_language="console",
+    ),
+    Code(
+        "M101", "unsafe-model-file", "The model file is refused",
+        "A model file would run code that is not netdsl's, numpy's, scikit-learn's or Keras's when loaded "
+        "(a pickle can run any Python code), so it is refused.",
+        "Load only model files written by `netdsl fit --save` or `netdsl.estimators.save` from a source "
+        "you trust.",
+        "$ netdsl predict untrusted.model --data iris\nnetdsl: error[M101]: ...",
+        stage="run", example_language="console",
+    ),
+    Code(
+        "V101", "vectors", "The word-vector file is damaged or not word vectors",
+        "A word-vector file cannot be read while fitting: a line with another number of numbers, a "
+        "damaged gzip stream, a binary word2vec file, a header that does not match the file.",
+        "Use a text word-vector file (GloVe, word2vec text, fastText `.vec`), downloaded again if it is "
+        "damaged.",
+        ">>> load_vectors(\"glove.bin\")\nVectorsError: glove.bin:2: looks like the binary word2vec format",
+        stage="run", example_language="python",
+    ),
+    Code(
+        "T101", "training-diverged", "Training diverged",
+        "The loss became NaN or infinite while fitting: the weights overflowed, most often because the "
+        "learning rate is too large or the inputs are not scaled.",
+        "Lower the learning rate, scale the inputs (`rescaling`, `normalization`), or clip gradients "
+        "(`clipnorm=1.0`).",
+        "net demo\ninput (4)\ndense(1)\ntrain {\n    optimizer = sgd(learning_rate=1000)\n}\n",
+        stage="fit",
+    ),
+    Code(
+        "P101", "invalid-parameter", "Invalid estimator parameter",
+        "A parameter given to an estimator or a pipeline step in Python has a value of the wrong type or "
+        "out of its range.",
+        "Give a value the message states.",
+        ">>> RandomAugment(factor=-1).fit(X, y)\nInvalidParameterError: ...",
+        stage="run", example_language="python",
+    ),
+]
