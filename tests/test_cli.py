@@ -21,8 +21,8 @@ def test_check_reports_every_broken_file_and_exits_1(capsys):
     files = [DATA / "invalid" / "unknown_layer.net", DATA / "invalid" / "undefined_param.net", EXAMPLES[0]]
     assert main(["check", *map(str, files)]) == 1
     captured = capsys.readouterr()
-    assert "unknown_layer.net:3:1: error: unknown layer kind `dens`" in captured.err
-    assert "undefined_param.net:4:7: error: undefined name `hiden`" in captured.err
+    assert "unknown_layer.net:3:1: error[N201]: unknown layer kind `dens`" in captured.err
+    assert "undefined_param.net:4:7: error[N211]: undefined name `hiden`" in captured.err
     assert f"{EXAMPLES[0]}: ok" in captured.out
 
 

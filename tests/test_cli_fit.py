@@ -165,7 +165,7 @@ def test_broken_net_file_is_rendered_before_loading_data(tmp_path, capsys):
     net = tmp_path / "broken.net"
     net.write_text("net broken\ndens(3)\n")
     assert main(["fit", str(net), "--data", "iris"]) == 1
-    assert "error: unknown layer kind `dens`" in capsys.readouterr().err
+    assert "error[N201]: unknown layer kind `dens`" in capsys.readouterr().err
 
 
 def test_bad_set_option(tiny, capsys):

@@ -46,7 +46,7 @@ def test_check_and_fmt_of_a_file_that_is_not_utf8_exit_1_with_a_located_message(
     path.write_bytes(LATIN_1)
     assert main([*command, str(path)]) == 1
     err = capsys.readouterr().err
-    assert f"{path}:3:19: error: the file is not UTF-8 text" in err
+    assert f"{path}:3:19: error[N103]: the file is not UTF-8 text" in err
     assert "Traceback" not in err and "UnicodeDecodeError" not in err
     assert path.read_bytes() == LATIN_1  # fmt changed nothing
 
