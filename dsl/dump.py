@@ -79,7 +79,7 @@ def call_text(node: specs.Node, bare_ok: bool = False) -> str:
 
 
 def value_text(value) -> str:
-    from .loader import KEYWORDS
+    from .words import KEYWORDS
 
     if isinstance(value, Expr):
         return expr_text(value)

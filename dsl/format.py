@@ -23,7 +23,7 @@ from itertools import zip_longest
 from lark import Token, Tree
 
 from .errors import NetError
-from .parser import SyntaxProblem, _parser, matrix_cells, parse
+from .parser import SyntaxProblem, matrix_cells, parse, terminal_pattern
 
 __all__ = ["format_source"]
 
@@ -47,7 +47,7 @@ _TOKEN = r"""(?P<skip>[ \t\f\r\n]+|\#[^\n]*)
 def _token_pattern() -> re.Pattern:
     """`_TOKEN`, with the grammar's MATRIX terminal first: a 1000x1000 matrix is then one token
     here too, not two million."""
-    matrix = _parser()[0].get_terminal("MATRIX").pattern.to_regexp()
+    matrix = terminal_pattern("MATRIX")
     return re.compile(f"(?P<matrix>(?-x:{matrix}))|{_TOKEN}", re.VERBOSE | re.DOTALL)
 
 # A fragment of output: its first line continues the current line, later lines are relative to

@@ -9,7 +9,7 @@ from functools import lru_cache
 from importlib import resources
 
 from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from .errors import Diagnostic, Span
 
@@ -189,6 +189,12 @@ def _parser() -> tuple[Lark, _Brackets]:
     )
     parser.comments = comments  # the comments of the last parse (for fmt)
     return parser, brackets
+
+
+
+def terminal_pattern(name: str) -> str:
+    """The regular expression of the grammar's terminal `name` (`MATRIX`), as the parser reads it."""
+    return _parser()[0].get_terminal(name).pattern.to_regexp()
 
 
 _lock = threading.Lock()

@@ -62,7 +62,7 @@ def resolve(net: specs.Net, params: dict[str, Any] | None = None, data: dict[str
         try:
             resolved = specs.Net.model_validate(bound)
         except ValidationError as error:
-            from .loader import translate
+            from .validation import translate
 
             problems = translate(error, spans, env)
             overridden = {k: v for k, v in (params or {}).items()}

@@ -23,6 +23,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .kinds import ACTIVATIONS, INITIALIZERS
+
 # Names bound from the data at fit time; `check` accepts them unbound and `show` prints them symbolically.
 DATA_NAMES = ("n_features", "n_classes", "n_outputs")
 
@@ -255,11 +257,6 @@ IntTuple = arg(tuple[Annotated[int, Field(gt=0), AfterValidator(_in_int32)], ...
 _Factor = Annotated[float, AfterValidator(_in_float32)]
 FactorPair = arg(Union[_Factor, tuple[_Factor, _Factor]], "a number or a (low, high) pair")
 
-ACTIVATIONS = (
-    "relu", "sigmoid", "softmax", "tanh", "linear", "elu", "selu", "gelu", "silu", "swish",
-    "softplus", "softsign", "leaky_relu", "relu6", "mish", "hard_sigmoid", "hard_silu",
-    "exponential", "log_softmax",
-)  # fmt: skip
 Activation = arg(Literal[ACTIVATIONS], "an activation: " + ", ".join(ACTIVATIONS))
 
 
@@ -273,11 +270,7 @@ CausalPadding = arg(Literal["valid", "same", "causal"], "`valid`, `same` or `cau
 FillMode = arg(Literal["reflect", "wrap", "constant", "nearest"], "`reflect`, `wrap`, `constant` or `nearest`")
 Interpolation = arg(Literal["bilinear", "nearest"], "`bilinear` or `nearest`")
 
-INITIALIZERS = (
-    "zeros", "ones", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
-    "lecun_uniform", "lecun_normal", "orthogonal", "random_normal", "random_uniform",
-    "truncated_normal", "identity", "uniform",
-)  # fmt: skip
+
 def _weight_array(value):
     """A literal array of weights: lists of numbers nested 1 to 4 deep, each level all lists or all
     numbers, as floats (float32 range: checked by the analysis, per entry). Checked a row at a time
@@ -304,7 +297,4 @@ Initializer = arg(
     "an initializer (" + ", ".join(INITIALIZERS) + ") or a literal array of weights",
 )
 
-KEYWORDS_FROM_TYPES = set(ACTIVATIONS) | set(INITIALIZERS) | {
-    "valid", "same", "causal", "reflect", "wrap", "constant", "nearest", "bilinear",
-}  # fmt: skip
 LITERAL_WORDS = {"true": True, "false": False, "none": None}

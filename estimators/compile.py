@@ -12,27 +12,17 @@ import warnings
 import keras
 import numpy as np
 
-from netdsl.dsl import flat_layers, specs
+from netdsl.dsl import flat_layers, kinds, specs
 from netdsl.dsl.values import Expr
 
-# kind -> Keras layer class name: one table for building specs and reading saved layers back.
-LAYER_CLASSES = specs.LAYER_CLASSES
-
-OPTIMIZER_CLASSES = {
-    "adam": "Adam", "adamw": "AdamW", "nadam": "Nadam", "sgd": "SGD",
-    "rmsprop": "RMSprop", "adagrad": "Adagrad", "adadelta": "Adadelta",
-}  # fmt: skip
-CALLBACK_CLASSES = {"early_stopping": "EarlyStopping", "reduce_lr_on_plateau": "ReduceLROnPlateau"}
-REGULARIZER_CLASSES = {"l1": "L1", "l2": "L2", "l1_l2": "L1L2"}
-METRIC_ALIASES = {
-    "auc": lambda: keras.metrics.AUC(name="auc"),
-    "precision": lambda: keras.metrics.Precision(name="precision"),
-    "recall": lambda: keras.metrics.Recall(name="recall"),
-    "rmse": lambda: keras.metrics.RootMeanSquaredError(name="rmse"),
-    "root_mean_squared_error": lambda: keras.metrics.RootMeanSquaredError(name="root_mean_squared_error"),
-    "r2_score": lambda: keras.metrics.R2Score(name="r2_score"),
-}
-INITIALIZER_FIELDS = ("kernel_initializer", "bias_initializer", "embeddings_initializer")
+# kind -> Keras class name, per family: the registry `netdsl.dsl.kinds` (tests/test_kinds.py checks
+# each name against the installed Keras and each spec kind against these tables).
+LAYER_CLASSES = kinds.LAYERS.keras
+OPTIMIZER_CLASSES = kinds.OPTIMIZERS.keras
+CALLBACK_CLASSES = kinds.CALLBACKS.keras
+REGULARIZER_CLASSES = kinds.REGULARIZERS.keras
+METRIC_CLASSES = kinds.METRIC_CLASSES  # None: Keras's `compile` takes the metric's name itself
+INITIALIZER_FIELDS = kinds.INITIALIZER_FIELDS
 
 
 def _check_bound(node) -> None:
@@ -344,7 +334,8 @@ def build_callbacks(callbacks, has_validation: bool) -> list[keras.callbacks.Cal
 
 
 def build_metrics(names) -> list:
-    return [METRIC_ALIASES[name]() if name in METRIC_ALIASES else name for name in names]
+    """Keras metrics for `metrics` names: an object named as the metric where Keras's own name differs."""
+    return [getattr(keras.metrics, METRIC_CLASSES[name])(name=name) if METRIC_CLASSES.get(name) else name for name in names]
 
 
 def as_text(samples):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from netdsl.dsl import load, loads, specs
-from netdsl.dsl.loader import KEYWORDS
+from netdsl.dsl.words import KEYWORDS
 from netdsl.dsl.reference import COMMON_ARGUMENTS, render
 
 ROOT = Path(__file__).resolve().parents[1]
