@@ -37,17 +37,22 @@ def lookup(code: str) -> Code | None:
 
 
 def suggest(word: str) -> str | None:
-    """The code `word` most likely meant (a typo of a code, or a code's name), or None."""
+    """The code `word` most likely meant (a code with one character wrong, or a code's name), or None."""
     import difflib
+    import re
 
     word = word.strip()
+    code = word.upper()
+    if re.fullmatch(r"[A-Z][0-9OIL]{3}", code):
+        code = code[0] + code[1:].translate(str.maketrans("OIL", "011"))  # a letter typed for a digit
+        if code in CODES:
+            return code
+        near = sorted(c for c in CODES if sum(a != b for a, b in zip(c, code)) == 1)
+        if near:
+            return near[0]
     by_name = {entry.name: entry.code for entry in CODES.values()}
-    if word.lower() in by_name:
-        return by_name[word.lower()]
-    found = difflib.get_close_matches(word.upper(), list(CODES), n=1, cutoff=0.6)
-    if not found:
-        found = [by_name[n] for n in difflib.get_close_matches(word.lower(), list(by_name), n=1, cutoff=0.6)]
-    return found[0] if found else None
+    found = difflib.get_close_matches(word.lower(), list(by_name), n=1, cutoff=0.6)
+    return by_name[found[0]] if found else None
 
 
 _WHEN = {

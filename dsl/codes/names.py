@@ -53,7 +53,7 @@ CODES = [
         "Positional arguments map onto a kind's arguments in order, so they must all come before the "
         "first `name=value` argument.",
         "Put positional arguments first, or name this one.",
-        "net demo\ninput (4)\ndense(activation=relu, 8)\n",
+        "net demo\ninput (4)\ndense(8, activation=relu, true)\n",
     ),
     Code(
         "N208", "too-many-positional", "Too many positional arguments",

@@ -18,7 +18,7 @@ CODES = [
         "A `.net` program is a short text file; netdsl refuses to read one larger than its limit (a few "
         "MiB), which is most likely another file given by mistake.",
         "Check that the path names the program, not a data or model file.",
-        "$ netdsl check data.csv\ndata.csv: error[N102]: the file is larger than 16 MiB",
+        "$ netdsl check data.csv\ndata.csv: error[N102]: the file is larger than 32 MiB",
         example_language="console",
     ),
     Code(
@@ -27,6 +27,15 @@ CODES = [
         "saved as Latin-1 or UTF-16, or a binary file); the error points at the first such byte.",
         "Save the file as UTF-8, or fix the character at the position shown.",
         "$ netdsl check latin1.net\nlatin1.net:3:19: error[N103]: the file is not UTF-8 text (byte e9)",
+        example_language="console",
+    ),
+    Code(
+        "N104", "unwritable-file", "Cannot write the file",
+        "`netdsl fmt` could not write the formatted program back (a full disk, a read-only file or "
+        "folder); the file is left unchanged. The operating system's reason follows the title.",
+        "Free space, or make the file and its folder writable; `netdsl fmt --check` only reads.",
+        "$ netdsl fmt readonly/demo.net\nreadonly/demo.net: error[N104]: cannot write the file: Permission "
+        "denied; it is unchanged",
         example_language="console",
     ),
     Code(

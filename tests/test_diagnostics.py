@@ -1,0 +1,216 @@
+"""Diagnostic codes: the catalogue (netdsl.dsl.codes) is complete and consistent, each entry's example
+gets exactly its code, every diagnostic the project makes carries a code, docs/diagnostics.md is
+current and `netdsl explain` prints each entry."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from netdsl.dsl import NetError, analyse, load, loads
+from netdsl.dsl.codes import CODES, FAMILIES, STAGES, explain, lookup, suggest
+from netdsl.dsl.codes.doc import markdown
+from netdsl.dsl.errors import Diagnostic, NetdslError, Span
+
+from conftest import DATA, EXAMPLES
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "diagnostics.md"
+ENTRIES = [entry for _, entries in FAMILIES for entry in entries]
+CHECKED = [entry for entry in ENTRIES if entry.stage == "check" and entry.example_language == "net"]
+# The N codes whose minimal example cannot be checked from the program alone, and why: the stage
+# says when they are found ("fit": with the data, or with a real saved net or vectors file).
+NOT_CHECKED_HERE = {
+    "N101": "the example is a missing file", "N102": "a 32 MiB file", "N103": "a file with a non-UTF-8 byte",
+    "N104": "a file that cannot be written",
+}
+
+
+# ---- the catalogue ---------------------------------------------------------------------------
+
+
+def test_codes_are_unique_and_well_formed():
+    assert len(CODES) == len(ENTRIES), "two entries share a code"
+    assert len({entry.name for entry in ENTRIES}) == len(ENTRIES), "two entries share a name"
+    for entry in ENTRIES:
+        assert re.fullmatch(r"[NDSMVTP]\d{3}", entry.code), entry.code
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", entry.name), entry.name
+        assert entry.stage in STAGES, entry.code
+        assert entry.example_language in ("net", "console", "python"), entry.code
+        assert (entry.summary[0].isupper() or entry.summary[0] == "`") and not entry.summary.endswith("."), f"{entry.code}: terse title"
+        assert entry.meaning.endswith(".") and entry.fix.endswith((".", ")", "`")), entry.code
+        assert entry.example, f"{entry.code} has no example"
+
+
+def test_families_hold_their_codes():
+    digit = {family: str(i + 1) for i, (family, _) in enumerate(FAMILIES[:-1])}
+    for family, entries in FAMILIES[:-1]:
+        for entry in entries:
+            assert entry.code[0] == "N" and entry.code[1] == digit[family], (family, entry.code)
+    assert all(entry.code[0] != "N" for entry in FAMILIES[-1][1])
+    assert [entry.code for entry in ENTRIES if entry.code[0] == "N"] == sorted(c for c in CODES if c[0] == "N")
+
+
+def test_every_program_code_has_a_checked_example_or_says_why_not():
+    for entry in ENTRIES:
+        if entry.code[0] != "N" or entry.stage != "check":
+            continue
+        assert entry in CHECKED or entry.code in NOT_CHECKED_HERE, f"{entry.code}: no example the tests check"
+
+
+def _codes_of(entry) -> list[str]:
+    with pytest.raises(NetError) as caught:
+        analyse(loads(entry.example, filename="example.net"), params=entry.params or None)
+    return [d.code for d in caught.value.diagnostics]
+
+
+@pytest.mark.parametrize("entry", CHECKED, ids=lambda e: e.code)
+def test_example_gets_exactly_its_code(entry):
+    assert set(_codes_of(entry)) == {entry.code}
+
+
+def test_lookup_and_suggest():
+    assert lookup("n201") is CODES["N201"] and lookup(" N201 ") is CODES["N201"]
+    assert lookup("N999") is None
+    assert suggest("N2O1") == "N201"  # a letter O for a zero
+    assert suggest("unknown-argument") == "N204"
+    assert suggest("unknown-argumnt") == "N204"
+    assert suggest("N299") == "N209"
+    assert suggest("banana") is None
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_explain_prints_the_whole_entry(code):
+    entry = CODES[code]
+    text = explain(code.lower())
+    assert text.startswith(f"{code} ({entry.name}): {entry.summary}\n")
+    assert entry.meaning in text and f"Fix: {entry.fix}" in text
+    for line in entry.example.splitlines():
+        assert line.strip() in text
+
+
+def test_explain_of_an_unknown_code_is_a_key_error():
+    with pytest.raises(KeyError):
+        explain("N999")
+
+
+# ---- every diagnostic carries a code ---------------------------------------------------------
+
+
+def test_diagnostic_refuses_an_unknown_code():
+    with pytest.raises(ValueError, match="unknown diagnostic code 'N999'"):
+        Diagnostic("a title", code="N999")
+    assert Diagnostic("a title", Span(1, 1, 1, 2), code="N201").render("x\n", "f.net").startswith("f.net:1:1: error[N201]: a title")
+    assert Diagnostic("a title", code="N101").render("", "f.net") == "f.net: error[N101]: a title"
+
+
+@pytest.mark.parametrize("path", sorted((DATA / "invalid").glob("*.net")), ids=lambda p: p.stem)
+def test_golden_mistakes_carry_codes(path):
+    with pytest.raises(NetError) as caught:
+        analyse(loads(path.read_text(encoding="utf-8"), filename=path.name))
+    for diagnostic in caught.value.diagnostics:
+        assert diagnostic.code in CODES, f"{path.name}: no code for {diagnostic.title!r}"
+    golden = path.with_suffix(".txt").read_text(encoding="utf-8")
+    assert not re.search(r"(?m)^\S+: error: ", golden), f"{path.name}: a golden line without a code"
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_examples_check_clean(path):
+    analyse(load(path))  # the examples get no diagnostic at all (a new one would need a code)
+
+
+# Calls that make a diagnostic, and where their code goes: a keyword `code=`, or (for the helpers
+# whose first argument is the code) a first positional argument.
+_KEYWORD = {"Diagnostic", "located", "Problem", "_Problem", "note", "fail", "problem"}
+_FIRST = {"_problem"}
+
+
+def _call_name(call: ast.Call) -> str | None:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+
+
+def _project_modules():
+    for folder in ("dsl", "estimators", "pipelines"):
+        yield from sorted((ROOT / folder).rglob("*.py"))
+
+
+def _uncoded_calls(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    defined = {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _call_name(node)
+        if name in _FIRST:
+            first = node.args[0] if node.args else None
+            if not (isinstance(first, ast.Constant) and isinstance(first.value, str) or isinstance(first, ast.Name)):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}(...) without a code first")
+        elif name in _KEYWORD and (name in ("Diagnostic", "located") or name in defined or name == "note"):
+            has_code = any(k.arg == "code" or k.arg is None for k in node.keywords)
+            if not has_code:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}(...) without code=")
+    return found
+
+
+def test_every_diagnostic_call_site_passes_a_code():
+    uncoded = [line for path in _project_modules() for line in _uncoded_calls(path)]
+    assert not uncoded, "diagnostics made without a code (see netdsl.dsl.codes):\n" + "\n".join(uncoded)
+
+
+def test_every_literal_code_in_the_project_is_in_the_catalogue():
+    for path in _project_modules():
+        if "codes" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.fullmatch(r"[NDSMVTP]\d{3}", node.value):
+                assert node.value in CODES, f"{path.relative_to(ROOT)}:{node.lineno}: unknown code {node.value}"
+
+
+def test_every_error_class_carries_a_code():
+    """A class deriving from NetdslError (NetError excepted: it carries a code per diagnostic)
+    sets `code`, or derives from a class that does."""
+    classes: dict[str, tuple[list[str], str | None, str]] = {}
+    for path in _project_modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases = [b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases]
+                code = next((s.value.value for s in node.body if isinstance(s, ast.Assign)
+                             and any(getattr(t, "id", None) == "code" for t in s.targets)
+                             and isinstance(s.value, ast.Constant)), None)
+                classes[node.name] = (bases, code, str(path.relative_to(ROOT)))
+
+    def family(name, seen=()):
+        bases, code, _ = classes.get(name, ([], None, ""))
+        if code is not None or name in seen:
+            return code
+        return next((c for b in bases if b in classes and (c := family(b, seen + (name,))) is not None), None)
+
+    def is_error(name, seen=()):
+        bases = classes.get(name, ([], None, ""))[0]
+        return "NetdslError" in bases or any(is_error(b, seen + (name,)) for b in bases if b in classes and b not in seen)
+
+    errors = [name for name in classes if is_error(name) and name != "NetError"]
+    assert errors, "no error classes found"
+    for name in errors:
+        code = family(name)
+        assert code in CODES, f"{name} ({classes[name][2]}) carries no code of the catalogue"
+    assert NetdslError.code is None
+
+
+# ---- docs/diagnostics.md ---------------------------------------------------------------------
+
+
+def test_diagnostics_doc_is_current():
+    current = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    assert current == markdown(), "docs/diagnostics.md is out of date: run `python scripts/gen_diagnostics_doc.py`"
+
+
+def test_doc_lists_every_code():
+    text = markdown()
+    for code in CODES:
+        assert f"\n### {code}\n" in text
