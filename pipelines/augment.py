@@ -64,6 +64,8 @@ __all__ = [
 class InvalidParameterError(NetdslError, ValueError, TypeError):
     """A setting of an augmenter is out of range or of the wrong type (as scikit-learn's own)."""
 
+    code = "P101"
+
 
 # ---- the output array ---------------------------------------------------------------------------
 
