@@ -79,10 +79,12 @@ LOSSES = tuple(LOSS_CLASSES)
 SOFTMAX_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
 # Cross-entropy of sigmoid units: one 0/1 value per unit (two classes, or multilabel).
 SIGMOID_LOSSES = ("binary_crossentropy",)
-# The losses of classes: a regressor refuses them.
-CLASSIFICATION_LOSSES = SOFTMAX_LOSSES + SIGMOID_LOSSES
+# The cross-entropies: losses of class probabilities, which a regressor refuses.
+CROSSENTROPY_LOSSES = SOFTMAX_LOSSES + SIGMOID_LOSSES
 # Margin losses, also for classes (targets -1/1 or one-hot).
 HINGE_LOSSES = ("hinge", "squared_hinge", "categorical_hinge")
+# The losses of classifiers: any other loss means regression (how the CLI tells the task of a net).
+CLASSIFICATION_LOSSES = CROSSENTROPY_LOSSES + HINGE_LOSSES
 
 # ---- metrics -----------------------------------------------------------------------------------
 

@@ -8,9 +8,10 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
+from netdsl.dsl.kinds import SIGMOID_LOSSES
+
 from .base import BaseNet
 
-_BINARY_LOSSES = ("binary_crossentropy",)
 _MULTI_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
 
 
@@ -128,7 +129,7 @@ class LabelTargets:
     def _loss_and_targets(self, targets, settings, mode, resolved):
         loss = settings["loss"]
         if mode in ("binary", "multilabel"):
-            if loss not in (None,) + _BINARY_LOSSES:
+            if loss not in (None,) + SIGMOID_LOSSES:
                 what = "one sigmoid unit for two classes" if mode == "binary" else "a multilabel target (sigmoid units)"
                 raise ValueError(f"Loss {loss!r} does not fit {what}; use binary_crossentropy.")
             return "binary_crossentropy", targets.astype("float32").reshape(len(targets), -1)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import RegressorMixin
 
+from netdsl.dsl.kinds import CROSSENTROPY_LOSSES
+
 from .base import BaseNet
 from .inputs import is_number
-
-_CLASSIFICATION_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy")
 
 
 class ValueTargets:
@@ -76,7 +76,7 @@ class ValueTargets:
 
     def _loss_and_targets(self, targets, settings, mode, resolved):
         loss = settings["loss"] or "mse"
-        if loss in _CLASSIFICATION_LOSSES:
+        if loss in CROSSENTROPY_LOSSES:
             raise ValueError(f"Loss {loss!r} is for classification; {type(self).__name__} regresses: take e.g. mse, mae or huber.")
         return loss, targets
 
