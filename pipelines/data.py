@@ -27,7 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from netdsl.dsl.errors import NetdslError, close_match, error_reason
+from netdsl.dsl.errors import close_match, error_reason
+
+from .errors import DataError
+from .series import make_windows
 
 if TYPE_CHECKING:  # numpy and pandas load on first use: `netdsl check` imports this module too
     import numpy as np
@@ -65,10 +68,6 @@ _PARQUET_SUFFIXES = {".parquet", ".pq"}
 _SUPPORTED = ".csv, .tsv, .parquet or .npz"  # .csv.gz and other compressed tables too
 
 Task = Literal["classification", "regression"]
-
-
-class DataError(NetdslError, ValueError):
-    """Data that cannot be used as given; the message says what to do instead."""
 
 
 @dataclass
@@ -494,8 +493,6 @@ def _windows(series, source: str, name: str, column: str, window: int) -> Datase
             f"the series column `{column}` of `{source}` has {int(missing.sum())} missing value(s) "
             f"(first in data row {first + 1}); fill them (say, by interpolation) first"
         )
-    from .series import make_windows
-
     X, y = make_windows(values, window, 1, what=f"the series in `{source}`", length_name="window")
     return Dataset(
         X=X,

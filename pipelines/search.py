@@ -55,43 +55,30 @@ What it adds to `GridSearchCV`:
   sent from here. `--nthreads 1` gives one fit per worker process, each free to use the host's
   cores; start one worker per core instead with `--nworkers N --nthreads 1` if you prefer.
 
-Importing this module is cheap (no TensorFlow, Keras, Dask or scikit-learn): the command line
-imports it for every command.
+The command `netdsl search` is `netdsl.pipelines.commands.search`; the rows and the results file
+are kept by `netdsl.pipelines.search_results`, the workers started by
+`netdsl.pipelines.search_workers`. Importing this module is cheap (no TensorFlow, Keras, Dask or
+scikit-learn): `netdsl --help` imports it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import math
 import os
 import sys
 import threading
-import time
 import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from netdsl.dsl import NetError, load, loads, read_source
-from netdsl.dsl.errors import NetdslError, did_you_mean
+from netdsl.dsl import NetError, loads, read_source
+from netdsl.dsl.errors import did_you_mean
+from netdsl.pipelines.errors import SearchError
+from netdsl.pipelines.search_results import Reporter, candidate_row, exception_text, results_lock
+from netdsl.pipelines.search_workers import backend, effective_workers, worker_died
 
 if TYPE_CHECKING:
     from netdsl.dsl import specs
 
-__all__ = ["ChunkedGridSearchCV", "SearchError", "grid_search", "register", "search_space"]
-
-
-class SearchError(NetdslError, ValueError):
-    """A search that cannot start (bad grid) or that stopped (a worker died, every fit failed).
-
-    When it stopped, `finished` and `total` count candidates, `rows` holds the finished ones'
-    results and `results_path` is where they were written (None if nowhere)."""
-
-    def __init__(self, message: str, *, finished: int = 0, total: int = 0, rows=(), results_path=None):
-        super().__init__(message)
-        self.finished = finished
-        self.total = total
-        self.rows = list(rows)
-        self.results_path = results_path
+__all__ = ["ChunkedGridSearchCV", "SearchError", "full_grid", "grid_search", "results_lock", "search_space"]
 
 
 # ---- the space ------------------------------------------------------------------------------------
@@ -129,8 +116,9 @@ def _values(key: str, values) -> list:
     return values
 
 
-def _grid(spec: specs.Net, param_grid) -> dict[str, list]:
-    """The file's space with `param_grid`'s entries added or overriding it."""
+def full_grid(spec: specs.Net, param_grid) -> dict[str, list]:
+    """The file's space with `param_grid`'s entries added or overriding it; a SearchError when it is
+    empty or an entry is not a non-empty list of values."""
     grid = {key: _values(key, values) for key, values in search_space(spec).items()}
     if param_grid is not None:
         if not hasattr(param_grid, "items"):
@@ -168,7 +156,6 @@ def _is_classification(y) -> bool:
 
 
 def _default_estimator(net, y):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from netdsl.estimators import NetClassifier, NetRegressor
 
     return (NetClassifier if _is_classification(y) else NetRegressor)(net, verbose=0)
@@ -198,10 +185,10 @@ def _diagnostic(error: NetError) -> str:
 
 
 def _check_grid(grid: dict, spec: specs.Net, estimator) -> dict:
-    from netdsl.dsl import resolve
-
     """The grid with keys as the estimator takes them, each key and value checked; SearchError otherwise."""
     from sklearn.base import clone
+
+    from netdsl.dsl import resolve
 
     prefix, net_estimator = _net_step(estimator)
     names = set(estimator.get_params(deep=True))
@@ -267,7 +254,7 @@ def _install_fit_failure_hook() -> bool:
             errors = [r.get("fit_error") if isinstance(r, dict) else None for r in results]
             sink["errors"] = errors
             if errors and all(e is not None for e in errors):
-                first = _exception_text(errors[0])
+                first = exception_text(errors[0])
                 warnings.warn(
                     f"{len(errors)} fits of this chunk of candidates failed; their scores are set to "
                     f"{error_score}. First error: {first}",
@@ -295,166 +282,6 @@ def _called_by(search, results, expected: int) -> bool:
     return len(results) == expected
 
 
-def _exception_text(traceback_text: str | None) -> str:
-    """`Type: first line of the message` of the exception at the end of a formatted traceback."""
-    if not traceback_text:
-        return ""
-    lines = traceback_text.rstrip().splitlines()
-    frames = [i for i, line in enumerate(lines) if line.startswith('  File "')]
-    rest = lines[frames[-1] + 1:] if frames else lines
-    while rest and (rest[0].startswith(" ") or not rest[0].strip()):
-        rest = rest[1:]  # the frame's source line and ^^^ markers
-    if not rest:
-        return lines[-1].strip()
-    head = rest[0].strip()
-    name, sep, message = head.partition(": ")
-    if sep and " " not in name:
-        head = f"{name.rsplit('.', 1)[-1]}: {message}"
-    return head
-
-
-def _workers(n_jobs) -> int:
-    import joblib
-
-    try:
-        return max(1, int(joblib.effective_n_jobs(n_jobs)))
-    except Exception:  # pragma: no cover - a backend that cannot tell
-        return 1
-
-
-class _Reporter:
-    """Writes rows to the CSV as chunks finish and drives the progress bar or callback."""
-
-    def __init__(self, total: int, results_path, progress):
-        self.total = total
-        self.path = Path(results_path) if results_path is not None else None
-        self.progress = progress
-        self.rows: list[dict] = []
-        self.columns: list[str] | None = None
-        self._bar = None
-
-    def __enter__(self):
-        if self.path is not None:
-            if self.path.parent != Path("."):
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock = results_lock(self.path)
-            self._lock.__enter__()
-        if self.progress is True:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._bar = Progress(
-                TextColumn("candidates"), BarColumn(bar_width=24), MofNCompleteColumn(), TimeElapsedColumn(),
-                TextColumn("{task.fields[best]}"), console=Console(stderr=True), transient=False,
-            )
-            self._bar.start()
-            self._task = self._bar.add_task("search", total=self.total, best="")
-        return self
-
-    def __exit__(self, *exc):
-        if self._bar is not None:
-            self._bar.stop()
-            self._bar = None
-        lock, self._lock = getattr(self, "_lock", None), None
-        if lock is not None:
-            lock.__exit__(*exc)
-        return False
-
-    def add(self, rows: list[dict]) -> None:
-        if self.path is not None:
-            # Every finished row so far, written whole and renamed over the file (dsl.files): a
-            # failed write leaves the previous chunks' rows, and the columns stay aligned.
-            import pandas as pd
-
-            from netdsl.dsl.files import write_text
-
-            columns = list(self.columns or [])
-            columns += [key for row in rows for key in row if key not in columns]
-            self.columns = columns
-            frame = pd.DataFrame(self.rows + list(rows)).reindex(columns=self.columns)
-            write_text(self.path, frame.to_csv(index=False, lineterminator="\n"))
-        for row in rows:
-            self.rows.append(row)
-            if callable(self.progress):
-                self.progress(len(self.rows), self.total, row)
-        if self._bar is not None:
-            scores = [r["mean_test_score"] for r in self.rows if isinstance(r.get("mean_test_score"), float)
-                      and not math.isnan(r["mean_test_score"])]
-            self._bar.update(self._task, advance=len(rows), best=f"best so far {max(scores):.4g}" if scores else "")
-
-
-_HELD: dict = {}  # results files this process is writing: resolved path -> (thread id, lock, depth)
-_HELD_GUARD = threading.Lock()
-
-
-@contextlib.contextmanager
-def results_lock(path):
-    """Hold the lock of a search's results file (a hidden `.NAME.lock` file beside it, locked with
-    the OS's file locks through `filelock`) for the block: a second search writing the same file,
-    in another process or thread, is refused with a SearchError instead of mixing its rows in.
-    Re-entrant in one thread (the command line takes it before loading the data, the search again)."""
-    import filelock
-
-    path = Path(path)
-    key = os.path.abspath(path)
-    me = threading.get_ident()
-    with _HELD_GUARD:
-        held = _HELD.get(key)
-        if held is not None and held[0] == me:
-            _HELD[key] = (me, held[1], held[2] + 1)
-            lock = None
-        elif held is not None:
-            raise SearchError(_busy(path))
-        else:
-            lock = filelock.FileLock(str(path.with_name(f".{path.name}.lock")), timeout=0)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                lock.acquire()
-            except filelock.Timeout:
-                raise SearchError(_busy(path)) from None
-            except OSError as error:
-                raise SearchError(f"cannot write the search results to `{path}`: {error.strerror or error}") from None
-            _HELD[key] = (me, lock, 1)
-    try:
-        yield path
-    finally:
-        with _HELD_GUARD:
-            owner, held_lock, depth = _HELD[key]
-            if depth > 1:
-                _HELD[key] = (owner, held_lock, depth - 1)
-            else:
-                del _HELD[key]
-                held_lock.release()
-
-
-def _busy(path: Path) -> str:
-    return (
-        f"another netdsl search is writing its results to `{path}`; wait for it to finish, "
-        "or give this search another file (--out FILE.csv)"
-    )
-
-
-def _row(results: dict, index: int, fold_errors: list, n_splits: int) -> dict:
-    """One candidate's results as a flat row: its params, scores, times and the error of failed fits."""
-    row: dict[str, Any] = {"candidate": index}
-    for key, value in results["params"][index].items():
-        row[f"param_{key}"] = value if isinstance(value, (int, float, str, bool)) or value is None else repr(value)
-    # ranks change as candidates finish: rank the final results; scores first, then folds, then times
-    keys = [k for k in results if k != "params" and not k.startswith(("param_", "rank_"))]
-    keys.sort(key=lambda k: (0 if k.startswith(("mean_test", "std_test")) else 1 if k.startswith("split") else 2))
-    for key in keys:
-        try:
-            row[key] = float(results[key][index])
-        except (TypeError, ValueError):
-            row[key] = results[key][index]
-    failed = [e for e in fold_errors if e is not None]
-    message = _exception_text(failed[0]) if failed else ""
-    if failed and len(failed) < n_splits:
-        message = f"{len(failed)} of {n_splits} folds failed: {message}"
-    row["error"] = message
-    return row
-
-
 _SEARCH_CLASS = None
 
 
@@ -466,7 +293,7 @@ def _search_class():
     from numbers import Integral
 
     import numpy as np
-    from sklearn.model_selection import GridSearchCV, ParameterGrid
+    from sklearn.model_selection import GridSearchCV
     from sklearn.utils._param_validation import Interval
 
     class ChunkedGridSearchCV(GridSearchCV):
@@ -521,38 +348,7 @@ def _search_class():
             return state
 
         def _run_search(self, evaluate_candidates):
-            candidates = list(ParameterGrid(self.param_grid))
-            total = len(candidates)
-            size = self.chunk_size or _workers(self.n_jobs)
-            self.search_rows_ = []
-            self.n_candidates_ = total
-            all_failed = 0
-            _install_fit_failure_hook()
-            reporter = _Reporter(total, self.results_path, self.progress)
-            with reporter:
-                for start in range(0, total, size):
-                    chunk = candidates[start:start + size]
-                    n = self.n_splits_
-                    sink = {"search": self, "expected": len(chunk) * n, "errors": []}
-                    outer = getattr(_LOCAL, "fit_errors", None)
-                    _LOCAL.fit_errors = sink
-                    try:
-                        results = evaluate_candidates(chunk)
-                    finally:
-                        _LOCAL.fit_errors = outer
-                    errors = sink["errors"]
-                    if len(errors) != len(chunk) * n:
-                        errors = [None] * (len(chunk) * n)
-                    rows = [_row(results, start + i, errors[i * n:(i + 1) * n], n) for i in range(len(chunk))]
-                    all_failed += sum(all(e is not None for e in errors[i * n:(i + 1) * n]) for i in range(len(chunk)))
-                    self.search_rows_.extend(rows)
-                    reporter.add(rows)
-            if total and all_failed == total:  # as GridSearchCV does when every fit failed
-                where = f"; their rows are in {self.results_path}" if self.results_path is not None else ""
-                raise SearchError(
-                    f"every fit of all {total} candidates failed (first error: {self.search_rows_[0]['error']}){where}",
-                    finished=total, total=total, rows=self.search_rows_, results_path=self.results_path,
-                )
+            _run_chunks(self, evaluate_candidates)
 
     ChunkedGridSearchCV.__module__ = __name__
     ChunkedGridSearchCV.__qualname__ = "ChunkedGridSearchCV"
@@ -560,94 +356,49 @@ def _search_class():
     return ChunkedGridSearchCV
 
 
+def _run_chunks(search, evaluate_candidates) -> None:
+    """`ChunkedGridSearchCV._run_search`: the candidates chunk by chunk, each chunk's rows reported
+    as it finishes; a SearchError when every fit of every candidate failed."""
+    from sklearn.model_selection import ParameterGrid
+
+    candidates = list(ParameterGrid(search.param_grid))
+    total = len(candidates)
+    size = search.chunk_size or effective_workers(search.n_jobs)
+    search.search_rows_ = []
+    search.n_candidates_ = total
+    all_failed = 0
+    _install_fit_failure_hook()
+    reporter = Reporter(total, search.results_path, search.progress)
+    with reporter:
+        for start in range(0, total, size):
+            chunk = candidates[start:start + size]
+            n = search.n_splits_
+            sink = {"search": search, "expected": len(chunk) * n, "errors": []}
+            outer = getattr(_LOCAL, "fit_errors", None)
+            _LOCAL.fit_errors = sink
+            try:
+                results = evaluate_candidates(chunk)
+            finally:
+                _LOCAL.fit_errors = outer
+            errors = sink["errors"]
+            if len(errors) != len(chunk) * n:
+                errors = [None] * (len(chunk) * n)
+            rows = [candidate_row(results, start + i, errors[i * n:(i + 1) * n], n) for i in range(len(chunk))]
+            all_failed += sum(all(e is not None for e in errors[i * n:(i + 1) * n]) for i in range(len(chunk)))
+            search.search_rows_.extend(rows)
+            reporter.add(rows)
+    if total and all_failed == total:  # as GridSearchCV does when every fit failed
+        where = f"; their rows are in {search.results_path}" if search.results_path is not None else ""
+        raise SearchError(
+            f"every fit of all {total} candidates failed (first error: {search.search_rows_[0]['error']}){where}",
+            finished=total, total=total, rows=search.search_rows_, results_path=search.results_path,
+        )
+
+
 def __getattr__(name):  # PEP 562: `from netdsl.pipelines.search import ChunkedGridSearchCV` (and pickling)
     if name == "ChunkedGridSearchCV":
         return _search_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-# ---- where the fits run ---------------------------------------------------------------------------
-
-
-def _one_thread_loky():
-    """joblib's loky backend, with TensorFlow's thread pools also limited in the workers."""
-    from joblib._parallel_backends import LokyBackend
-
-    class OneThreadLoky(LokyBackend):
-        MAX_NUM_THREADS_VARS = list(LokyBackend.MAX_NUM_THREADS_VARS) + [
-            "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
-        ]
-
-    return OneThreadLoky()
-
-
-@contextlib.contextmanager
-def _backend(scheduler, n_jobs):
-    """The joblib backend of the candidate fits: Dask for a scheduler, loky (one thread per worker)
-    for n_jobs other than 1, else whatever joblib is configured with (sequential by default)."""
-    import joblib
-
-    if scheduler is not None:
-        import distributed
-
-        if isinstance(scheduler, distributed.Client):
-            client, own = scheduler, False
-        else:
-            try:
-                client, own = distributed.Client(scheduler, set_as_default=False), True
-            except (OSError, TimeoutError, ValueError) as error:
-                raise SearchError(f"cannot connect to the Dask scheduler at {scheduler}: {error}") from None
-        try:
-            with joblib.parallel_config(backend="dask", client=client):
-                yield f"on the Dask cluster at {scheduler if isinstance(scheduler, str) else client.scheduler.address}"
-        finally:
-            if own:
-                client.close()
-        return
-    if n_jobs is not None and n_jobs != 1:
-        with joblib.parallel_config(backend=_one_thread_loky(), inner_max_num_threads=1):
-            yield f"on {joblib.effective_n_jobs(n_jobs)} local worker processes"
-        return
-    yield "in this process"
-
-
-def start_workers(n_jobs) -> threading.Thread | None:
-    """Start the local worker processes of a search with `n_jobs`, and TensorFlow in each, now, in a
-    background thread, so that they start while this process loads its data and imports TensorFlow
-    itself rather than after (a worker takes seconds to start, mostly importing TensorFlow). Join
-    the thread before the search: the search then finds the workers up (loky reuses them). None
-    when the fits would run in this process."""
-    if n_jobs is None or n_jobs == 1:
-        return None
-
-    def start() -> None:
-        import joblib
-
-        try:
-            with _backend(None, n_jobs):
-                joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(_import_estimators)() for _ in range(_workers(n_jobs)))
-        except Exception:  # noqa: BLE001 - the search itself reports what is wrong with the workers
-            pass
-
-    thread = threading.Thread(target=start, name="netdsl-start-workers", daemon=True)
-    thread.start()
-    return thread
-
-
-def _import_estimators() -> int:
-    import netdsl.estimators.compile  # noqa: F401  (imports Keras and TensorFlow: netdsl.estimators alone does not)
-
-    return os.getpid()
-
-
-_WORKER_DEATHS = {
-    "TerminatedWorkerError", "BrokenProcessPool", "BrokenExecutor", "KilledWorker", "CommClosedError",
-    "FutureCancelledError",
-}  # fmt: skip
-
-
-def _worker_died(error: BaseException) -> bool:
-    return any(cls.__name__ in _WORKER_DEATHS for cls in type(error).__mro__)
 
 
 def _remote_net(estimator):
@@ -708,7 +459,7 @@ def grid_search(
     message says how many candidates finished and where their results are).
     """
     spec = _spec(net)
-    grid = _grid(spec, param_grid)
+    grid = full_grid(spec, param_grid)
     if estimator is None:
         estimator = _default_estimator(net, y)
     checked = _check_grid(grid, spec, estimator)
@@ -717,11 +468,11 @@ def grid_search(
     search = _search_class()(
         estimator, checked, cv=cv, n_jobs=n_jobs, results_path=results_path, progress=progress, **search_kwargs
     )
-    with _backend(scheduler, n_jobs) as where:
+    with backend(scheduler, n_jobs) as where:
         try:
             search.fit(X, y)
         except Exception as error:
-            if not _worker_died(error):
+            if not worker_died(error):
                 raise
             rows = list(getattr(search, "search_rows_", []))
             total = getattr(search, "n_candidates_", 0)
@@ -738,214 +489,3 @@ def grid_search(
             ) from error
     search.where_ = where  # where the fits ran, in words
     return search
-
-
-# ---- the command line: `netdsl search` -------------------------------------------------------------------
-
-
-def register(commands) -> None:
-    """Add `netdsl search` to the command line's subparsers."""
-    from netdsl.pipelines.cli import add_estimator_arguments, add_training_data_arguments
-
-    search = commands.add_parser(
-        "search",
-        help="grid search of a .net file's params with cross-validation",
-        description="Cross-validate every combination of the file's `param NAME = V in [...]` values "
-        "(and --grid ones) on the data minus a held-out test split, rank them, refit the best on "
-        "the training rows and score it on the held-out rows. Rows are written to --out as "
-        "candidates finish.",
-    )
-    add_training_data_arguments(search)
-    search.add_argument(
-        "--grid", action="append", default=[], metavar="KEY=V1,V2",
-        help="values to try for a file param or a setting such as epochs; adds to or replaces the "
-        "file's `in [...]` values (repeat for more keys)",
-    )
-    search.add_argument("--cv", type=_folds, default=5, metavar="K", help="cross-validation folds (default 5)")
-    search.add_argument(
-        "--jobs", type=_jobs, default=1, metavar="N",
-        help="fits in parallel worker processes on this machine, one thread each (-1: one per core; default 1)",
-    )  # fmt: skip
-    search.add_argument(
-        "--scheduler", metavar="ADDRESS",
-        help="run the fits on a Dask cluster, e.g. tcp://HOST:8786 (`dask scheduler` there, `dask worker "
-        "tcp://HOST:8786 --nthreads 1` on the workers, each with netdsl installed)",
-    )  # fmt: skip
-    add_estimator_arguments(search)
-    search.add_argument(
-        "--out", type=Path, default=Path("search_results.csv"), metavar="CSV",
-        help="write each candidate's results here as it finishes (default: search_results.csv)",
-    )  # fmt: skip
-    search.add_argument("--save", type=Path, metavar="MODEL", help="write the refitted best model here")
-    search.add_argument(
-        "--plots", type=Path, metavar="DIR",
-        help="write pictures of the best model here: training curves, conv filters (if any), search report",
-    )  # fmt: skip
-    search.add_argument("--quiet", action="store_true", help="no progress bar")
-    search.set_defaults(run=run_search)
-
-
-def _folds(text: str) -> int:
-    from netdsl.pipelines.cli import int_option
-
-    return int_option(lambda value: value >= 2, "a number of cross-validation folds, 2 or more")(text)
-
-
-def _jobs(text: str) -> int:
-    from netdsl.pipelines.cli import int_option
-
-    return int_option(lambda value: value >= 1 or value == -1, "a positive number of worker processes, or -1")(text)
-
-
-def parse_grid(items: list[str]) -> dict[str, list]:
-    """`--grid KEY=V1,V2` options as a param_grid (values are numbers, true/false or words)."""
-    from netdsl.pipelines.cli import _literal
-
-    grid: dict[str, list] = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise SearchError(f"--grid takes KEY=V1,V2,..., got {item!r}")
-        if key in grid:
-            raise SearchError(f"--grid gives `{key}` twice; list all its values once: --grid {key}=V1,V2")
-        values = [part.strip() for part in text.split(",")]
-        if not any(values):
-            raise SearchError(f"--grid {key}= has no values; give at least one: --grid {key}=V1,V2")
-        if not all(values):
-            raise SearchError(f"--grid {item!r} has an empty value; separate values by single commas")
-        grid[key] = [_literal(v) for v in values]
-    return grid
-
-
-def _cv(folds: int, task: str, windowed: bool, seed: int):
-    from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
-
-    if windowed:
-        return TimeSeriesSplit(folds), "time-ordered folds"
-    if task == "classification":
-        return StratifiedKFold(folds, shuffle=True, random_state=seed), "stratified folds"
-    return KFold(folds, shuffle=True, random_state=seed), "shuffled folds"
-
-
-def run_search(args) -> int:
-    from netdsl.pipelines import cli
-
-    spec = load(args.file)  # a NetError is rendered by main, before any data or TensorFlow work
-    try:
-        extra = parse_grid(args.grid)
-        _grid(spec, extra)  # nothing to search: say so before loading anything
-        _check_outputs(args)
-        with results_lock(args.out):  # refuse a file another search is writing, before any work
-            return _run_search(args, spec, extra)
-    except SearchError as error:
-        return cli._error(str(error))
-
-
-def _check_outputs(args) -> None:
-    """Refuse, before any work, output paths that cannot be written as asked."""
-    if args.out.is_dir():
-        raise SearchError(f"--out `{args.out}` is a folder; name a CSV file")
-    if args.plots is not None and args.plots.exists() and not args.plots.is_dir():
-        raise SearchError(f"--plots `{args.plots}` is a file; name a folder for the pictures (made if missing)")
-    if args.save is not None and args.save.is_dir():
-        raise SearchError(f"--save `{args.save}` is a folder; name a model file")
-
-
-def _run_search(args, spec, extra) -> int:
-    from rich.console import Console
-
-    from netdsl.pipelines import cli
-
-    console = Console(soft_wrap=True)
-    params = cli.set_params(args.set)
-    starting = start_workers(args.jobs) if args.scheduler is None else None
-    data = cli._load(args.data, args.target, args.window)
-    task, origin = cli._task(args, data, spec)
-    X_train, X_test, y_train, y_test, how = cli._split(args, data, task, console)
-    cv, folds = _cv(args.cv, task, data.windowed, args.seed)
-    console.print(f"net [bold]{spec.name}[/] on [bold]{data.name}[/]: {task} (from {origin})")
-    console.print(f"{len(y_train)} rows to search on with {args.cv} {folds}; {how}")
-
-    estimator = cli.make_estimator(args, task, data, params, console)
-    n_jobs = None if args.scheduler is not None and args.jobs == 1 else args.jobs
-    console.print(f"writing each candidate's results to {args.out} as it finishes")
-    _import_estimators()  # TensorFlow here too (for the refit), while the workers start
-    if starting is not None:
-        starting.join()
-    started = time.perf_counter()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # failed fits are shown in the table, not as warnings
-            search = grid_search(
-                spec, X_train, y_train, extra or None, cv=cv, scheduler=args.scheduler, n_jobs=n_jobs,
-                estimator=estimator, results_path=args.out, progress=not args.quiet,
-            )
-    except NetError:
-        raise
-    except (ValueError, TypeError, RuntimeError, OSError) as error:
-        return cli._error(str(error).strip().replace("\n", " "))
-    seconds = time.perf_counter() - started
-    cli.remember_columns(search.best_estimator_, data)
-    metric = "accuracy" if task == "classification" else "R²"
-    _print_ranking(console, search, metric)
-    best = ", ".join(f"{k}={v!r}" for k, v in search.best_params_.items())
-    console.print(f"best: [bold]{best}[/]   mean CV {metric}: [bold]{search.best_score_:.4f}[/]")
-    console.print(
-        f"{len(search.search_rows_)} candidates x {search.n_splits_} folds in {seconds:.1f} s, {search.where_}; "
-        f"best refitted on {len(y_train)} rows in {search.refit_time_:.1f} s"
-    )
-    if X_test is not None:
-        predictions = search.best_estimator_.predict(X_test)
-        cli._print_scores(console, task, y_test, predictions, data, "held out, best refitted", report=False)
-    console.print(f"results of every candidate: {args.out}")
-    if args.save is not None:
-        where = cli.save_model(search.best_estimator_, args.save)
-        console.print(f"saved the best model to {where}")
-    if args.plots is not None:
-        try:
-            for path in _write_plots(search, args.plots):
-                console.print(f"picture: {path}")
-        except OSError as error:
-            return cli._error(f"cannot write the pictures to `{args.plots}`: {error.strerror or error}")
-    return 0
-
-
-def _write_plots(search, folder: Path) -> list[Path]:
-    """The best model's training curves and (for a convnet) its learned filters, and the search report."""
-    from netdsl.pipelines import plots
-    from netdsl.pipelines.cli import fitted_net
-
-    folder.mkdir(parents=True, exist_ok=True)
-    best = fitted_net(search.best_estimator_)
-    written = [folder / "curves.png", folder / "search.png"]
-    plots.training_curves(best, path=written[0])
-    plots.search_report(search, path=written[1])
-    if any(type(layer).__name__ == "Conv2D" for layer in best.model_.layers):
-        written.append(folder / "filters.png")
-        plots.conv_filters(best, path=written[-1])
-    return written
-
-
-def _print_ranking(console, search, metric: str) -> None:
-    import numpy as np
-    from rich.table import Table
-
-    results = search.cv_results_
-    ranks = np.asarray(results["rank_test_score"])
-    order = sorted(range(len(ranks)), key=lambda i: (ranks[i], i))
-    rows = {row["candidate"]: row for row in search.search_rows_}
-    table = Table(title=f"candidates by mean CV {metric} ({search.n_splits_} folds)", title_justify="left")
-    table.add_column("rank", justify="right")
-    table.add_column("params")
-    table.add_column(f"mean ± std {metric}", justify="right")
-    table.add_column("mean fit time", justify="right")
-    for i in order:
-        params = ", ".join(f"{k}={v!r}" for k, v in results["params"][i].items())
-        mean, std = results["mean_test_score"][i], results["std_test_score"][i]
-        error = rows.get(i, {}).get("error", "")
-        score = f"{mean:.4f} ± {std:.4f}" if np.isfinite(mean) else f"failed: {error}" if error else "failed"
-        if error and np.isfinite(mean):
-            score += f" ({error.split(':')[0]})"
-        table.add_row(str(ranks[i]), params, score, f"{results['mean_fit_time'][i]:.2f} s")
-    console.print(table)

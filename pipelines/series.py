@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .data import DataError
+from .errors import DataError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,7 +43,7 @@ def windows(series, length: int, horizon: int = 1) -> tuple[np.ndarray, np.ndarr
     >>> windows([1, 2, 3], length=3)
     Traceback (most recent call last):
     ...
-    netdsl.pipelines.data.DataError: the series has 3 values: too short for length=3 and horizon=1 (it needs at least 4 values); use a shorter window
+    netdsl.pipelines.errors.DataError: the series has 3 values: too short for length=3 and horizon=1 (it needs at least 4 values); use a shorter window
 
     Mistakes (a series too short, missing values, text, a length or horizon below 1) raise
     `DataError`, a `ValueError` that says what to do.

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from netdsl.dsl import loads
-from netdsl.pipelines.cli import _task, main
+from netdsl.pipelines.cli import main
+from netdsl.pipelines.commands.common import choose_task
 from netdsl.pipelines.data import load_data
 
 from conftest import TINY
@@ -210,4 +211,4 @@ def test_task_rule(flag, data_task, loss, expected):
     train = f"train {{\n    loss = {loss}\n}}\n" if loss else ""
     net = loads(f"net t\ndense(1)\n{train}")
     data = argparse.Namespace(task=data_task)
-    assert _task(argparse.Namespace(task=flag), data, net) == expected
+    assert choose_task(flag, data, net) == expected

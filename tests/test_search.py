@@ -21,7 +21,8 @@ from sklearn.preprocessing import StandardScaler
 from netdsl.dsl import load
 from netdsl.estimators import NetClassifier
 from netdsl.pipelines.cli import main
-from netdsl.pipelines.search import SearchError, _is_classification, grid_search, parse_grid, search_space
+from netdsl.pipelines.commands.search import parse_grid
+from netdsl.pipelines.search import SearchError, _is_classification, grid_search, search_space
 
 from conftest import ROOT
 

@@ -138,7 +138,7 @@ def test_a_composite_with_an_encoder_and_scaler_saves_and_loads(iris, tmp_path):
     from sklearn.compose import TransformedTargetRegressor
 
     from netdsl.estimators import NetRegressor, load as load_model, save
-    from netdsl.pipelines.cli import composed
+    from netdsl.pipelines.composite import composed
 
     X, y = iris
     frame_X = np.column_stack([X, np.where(y == 0, "red", "blue").astype(object)])

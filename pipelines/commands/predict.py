@@ -1,0 +1,96 @@
+"""`netdsl predict MODEL --data ...`: apply a saved model to data, print or write the predictions
+and, when the data has labels, score them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from netdsl.dsl import NetError
+from netdsl.pipelines.commands.common import DATA_HELP, error, load_model, positive_int, print_scores, write_csv
+from netdsl.pipelines.composite import known_columns
+from netdsl.pipelines.data import load_data
+
+
+def register(commands) -> None:
+    predict = commands.add_parser(
+        "predict",
+        help="apply a saved model to data",
+        description="Predict every row of the data with a model saved by `netdsl fit --save`.",
+    )
+    predict.add_argument("model", type=Path, metavar="MODEL", help="a model written by `netdsl fit --save`")
+    predict.add_argument("--data", required=True, metavar="NAME_OR_PATH", help=DATA_HELP)
+    predict.add_argument(
+        "--target", metavar="COL",
+        help="label column of a CSV/Parquet file, to score against (default: the model's target column if the "
+        "file has it; for a model not trained on a table, the last column)",
+    )  # fmt: skip
+    predict.add_argument(
+        "--no-target", action="store_true",
+        help="the file has no label column (a model trained on a table finds its own columns by name without it)",
+    )  # fmt: skip
+    predict.add_argument("--window", type=positive_int, metavar="N", help="as given to `fit` for a series")
+    predict.add_argument("--out", type=Path, metavar="CSV", help="write the predictions (and true targets) to this CSV file")
+    predict.add_argument("--rows", type=positive_int, default=10, metavar="N", help="rows to print without --out (default 10)")
+    predict.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from rich.console import Console
+    from sklearn.base import is_classifier
+
+    console = Console(soft_wrap=True, highlight=False)  # long paths stay on one line; no quadratic highlighting
+    model = load_model(args.model)
+    data = load_data(
+        args.data, target=args.target, window=args.window, has_target=not args.no_target, columns=known_columns(model)
+    )
+    try:
+        predictions = model.predict(data.X)
+    except NetError:
+        raise
+    except ValueError as problem:
+        return error(str(problem))
+
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame(_columns("prediction", np.asarray(predictions)))
+    if data.y is not None:
+        frame = frame.join(pd.DataFrame(_columns("target", np.asarray(data.y))))
+    if args.out is not None:
+        write_csv(frame, args.out)
+        console.print(f"wrote {len(frame)} predictions to {args.out}")
+    else:
+        _print_frame(console, frame, args.rows, data)
+    if data.y is not None:
+        task = "classification" if is_classifier(model) else "regression"
+        print_scores(console, task, data.y, predictions, data, "on all rows", report=False)
+    return 0
+
+
+def _columns(name: str, values) -> dict:
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim == 1:
+        return {name: values}
+    flat = values.reshape(len(values), -1)
+    return {f"{name}_{i}": flat[:, i] for i in range(flat.shape[1])}
+
+
+def _print_frame(console, frame, rows: int, data) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"predictions on {data.name}", title_justify="left")
+    table.add_column("row", justify="right", style="dim")
+    for column in frame.columns:
+        table.add_column(str(column), justify="right")
+    for index, row in frame.head(rows).iterrows():
+        table.add_row(str(index), *(_cell(v) for v in row))
+    console.print(table)
+    if len(frame) > rows:
+        console.print(f"... {len(frame) - rows} more rows (write them all with --out FILE.csv)")
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

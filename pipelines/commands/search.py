@@ -1,0 +1,224 @@
+"""`netdsl search FILE --data ...`: cross-validate every combination of the file's `param NAME = V
+in [...]` values (and --grid ones), rank them, refit the best and score it on held-out rows. The
+search itself is `netdsl.pipelines.search.grid_search`."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+
+from netdsl.dsl import NetError, load
+from netdsl.pipelines.commands.common import (
+    add_estimator_arguments,
+    add_training_data_arguments,
+    choose_task,
+    error,
+    holdout_split,
+    int_option,
+    literal,
+    make_estimator,
+    net_argument,
+    print_scores,
+    save_model,
+    set_params,
+)
+from netdsl.pipelines.composite import fitted_net, remember_columns
+from netdsl.pipelines.data import load_data
+from netdsl.pipelines.errors import SearchError
+from netdsl.pipelines.search import full_grid, grid_search, results_lock
+from netdsl.pipelines.search_workers import import_estimators, start_workers
+
+_folds = int_option(lambda value: value >= 2, "a number of cross-validation folds, 2 or more")
+_jobs = int_option(lambda value: value >= 1 or value == -1, "a positive number of worker processes, or -1")
+
+
+def register(commands) -> None:
+    search = commands.add_parser(
+        "search",
+        help="grid search of a .net file's params with cross-validation",
+        description="Cross-validate every combination of the file's `param NAME = V in [...]` values "
+        "(and --grid ones) on the data minus a held-out test split, rank them, refit the best on "
+        "the training rows and score it on the held-out rows. Rows are written to --out as "
+        "candidates finish.",
+    )
+    add_training_data_arguments(search)
+    search.add_argument(
+        "--grid", action="append", default=[], metavar="KEY=V1,V2",
+        help="values to try for a file param or a setting such as epochs; adds to or replaces the "
+        "file's `in [...]` values (repeat for more keys)",
+    )
+    search.add_argument("--cv", type=_folds, default=5, metavar="K", help="cross-validation folds (default 5)")
+    search.add_argument(
+        "--jobs", type=_jobs, default=1, metavar="N",
+        help="fits in parallel worker processes on this machine, one thread each (-1: one per core; default 1)",
+    )  # fmt: skip
+    search.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run the fits on a Dask cluster, e.g. tcp://HOST:8786 (`dask scheduler` there, `dask worker "
+        "tcp://HOST:8786 --nthreads 1` on the workers, each with netdsl installed)",
+    )  # fmt: skip
+    add_estimator_arguments(search)
+    search.add_argument(
+        "--out", type=Path, default=Path("search_results.csv"), metavar="CSV",
+        help="write each candidate's results here as it finishes (default: search_results.csv)",
+    )  # fmt: skip
+    search.add_argument("--save", type=Path, metavar="MODEL", help="write the refitted best model here")
+    search.add_argument(
+        "--plots", type=Path, metavar="DIR",
+        help="write pictures of the best model here: training curves, conv filters (if any), search report",
+    )  # fmt: skip
+    search.add_argument("--quiet", action="store_true", help="no progress bar")
+    search.set_defaults(run=run)
+
+
+def parse_grid(items: list[str]) -> dict[str, list]:
+    """`--grid KEY=V1,V2` options as a param_grid (values as `common.literal`: numbers, true/false or words)."""
+    grid: dict[str, list] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise SearchError(f"--grid takes KEY=V1,V2,..., got {item!r}")
+        if key in grid:
+            raise SearchError(f"--grid gives `{key}` twice; list all its values once: --grid {key}=V1,V2")
+        values = [part.strip() for part in text.split(",")]
+        if not any(values):
+            raise SearchError(f"--grid {key}= has no values; give at least one: --grid {key}=V1,V2")
+        if not all(values):
+            raise SearchError(f"--grid {item!r} has an empty value; separate values by single commas")
+        grid[key] = [literal(v) for v in values]
+    return grid
+
+
+def run(args) -> int:
+    spec = load(args.file)  # a NetError is rendered by main, before any data or TensorFlow work
+    try:
+        extra = parse_grid(args.grid)
+        full_grid(spec, extra)  # nothing to search: say so before loading anything
+        _check_outputs(args)
+        with results_lock(args.out):  # refuse a file another search is writing, before any work
+            return _run_search(args, spec, extra)
+    except SearchError as problem:
+        return error(str(problem))
+
+
+def _check_outputs(args) -> None:
+    """Refuse, before any work, output paths that cannot be written as asked."""
+    if args.out.is_dir():
+        raise SearchError(f"--out `{args.out}` is a folder; name a CSV file")
+    if args.plots is not None and args.plots.exists() and not args.plots.is_dir():
+        raise SearchError(f"--plots `{args.plots}` is a file; name a folder for the pictures (made if missing)")
+    if args.save is not None and args.save.is_dir():
+        raise SearchError(f"--save `{args.save}` is a folder; name a model file")
+
+
+def _cv(folds: int, task: str, windowed: bool, seed: int):
+    from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
+
+    if windowed:
+        return TimeSeriesSplit(folds), "time-ordered folds"
+    if task == "classification":
+        return StratifiedKFold(folds, shuffle=True, random_state=seed), "stratified folds"
+    return KFold(folds, shuffle=True, random_state=seed), "shuffled folds"
+
+
+def _run_search(args, spec, extra) -> int:
+    from rich.console import Console
+
+    console = Console(soft_wrap=True)
+    params = set_params(args.set)
+    starting = start_workers(args.jobs) if args.scheduler is None else None
+    data = load_data(args.data, target=args.target, window=args.window)
+    task, origin = choose_task(args.task, data, spec)
+    X_train, X_test, y_train, y_test, how = holdout_split(data, task, args.test_size, args.seed, console)
+    cv, folds = _cv(args.cv, task, data.windowed, args.seed)
+    console.print(f"net [bold]{spec.name}[/] on [bold]{data.name}[/]: {task} (from {origin})")
+    console.print(f"{len(y_train)} rows to search on with {args.cv} {folds}; {how}")
+
+    estimator = make_estimator(net_argument(args.file), args, task, data, params, console)
+    n_jobs = None if args.scheduler is not None and args.jobs == 1 else args.jobs
+    console.print(f"writing each candidate's results to {args.out} as it finishes")
+    import_estimators()  # TensorFlow here too (for the refit), while the workers start
+    if starting is not None:
+        starting.join()
+    started = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # failed fits are shown in the table, not as warnings
+            search = grid_search(
+                spec, X_train, y_train, extra or None, cv=cv, scheduler=args.scheduler, n_jobs=n_jobs,
+                estimator=estimator, results_path=args.out, progress=not args.quiet,
+            )
+    except NetError:
+        raise
+    except (ValueError, TypeError, RuntimeError, OSError) as problem:
+        return error(str(problem).strip().replace("\n", " "))
+    seconds = time.perf_counter() - started
+    remember_columns(search.best_estimator_, data)
+    _print_outcome(console, search, task, seconds, len(y_train))
+    if X_test is not None:
+        predictions = search.best_estimator_.predict(X_test)
+        print_scores(console, task, y_test, predictions, data, "held out, best refitted", report=False)
+    console.print(f"results of every candidate: {args.out}")
+    if args.save is not None:
+        where = save_model(search.best_estimator_, args.save)
+        console.print(f"saved the best model to {where}")
+    if args.plots is not None:
+        try:
+            for path in _write_plots(search, args.plots):
+                console.print(f"picture: {path}")
+        except OSError as problem:
+            return error(f"cannot write the pictures to `{args.plots}`: {problem.strerror or problem}")
+    return 0
+
+
+def _print_outcome(console, search, task: str, seconds: float, n_train: int) -> None:
+    """The ranking of the candidates, the best one and the time the search took."""
+    metric = "accuracy" if task == "classification" else "R²"
+    _print_ranking(console, search, metric)
+    best = ", ".join(f"{k}={v!r}" for k, v in search.best_params_.items())
+    console.print(f"best: [bold]{best}[/]   mean CV {metric}: [bold]{search.best_score_:.4f}[/]")
+    console.print(
+        f"{len(search.search_rows_)} candidates x {search.n_splits_} folds in {seconds:.1f} s, {search.where_}; "
+        f"best refitted on {n_train} rows in {search.refit_time_:.1f} s"
+    )
+
+
+def _write_plots(search, folder: Path) -> list[Path]:
+    """The best model's training curves and (for a convnet) its learned filters, and the search report."""
+    from netdsl.pipelines import plots
+
+    folder.mkdir(parents=True, exist_ok=True)
+    best = fitted_net(search.best_estimator_)
+    written = [folder / "curves.png", folder / "search.png"]
+    plots.training_curves(best, path=written[0])
+    plots.search_report(search, path=written[1])
+    if any(type(layer).__name__ == "Conv2D" for layer in best.model_.layers):
+        written.append(folder / "filters.png")
+        plots.conv_filters(best, path=written[-1])
+    return written
+
+
+def _print_ranking(console, search, metric: str) -> None:
+    import numpy as np
+    from rich.table import Table
+
+    results = search.cv_results_
+    ranks = np.asarray(results["rank_test_score"])
+    order = sorted(range(len(ranks)), key=lambda i: (ranks[i], i))
+    rows = {row["candidate"]: row for row in search.search_rows_}
+    table = Table(title=f"candidates by mean CV {metric} ({search.n_splits_} folds)", title_justify="left")
+    table.add_column("rank", justify="right")
+    table.add_column("params")
+    table.add_column(f"mean ± std {metric}", justify="right")
+    table.add_column("mean fit time", justify="right")
+    for i in order:
+        params = ", ".join(f"{k}={v!r}" for k, v in results["params"][i].items())
+        mean, std = results["mean_test_score"][i], results["std_test_score"][i]
+        problem = rows.get(i, {}).get("error", "")
+        score = f"{mean:.4f} ± {std:.4f}" if np.isfinite(mean) else f"failed: {problem}" if problem else "failed"
+        if problem and np.isfinite(mean):
+            score += f" ({problem.split(':')[0]})"
+        table.add_row(str(ranks[i]), params, score, f"{results['mean_fit_time'][i]:.2f} s")
+    console.print(table)

@@ -1,0 +1,27 @@
+"""The errors of the workflows, in a module of their own so that the modules that raise them need
+not import each other: `data` and `series` (which cuts windows for `data`) raise `DataError`, the
+search and its results and workers modules `SearchError`."""
+
+from __future__ import annotations
+
+from netdsl.dsl.errors import NetdslError
+
+__all__ = ["DataError", "SearchError"]
+
+
+class DataError(NetdslError, ValueError):
+    """Data that cannot be used as given; the message says what to do instead."""
+
+
+class SearchError(NetdslError, ValueError):
+    """A search that cannot start (bad grid) or that stopped (a worker died, every fit failed).
+
+    When it stopped, `finished` and `total` count candidates, `rows` holds the finished ones'
+    results and `results_path` is where they were written (None if nowhere)."""
+
+    def __init__(self, message: str, *, finished: int = 0, total: int = 0, rows=(), results_path=None):
+        super().__init__(message)
+        self.finished = finished
+        self.total = total
+        self.rows = list(rows)
+        self.results_path = results_path
