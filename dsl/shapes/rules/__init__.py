@@ -1,0 +1,94 @@
+"""The per-layer shape rules, one module per layer family, and `apply`, which runs a layer's rule
+after the checks every layer shares.
+
+A rule is `(bound layer, input Tensor, Context) -> Out`: the output shape and weight count, with
+soft problems noted on the context (`ctx.note`) and a `Problem` raised when the output is unknown.
+To add a layer kind, write its rule in its family's module and list it in that module's `RULES`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ...values import FLOAT32_MAX
+from ..context import Context, Out, Problem, Tensor
+from ..symbolic import Sym, known
+from ..text import shape_text
+from . import augmentation, conv, dense, elementwise, embedding_text, normalization, recurrent, reshaping
+
+__all__ = ["LAYER_RULES", "apply"]
+
+LAYER_RULES: dict[str, Callable[[Any, Tensor, Context], Out] | None] = {
+    **dense.RULES,
+    **conv.RULES,
+    **reshaping.RULES,
+    **elementwise.RULES,
+    **augmentation.RULES,
+    **normalization.RULES,
+    **embedding_text.RULES,
+    **recurrent.RULES,
+    "pretrained": None,  # replaced by the saved net's layers before the walk (`pretrained.expand`)
+}
+"""Layer kind -> rule: (bound layer, input tensor, context) -> output. Every kind of `specs.LAYERS`."""
+
+
+# Layers whose weights are sized by the input's last axis: Keras must know it when it builds them.
+_SIZED_BY_LAST_AXIS = frozenset({"dense", "conv1d", "conv2d", "simple_rnn", "lstm", "gru", "bidirectional"})
+
+
+def _of_steps(dim) -> bool:
+    """Whether a size depends on `steps` (a text's token count without `output_sequence_length`),
+    which no data-bound name gives before Keras builds the layers."""
+    return isinstance(dim, Sym) and any("steps" in name for monomial in dim.terms for name in monomial)
+
+
+def _beyond_float32(value, at=()) -> tuple | None:
+    """The index path of the first number of a literal array that float32 cannot hold, or None."""
+    if isinstance(value, (list, tuple)):
+        if set(map(type, value)) <= {int, float} and max(map(abs, value), default=0) <= FLOAT32_MAX:
+            return None  # a row in range, checked in C: a 1000x1000 kernel is a million numbers
+        for i, item in enumerate(value):
+            found = _beyond_float32(item, at + (i,))
+            if found is not None:
+                return found
+        return None
+    return at if isinstance(value, float) and not abs(value) <= FLOAT32_MAX else None
+
+
+def apply(layer, x: Tensor, ctx: Context) -> Out:
+    """One layer: the text check every layer but `text_vectorization` shares, then its rule."""
+    if x.dtype == "string" and layer.kind != "text_vectorization":
+        raise Problem(
+            f"`{layer.kind}` cannot read raw text",
+            help="`input text` gives one string per sample: start the net with `text_vectorization(...)`, "
+            "which turns the strings into tokens (then `embedding(...)` for vectors)",
+        )
+    for argument in ("kernel_initializer", "bias_initializer", "embeddings_initializer"):
+        literal = getattr(layer, argument, None)
+        where = _beyond_float32(literal)
+        if where is not None:
+            number = literal
+            for i in where:
+                number = number[i]
+            ctx.note(f"the literal `{argument}` holds {number:g} (at [{', '.join(str(i) for i in where)}]), beyond "
+                     "float32's range (about ±3.4e38)",
+                     help="Keras keeps weights as 32-bit floats: the number would become infinite", arg=(argument, *where))
+    if layer.kind in _SIZED_BY_LAST_AXIS and x.shape and _of_steps(x.shape[-1]):
+        raise Problem(
+            f"`{layer.kind}` needs a known number of inputs, but gets {x.shape[-1]} {ctx.after}: the number of "
+            "steps is known only once the texts are read",
+            help="give `text_vectorization` an `output_sequence_length=...`, or pool over the steps "
+            "(`global_average_pooling1d`) instead of `flatten`",
+        )
+    out = LAYER_RULES[layer.kind](layer, x, ctx)
+    if getattr(layer, "activation", None) == "softmax" and layer.kind in ("dense", "conv1d", "conv2d", "activation") \
+            and out.shape and known(out.shape[-1]) and out.shape[-1] == 1:
+        ctx.note("`softmax` over a single value is always 1", arg="activation",
+                 help="it normalises over the last axis, here of size 1, so nothing could be learned: use `sigmoid` "
+                 "for one output in [0, 1] (two classes), or give one unit per class with `softmax`")
+    if any(known(d) and d < 1 for d in out.shape):
+        raise Problem(
+            f"`{layer.kind}` would output a dimension of size 0: {shape_text(out.shape)} {ctx.after}",
+            help="every dimension must be at least 1; use smaller windows or strides, or `padding=same`",
+        )
+    return out
