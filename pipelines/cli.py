@@ -14,13 +14,13 @@ import os
 import sys
 
 from netdsl.dsl import NetError
-from netdsl.pipelines.commands import check, fit, fmt, plot, predict, search, show
+from netdsl.pipelines.commands import check, explain, fit, fmt, plot, predict, search, show
 from netdsl.pipelines.commands.common import error
 from netdsl.pipelines.data import DataError
 
 # The subcommands, in the order `netdsl --help` lists them. To add one, write a module with
 # `register(subparsers)` and `run(args)` in netdsl.pipelines.commands and list it here.
-COMMANDS = (check, fmt, show, fit, predict, search, plot)
+COMMANDS = (check, fmt, show, fit, predict, search, plot, explain)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -224,3 +224,47 @@ def test_doc_lists_every_code():
     text = markdown()
     for code in CODES:
         assert f"\n### {code}\n" in text
+
+
+# ---- `netdsl explain` ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_netdsl_explain_prints_each_entry(code, capsys):
+    from netdsl.pipelines.cli import main
+
+    assert main(["explain", code]) == 0
+    assert capsys.readouterr().out == explain(code)
+
+
+def test_netdsl_explain_takes_the_code_as_shown(capsys):
+    from netdsl.pipelines.cli import main
+
+    assert main(["explain", "error[n201]"]) == 0
+    assert capsys.readouterr().out == explain("N201")
+
+
+@pytest.mark.parametrize("word, line", [
+    ("N2O1", "netdsl: error: unknown diagnostic code `N2O1`; did you mean `N201`? docs/diagnostics.md lists them all\n"),
+    ("N999", "netdsl: error: unknown diagnostic code `N999`; docs/diagnostics.md lists them all\n"),
+    ("banana", "netdsl: error: unknown diagnostic code `banana`; docs/diagnostics.md lists them all\n"),
+])  # fmt: skip
+def test_netdsl_explain_of_an_unknown_code(word, line, capsys):
+    from netdsl.pipelines.cli import main
+
+    assert main(["explain", word]) == 2
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", line)
+
+
+def test_netdsl_explain_does_not_import_tensorflow():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from netdsl.pipelines.cli import main; assert main(['explain', 'N301']) == 0; "
+        "assert not [m for m in sys.modules if m.startswith(('tensorflow', 'keras', 'sklearn'))], 'heavy imports'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("N301 (wrong-rank): ")
