@@ -16,7 +16,7 @@ import pytest
 
 from netdsl.dsl import NetError, load, loads, specs
 from netdsl.dsl import flat_layers, resolve
-from netdsl.dsl.shapes import LAYER_RULES, Sym, analyse
+from netdsl.dsl.shapes import LAYER_RULES, Sym, analyse, analyse_resolved, layer_names
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.net"))
 TEXTS = ["a good film", "a bad film", "the best story ever told", "not good at all", "fine"]
@@ -258,6 +258,47 @@ def test_every_layer_kind_has_a_rule_and_a_keras_check():
     used = {layer.kind for text in PROGRAMS.values() for layer in _all_layers(resolve(program(text)))}
     checked_elsewhere = {"pretrained"}  # needs a saved net: tests/test_finetune.py compares it with Keras
     assert used == set(specs.LAYERS) - checked_elsewhere, set(specs.LAYERS) - used
+
+
+def test_every_spec_layer_kind_has_a_shape_rule():
+    """A kind added to `specs.LAYERS` needs a rule in its family's module (listed in its `RULES`)."""
+    missing = sorted(kind for kind in specs.LAYERS if kind != "pretrained" and not callable(LAYER_RULES.get(kind)))
+    assert missing == [], f"layer kinds without a shape rule in netdsl.dsl.shapes.rules: {missing}"
+    assert "pretrained" in LAYER_RULES  # no rule of its own: the saved net's layers replace it before the walk
+    assert sorted(set(LAYER_RULES) - set(specs.LAYERS)) == []
+
+
+def test_an_analysis_of_a_resolved_net_is_the_analysis_of_the_net(monkeypatch):
+    """`analyse_resolved` takes a net `resolve` bound once (no second validation); its summary
+    carries the names the built layers take and the net it analysed."""
+    import netdsl.dsl.shapes.walk as walk
+
+    net = program("param hidden = 8\ndense(hidden)\ndropout(0.1)\ndense(n_classes, activation=softmax)")
+    data = {"n_features": 64, "n_classes": 10}
+    summary = analyse(net, {"hidden": 16}, data)
+    resolved = resolve(net, {"hidden": 16}, data)
+    monkeypatch.setattr(walk, "resolve", lambda *args: pytest.fail("resolved again"))
+    again = analyse_resolved(resolved, data)
+    assert again.to_dict() == summary.to_dict()
+    assert summary.total_params == 64 * 16 + 16 + 16 * 10 + 10
+    assert again.net is resolved
+    monkeypatch.undo()
+    assert again.layer_names == layer_names(net, data=data) == {
+        ("layers", 0, "dense"): "dense", ("layers", 1, "dropout"): "dropout", ("layers", 2, "dense"): "dense_1"}
+
+
+def test_one_analysis_lists_the_layers_once(monkeypatch):
+    import netdsl.dsl.shapes.pretrained as pretrained
+
+    calls = []
+
+    def counted(net):
+        calls.append(net)
+        return flat_layers(net)
+
+    monkeypatch.setattr(pretrained, "flat_layers", counted)
+    analyse(program("input (8, 8, 1)\nrepeat 2 { conv2d(4, 3) }\nflatten\ndense(n_classes)"))
+    assert len(calls) == 1
 
 
 def _all_layers(net):
