@@ -49,6 +49,8 @@ class VectorsError(NetdslError, ValueError):
 
     code = "V101"
 
+    code = "V101"
+
     def __init__(self, path, line: int | None, message: str):
         self.path, self.line, self.message = Path(path), line, message
         super().__init__(f"{self.path.name}:{line}: {message}" if line is not None else f"{self.path.name}: {message}")
@@ -315,8 +317,8 @@ def _parse(path: Path, found: list[tuple[int, bytes]], dim: int) -> np.ndarray:
 # ---- static checks (netdsl check / show, and fit before anything is trained) -------------------
 
 
-def static_problem(value: str, filename: str | None, output_dim) -> tuple[str, str] | None:
-    """(title, help) of what is wrong with `embeddings=value` before reading the whole file: a
+def static_problem(value: str, filename: str | None, output_dim) -> tuple[str, str, str] | None:
+    """(title, help, diagnostic code) of what is wrong with `embeddings=value` before reading the whole file: a
     missing or unreadable file, an unknown format, or vectors of another size than `output_dim`."""
     from .errors import close_match
 
@@ -325,26 +327,27 @@ def static_problem(value: str, filename: str | None, output_dim) -> tuple[str, s
             else "the current directory (the program was not read from a file)")
     if not path.is_file():
         if path.is_dir():
-            return f"`{value}` is a folder, not a vectors file", "name a word-vector file such as `glove.6B.50d.txt`"
+            return f"`{value}` is a folder, not a vectors file", "name a word-vector file such as `glove.6B.50d.txt`", "N610"
         folder = path.parent
         if not folder.is_dir():
             return (f"vectors file `{value}` not found",
-                    f"the folder `{folder}` does not exist (a relative path is read from {base})")
+                    f"the folder `{folder}` does not exist (a relative path is read from {base})", "N610")
         names = sorted(p.name for p in folder.iterdir() if p.is_file())
         match = close_match(path.name, names)
         hint = f"did you mean `{match}`? " if match else ""
-        return f"vectors file `{value}` not found", f"{hint}looked for `{path}` (a relative path is read from {base})"
+        return f"vectors file `{value}` not found", f"{hint}looked for `{path}` (a relative path is read from {base})", "N610"
     try:
         fmt, dim = sniff(path)
     except VectorsError as error:
-        return f"cannot read the vectors file `{value}`", str(error)
+        return f"cannot read the vectors file `{value}`", str(error), "N610"
     except OSError as error:
-        return f"cannot read the vectors file `{value}`", error.strerror or str(error)
+        return f"cannot read the vectors file `{value}`", error.strerror or str(error), "N610"
     if isinstance(output_dim, int) and dim != output_dim:
         what = "GloVe" if fmt == "glove" else "word2vec"
         return (
             f"the vectors in `{path.name}` have {dim} dimensions, but this embedding's output_dim is {output_dim}",
             f"set output_dim to {dim} (the {what} file's size), or use a file of {output_dim}-dimensional vectors",
+            "N611",
         )
     return None
 

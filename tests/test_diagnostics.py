@@ -132,10 +132,12 @@ def test_examples_check_clean(path):
     analyse(load(path))  # the examples get no diagnostic at all (a new one would need a code)
 
 
-# Calls that make a diagnostic, and where their code goes: a keyword `code=`, or (for the helpers
-# whose first argument is the code) a first positional argument.
-_KEYWORD = {"Diagnostic", "located", "Problem", "_Problem", "note", "fail", "problem"}
-_FIRST = {"_problem"}
+# Calls that make a diagnostic, and where their code goes: a keyword `code=` (Diagnostic, a
+# source's `located`), or the first argument of the helpers that take the code first (the loader's
+# `_problem`, the shape walk's `Problem` and `note`, `fail` and `problem` helpers): a literal code
+# or a name passing one on (`error.code`).
+_KEYWORD = {"Diagnostic", "located"}
+_FIRST = {"_problem", "Problem", "note", "fail", "problem"}
 
 
 def _call_name(call: ast.Call) -> str | None:
@@ -150,20 +152,24 @@ def _project_modules():
 
 def _uncoded_calls(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    # Only the module's own helpers of those names (a `note` of another library is not one).
     defined = {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    defined |= {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                for alias in node.names if alias.name in ("Problem", "Diagnostic")}
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         name = _call_name(node)
-        if name in _FIRST:
+        where = f"{path.relative_to(ROOT)}:{node.lineno}: {name}(...)"
+        if name in _FIRST and (name in defined or name == "note"):
             first = node.args[0] if node.args else None
-            if not (isinstance(first, ast.Constant) and isinstance(first.value, str) or isinstance(first, ast.Name)):
-                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}(...) without a code first")
-        elif name in _KEYWORD and (name in ("Diagnostic", "located") or name in defined or name == "note"):
-            has_code = any(k.arg == "code" or k.arg is None for k in node.keywords)
-            if not has_code:
-                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}(...) without code=")
+            literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
+            if not (literal and re.fullmatch(r"[NDSMVTP]\d{3}", first.value)
+                    or isinstance(first, (ast.Name, ast.Attribute, ast.Subscript))):
+                found.append(f"{where} without a code as its first argument")
+        elif name in _KEYWORD and not any(k.arg == "code" or k.arg is None for k in node.keywords):
+            found.append(f"{where} without code=")
     return found
 
 

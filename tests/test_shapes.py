@@ -495,19 +495,19 @@ def error_of(text: str, **kwargs) -> str:
 
 def test_kernel_larger_than_its_input():
     text = error_of("input (8, 8, 1)\nconv2d(4, 3)\nmax_pooling2d(2)\nconv2d(4, 5)")
-    assert "<string>:4:1: error: kernel_size 5 is larger than the input's 3x3 (after layer 2)" in text
+    assert "<string>:4:1: error[N302]: kernel_size 5 is larger than the input's 3x3 (after layer 2)" in text
     assert "layer 2 (`max_pooling2d`, line 3) outputs (3, 3, 4)" in text
     assert "padding=same" in text and "1 error in <string>" in text
 
 
 def test_dilated_kernel_larger_than_its_input():
     text = error_of("input (4, 2)\nconv1d(2, 3, dilation_rate=2)")
-    assert "<string>:2:1: error: kernel_size 3 with dilation_rate 2 spans 5, which is larger than the input's 4 (from `input`)" in text
+    assert "<string>:2:1: error[N302]: kernel_size 3 with dilation_rate 2 spans 5, which is larger than the input's 4 (from `input`)" in text
 
 
 def test_dimension_reaching_zero():
     text = error_of("input (4, 4, 1)\nmax_pooling2d\nmax_pooling2d\nmax_pooling2d")
-    assert "<string>:4:1: error: pool_size 2 is larger than the input's 1x1 (after layer 2)" in text
+    assert "<string>:4:1: error[N302]: pool_size 2 is larger than the input's 1x1 (after layer 2)" in text
     assert "the output would have size 0" in text
 
 
@@ -516,19 +516,19 @@ def test_too_deep_after_a_parameter_override():
     with pytest.raises(NetError) as caught:
         analyse(net, params={"depth": 4})
     text = str(caught.value)
-    assert "digits_cnn.net:14:5: error: pool_size 2 is larger than the input's 1x1 (after layer 7)" in text
+    assert "digits_cnn.net:14:5: error[N302]: pool_size 2 is larger than the input's 1x1 (after layer 7)" in text
 
 
 def test_conv2d_fed_a_vector():
     text = error_of("input (64)\nconv2d(8, 3)")
-    assert "<string>:2:1: error: `conv2d` needs a 4-D input (batch, height, width, channels), got a 2-D tensor (batch, 64)" in text
+    assert "<string>:2:1: error[N301]: `conv2d` needs a 4-D input (batch, height, width, channels), got a 2-D tensor (batch, 64)" in text
     assert "declare `input (8, 8, 1)` or add `reshape((8, 8, 1))` before it" in text
     assert "<string>:1:1: note: the input is declared here" in text
 
 
 def test_pooling2d_fed_the_wrong_rank():
     text = error_of("input (8, 8, 1)\nflatten\nmax_pooling2d")
-    assert "<string>:3:1: error: `max_pooling2d` needs a 4-D input (batch, height, width, channels), got a 2-D tensor (batch, 64)" in text
+    assert "<string>:3:1: error[N301]: `max_pooling2d` needs a 4-D input (batch, height, width, channels), got a 2-D tensor (batch, 64)" in text
     assert "add `reshape((8, 8, 1))` before it" in text and "declare `input" not in text
     text = error_of("input (28, 28)\nconv2d(4, 3)")
     assert "got a 3-D tensor (batch, 28, 28)" in text and "it needs a channels axis: declare `input (28, 28, 1)`" in text
@@ -536,7 +536,7 @@ def test_pooling2d_fed_the_wrong_rank():
 
 def test_recurrent_fed_a_2d_tensor():
     text = error_of("input (24)\nlstm(8)")
-    assert "<string>:2:1: error: `lstm` needs a 3-D input (batch, steps, features), got a 2-D tensor (batch, 24)" in text
+    assert "<string>:2:1: error[N301]: `lstm` needs a 3-D input (batch, steps, features), got a 2-D tensor (batch, 24)" in text
     assert "a 2-D tensor (batch, features) has no steps axis: declare `input (steps, features)`" in text
     assert "`input (24, 1)`" in text and "`reshape((24, 1))`" in text
     assert "`bidirectional` needs a 3-D input" in error_of("input (5)\nbidirectional(gru(2))")
@@ -545,13 +545,13 @@ def test_recurrent_fed_a_2d_tensor():
 
 def test_conv1d_fed_a_2d_tensor():
     text = error_of("input (10, 3)\nflatten\nconv1d(4, 3)")
-    assert "<string>:3:1: error: `conv1d` needs a 3-D input (batch, steps, channels), got a 2-D tensor (batch, 30)" in text
+    assert "<string>:3:1: error[N301]: `conv1d` needs a 3-D input (batch, steps, channels), got a 2-D tensor (batch, 30)" in text
     assert "reshape((30, 1))" in text
 
 
 def test_embedding_after_floats():
     text = error_of("input (10)\ndense(4)\nembedding(10, 3)")
-    assert "<string>:3:1: error: `embedding` needs integer tokens, but layer 1 (`dense`, line 2) outputs floats" in text
+    assert "<string>:3:1: error[N310]: `embedding` needs integer tokens, but layer 1 (`dense`, line 2) outputs floats" in text
     text = error_of("input text\ntext_vectorization(max_tokens=10, output_mode=multi_hot)\nembedding(10, 3)")
     assert "layer 1 (`text_vectorization` with output_mode=multi_hot, line 2) outputs floats" in text
     assert "output_mode=int" in text
@@ -561,13 +561,13 @@ def test_embedding_after_floats():
 
 def test_dense_on_text():
     text = error_of("input text\ndense(3)")
-    assert "<string>:2:1: error: `dense` cannot read raw text" in text
+    assert "<string>:2:1: error[N307]: `dense` cannot read raw text" in text
     assert "start the net with `text_vectorization(...)`" in text
 
 
 def test_reshape_sizes():
     text = error_of("input (8, 8)\nreshape((5, 5))")
-    assert "<string>:2:9: error: `reshape` to (5, 5) needs 25 values, but its input (8, 8) has 64" in text
+    assert "<string>:2:9: error[N303]: `reshape` to (5, 5) needs 25 values, but its input (8, 8) has 64" in text
     text = error_of("input (8, 8)\nreshape((-1, 5))")
     assert "cannot reshape (8, 8) (64 values) into (-1, 5): 64 is not a multiple of 5" in text
     assert "is not a shape" in error_of("input (8, 8)\nreshape((-1, -1))")
@@ -575,16 +575,16 @@ def test_reshape_sizes():
 
 def test_text_vectorization_placement():
     text = error_of("input text\ntext_vectorization(max_tokens=10)\ntext_vectorization(max_tokens=10)")
-    assert "<string>:3:1: error: `text_vectorization` must be the first layer" in text
+    assert "<string>:3:1: error[N307]: `text_vectorization` must be the first layer" in text
     assert "layer 1 (`text_vectorization`, line 2)" in text
     text = error_of("input (4)\ntext_vectorization")
-    assert "<string>:2:1: error: `text_vectorization` needs `input text`" in text
+    assert "<string>:2:1: error[N307]: `text_vectorization` needs `input text`" in text
 
 
 def test_augmentation_needs_images():
     text = error_of("input (64)\ndense(2)\naugment {\nrandom_flip\nrandom_zoom(0.1)\ngaussian_noise(0.1)\n}")
-    assert "<string>:4:1: error: `random_flip` needs a 4-D input (batch, height, width, channels), got a 2-D tensor (batch, 64)" in text
-    assert "<string>:5:1: error: `random_zoom` needs a 4-D input" in text
+    assert "<string>:4:1: error[N301]: `random_flip` needs a 4-D input (batch, height, width, channels), got a 2-D tensor (batch, 64)" in text
+    assert "<string>:5:1: error[N301]: `random_zoom` needs a 4-D input" in text
     assert "2 errors in <string>" in text
 
 
@@ -610,11 +610,11 @@ def test_other_static_problems():
     text = error_of("input (9, 9, 1)\nconv2d(2)")
     assert "`conv2d` needs `kernel_size`" in text
     text = error_of("input (9, 9, 1)\nconv2d(2, 3, kernel_initializer=[[1, 0], [0, 1]])")
-    assert "<string>:2:11: error: kernel_size 3 does not match the literal kernel's 2x2" in text
+    assert "<string>:2:11: error[N306]: kernel_size 3 does not match the literal kernel's 2x2" in text
     text = error_of("input (9, 9, 2)\nconv2d(2, kernel_initializer=[[[1], [0]], [[0], [1]]])")
     assert "the literal kernel has shape (2, 2, 1), but after its 2 spatial axes `conv2d` needs (2)" in text
     text = error_of("input (5)\nbatch_normalization(axis=0)")
-    assert "<string>:2:26: error: `axis=0` is the batch axis" in text
+    assert "<string>:2:26: error[N304]: `axis=0` is the batch axis" in text
     assert "`axis=3` is out of range for a 2-D tensor (batch, 5)" in error_of("input (5)\nlayer_normalization(axis=3)")
     assert "`kernel_size` (3, 3, 3) has 3 numbers" in error_of("input (9, 9, 1)\nconv2d(2, (3, 3, 3))")
     text = error_of("input (3)\ndense(2, kernel_initializer=[[1, 2], [3, 4]])")

@@ -38,9 +38,9 @@ class Out:
 class Problem(Exception):
     """A shape problem that leaves the output unknown: ends the walk."""
 
-    def __init__(self, title: str, help: str | None = None, arg: str | None = None):
+    def __init__(self, code: str, title: str, help: str | None = None, arg: str | None = None):
         super().__init__(title)
-        self.title, self.help, self.arg = title, help, arg
+        self.code, self.title, self.help, self.arg = code, title, help, arg  # code: netdsl.dsl.codes
         self.about_input = False  # the input's declaration is worth showing next to it
 
 
@@ -57,6 +57,7 @@ class Context:
     filename: str = "<string>"  # of the `.net` file: relative paths (`embeddings=`) are read from its folder
     previous: Any = None  # the layer that made the input (None: the input itself), for advice
 
-    def note(self, title: str, help: str | None = None, arg: str | tuple | None = None):
-        """A problem after which the output shape is still known: reported, and the walk goes on."""
-        self.notes.append(Problem(title, help, arg))
+    def note(self, code: str, title: str, help: str | None = None, arg: str | tuple | None = None):
+        """A problem (of kind `code`) after which the output shape is still known: reported, and the
+        walk goes on."""
+        self.notes.append(Problem(code, title, help, arg))

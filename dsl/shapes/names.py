@@ -48,17 +48,17 @@ def check_names(rows: list, input_name: str, span_of, problems: list) -> None:
         bad = [c for c in row.name if c not in _NAME_CHARACTERS]
         if not row.name:
             problems.append(Diagnostic("empty layer name", where,
-                                       help="give a name such as `\"hidden\"`, or leave `name` out for an automatic one"))
+                                       help="give a name such as `\"hidden\"`, or leave `name` out for an automatic one", code="N216"))
         elif bad:
             shown = json.dumps(bad[0], ensure_ascii=False)[1:-1]
             problems.append(Diagnostic(
                 f"layer name {json.dumps(row.name, ensure_ascii=False)} holds `{shown}`, which TensorFlow refuses in names",
-                where, help="a layer name may hold ASCII letters, digits, `_`, `.`, `-` and `>`, e.g. `\"conv_1\"`",
+                where, help="a layer name may hold ASCII letters, digits, `_`, `.`, `-` and `>`, e.g. `\"conv_1\"`", code="N216",
             ))
         elif row.name == input_name:
             problems.append(Diagnostic(
                 f"a layer named `{input_name}`, the name of the net's input", where,
-                help=f"the input layer is named `{input_name}`: choose another name",
+                help=f"the input layer is named `{input_name}`: choose another name", code="N216",
             ))
     first: dict = {}
     for row in rows:
@@ -71,5 +71,5 @@ def check_names(rows: list, input_name: str, span_of, problems: list) -> None:
         line = f" on line {earlier.span.line}{origin}" if earlier.span is not None else origin
         problems.append(Diagnostic(
             f"a second layer named `{row.name}`", where,
-            help=f"the first is{line}; layer names must be unique in a file: rename one",
+            help=f"the first is{line}; layer names must be unique in a file: rename one", code="N217",
         ))

@@ -31,34 +31,34 @@ def expand(resolved: specs.Net, span_of, problems: list) -> tuple[list, set]:
                 avoid.add(layer.name)
             continue
 
-        def fail(title, help, arg=None):
-            problems.append(Diagnostic(title, span_of(path + (arg,)) if arg else span_of(path), help=help))
+        def fail(code, title, help, arg=None):
+            problems.append(Diagnostic(title, span_of(path + (arg,)) if arg else span_of(path), help=help, code=code))
 
         if "repeat" in path:
-            fail("`pretrained` cannot be repeated", "take the saved net once, outside `repeat { }`")
+            fail("N605", "`pretrained` cannot be repeated", "take the saved net once, outside `repeat { }`")
             break
         if layer.name is not None:
-            fail("`pretrained` takes no `name`", "its layers keep their names from the saved net (`netdsl show` lists them)", "name")
+            fail("N605", "`pretrained` takes no `name`", "its layers keep their names from the saved net (`netdsl show` lists them)", "name")
             break
         try:
             base = open_base(layer.path, resolved.source.filename)
         except SavedNetError as error:
-            fail(error.title, error.help, "path")
+            fail(error.code, error.title, error.help, "path")
             break
         if base.unsafe and not layer.trust:
-            fail(f"`{base.path.name}` holds {base.unsafe}, whose Python code would run when the base is loaded",
+            fail("N602", f"`{base.path.name}` holds {base.unsafe}, whose Python code would run when the base is loaded",
                  f'take it only from a file you trust, with `pretrained("{layer.path}", trust=true)`', "path")
             break
         if layer.up_to is not None and layer.up_to not in [b.name for b in base.layers]:
             hint = did_you_mean(layer.up_to, base.names)
-            fail(f"`{base.path.name}` has no layer `{layer.up_to}`",
+            fail("N603", f"`{base.path.name}` has no layer `{layer.up_to}`",
                  (f"{hint} " if hint else "") + "its layers: " + ", ".join(base.names), "up_to")
             break
         taken = base.taken(layer.up_to)
         unreadable = next((b for b in taken if b.spec is None), None)
         if unreadable is not None:
             before = [b.name for b in taken[: taken.index(unreadable)]]
-            fail(f"cannot take layer `{unreadable.name}` (Keras class `{unreadable.keras_class}`) from "
+            fail("N604", f"cannot take layer `{unreadable.name}` (Keras class `{unreadable.keras_class}`) from "
                  f"`{base.path.name}`: {unreadable.problem}",
                  f'take the layers before it with `up_to="{before[-1]}"`' if before
                  else "netdsl takes a chain of the layer kinds it knows (docs/language.md)")
@@ -86,7 +86,7 @@ def check_base_fit(layer, saved, x: Tensor, out: Out, ctx: Context, span, proble
             f"but gets {batch_text(x.shape)} here",
             span,
             help=f"its {expected:,} trained weights fit only that input ({out.params:,} would be needed here): "
-            "change what comes before it, or take the base only up to a layer before it with `up_to=...`",
+            "change what comes before it, or take the base only up to a layer before it with `up_to=...`", code="N606",
         ))
 
 
@@ -107,7 +107,7 @@ def freeze(resolved: specs.Net, rows: list, span_of, problems: list) -> tuple[tu
         hint = did_you_mean(pattern, names)
         problems.append(Diagnostic(
             f"`{setting}` pattern `{pattern}` matches no layer", where,
-            help=(f"{hint} " if hint else "") + "the layers: " + ", ".join(names),
+            help=(f"{hint} " if hint else "") + "the layers: " + ", ".join(names), code="N405",
         ))
 
     for i, pattern in enumerate(train.freeze):
@@ -134,6 +134,7 @@ def freeze(resolved: specs.Net, rows: list, span_of, problems: list) -> tuple[tu
             "`fine_tune` unfreezes no layer", span_of(("train", "fine_tune")),
             help="the layers it names are trainable already (or `batch_normalization`, which stays frozen); "
             "freeze layers first: `pretrained(..., trainable=false)`, `trainable=false` on a layer, or `freeze = [...]`",
+            code="N406",
         ))
     chosen = {id(row) for row in unfrozen}
     trainable = sum((row.params - row.fixed_params for row in rows if row.trainable or id(row) in chosen), 0)

@@ -81,7 +81,7 @@ def metric_problems(net: specs.Net, task: str, loss: str | None = None, n_classe
     for i, metric in enumerate(train.metrics):
         problem = _metric_problem(metric, targets, n_classes)
         if problem is not None:
-            found.append(Diagnostic(problem[0], net.source.span(("train", "metrics", i)), help=problem[1]))
+            found.append(Diagnostic(problem[0], net.source.span(("train", "metrics", i)), help=problem[1], code="N401"))
     return found
 
 
@@ -116,7 +116,7 @@ def check_training(resolved: specs.Net, walked: list, span_of, problems: list) -
             f"`{train.loss}` needs a softmax over classes, but the net ends in `{activation}`",
             loss_span,
             help="end with `dense(n_classes, activation=softmax)`, or for one sigmoid unit (two classes) use "
-            "`binary_crossentropy`",
+            "`binary_crossentropy`", code="N402",
         ))
     classes = units if task == "multiclass" else 2 if task == "binary" else None
     weights = train.class_weight
@@ -124,7 +124,7 @@ def check_training(resolved: specs.Net, walked: list, span_of, problems: list) -
         problems.append(Diagnostic(
             f"`class_weight` lists {len(weights)} weights, but the net's output has {classes} classes",
             span_of(("train", "class_weight")),
-            help="give one weight per class, in the order of the sorted class labels, or `balanced`",
+            help="give one weight per class, in the order of the sorted class labels, or `balanced`", code="N403",
         ))
     reported = ["loss", *train.metrics]
     for i, callback in enumerate(train.callbacks):
@@ -142,13 +142,13 @@ def check_training(resolved: specs.Net, walked: list, span_of, problems: list) -
             close = did_you_mean(callback.monitor, reported + [f"val_{name}" for name in reported])
             hint = (close + " " if close else "") + f"the net reports {offered}"
         problems.append(Diagnostic(
-            f"`{callback.kind}` monitors `{callback.monitor}`, which the net does not report", where, help=hint,
+            f"`{callback.kind}` monitors `{callback.monitor}`, which the net does not report", where, help=hint, code="N404",
         ))
     optimizer = train.optimizer
     if optimizer.clipnorm is not None and optimizer.clipvalue is not None:
         problems.append(Diagnostic(
             "`clipnorm` and `clipvalue` cannot both be set", span_of(("train", "optimizer", optimizer.kind, "clipvalue")),
-            help="Keras clips gradients one way: keep one of the two",
+            help="Keras clips gradients one way: keep one of the two", code="N312",
         ))
 
 
@@ -217,4 +217,5 @@ def check_memory(resolved: specs.Net, rows: list, problems: list, limit: int | N
         f"machine's {_bytes_text(limit)}", row.span,
         help=("this layer takes the most: " if most <= limit else "") + "; ".join(parts)
         + ": use fewer units or filters, a smaller input before it (pooling, strides), or a smaller `batch_size`",
+        code="N313",
     ))

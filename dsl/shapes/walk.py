@@ -233,7 +233,7 @@ class _Walk:
         related = None
         if ctx.from_input and self.input_span is not None and problem.about_input:
             related = (self.input_span, "the input is declared here")
-        return Diagnostic(problem.title, where, help=problem.help, related=related)
+        return Diagnostic(problem.title, where, help=problem.help, related=related, code=problem.code)
 
 
 def _bind(node: specs.Node, env: dict) -> SimpleNamespace:

@@ -59,7 +59,7 @@ def apply(layer, x: Tensor, ctx: Context) -> Out:
     """One layer: the text check every layer but `text_vectorization` shares, then its rule."""
     if x.dtype == "string" and layer.kind != "text_vectorization":
         raise Problem(
-            f"`{layer.kind}` cannot read raw text",
+            "N307", f"`{layer.kind}` cannot read raw text",
             help="`input text` gives one string per sample: start the net with `text_vectorization(...)`, "
             "which turns the strings into tokens (then `embedding(...)` for vectors)",
         )
@@ -70,12 +70,12 @@ def apply(layer, x: Tensor, ctx: Context) -> Out:
             number = literal
             for i in where:
                 number = number[i]
-            ctx.note(f"the literal `{argument}` holds {number:g} (at [{', '.join(str(i) for i in where)}]), beyond "
+            ctx.note("N131", f"the literal `{argument}` holds {number:g} (at [{', '.join(str(i) for i in where)}]), beyond "
                      "float32's range (about ±3.4e38)",
                      help="Keras keeps weights as 32-bit floats: the number would become infinite", arg=(argument, *where))
     if layer.kind in _SIZED_BY_LAST_AXIS and x.shape and _of_steps(x.shape[-1]):
         raise Problem(
-            f"`{layer.kind}` needs a known number of inputs, but gets {x.shape[-1]} {ctx.after}: the number of "
+            "N308", f"`{layer.kind}` needs a known number of inputs, but gets {x.shape[-1]} {ctx.after}: the number of "
             "steps is known only once the texts are read",
             help="give `text_vectorization` an `output_sequence_length=...`, or pool over the steps "
             "(`global_average_pooling1d`) instead of `flatten`",
@@ -83,12 +83,12 @@ def apply(layer, x: Tensor, ctx: Context) -> Out:
     out = LAYER_RULES[layer.kind](layer, x, ctx)
     if getattr(layer, "activation", None) == "softmax" and layer.kind in ("dense", "conv1d", "conv2d", "activation") \
             and out.shape and known(out.shape[-1]) and out.shape[-1] == 1:
-        ctx.note("`softmax` over a single value is always 1", arg="activation",
+        ctx.note("N309", "`softmax` over a single value is always 1", arg="activation",
                  help="it normalises over the last axis, here of size 1, so nothing could be learned: use `sigmoid` "
                  "for one output in [0, 1] (two classes), or give one unit per class with `softmax`")
     if any(known(d) and d < 1 for d in out.shape):
         raise Problem(
-            f"`{layer.kind}` would output a dimension of size 0: {shape_text(out.shape)} {ctx.after}",
+            "N302", f"`{layer.kind}` would output a dimension of size 0: {shape_text(out.shape)} {ctx.after}",
             help="every dimension must be at least 1; use smaller windows or strides, or `padding=same`",
         )
     return out

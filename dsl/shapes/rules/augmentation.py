@@ -39,7 +39,7 @@ def _check_factor(value, field: str, low, high, low_open: bool, ctx: Context) ->
         bad = any(n > high or n < low or (low_open and n == low) for n in numbers)
     if bad:
         interval = f"{'(' if low_open else '['}{low}, {high}]"
-        ctx.note(f"`{field}` of `{ctx.kind}` must be in {interval}, got {shape_text([format(n, 'g') for n in numbers]) if len(numbers) > 1 else format(numbers[0], 'g')}",
+        ctx.note("N209", f"`{field}` of `{ctx.kind}` must be in {interval}, got {shape_text([format(n, 'g') for n in numbers]) if len(numbers) > 1 else format(numbers[0], 'g')}",
                  help=f"Keras takes a number in {interval}, or a (low, high) pair of them", arg=field)
 
 

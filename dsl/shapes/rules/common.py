@@ -25,7 +25,7 @@ def need_rank(x: Tensor, rank: int, ctx: Context, layout: str):
         return
     got = len(x.shape)
     problem = Problem(
-        f"`{ctx.kind}` needs a {rank + 1}-D input (batch, {layout}), got a {got + 1}-D tensor {batch_text(x.shape)}",
+        "N301", f"`{ctx.kind}` needs a {rank + 1}-D input (batch, {layout}), got a {got + 1}-D tensor {batch_text(x.shape)}",
         help=_rank_help(x.shape, rank, ctx),
     )
     problem.about_input = ctx.from_input
@@ -88,13 +88,13 @@ def axis_size(axis, x: Tensor, ctx: Context):
     full = (None,) + tuple(x.shape)
     if not known(axis) or not -len(full) <= axis < len(full):
         raise Problem(
-            f"`axis={axis}` is out of range for a {len(full)}-D tensor {batch_text(x.shape)}",
+            "N304", f"`axis={axis}` is out of range for a {len(full)}-D tensor {batch_text(x.shape)}",
             help="give an axis between 1 and the last (-1, the default, normalises the features)",
             arg="axis",
         )
     if full[axis] is None:
         raise Problem(
-            f"`axis={axis}` is the batch axis", help="normalise the features axis: `axis=-1` (the default)", arg="axis"
+            "N304", f"`axis={axis}` is the batch axis", help="normalise the features axis: `axis=-1` (the default)", arg="axis"
         )
     return full[axis]
 
@@ -106,7 +106,7 @@ def per_axis(value, rank: int, what: str, ctx: Context) -> tuple:
     if len(value) == rank:
         return tuple(value)
     raise Problem(
-        f"`{what}` {shape_text(value)} has {len(value)} numbers, but `{ctx.kind}` has {rank} spatial axis"
+        "N305", f"`{what}` {shape_text(value)} has {len(value)} numbers, but `{ctx.kind}` has {rank} spatial axis"
         + ("es" if rank > 1 else ""),
         help=f"give one number, or {rank}",
         arg=what,
@@ -118,7 +118,7 @@ def slide(x: Tensor, windows, strides, padding: str, ctx: Context, words: str, g
     valid: floor((n - window) / stride) + 1; same and causal: ceil(n / stride)."""
     dims = x.shape[:-1]
     if given_strides and any(known(n, stride) and stride > n for n, stride in zip(dims, strides)):
-        ctx.note(f"`strides` {sizes_text(strides)} step past the input's {dims_text(dims)} {ctx.after}",
+        ctx.note("N302", f"`strides` {sizes_text(strides)} step past the input's {dims_text(dims)} {ctx.after}",
                  help="a step longer than the input reads only its first window, and TensorFlow may crash on it: "
                  f"use strides of at most {sizes_text(dims)}, for the same output", arg="strides")
     out = []
@@ -127,7 +127,7 @@ def slide(x: Tensor, windows, strides, padding: str, ctx: Context, words: str, g
             if known(n, window) and window > n:
                 before = "" if ctx.from_input else f"{ctx.source} outputs {shape_text(x.shape)}; "
                 raise Problem(
-                    f"{words} is larger than the input's {dims_text(dims)} {ctx.after}",
+                    "N302", f"{words} is larger than the input's {dims_text(dims)} {ctx.after}",
                     help=f"{before}the output would have size 0: use a smaller window, `padding=same`, "
                     "or fewer pooling or strided layers before it",
                 )
@@ -161,7 +161,7 @@ def check_bias(layer, size, ctx: Context):
     shape = array_shape(getattr(layer, "bias_initializer", None))
     if shape is not None and known(size) and shape != (size,):
         ctx.note(
-            f"the literal bias has shape {shape_text(shape) if shape != 'ragged' else '(ragged)'}, "
+            "N306", f"the literal bias has shape {shape_text(shape) if shape != 'ragged' else '(ragged)'}, "
             f"but `{ctx.kind}` has {size} outputs",
             help=f"give one number per output ({size})",
             arg="bias_initializer",

@@ -11,14 +11,14 @@ def _kernel_size(layer, rank: int, channels, ctx: Context) -> tuple:
     """`kernel_size`, or the leading axes of a literal kernel (see the package docstring)."""
     literal = array_shape(layer.kernel_initializer)
     if literal == "ragged":
-        raise Problem("the literal kernel is not rectangular", help="every row must have the same length",
+        raise Problem("N306", "the literal kernel is not rectangular", help="every row must have the same length",
                        arg="kernel_initializer")
     from_literal = None
     if literal is not None:
         if not rank <= len(literal) <= rank + 2:
             example = "[1, 0, -1]" if rank == 1 else "[[1, 0], [0, -1]]"
             raise Problem(
-                f"a literal kernel for `{ctx.kind}` has {rank} to {rank + 2} axes, got {len(literal)}",
+                "N306", f"a literal kernel for `{ctx.kind}` has {rank} to {rank + 2} axes, got {len(literal)}",
                 help=f"give one kernel such as `{example}`, used for every input channel and filter",
                 arg="kernel_initializer",
             )
@@ -26,7 +26,7 @@ def _kernel_size(layer, rank: int, channels, ctx: Context) -> tuple:
         extra, expected = literal[rank:], (channels, layer.filters)[: len(literal) - rank]
         if known(*expected) and tuple(extra) != tuple(expected):
             ctx.note(
-                f"the literal kernel has shape {shape_text(literal)}, but after its {rank} spatial "
+                "N306", f"the literal kernel has shape {shape_text(literal)}, but after its {rank} spatial "
                 f"ax{'es' if rank > 1 else 'is'} `{ctx.kind}` needs {shape_text(expected)} "
                 "(input channels, filters)",
                 help="give only the spatial kernel, used for every input channel and filter, or the whole kernel",
@@ -34,13 +34,13 @@ def _kernel_size(layer, rank: int, channels, ctx: Context) -> tuple:
             )
     if layer.kernel_size is None:
         if from_literal is None:
-            raise Problem(f"`{ctx.kind}` needs `kernel_size`",
+            raise Problem("N205", f"`{ctx.kind}` needs `kernel_size`",
                            help="give it, e.g. `kernel_size=3`, or a literal kernel as `kernel_initializer=[...]`")
         return tuple(from_literal)
     kernel = per_axis(layer.kernel_size, rank, "kernel_size", ctx)
     if from_literal is not None and tuple(from_literal) != kernel:
         ctx.note(
-            f"kernel_size {sizes_text(kernel)} does not match the literal kernel's {dims_text(from_literal)}",
+            "N306", f"kernel_size {sizes_text(kernel)} does not match the literal kernel's {dims_text(from_literal)}",
             help="drop `kernel_size`: the literal array gives it", arg="kernel_size",
         )
     return kernel
@@ -56,7 +56,7 @@ def _conv(layer, x: Tensor, ctx: Context) -> Out:
     strides = per_axis(layer.strides, rank, "strides", ctx)
     dilation = per_axis(layer.dilation_rate, rank, "dilation_rate", ctx)
     if known(*strides, *dilation) and max(strides) > 1 and max(dilation) > 1:
-        ctx.note("`strides` above 1 cannot be combined with `dilation_rate` above 1",
+        ctx.note("N312", "`strides` above 1 cannot be combined with `dilation_rate` above 1",
                  help="Keras refuses the combination: use one or the other", arg="dilation_rate")
     windows = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     words = f"kernel_size {sizes_text(kernel)}"

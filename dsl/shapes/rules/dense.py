@@ -14,7 +14,7 @@ def _dense(layer, x: Tensor, ctx: Context) -> Out:
     literal = array_shape(layer.kernel_initializer)
     if literal is not None and literal != (inputs, layer.units) and known(inputs, layer.units):
         ctx.note(
-            f"the literal kernel has shape {shape_text(literal) if literal != 'ragged' else '(ragged)'}, "
+            "N306", f"the literal kernel has shape {shape_text(literal) if literal != 'ragged' else '(ragged)'}, "
             f"but `dense` maps {inputs} inputs to {layer.units} units",
             help=f"give a matrix of {inputs} rows (one per input) and {layer.units} columns (one per unit)",
             arg="kernel_initializer",

@@ -13,19 +13,19 @@ def _embedding(layer, x: Tensor, ctx: Context) -> Out:
     raw input or text_vectorization's tokens (flatten/reshape keep them); floats are an error."""
     if x.dtype == "float":
         ctx.note(
-            f"`embedding` needs integer tokens, but {x.made_by} outputs floats",
+            "N310", f"`embedding` needs integer tokens, but {x.made_by} outputs floats",
             help="put `embedding` right after `text_vectorization(...)` (with output_mode=int), "
             "or first, on an input of integer ids",
         )
     if x.dtype == "tokens" and x.vocabulary is None:
         ctx.note(
-            f"`embedding` reads tokens from a vocabulary of any size, but looks up only {layer.input_dim} of them",
+            "N311", f"`embedding` reads tokens from a vocabulary of any size, but looks up only {layer.input_dim} of them",
             help=f"`text_vectorization` learns its vocabulary at fit, as large as the texts make it: give it "
             f"`max_tokens={layer.input_dim}` (or less)", arg="input_dim",
         )
     elif x.dtype == "tokens" and known(x.vocabulary, layer.input_dim) and x.vocabulary > layer.input_dim:
         ctx.note(
-            f"`embedding` looks up {layer.input_dim} tokens, but `text_vectorization` makes up to {x.vocabulary} "
+            "N311", f"`embedding` looks up {layer.input_dim} tokens, but `text_vectorization` makes up to {x.vocabulary} "
             f"(`max_tokens={x.vocabulary}`)",
             help=f"give `input_dim` at least {x.vocabulary}, or `max_tokens={layer.input_dim}`", arg="input_dim",
         )
@@ -33,7 +33,7 @@ def _embedding(layer, x: Tensor, ctx: Context) -> Out:
     expected = (layer.input_dim, layer.output_dim)
     if literal is not None and literal != expected and known(*expected):
         ctx.note(
-            f"the literal `embeddings_initializer` has shape {shape_text(literal) if literal != 'ragged' else '(ragged)'}, "
+            "N306", f"the literal `embeddings_initializer` has shape {shape_text(literal) if literal != 'ragged' else '(ragged)'}, "
             f"but `embedding` has {shape_text(expected)} vectors",
             help=f"give {layer.input_dim} rows (one per token) of {layer.output_dim} numbers", arg="embeddings_initializer",
         )
@@ -49,7 +49,7 @@ def _check_vectors(layer, x: Tensor, ctx: Context) -> None:
 
     if x.dtype == "raw":
         ctx.note(
-            "`embeddings=` needs a `text_vectorization` before this embedding",
+            "N612", "`embeddings=` needs a `text_vectorization` before this embedding",
             help="pretrained vectors are matched to the words of the vocabulary `text_vectorization` learns at fit; "
             "on other integer ids they would mean nothing: read `input text` with `text_vectorization(...)` first, "
             "or drop `embeddings=`",
@@ -57,14 +57,15 @@ def _check_vectors(layer, x: Tensor, ctx: Context) -> None:
         )
     if isinstance(layer.embeddings_initializer, list):
         ctx.note(
-            "`embeddings=` and a literal `embeddings_initializer` both give the vectors",
+            "N612", "`embeddings=` and a literal `embeddings_initializer` both give the vectors",
             help="keep one of the two",
             arg="embeddings",
         )
     if isinstance(layer.embeddings, str):
         problem = static_problem(layer.embeddings, ctx.filename, layer.output_dim if known(layer.output_dim) else None)
         if problem is not None:
-            ctx.note(*problem, arg="embeddings")
+            title, help, code = problem
+            ctx.note(code, title, help, arg="embeddings")
 
 
 def _text_vectorization(layer, x: Tensor, ctx: Context) -> Out:
@@ -75,26 +76,26 @@ def _text_vectorization(layer, x: Tensor, ctx: Context) -> Out:
     if x.dtype != "string":
         if not ctx.text_input:
             problem = Problem(
-                "`text_vectorization` needs `input text`",
+                "N307", "`text_vectorization` needs `input text`",
                 help="it turns raw strings into tokens: declare `input text` (one string per sample), "
                 "or drop it for numeric inputs",
             )
             problem.about_input = True
             raise problem
         raise Problem(
-            "`text_vectorization` must be the first layer",
+            "N307", "`text_vectorization` must be the first layer",
             help=f"it reads raw strings, but its input comes from {ctx.source}; keep one `text_vectorization`, first",
         )
     if layer.split is None:
-        ctx.note("`split=none` is not supported", arg="split",
+        ctx.note("N312", "`split=none` is not supported", arg="split",
                  help="netdsl reads one string per sample and splits it into tokens: use `whitespace` (the default) or `character`")
     smallest = 3 if layer.output_mode == "int" else 2  # room for a word beside the padding and out-of-vocabulary tokens
     if known(layer.max_tokens) and layer.max_tokens < smallest:
-        ctx.note(f"`max_tokens={layer.max_tokens}` leaves no room for a word", arg="max_tokens",
+        ctx.note("N312", f"`max_tokens={layer.max_tokens}` leaves no room for a word", arg="max_tokens",
                  help=f"the vocabulary holds {'the padding token, ' if smallest == 3 else ''}the out-of-vocabulary token "
                  f"and then words: give at least {smallest}, or leave it out for no limit")
     if layer.output_mode != "int" and layer.output_sequence_length is not None:
-        ctx.note("`output_sequence_length` needs `output_mode=int`", arg="output_sequence_length",
+        ctx.note("N312", "`output_sequence_length` needs `output_mode=int`", arg="output_sequence_length",
                  help=f"with `output_mode={layer.output_mode}` each text is one vector, not a sequence: drop it")
     if layer.output_mode == "int":
         length = layer.output_sequence_length if layer.output_sequence_length is not None else Sym("steps")

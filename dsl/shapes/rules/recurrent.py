@@ -27,7 +27,7 @@ def _recurrent(layer, x: Tensor, ctx: Context) -> Out:
 def _check_unroll(layer, steps, ctx: Context, where: str | tuple = "unroll") -> None:
     """Keras unrolls a loop only over a known number of steps."""
     if layer.unroll is True and not known(steps):
-        ctx.note("`unroll=true` needs a known number of steps", arg=where,
+        ctx.note("N308", "`unroll=true` needs a known number of steps", arg=where,
                  help="the sequence's length is known only at fit: fix it (`output_sequence_length=...` on "
                  "`text_vectorization`), or drop `unroll`")
 
@@ -40,7 +40,7 @@ def _bidirectional(layer, x: Tensor, ctx: Context) -> Out:
     steps, features = x.shape
     _check_unroll(inner, steps, ctx, ("layer", inner.kind, "unroll"))
     if inner.go_backwards is True:
-        ctx.note("`go_backwards=true` inside `bidirectional`", arg=("layer", inner.kind, "go_backwards"),
+        ctx.note("N312", "`go_backwards=true` inside `bidirectional`", arg=("layer", inner.kind, "go_backwards"),
                  help="`bidirectional` runs the layer forwards and makes the backward copy itself: drop `go_backwards`")
     units = inner.units * 2 if layer.merge_mode == "concat" else inner.units
     shape = (steps, units) if inner.return_sequences else (units,)

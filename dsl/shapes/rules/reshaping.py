@@ -19,7 +19,7 @@ def _reshape(layer, x: Tensor, ctx: Context) -> Out:
         not known(d) or (d < 1 and d != -1) for d in target
     ):
         raise Problem(
-            f"`target_shape` {target if not isinstance(target, (tuple, list)) else shape_text(target)} is not a shape",
+            "N303", f"`target_shape` {target if not isinstance(target, (tuple, list)) else shape_text(target)} is not a shape",
             help="give positive sizes, with at most one -1 for the size to infer, e.g. `reshape((8, 8, 1))`",
             arg="target_shape",
         )
@@ -29,7 +29,7 @@ def _reshape(layer, x: Tensor, ctx: Context) -> Out:
     if -1 in target:
         if known(total) and total % size:
             raise Problem(
-                f"cannot reshape {shape_text(x.shape)} ({total} values) into {shape_text(target)}: "
+                "N303", f"cannot reshape {shape_text(x.shape)} ({total} values) into {shape_text(target)}: "
                 f"{total} is not a multiple of {size}",
                 help="the sizes must multiply to the input's size", arg="target_shape",
             )
@@ -37,7 +37,7 @@ def _reshape(layer, x: Tensor, ctx: Context) -> Out:
         target = tuple(fill if d == -1 else d for d in target)
     elif known(total) and total != size:
         raise Problem(
-            f"`reshape` to {shape_text(target)} needs {size} values, "
+            "N303", f"`reshape` to {shape_text(target)} needs {size} values, "
             f"but its input {shape_text(x.shape)} has {total}",
             help="the sizes must multiply to the input's size; write -1 for one of them to have it computed",
             arg="target_shape",
