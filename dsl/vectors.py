@@ -49,8 +49,6 @@ class VectorsError(NetdslError, ValueError):
 
     code = "V101"
 
-    code = "V101"
-
     def __init__(self, path, line: int | None, message: str):
         self.path, self.line, self.message = Path(path), line, message
         super().__init__(f"{self.path.name}:{line}: {message}" if line is not None else f"{self.path.name}: {message}")
