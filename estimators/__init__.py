@@ -3,32 +3,17 @@
     >>> from netdsl.estimators import NetClassifier
     >>> clf = NetClassifier("examples/digits_cnn.net", epochs=10)   # doctest: +SKIP
 
-Importing this package imports TensorFlow (through Keras).
+Importing this package imports neither TensorFlow nor Keras, and changes no environment variable:
+they are imported, and the process set up for them (`runtime.configure_process`), when a fit
+starts or a model file is loaded.
 """
 
-import os
+from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up noise is not for users
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-if (os.cpu_count() or 1) <= 2:
-    # TensorFlow splits each op across every core; for the small ops of small nets the hand-offs
-    # cost more than the split saves. Measured on 2 cores: a digits convnet's epoch 30 ms -> 17 ms
-    # with one thread per op, a 32x32x3 convnet no slower. Set TF_NUM_INTRAOP_THREADS to choose
-    # otherwise (it only takes effect before TensorFlow runs its first op).
-    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
-# TensorFlow's oneDNN kernels rebuild the plan of a convolution's backward pass at every step unless
-# told to keep it (in their cache: at most 1,024 plans per thread, the least recently used go).
-# Measured on 2 cores: a digits convnet's epoch 15.4 ms -> 13.0 ms. Set
-# TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE=true to save the memory instead (read when TensorFlow first runs
-# such a kernel).
-os.environ.setdefault("TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE", "false")
-
-from pathlib import Path  # noqa: E402
-
-from .base import BaseNet, TrainingDiverged  # noqa: E402
-from .classifier import NetClassifier  # noqa: E402
-from .regressor import NetRegressor  # noqa: E402
-from .transformer import NetTransformer  # noqa: E402
+from .base import BaseNet, TrainingDiverged
+from .classifier import NetClassifier
+from .regressor import NetRegressor
+from .transformer import NetTransformer
 
 __all__ = ["NetClassifier", "NetRegressor", "NetTransformer", "TrainingDiverged", "load", "save"]
 

@@ -25,7 +25,7 @@ from netdsl.dsl import Diagnostic, NetError, analyse, flat_layers, loads, read_s
 from netdsl.dsl.errors import NetdslError, did_you_mean
 from netdsl.dsl.values import Expr
 
-from . import fast, seeding, training_path
+from . import fast, runtime, seeding, training_path
 from .inputs import InputsMixin, refuse_iterator, rows_origin
 
 # Training settings that are estimator parameters; None means "as the file says".
@@ -316,6 +316,7 @@ class BaseNet(InputsMixin, BaseEstimator):
         return self
 
     def _fit(self, X, y, sample_weight=None, classes=None, incremental=False):
+        runtime.configure_process()  # before Keras and TensorFlow start (see runtime.py)
         spec = self._spec()
         settings = self._settings(spec)  # the estimator's settings checked first; the file's once resolved below
         # Rows made by an augmentation step carry the index of the row they were made from, so

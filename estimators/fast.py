@@ -29,8 +29,6 @@ never changed behind its back. The cache holds at most `MAX_MODELS` models.
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import logging
 import os
 import threading
@@ -39,6 +37,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from netdsl.dsl import compat
 
 logger = logging.getLogger("netdsl")
 
@@ -97,13 +97,12 @@ def _executor(model) -> str:
     """The function executor for this model's epochs: the single-threaded one for small nets, else
     TensorFlow's default ("").
 
-    Why a rule on the weights (measured on 2 cores, ms per epoch of 1,198 digits, default vs
-    single-threaded; benchmarks/README.md): the single-threaded executor saves per-op overhead, so
-    it wins where ops are many and small (64-128-10 MLP 17 -> 12, LSTM(32) over 8 steps 47 -> 31,
-    LSTM(64) 55 -> 45), and loses where ops are big (two 512-unit layers 41 -> 64, LSTM(128)
-    101 -> 118) or convolutions (digits convnet 30 -> 38: it runs the loop body without the oneDNN
-    kernels that the default executor's graph rewrite gives convolutions). A trial of both per model
-    would need a second trace of every function, which costs more than it saves on a grid.
+    Why a rule on the weights (the measurements are in benchmarks/README.md): the single-threaded
+    executor saves per-op overhead, so it wins where ops are many and small (MLPs, small LSTMs),
+    and loses where ops are big (512-unit layers, LSTM(128)) or convolutions (it runs the loop body
+    without the oneDNN kernels that the default executor's graph rewrite gives convolutions). A
+    trial of both per model would need a second trace of every function, which costs more than it
+    saves on a grid.
     `NETDSL_EXECUTOR=default` or `=single` overrides the rule.
 
     Never with fewer than 2 inter-op threads: that executor runs a graph loop's body as a task on
@@ -135,27 +134,13 @@ def _inter_op_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-@contextlib.contextmanager
 def _single_threaded_options():
     """TensorFlow's options for the function calls made inside (this thread only): the
     single-threaded executor, and no grappler rewrites. Grappler optimizes each function when it is
     first called (and again after `tf.random.set_seed`, which empties TensorFlow's caches); for a
-    small net that costs more than its rewrites save: an LSTM's first call 0.25 s -> 0.11 s, the
-    same time per epoch; an MLP's epoch 4.4 ms -> 3.5 ms. (A convnet's epoch needs them: 15.4 ms
-    with, 17.3 without.) The same ops run either way, the same results come out."""
-    from tensorflow.core.protobuf import config_pb2
-    from tensorflow.python.eager import context
-
-    options = context.context().function_call_options
-    saved = copy.copy(options)
-    config = config_pb2.ConfigProto.FromString(options.config_proto_serialized)
-    config.graph_options.rewrite_options.disable_meta_optimizer = True
-    options.config_proto_serialized = config
-    options.executor_type = SINGLE_THREADED
-    try:
-        yield
-    finally:
-        context.context().function_call_options = saved
+    small net that costs more than its rewrites save (a convnet's epoch needs them; measurements in
+    benchmarks/README.md). The same ops run either way, the same results come out."""
+    return compat.function_call_options(SINGLE_THREADED, rewrites=False)
 
 
 # One call at a time on the single-threaded executor: while a graph loop runs there, it holds one
@@ -276,7 +261,7 @@ def reset(model, initial_values) -> None:
         variable.assign(value)
     optimizer = model.optimizer
     for variable in optimizer.variables:
-        if variable is not getattr(optimizer, "_learning_rate", None):
+        if variable is not compat.learning_rate_variable(optimizer):
             variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
 
 
@@ -317,7 +302,7 @@ def _plain_adam(model) -> bool:
         and not optimizer.use_ema
         and not optimizer.gradient_accumulation_steps
         and optimizer.loss_scale_factor is None
-        and isinstance(optimizer._learning_rate, keras.Variable)
+        and isinstance(compat.learning_rate_variable(optimizer), keras.Variable)
         and all(v.constraint is None and v.dtype == "float32" and not v.overwrite_with_gradient
                 for v in model.trainable_variables)
     )  # fmt: skip
@@ -327,26 +312,26 @@ def _fused_adam_step(model):
     """Keras's `train_step` (the same loss, regularisation, sample weights, loss tracker and
     metrics) with Adam's update done by one fused kernel per variable instead of about twenty ops:
     the same arithmetic (Keras's Adam: `lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)`),
-    a tenth less time per step for a small convnet, a faster trace."""
+    in less time per step and a faster trace (benchmarks/README.md)."""
     import tensorflow as tf
 
     optimizer = model.optimizer
     variables = model.trainable_variables
-    slots = [(optimizer._momentums[optimizer._get_variable_index(v)],
-              optimizer._velocities[optimizer._get_variable_index(v)]) for v in variables]
+    slots = [compat.adam_slots(optimizer, v) for v in variables]
+    tracker = compat.loss_tracker(model)
 
     def step(data):
         x, y = data[0], data[1]
         sample_weight = data[2] if len(data) > 2 else None
         with tf.GradientTape() as tape:
             y_pred = model(x, training=True)
-            loss = model._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
-        model._loss_tracker.update_state(loss, sample_weight=tf.shape(x)[0])
+            loss = compat.training_loss(model, x, y, y_pred, sample_weight)
+        tracker.update_state(loss, sample_weight=tf.shape(x)[0])
         gradients = tape.gradient(loss, variables)
         local_step = tf.cast(optimizer.iterations + 1, "float32")
         beta_1, beta_2 = float(optimizer.beta_1), float(optimizer.beta_2)
         beta_1_power, beta_2_power = tf.pow(beta_1, local_step), tf.pow(beta_2, local_step)
-        learning_rate = tf.cast(optimizer._learning_rate, "float32")
+        learning_rate = tf.cast(compat.learning_rate_variable(optimizer), "float32")
         for variable, (m, v), gradient in zip(variables, slots, gradients):
             if gradient is None:
                 continue
@@ -367,10 +352,10 @@ def _epoch_function(model, signature, several: bool = False):
     With `several`, the graph runs `count` epochs from `first` (epoch e shuffled under the seed
     (seed, e), as the epochs one by one are) and stops after an epoch whose loss is not finite; it
     returns how many ran and each metric per epoch. A fit with no callback to call between epochs
-    is then one call instead of one per epoch (the digits convnet grid: 4.91 s -> 4.68 s, medians
-    of 2 x 5 processes). Only on TensorFlow's default executor: the single-threaded one holds an
-    inter-op thread for each loop level while the level's body runs, and a third level (a
-    recurrent layer's own loop) would wait forever on 2 cores (`_executor`)."""
+    is then one call instead of one per epoch (benchmarks/README.md). Only on TensorFlow's default
+    executor: the single-threaded one holds an inter-op thread for each loop level while the
+    level's body runs, and a third level (a recurrent layer's own loop) would wait forever on 2
+    cores (`_executor`)."""
     import tensorflow as tf
 
     model.optimizer.build(model.trainable_variables)

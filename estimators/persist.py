@@ -137,6 +137,9 @@ def model_from_bytes(data: bytes, what: str = "the saved net"):
     """A Keras model from its `.keras` bytes, in Keras's safe mode, after the zip's sizes are checked."""
     import io
 
+    from .runtime import configure_process
+
+    configure_process()  # before Keras and TensorFlow start
     import keras
 
     try:

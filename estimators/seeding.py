@@ -23,58 +23,28 @@ import threading
 
 import numpy as np
 
+from netdsl.dsl import compat
+
 _LOCK = threading.RLock()
-
-
-def _keras_state():
-    from keras.src.backend.common import global_state
-    from keras.src.random import seed_generator
-    from keras.src.utils import rng_utils
-
-    return global_state, (rng_utils.GLOBAL_RANDOM_SEED, seed_generator.GLOBAL_SEED_GENERATOR)
-
-
-def _tf_context():
-    from tensorflow.python.eager import context
-
-    return context.context()
 
 
 def _saved() -> dict:
     """Everything `seed` changes, to put back afterwards."""
-    from tensorflow.python.framework import config
-
-    global_state, names = _keras_state()
-    ctx = _tf_context()
-    rng = getattr(ctx, "_rng", None)
     return {
         "python": random.getstate(),
         "numpy": np.random.get_state(),
-        "keras": {name: global_state.get_global_attribute(name) for name in names},
-        "tensorflow": (getattr(ctx, "_seed", None), None if rng is None else rng.getstate()),
-        "determinism": config.is_op_determinism_enabled(),
+        "keras": compat.keras_seed_state(),
+        "tensorflow": compat.tensorflow_seed_state(),
+        "determinism": compat.op_determinism(),
     }
 
 
 def _restore(saved: dict) -> None:
-    from tensorflow.python.framework import config
-
     random.setstate(saved["python"])
     np.random.set_state(saved["numpy"])
-    global_state, _ = _keras_state()
-    for name, value in saved["keras"].items():
-        global_state.set_global_attribute(name, value)
-    ctx = _tf_context()
-    seed, rng_state = saved["tensorflow"]
-    if getattr(ctx, "_seed", None) != seed or (rng_state is None) != (getattr(ctx, "_rng", None) is None):
-        ctx._seed = seed
-        ctx._rng = None if rng_state is None else random.Random()
-    if rng_state is not None:
-        ctx._rng.setstate(rng_state)
-    if saved["determinism"]:
-        config.enable_op_determinism()
-    else:
-        config.disable_op_determinism()
+    compat.set_keras_seed_state(saved["keras"])
+    compat.set_tensorflow_seed_state(saved["tensorflow"])
+    compat.set_op_determinism(saved["determinism"])
 
 
 def as_int(random_state) -> int:
@@ -93,7 +63,7 @@ def seed(value: int, tensorflow: bool = True) -> None:
     Without `tensorflow` (the fast path), TensorFlow's global seed is left alone: the fast path's
     randomness is Keras's (seeded from Python's) and its own explicit seeds, and setting that seed
     empties TensorFlow's caches, so every compiled function would be built again at each seeded fit
-    (an LSTM's epoch function: 0.1-0.25 s)."""
+    (benchmarks/README.md says what that costs)."""
     import keras
     import tensorflow as tf
 
@@ -106,15 +76,13 @@ def seed(value: int, tensorflow: bool = True) -> None:
 
 
 def _reset_keras_seed(value: int) -> bool:
-    """What `keras.utils.set_random_seed` does besides seeding Python, NumPy and TensorFlow: record
-    the seed and drop Keras's global seed generator (it is made again from Python's random). False
-    if this Keras keeps them elsewhere (then the caller seeds the whole way)."""
+    """What `keras.utils.set_random_seed` does besides seeding Python, NumPy and TensorFlow
+    (`compat.reset_keras_seed`). False if this Keras keeps its seed state elsewhere (then the
+    caller seeds the whole way)."""
     try:
-        global_state, (seed_name, generator_name) = _keras_state()
+        compat.reset_keras_seed(value)
     except ImportError:
         return False
-    global_state.set_global_attribute(seed_name, value)
-    global_state.set_global_attribute(generator_name, None)
     return True
 
 
@@ -123,7 +91,11 @@ def fitting(seeded: bool):
     """The block of one fit: netdsl's fits run one at a time (`_LOCK`); for a `seeded` one, the
     global random state and TensorFlow's op determinism are as before once it ends (whatever
     `seed` set). An unseeded fit draws from the global state as any Keras code does, and leaves
-    it advanced: put back, the next unseeded fit would draw the same."""
+    it advanced: put back, the next unseeded fit would draw the same. The process is set up for
+    TensorFlow first (`runtime.configure_process`), in case nothing before has."""
+    from .runtime import configure_process
+
+    configure_process()
     with _LOCK:
         if not seeded:
             yield

@@ -215,8 +215,8 @@ def test_a_restart_that_cannot_defer_a_variable_builds_the_net_whole(monkeypatch
     monkeypatch.setattr(keras.layers.Dense, "build", build_with_a_fixed_variable)
     original, restarts = weight_plan.fresh_weights, []
 
-    def spied(net, model):
-        restarts.append(original(net, model))
+    def spied(net, model, *analysis):
+        restarts.append(original(net, model, *analysis))
         return restarts[-1]
 
     monkeypatch.setattr(weight_plan, "fresh_weights", spied)
@@ -459,35 +459,35 @@ def test_many_models_do_not_warn_about_retracing(caplog, digits):
 
 
 def test_one_thread_per_op_on_small_machines_unless_the_user_chose():
-    # netdsl/estimators/__init__.py: TF_NUM_INTRAOP_THREADS=1 on machines with at most 2 cores, set
+    # netdsl/estimators/runtime.py: TF_NUM_INTRAOP_THREADS=1 on machines with at most 2 cores, set
     # before TensorFlow starts its thread pools; a value the user set stays.
     script = """
-import importlib, os
+import os
+from netdsl.estimators.runtime import configure_process
 os.environ.pop("TF_NUM_INTRAOP_THREADS", None)
 os.cpu_count = lambda: 8
-import netdsl.estimators as estimators
+configure_process()
 print(os.environ.get("TF_NUM_INTRAOP_THREADS"))
 os.cpu_count = lambda: 2
-importlib.reload(estimators)
-print(os.environ.get("TF_NUM_INTRAOP_THREADS"))
+print(configure_process().get("TF_NUM_INTRAOP_THREADS"), os.environ.get("TF_NUM_INTRAOP_THREADS"))
 os.environ["TF_NUM_INTRAOP_THREADS"] = "3"
-importlib.reload(estimators)
-print(os.environ.get("TF_NUM_INTRAOP_THREADS"))
+print(configure_process().get("TF_NUM_INTRAOP_THREADS"), os.environ.get("TF_NUM_INTRAOP_THREADS"))
 """
     done = in_fresh_python(script)
-    assert done.stdout.split() == ["None", "1", "3"], done.stderr[-2000:]
+    assert done.stdout.split() == ["None", "1", "1", "None", "3"], done.stderr[-2000:]
 
 
 def test_onednn_keeps_backward_plans_unless_the_user_chose():
-    # netdsl/estimators/__init__.py: TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE=false (oneDNN keeps the plans
+    # netdsl/estimators/runtime.py: TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE=false (oneDNN keeps the plans
     # of convolutions' backward passes); a value the user set stays.
     script = """
-import importlib, os
+import os
+from netdsl.estimators.runtime import configure_process
 os.environ.pop("TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE", None)
-import netdsl.estimators as estimators
+configure_process()
 print(os.environ.get("TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE"))
 os.environ["TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE"] = "true"
-importlib.reload(estimators)
+configure_process()
 print(os.environ.get("TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE"))
 """
     done = in_fresh_python(script)

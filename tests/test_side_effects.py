@@ -123,7 +123,7 @@ def test_seeded_fits_in_threads_give_what_they_give_one_after_another(monkeypatc
 
 def test_a_diverging_warm_start_refit_keeps_the_fitted_model(monkeypatch, digits):
     # "Nothing half-fitted is kept": a warm refit whose loss becomes NaN left NaN weights behind.
-    from netdsl.estimators.base import TrainingDiverged
+    from netdsl.estimators import TrainingDiverged
 
     X, y = digits
     for path in ("fast", "standard"):
@@ -185,3 +185,53 @@ def test_negative_or_non_finite_weights_are_refused(digits, weight):
         NetClassifier(MLP, epochs=1, class_weight=[1.0] * 9 + [weight]).fit(X, y)
     with pytest.raises(ValueError, match="sample_weight"):
         NetRegressor("dense(1)\n", epochs=1).fit(X, y.astype(float), sample_weight=sample_weight)
+
+
+TENSORFLOW_VARIABLES = ("TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND", "TF_NUM_INTRAOP_THREADS", "TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE")
+
+
+def test_importing_the_estimators_changes_no_environment_variable_and_starts_no_tensorflow():
+    # Four variables were set when netdsl.estimators was imported, and so applied to the user's own
+    # TensorFlow code too; runtime.configure_process sets them where netdsl's training starts.
+    script = f"""
+import os, sys
+for name in {TENSORFLOW_VARIABLES!r}:
+    os.environ.pop(name, None)
+before = dict(os.environ)
+import netdsl.estimators
+import netdsl.estimators.runtime
+assert dict(os.environ) == before, set(os.environ.items()) ^ set(before.items())
+assert "tensorflow" not in sys.modules and "keras" not in sys.modules
+print("untouched")
+"""
+    done = in_fresh_python(script)
+    assert done.stdout.split()[-1:] == ["untouched"], done.stderr[-3000:]
+
+
+def test_a_fit_sets_up_the_process_before_tensorflow_starts_and_the_users_values_win():
+    script = f"""
+import os, sys
+for name in {TENSORFLOW_VARIABLES!r}:
+    os.environ.pop(name, None)
+os.environ["TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE"] = "true"  # the user's choice
+import numpy as np
+from netdsl.estimators import NetRegressor
+from netdsl.estimators.runtime import configure_process
+import netdsl.estimators.runtime as runtime
+seen = []
+original = runtime.configure_process
+def spied():
+    seen.append("tensorflow" in sys.modules)
+    return original()
+runtime.configure_process = spied
+X = np.random.RandomState(0).rand(20, 3).astype("float32")
+NetRegressor("dense(1)\\n", epochs=1).fit(X, X[:, 0])
+assert seen and seen[0] is False, seen  # called before TensorFlow was imported
+assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "2" and os.environ["KERAS_BACKEND"] == "tensorflow"
+assert os.environ["TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE"] == "true"
+assert os.environ.get("TF_NUM_INTRAOP_THREADS") == ("1" if os.cpu_count() <= 2 else None)
+assert configure_process() == {{}}  # done once: nothing left to set
+print("configured")
+"""
+    done = in_fresh_python(script)
+    assert done.stdout.split()[-1:] == ["configured"], done.stderr[-3000:]

@@ -1,0 +1,46 @@
+"""Process set-up for training: the one place netdsl changes process-wide state of TensorFlow.
+
+TensorFlow reads its settings from environment variables once, when it starts: some when it is
+imported, some when it runs its first op. So they are set in `configure_process()`, which the
+estimators call where a fit (or the loading of a model file) starts, before netdsl imports Keras or
+TensorFlow, and which the command line and the search workers call before their first fit.
+Importing `netdsl.estimators` changes nothing (tests/test_side_effects.py).
+
+This module imports neither TensorFlow nor Keras.
+"""
+
+from __future__ import annotations
+
+import os
+
+SMALL_MACHINE_CPUS = 2  # at most this many cores: one thread per TensorFlow op
+
+
+def configure_process() -> dict[str, str]:
+    """Set the environment variables TensorFlow reads at start-up for netdsl's training; a variable
+    the user has set already (to any value) is left as it is, so the user's choice wins. Returns
+    the variables it set, by name (empty when all were set already).
+
+    - `TF_CPP_MIN_LOG_LEVEL=2`: TensorFlow's C++ start-up messages are not for users. Read when
+      TensorFlow is imported.
+    - `KERAS_BACKEND=tensorflow`: netdsl trains through TensorFlow (the fast path calls it directly).
+      Read when Keras is imported.
+    - `TF_NUM_INTRAOP_THREADS=1`, on machines with at most 2 cores only: TensorFlow splits each op
+      across every core, and for the small ops of small nets the hand-offs between threads cost
+      more than the split saves. Read when TensorFlow runs its first op, so it has no effect if the
+      process ran one before.
+    - `TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE=false`: TensorFlow's oneDNN kernels keep the plan of a
+      convolution's backward pass between steps instead of rebuilding it at every step (in their
+      cache: at most 1,024 plans per thread). Set it to `true` to save that memory instead. Read
+      when TensorFlow first runs such a kernel.
+
+    The measurements behind the last two are in benchmarks/README.md. The variables stay set for
+    the rest of the process (TensorFlow has read them by then) and are inherited by the processes
+    it starts, such as the workers of a parallel search."""
+    wanted = {"TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow"}
+    if (os.cpu_count() or 1) <= SMALL_MACHINE_CPUS:
+        wanted["TF_NUM_INTRAOP_THREADS"] = "1"
+    wanted["TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE"] = "false"
+    changed = {name: value for name, value in wanted.items() if name not in os.environ}
+    os.environ.update(changed)
+    return changed
