@@ -97,7 +97,9 @@ def test_explain_prints_the_whole_entry(code):
     entry = CODES[code]
     text = explain(code.lower())
     assert text.startswith(f"{code} ({entry.name}): {entry.summary}\n")
-    assert entry.meaning in text and f"Fix: {entry.fix}" in text
+    words = " ".join(text.split())
+    assert entry.meaning in words and f"Fix: {entry.fix}" in words
+    assert max(len(line) for line in text.splitlines() if not line.startswith("    ")) <= 100
     for line in entry.example.splitlines():
         assert line.strip() in text
 

@@ -55,6 +55,7 @@ def suggest(word: str) -> str | None:
     return by_name[found[0]] if found else None
 
 
+WIDTH = 100  # columns of `netdsl explain`'s text (the examples are shown as they are)
 _WHEN = {
     "check": "found by `netdsl check` (and `netdsl.dsl.analyse`)",
     "fit": "found when fitting, once the data (or a file the program names) is known",
@@ -67,13 +68,16 @@ def explain(code: str) -> str:
     entry = lookup(code)
     if entry is None:
         raise KeyError(code)
-    lines = [f"{entry.code} ({entry.name}): {entry.summary}", "", entry.meaning, "", f"It is {_WHEN[entry.stage]}."]
+    import textwrap
+
+    lines = [f"{entry.code} ({entry.name}): {entry.summary}", "", textwrap.fill(entry.meaning, WIDTH), "",
+             f"It is {_WHEN[entry.stage]}."]
     if entry.example is not None:
         what = {"net": "A minimal program that gets it", "console": "How it is met", "python": "How it is met"}
         set_from = f" (with {_params_text(entry.params)})" if entry.params else ""
         lines += ["", f"{what[entry.example_language]}{set_from}:", ""]
         lines += ["    " + line if line else "" for line in entry.example.rstrip("\n").splitlines()]
-    lines += ["", f"Fix: {entry.fix}"]
+    lines += ["", textwrap.fill(f"Fix: {entry.fix}", WIDTH)]
     return "\n".join(lines) + "\n"
 
 
