@@ -205,8 +205,8 @@ _lock = threading.Lock()
 # process-wide `sys.setrecursionlimit`; no real network nests values or `repeat` blocks this deep.
 MAX_NESTING = 100  # brackets, calls, operators and `repeat` blocks inside one another
 MAX_NAME_LENGTH = 100  # characters of a name (`net`, `param`, layer kinds, arguments)
-# Tokens in one statement: Lark takes 5-10 s per million, so a 3 MB array that cannot be one
-# MATRIX token (a name inside) is refused after a second or two rather than parsed for a minute.
+# Tokens in one statement: Lark's time grows with them, so a 3 MB array that cannot be one MATRIX
+# token (a name inside) is refused early rather than parsed for a minute (benchmarks/README.md).
 MAX_STATEMENT_TOKENS = 200_000
 _NESTING = {"list", "tuple_literal", "call_value", "add", "sub", "mul", "div", "neg", "repeat_block"}
 

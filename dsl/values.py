@@ -212,7 +212,7 @@ class _SharedSchema:
 
 
 # Keras computes in 32-bit floats and takes 32-bit sizes: a number beyond these would become
-# infinite, or fail, only in `fit`. Checked for every argument (the errors read as `loader._MESSAGES` says).
+# infinite, or fail, only in `fit`. Checked for every argument (the errors read as `validation._MESSAGES` says).
 FLOAT32_MAX = 3.4028234663852886e38
 INT32_MAX = 2**31 - 1
 
@@ -274,8 +274,8 @@ Interpolation = arg(Literal["bilinear", "nearest"], "`bilinear` or `nearest`")
 def _weight_array(value):
     """A literal array of weights: lists of numbers nested 1 to 4 deep, each level all lists or all
     numbers, as floats (float32 range: checked by the analysis, per entry). Checked a row at a time
-    in C (`map`), not number by number: a 1000x1000 kernel is a million numbers, which per-item
-    validators took seconds over."""
+    in C (`map`), not number by number: a 1000x1000 kernel is a million numbers, too many for a
+    validator per number (timings in benchmarks/README.md)."""
 
     def floats(item, depth: int) -> list:
         if not isinstance(item, (list, tuple)) or depth > 4:
