@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .. import specs
 from ..errors import Diagnostic, did_you_mean
+from ..kinds import REGRESSION_METRICS, SOFTMAX_LOSSES
 from .symbolic import known, prod
 
 __all__ = ["TOP_K", "output_activation", "metric_problems", "check_metrics", "check_training", "memory_limit",
@@ -12,9 +13,6 @@ __all__ = ["TOP_K", "output_activation", "metric_problems", "check_metrics", "ch
 
 # Layers after which the outputs keep the values the layer before made (and so its activation).
 _KEEPS_VALUES = frozenset({"dropout", "spatial_dropout1d", "spatial_dropout2d", "gaussian_noise", "flatten", "reshape"})
-_REGRESSION_METRICS = frozenset({
-    "mse", "mae", "rmse", "mean_squared_error", "mean_absolute_error", "root_mean_squared_error", "r2_score", "mape", "msle",
-})  # fmt: skip
 TOP_K = 5  # Keras's default `k` of top_k_categorical_accuracy, which a `.net` file cannot change
 
 
@@ -59,7 +57,7 @@ def _metric_problem(metric: str, targets: str, n_classes) -> tuple[str, str] | N
                     f"use `accuracy`; `{metric}` means something with more than {TOP_K} classes")
         return None
     if targets == "sparse" and metric != "accuracy":
-        kind = "a regression metric" if metric in _REGRESSION_METRICS else "computed per output unit"
+        kind = "a regression metric" if metric in REGRESSION_METRICS else "computed per output unit"
         return (f"`{metric}` is {kind}: it compares each output with a target of the same shape, but {labels}",
                 "use `accuracy`; or end the net with `dense(1, activation=sigmoid)` for two classes; or set "
                 "`loss = categorical_crossentropy` (one-hot targets) to compute it over the classes' outputs")
@@ -110,7 +108,7 @@ def check_training(resolved: specs.Net, walked: list, span_of, problems: list) -
                and source_lines[loss_span.line - 1][loss_span.col - 1:].startswith(str(train.loss)))
     # Only a loss the file writes (an estimator's `loss`, put in the spec for the metrics, is checked by
     # the estimator: the file's line would be the wrong place).
-    if written and train.loss in ("categorical_crossentropy", "sparse_categorical_crossentropy") \
+    if written and train.loss in SOFTMAX_LOSSES \
             and activation not in (None, "softmax"):
         problems.append(Diagnostic(
             f"`{train.loss}` needs a softmax over classes, but the net ends in `{activation}`",
