@@ -69,8 +69,8 @@ def metric_problems(net: specs.Net, task: str, loss: str | None = None, n_classe
     `multiclass`, `multilabel` or `regression`) trained with `loss` (the loss the estimator uses:
     for `multiclass`, none or `sparse_categorical_crossentropy` means integer labels, any other loss
     one value per class),
-    each located at its entry in `metrics`. The estimators call it in `fit`, where the task and the
-    number of classes are known; `analyse` calls it with what the net itself says."""
+    each located at its entry in `metrics`. `analyse` calls it with the task the net's output says
+    (the estimators analyse the net with the loss they train with)."""
     train = net.train
     if train is None:
         return []
