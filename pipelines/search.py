@@ -69,7 +69,7 @@ import threading
 import warnings
 from typing import TYPE_CHECKING, Any, Callable
 
-from netdsl.dsl import NetError, loads, read_source
+from netdsl.dsl import NetError, compat, loads, read_source
 from netdsl.dsl.errors import did_you_mean
 from netdsl.pipelines.errors import SearchError
 from netdsl.pipelines.search_results import Reporter, candidate_row, exception_text, results_lock
@@ -193,7 +193,7 @@ def _check_grid(grid: dict, spec: specs.Net, estimator) -> dict:
     prefix, net_estimator = _net_step(estimator)
     names = set(estimator.get_params(deep=True))
     file_params = list(spec.param_defaults)
-    settings = sorted(set(net_estimator._get_param_names()) - {"net"}) if net_estimator is not None else []
+    settings = sorted(set(compat.param_names(type(net_estimator))) - {"net"}) if net_estimator is not None else []
     checked = {}
     for key, values in grid.items():
         local = key[len(prefix):] if prefix and key.startswith(prefix) else key
@@ -294,7 +294,6 @@ def _search_class():
 
     import numpy as np
     from sklearn.model_selection import GridSearchCV
-    from sklearn.utils._param_validation import Interval
 
     class ChunkedGridSearchCV(GridSearchCV):
         """`GridSearchCV` that evaluates candidates in chunks and reports each chunk as it finishes.
@@ -308,10 +307,10 @@ def _search_class():
         is not pickled (scikit-learn sends the search object with every fit to the workers)."""
 
         _parameter_constraints: dict = {
-            **GridSearchCV._parameter_constraints,
+            **compat.parameter_constraints(GridSearchCV),
             "results_path": [str, os.PathLike, None],
             "progress": ["boolean", callable, None],
-            "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
+            "chunk_size": [compat.interval(Integral, 1, None, closed="left"), None],
         }
 
         def __init__(

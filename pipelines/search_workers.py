@@ -26,7 +26,9 @@ def effective_workers(n_jobs) -> int:
 
 def _one_thread_loky():
     """joblib's loky backend, with TensorFlow's thread pools also limited in the workers."""
-    from joblib._parallel_backends import LokyBackend
+    from netdsl.dsl import compat
+
+    LokyBackend = compat.loky_backend_class()
 
     class OneThreadLoky(LokyBackend):
         MAX_NUM_THREADS_VARS = list(LokyBackend.MAX_NUM_THREADS_VARS) + [
