@@ -123,7 +123,9 @@ MAX_CONFIG_BYTES = 64 * 2**20  # a Keras config.json: about 1 KB a layer
 MAX_MEMBER_BYTES = 64 * 2**20
 MAX_MODEL_BYTES = 16 * 2**30  # the `.keras` zip inside a netdsl model: read whole, to load it
 MAX_RATIO = 100  # deflate reaches about 1,000:1 on repeated bytes; weights compress far less
-MANIFEST = "netdsl.json"  # names the `.keras` member of a model saved by netdsl
+MANIFEST = "netdsl.json"  # a netdsl model file's manifest (`model_manifest`)
+MODEL_FORMAT = "netdsl-model"
+MODEL_VERSION = 1
 PICKLE_HELP = (
     "a pickle (joblib) file runs any code it holds when it is loaded, so netdsl never reads one "
     "as a base; if you trust who wrote it, save it again in netdsl's format: "
@@ -239,16 +241,45 @@ def _from_config(archive: zipfile.ZipFile, path: Path) -> SavedNet:
                             help="a damaged file, or not one written by Keras 3; save the base again") from None
 
 
-def _model_member(archive: zipfile.ZipFile, path: Path) -> str:
-    """The `.keras` member a netdsl model's manifest names as its net."""
+# ---- netdsl's model file --------------------------------------------------------------------------
+# A model file (estimators/persist.py writes and loads it) is a zip whose member MANIFEST is the
+# JSON object `model_manifest` makes. Its format is defined here, beside the reader that
+# `pretrained` and `check` use, so that reading a model file's net needs neither the estimators
+# nor TensorFlow.
+
+
+def model_manifest(estimator: str, nets: list[str]) -> dict:
+    """The manifest of a model file: `format` (MODEL_FORMAT) and `version` (MODEL_VERSION); the
+    `estimator`'s class (module and name); `nets`, the `.keras` members holding each net's Keras
+    model (`nets/0.keras`, ...); and `base`, the one `pretrained("model.model")` takes (the last),
+    or None."""
+    return {"format": MODEL_FORMAT, "version": MODEL_VERSION, "estimator": estimator, "nets": list(nets),
+            "base": nets[-1] if nets else None}
+
+
+def read_manifest(archive: zipfile.ZipFile, path: Path) -> dict | None:
+    """A model file's manifest as written (not checked further), or None where it is not a JSON
+    object; `SavedNetError` where it cannot be read (missing, too large, damaged)."""
     try:
         manifest = json.loads(read_member(archive, MANIFEST, 2**20, path).decode("utf-8"))
-        name = manifest["base"]
-        assert isinstance(name, str) and name in archive.namelist()
-    except SavedNetError:
-        raise
-    except (ValueError, KeyError, TypeError, AssertionError, RecursionError):
-        raise SavedNetError(f"`{path.name}` has a damaged `{MANIFEST}`", help="save the model again") from None
+    except (ValueError, RecursionError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def manifest_version(manifest: dict | None) -> int | None:
+    """The model-file version a manifest claims, or None if it is not one of netdsl's format."""
+    if not isinstance(manifest, dict) or manifest.get("format") != MODEL_FORMAT:
+        return None
+    version = manifest.get("version")
+    return version if isinstance(version, int) else None
+
+
+def _model_member(archive: zipfile.ZipFile, path: Path) -> str:
+    """The `.keras` member a netdsl model's manifest names as its net (`base`)."""
+    name = (read_manifest(archive, path) or {}).get("base")
+    if not (isinstance(name, str) and name in archive.namelist()):
+        raise SavedNetError(f"`{path.name}` has a damaged `{MANIFEST}`", help="save the model again")
     return name
 
 

@@ -3,8 +3,9 @@
 
 A model file is a zip of three kinds of members:
 
-- `netdsl.json`: the format's name and version, and the `.keras` member of each net inside
-  (`base`: the one `pretrained("model.model")` takes, the last);
+- `netdsl.json`: the manifest (`dsl.saved.model_manifest`, which defines it, so that `pretrained`
+  reads a model file's net without the estimators): the format's name and version, and the
+  `.keras` member of each net inside (`base`: the one `pretrained("model.model")` takes, the last);
 - `estimator.skops`: the estimator, or the scikit-learn composite around it (the pipeline of
   `--scale`, a target transformer, an encoder of string columns), in skops's format
   (https://skops.readthedocs.io): plain data, NumPy arrays, and objects of the types on an
@@ -30,8 +31,7 @@ from pathlib import Path
 from netdsl.dsl import files, saved
 from netdsl.dsl.errors import NetdslError
 
-FORMAT = "netdsl-model"
-VERSION = 1
+VERSION = saved.MODEL_VERSION  # the model-file format (its manifest: `saved.model_manifest`)
 ESTIMATOR = "estimator.skops"
 # The types a model file may hold besides those skops trusts (scikit-learn's estimators, NumPy's
 # arrays and scalars, Python's plain data): netdsl's estimators and the functions its pipelines use.
@@ -183,13 +183,8 @@ def save(model, path) -> Path:
             "and load it with `netdsl.estimators.load(path, trusted=True)`."
         )
     nets = list(nets.values())
-    manifest = {
-        "format": FORMAT,
-        "version": VERSION,
-        "estimator": f"{type(model).__module__}.{type(model).__qualname__}",
-        "nets": [member for member, _, _ in nets],
-        "base": nets[-1][0] if nets else None,
-    }
+    manifest = saved.model_manifest(f"{type(model).__module__}.{type(model).__qualname__}",
+                                    [member for member, _, _ in nets])
     with files.replace_atomically(path) as temporary:
         with zipfile.ZipFile(temporary, "w") as archive:
             archive.writestr(saved.MANIFEST, json.dumps(manifest, indent=1), compress_type=zipfile.ZIP_DEFLATED)
@@ -232,12 +227,8 @@ def _load_zip(path: Path):
                 raise ValueError(f"`{path}` is a Keras model file, not a netdsl model file; take its layers "
                                  "with `pretrained(...)` in a .net file, or load it with keras.models.load_model")
             raise ValueError(f"`{path}` is not a netdsl model file (no `{saved.MANIFEST}` inside)")
-        try:
-            manifest = json.loads(saved.read_member(archive, saved.MANIFEST, 2**20, path).decode("utf-8"))
-            version = manifest["version"] if manifest.get("format") == FORMAT else None
-        except (ValueError, AttributeError, KeyError, TypeError, RecursionError):
-            version = None
-        if not isinstance(version, int) or version > VERSION:
+        version = saved.manifest_version(saved.read_manifest(archive, path))
+        if version is None or version > VERSION:
             raise ValueError(f"`{path}` is not a netdsl model file of a version this netdsl reads "
                              f"(version {VERSION}); save it again with this netdsl")
         data = saved.read_member(archive, ESTIMATOR, saved.MAX_MODEL_BYTES, path)
