@@ -23,13 +23,13 @@ What it adds to `GridSearchCV`:
   progress bar advances (`progress=True`, rich, on stderr) or `progress(done, total, row)` is
   called. While a search writes `results_path` it holds a lock on it (a hidden `.NAME.lock` file
   beside it, through `filelock`): a second search given the same file, in any process, is refused
-  with a SearchError rather than mixing its rows in. A candidate whose fit raises gets `error_score` (NaN by default, with a warning) and its
-  row keeps the error message; a chunk whose fits all fail does not stop the search (scikit-learn
-  would raise there, since for it that chunk is the whole search): only a search where every fit
-  failed raises. Both need the fits' errors, which `cv_results_` drops: on first use this module
-  wraps scikit-learn's private `_warn_or_raise_about_fit_failures` so that it hands them over while
-  a chunked search evaluates a chunk in this thread (any other search, nested ones included, sees
-  the function unchanged; a scikit-learn without it gives rows without messages). The CSV is
+  with a SearchError rather than mixing its rows in. A candidate whose fit raises gets
+  `error_score` (NaN by default, with a FitFailedWarning) and its row keeps the error message; a
+  chunk whose fits all fail does not stop the search (scikit-learn would raise there, since for it
+  that chunk is the whole search): only a search where every fit failed raises. Both need the
+  fits' errors, which `cv_results_` drops: while it searches, the estimator is wrapped so that its
+  failed fits name their candidate in scikit-learn's report of them, which is read for each chunk
+  (`netdsl.pipelines.search_failures`; scikit-learn itself is not changed). The CSV is
   started afresh by each search. If a worker process dies, `SearchError` says how many candidates
   finished and where their rows are.
 - **Parallel on one machine: `n_jobs`.** Candidate fits run in worker processes started by joblib's
@@ -65,14 +65,13 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
-import warnings
 from typing import TYPE_CHECKING, Any, Callable
 
 from netdsl.dsl import NetError, compat, loads, read_source
 from netdsl.dsl.errors import did_you_mean
 from netdsl.pipelines.errors import SearchError
-from netdsl.pipelines.search_results import Reporter, candidate_row, exception_text, results_lock
+from netdsl.pipelines.search_failures import FitFailed, FitGuard, evaluate_chunk
+from netdsl.pipelines.search_results import Reporter, candidate_row, results_lock
 from netdsl.pipelines.search_workers import backend, effective_workers, worker_died
 
 if TYPE_CHECKING:
@@ -225,63 +224,6 @@ def _check_grid(grid: dict, spec: specs.Net, estimator) -> dict:
 
 # ---- the search ----------------------------------------------------------------------------------------
 
-# While a ChunkedGridSearchCV evaluates a chunk in this thread: the search, the number of fits, and
-# (filled in by the hook) each fit's error.
-_LOCAL = threading.local()
-_HOOK_LOCK = threading.Lock()
-
-
-def _install_fit_failure_hook() -> bool:
-    """Wrap scikit-learn's check of failed fits, so that while a chunked search runs in this thread
-    it (1) records each fit's error (cv_results_ keeps none) and (2) warns instead of raising when
-    every fit of one chunk failed. Any other search sees the function unchanged."""
-    try:
-        from sklearn.model_selection import _search
-        from sklearn.exceptions import FitFailedWarning
-    except ImportError:  # pragma: no cover
-        return False
-    with _HOOK_LOCK:
-        original = getattr(_search, "_warn_or_raise_about_fit_failures", None)
-        if original is None:  # pragma: no cover - a scikit-learn without it: no error messages
-            return False
-        if getattr(original, "_netdsl_hook", False):
-            return True
-
-        def hook(results, error_score):
-            sink = getattr(_LOCAL, "fit_errors", None)
-            if sink is None or not _called_by(sink["search"], results, sink["expected"]):
-                return original(results, error_score)  # any other search, a nested one included
-            errors = [r.get("fit_error") if isinstance(r, dict) else None for r in results]
-            sink["errors"] = errors
-            if errors and all(e is not None for e in errors):
-                first = exception_text(errors[0])
-                warnings.warn(
-                    f"{len(errors)} fits of this chunk of candidates failed; their scores are set to "
-                    f"{error_score}. First error: {first}",
-                    FitFailedWarning,
-                    stacklevel=2,
-                )
-                return None
-            return original(results, error_score)
-
-        hook._netdsl_hook = True
-        hook.__wrapped__ = original
-        _search._warn_or_raise_about_fit_failures = hook
-    return True
-
-
-def _called_by(search, results, expected: int) -> bool:
-    """Whether the check of failed fits was called by `search`'s own evaluation of a chunk (not by a
-    search nested in its estimator, fitted in this thread)."""
-    try:
-        caller = sys._getframe(2).f_locals.get("self")  # evaluate_candidates, a closure over the search
-    except (AttributeError, ValueError):  # pragma: no cover - not CPython
-        caller = None
-    if caller is not None:
-        return caller is search
-    return len(results) == expected
-
-
 _SEARCH_CLASS = None
 
 
@@ -346,6 +288,9 @@ def _search_class():
                 state["progress"] = None
             return state
 
+        def fit(self, X, y=None, **params):
+            return _fit_guarded(self, super().fit, X, y, params)
+
         def _run_search(self, evaluate_candidates):
             _run_chunks(self, evaluate_candidates)
 
@@ -366,24 +311,16 @@ def _run_chunks(search, evaluate_candidates) -> None:
     search.search_rows_ = []
     search.n_candidates_ = total
     all_failed = 0
-    _install_fit_failure_hook()
-    reporter = Reporter(total, search.results_path, search.progress)
-    with reporter:
+    n = search.n_splits_
+    with Reporter(total, search.results_path, search.progress) as reporter:
         for start in range(0, total, size):
             chunk = candidates[start:start + size]
-            n = search.n_splits_
-            sink = {"search": search, "expected": len(chunk) * n, "errors": []}
-            outer = getattr(_LOCAL, "fit_errors", None)
-            _LOCAL.fit_errors = sink
-            try:
-                results = evaluate_candidates(chunk)
-            finally:
-                _LOCAL.fit_errors = outer
-            errors = sink["errors"]
-            if len(errors) != len(chunk) * n:
-                errors = [None] * (len(chunk) * n)
-            rows = [candidate_row(results, start + i, errors[i * n:(i + 1) * n], n) for i in range(len(chunk))]
-            all_failed += sum(all(e is not None for e in errors[i * n:(i + 1) * n]) for i in range(len(chunk)))
+            if search.error_score == "raise":  # a failed fit stops the search: there are no errors to keep
+                results, errors = evaluate_candidates(chunk), [[] for _ in chunk]
+            else:
+                results, errors = evaluate_chunk(evaluate_candidates, chunk, search._folds, n, search.error_score)
+            rows = [candidate_row(results, start + i, errors[i], n) for i in range(len(chunk))]
+            all_failed += sum(len(failed) == n for failed in errors)
             search.search_rows_.extend(rows)
             reporter.add(rows)
     if total and all_failed == total:  # as GridSearchCV does when every fit failed
@@ -392,6 +329,30 @@ def _run_chunks(search, evaluate_candidates) -> None:
             f"every fit of all {total} candidates failed (first error: {search.search_rows_[0]['error']}){where}",
             finished=total, total=total, rows=search.search_rows_, results_path=search.results_path,
         )
+
+
+def _fit_guarded(search, fit, X, y, params):
+    """`GridSearchCV.fit` (`fit`) with the estimator in a `FitGuard` while it searches (see
+    `netdsl.pipelines.search_failures`); the refitted best estimator is the estimator itself, and
+    an error of the refit is the estimator's own."""
+    from sklearn.base import is_classifier
+    from sklearn.model_selection import ParameterGrid, check_cv
+
+    estimator = search.estimator
+    search._folds = check_cv(search.cv, y, classifier=is_classifier(estimator))
+    if search.error_score == "raise":
+        return fit(X, y, **params)
+    keys = sorted({key for candidate in ParameterGrid(search.param_grid) for key in candidate})
+    search.estimator = FitGuard(estimator, keys)
+    try:
+        fit(X, y, **params)
+    except FitFailed as failed:  # the refit of the best candidate
+        raise failed.__cause__ from None
+    finally:
+        search.estimator = estimator
+    if isinstance(getattr(search, "best_estimator_", None), FitGuard):
+        search.best_estimator_ = search.best_estimator_.estimator
+    return search
 
 
 def __getattr__(name):  # PEP 562: `from netdsl.pipelines.search import ChunkedGridSearchCV` (and pickling)

@@ -374,7 +374,7 @@ def test_workers_start_ahead_and_the_search_runs_in_them(iris, tmp_path):
     # data; the search must then reuse those processes, not start new ones.
     from joblib.externals.loky import get_reusable_executor
 
-    from netdsl.pipelines.search import start_workers
+    from netdsl.pipelines.search_workers import start_workers
 
     get_reusable_executor().shutdown(wait=True)  # no workers left by earlier tests
     assert _loky_workers() == []

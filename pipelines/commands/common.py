@@ -16,14 +16,13 @@ from netdsl.pipelines.composite import composed
 from netdsl.pipelines.data import BUILTINS, DataError
 
 __all__ = [
-    "CROSSENTROPY", "DATA_HELP", "SET_HELP", "add_estimator_arguments", "add_training_data_arguments",
+    "DATA_HELP", "SET_HELP", "add_estimator_arguments", "add_training_data_arguments",
     "choose_task", "error", "estimators", "fraction", "holdout_split", "int_option", "literal", "load_model",
     "make_estimator", "net_argument", "positive_int", "print_scores", "save_model", "set_params", "write_csv",
 ]  # fmt: skip
 
 DATA_HELP = f"a built-in data set ({', '.join(BUILTINS)}) or a .csv, .tsv, .parquet or .npz file"
 SET_HELP = "set a file param or an estimator setting such as epochs (repeatable)"
-CROSSENTROPY = ("crossentropy", "hinge")  # losses of classifiers; anything else means regression
 
 
 def error(message: str) -> int:
@@ -126,13 +125,16 @@ def set_params(items: list[str]) -> dict:
 
 
 def choose_task(requested: str, data, net) -> tuple[str, str]:
-    """(task, where it came from): `requested` (--task) unless "auto", else the data, else the file's loss."""
+    """(task, where it came from): `requested` (--task) unless "auto", else the data, else the file's
+    loss (a classifier's loss, `netdsl.dsl.kinds.CLASSIFICATION_LOSSES`, means classification)."""
+    from netdsl.dsl.kinds import CLASSIFICATION_LOSSES
+
     if requested != "auto":
         return requested, "--task"
     if data.task is not None:
         return data.task, "the data"
     loss = net.train.loss if net.train is not None else None
-    if loss is not None and any(word in loss for word in CROSSENTROPY):
+    if loss in CLASSIFICATION_LOSSES:
         return "classification", f"the loss {loss}"
     return "regression", f"the loss {loss}" if loss else "the default"
 
