@@ -45,6 +45,19 @@ def test_fmt_rewrites_and_then_is_stable(tmp_path, capsys):
     assert main(["fmt", "--check", str(path)]) == 0
 
 
+def test_fmt_goes_on_past_a_file_that_does_not_parse(tmp_path, capsys):
+    # as check does: the broken file is reported, the others are formatted, the exit status is 1
+    broken, messy = tmp_path / "broken.net", tmp_path / "messy.net"
+    broken.write_text("net broken\ndense(10,\n")
+    messy.write_text("net   messy\ninput(64)\ndense( 10 )\n")
+    assert main(["fmt", str(broken), str(messy)]) == 1
+    captured = capsys.readouterr()
+    assert "broken.net:" in captured.err and "error" in captured.err
+    assert f"{messy}: reformatted" in captured.out
+    assert messy.read_text() == "net messy\ninput (64)\ndense(10)\n"
+    assert broken.read_text() == "net broken\ndense(10,\n"
+
+
 def test_show_table_has_shapes_params_and_totals(capsys):
     assert main(["show", str(ROOT / "examples" / "digits_cnn.net")]) == 0
     out = capsys.readouterr().out

@@ -14,7 +14,6 @@ from netdsl.pipelines.commands.common import (
     error,
     holdout_split,
     make_estimator,
-    net_argument,
     positive_int,
     print_scores,
     save_model,
@@ -44,6 +43,7 @@ def run(args) -> int:
     from rich.console import Console
 
     console = Console(soft_wrap=True, highlight=False)  # long paths stay on one line; no quadratic highlighting
+    # Read and validated once: the estimator is given this spec (its errors still point into FILE).
     net = load(args.file)  # a NetError here is rendered by main, before any data or TensorFlow work
     params = set_params(args.set)
     data = load_data(args.data, target=args.target, window=args.window)
@@ -55,7 +55,7 @@ def run(args) -> int:
     console.print(f"{len(y_train)} rows to train on; {how}")
 
     try:
-        model = make_estimator(net_argument(args.file), args, task, data, params, console, verbose=0 if args.quiet else 1)
+        model = make_estimator(net, args, task, data, params, console, verbose=0 if args.quiet else 1)
         started = time.perf_counter()
         model.fit(X_train, y_train)
         seconds = time.perf_counter() - started
