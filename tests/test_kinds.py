@@ -16,6 +16,7 @@ import sys
 import pytest
 
 from netdsl.dsl import kinds, specs
+from netdsl.dsl.keras_layers import KERAS_LAYERS
 from netdsl.dsl.shapes import LAYER_RULES
 
 # Kinds that are not one Keras object: `pretrained` takes many layers of a saved net, `repeat`
@@ -62,6 +63,10 @@ def test_the_specs_read_the_registry():
 
 def test_every_layer_kind_has_a_shape_rule():
     assert set(LAYER_RULES) == set(kinds.LAYERS.specs)
+
+
+def test_every_layer_kind_is_the_snake_case_of_its_keras_class():
+    assert {kind: KERAS_LAYERS.get(kind) for kind in kinds.LAYERS.keras} == kinds.LAYERS.keras
 
 
 def test_the_name_tables_agree():
