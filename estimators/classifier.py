@@ -12,8 +12,6 @@ from netdsl.dsl.kinds import SIGMOID_LOSSES
 
 from .base import BaseNet
 
-_MULTI_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
-
 
 def _shown(activation) -> str:
     return "no activation" if activation in (None, "linear") else f"`{activation}`"
@@ -86,7 +84,7 @@ class LabelTargets:
     def _check_output(self, summary, resolved):
         n = len(self.classes_)
         out = tuple(summary.output_shape)
-        path, layer, span = self._last_layer(resolved)
+        path, layer = self._last_layer(resolved)
         activation = getattr(layer, "activation", None)
         if self._multilabel:
             if out == (n,) and activation == "sigmoid":
@@ -96,30 +94,30 @@ class LabelTargets:
                 f"the last layer outputs ({shown}) per sample, but the targets have {n} labels" if out != (n,)
                 else f"a multilabel target needs `sigmoid` units, one per label (the last layer has {_shown(activation)})"
             )
-            raise self._net_error(
-                resolved, title, span,
-                f"end the net with `dense(n_outputs, activation=sigmoid)` (here {n} units): each label is a yes/no "
+            raise resolved.source.located(
+                title, path,
+                help=f"end the net with `dense(n_outputs, activation=sigmoid)` (here {n} units): each label is a yes/no "
                 "of its own" + (", which a softmax cannot give (its outputs compete)" if activation == "softmax" else ""),
             )
         if out == (1,) and n == 2:
             if activation != "sigmoid":
-                raise self._net_error(
-                    resolved, "a single output unit for two classes needs `activation=sigmoid`", span,
-                    "end the net with `dense(1, activation=sigmoid)`, or use `dense(n_classes, activation=softmax)`",
+                raise resolved.source.located(
+                    "a single output unit for two classes needs `activation=sigmoid`", path,
+                    help="end the net with `dense(1, activation=sigmoid)`, or use `dense(n_classes, activation=softmax)`",
                 )
             return "binary"
         if out == (n,):
             if activation != "softmax":
-                raise self._net_error(
-                    resolved, f"the last layer of a classifier must end in `softmax` (it has {_shown(activation)})", span,
-                    "write `activation=softmax` on the last layer, e.g. `dense(n_classes, activation=softmax)`"
+                raise resolved.source.located(
+                    f"the last layer of a classifier must end in `softmax` (it has {_shown(activation)})", path,
+                    help="write `activation=softmax` on the last layer, e.g. `dense(n_classes, activation=softmax)`"
                     + self._regression_hint(),
                 )
             return "multiclass"
         shown = ", ".join(str(d) for d in out)
-        raise self._net_error(
-            resolved, f"the last layer outputs ({shown}) per sample, but the data has {n} classes", span,
-            f"end the net with `dense(n_classes, activation=softmax)` (here {n} units)"
+        raise resolved.source.located(
+            f"the last layer outputs ({shown}) per sample, but the data has {n} classes", path,
+            help=f"end the net with `dense(n_classes, activation=softmax)` (here {n} units)"
             + (" or `dense(1, activation=sigmoid)`" if n == 2 else "") + self._regression_hint(),
         )
 

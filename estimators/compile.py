@@ -79,11 +79,14 @@ def build_layer(layer: specs.Layer) -> keras.layers.Layer:
 MAX_UNROLLED_STEPS = 32  # recurrent layers over at most this many (known) time steps are unrolled
 
 
-def build_model(net: specs.Net, text_samples=None, name: str | None = None, coverage: dict | None = None) -> keras.Model:
+def build_model(net: specs.Net, text_samples=None, name: str | None = None, coverage: dict | None = None,
+                analysis=None) -> keras.Model:
     """The Keras model of a resolved net (every name bound). `text_samples` adapt the vocabulary of a
     `text_vectorization` layer (its vocabulary is learned from the training texts); an embedding
     with `embeddings=` then takes the file's vectors for its words, and `coverage` (when given)
-    receives the report of each such layer, by its name in `netdsl show`."""
+    receives the report of each such layer, by its name in `netdsl show`. `analysis` is the net's
+    static analysis (`analyse_resolved`), which names the layers; made here when not given."""
+    analysis = analysis if analysis is not None else _analysis(net)
     if net.input is not None and net.input.text:
         inputs = keras.Input(shape=(), dtype="string", name="text")
     else:
@@ -94,7 +97,7 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None, cove
     x = inputs
     built_layers = []
     vocabulary, pretrained = None, []
-    for path, spec, layer in new_layers(net):
+    for path, spec, layer in new_layers(net, analysis):
         if spec.kind == "pretrained":
             x = take_base_layers(net, path, spec, x, layer)
             continue
@@ -116,7 +119,7 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None, cove
     model = keras.Model(inputs, x, name=name or net.name)
     for spec, layer in built_layers:
         assign_literal_weights(spec, layer)
-    shown = _shown_names(net) if pretrained else {}
+    shown = analysis.layer_names if pretrained else {}
     for path, spec, layer, words in pretrained:
         report = assign_pretrained_vectors(net, path, spec, layer, words)
         if coverage is not None:
@@ -124,12 +127,14 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None, cove
     return model
 
 
-def new_layers(net: specs.Net):
+def new_layers(net: specs.Net, analysis=None):
     """(source path, spec, new Keras layer) for the augmentation layers and then the layers, in the
     file's order: the one place layers are made, so that under a seed every build draws the same
-    initial weights. For `pretrained` the third item is the analysis rows (names, frozen state)
-    its base layers take."""
-    rows = _analysis_rows(net)
+    initial weights. Each layer is named and frozen as the net's static analysis lists it
+    (`analysis`, made here when not given), so that a name means the same layer in `netdsl show`,
+    in `freeze` / `unfreeze` and in `NetTransformer(layer=...)`. For `pretrained` the third item
+    is the analysis rows (names, frozen state) its base layers take."""
+    rows = (analysis if analysis is not None else _analysis(net)).rows
     augment = iter([row for row in rows if row.path[0] == "augment"])
     for i, spec in enumerate(net.augment):
         path = ("augment", i, spec.kind)
@@ -164,21 +169,13 @@ def _unroll_if_short(spec: specs.Layer, layer, input_shape) -> None:
             rnn.unroll = True
 
 
-def _shown_names(net: specs.Net) -> dict:
-    """Source path -> the layer's name as `netdsl show` gives it (`embedding`, `embedding_1`, ... in
-    the file's order), which, unlike Keras's automatic names, does not depend on earlier models."""
-    from netdsl.dsl.shapes import layer_names
+def _analysis(net: specs.Net):
+    """The static analysis of a resolved net (layers in order, a saved net's layers expanded, each
+    named as `netdsl show` names it), for a build that was not handed one. Its `train` block is
+    left to the estimator, which checks it with the settings it trains with."""
+    from netdsl.dsl.shapes import analyse_resolved
 
-    return layer_names(net)
-
-
-def _analysis_rows(net: specs.Net) -> list:
-    """The rows of the net's static analysis (layers in order, a saved net's layers expanded): the
-    built layers take their names and frozen state, so that a name means the same layer in
-    `netdsl show`, in `freeze` / `unfreeze` and in `NetTransformer(layer=...)`."""
-    from netdsl.dsl.shapes import analyse
-
-    return list(analyse(net, training=False).rows)  # the train block: checked by the estimator, with its settings
+    return analyse_resolved(net, training=False)
 
 
 def take_base_layers(net: specs.Net, path: tuple, spec: specs.Layer, x, plan):

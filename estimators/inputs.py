@@ -15,7 +15,7 @@ from netdsl.dsl import specs
 
 __all__ = [
     "InputsMixin", "is_text", "refuse_iterator", "refuse_time_columns", "explain_non_numeric", "is_number",
-    "as_float32", "as_texts", "short", "token_id_problem", "rows_origin",
+    "as_float32", "as_texts", "short", "end_layer", "token_id_problem", "rows_origin",
 ]  # fmt: skip
 
 
@@ -100,14 +100,19 @@ def _tuple(shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
-def _first_layer(items, prefix: tuple = ("layers",)) -> tuple | None:
-    """(source path, spec) of the first layer of `items` (what `flat_layers` would list first),
-    found without unrolling the `repeat` blocks after it."""
-    for i, item in enumerate(items):
+def end_layer(net: specs.Net, last: bool = False) -> tuple | None:
+    """(source path, spec) of the net's first layer (its last with `last`), as `flat_layers` would
+    list it, found without unrolling every `repeat` block; None for a net without layers."""
+    return _end_layer(net.layers, ("layers",), last)
+
+
+def _end_layer(items, prefix: tuple, last: bool) -> tuple | None:
+    order = reversed(list(enumerate(items))) if last else enumerate(items)
+    for i, item in order:
         path = prefix + (i, item.kind)
         if not isinstance(item, specs.Repeat):
             return path, item
-        found = _first_layer(item.body, path + ("body",)) if item.count else None
+        found = _end_layer(item.body, path + ("body",), last) if item.count else None
         if found is not None:
             return found
     return None
@@ -117,7 +122,7 @@ def token_id_problem(X, spec: specs.Net) -> tuple | None:
     """(title, source path, help) when data fed straight to an `embedding` is not whole token ids
     in [0, input_dim): TensorFlow would stop the fit or the prediction with an unlocated
     "indices[0,0] = 12 is not in [0, 10)"."""
-    first = _first_layer(spec.layers)
+    first = end_layer(spec)
     if first is None or first[1].kind != "embedding" or X.size == 0:
         return None
     path, layer = first

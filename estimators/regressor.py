@@ -61,15 +61,15 @@ class ValueTargets:
     def _check_output(self, summary, resolved):
         out = tuple(summary.output_shape)
         if out != (self.n_outputs_,):
-            _, _, span = self._last_layer(resolved)
+            path, _ = self._last_layer(resolved)
             shown = ", ".join(str(d) for d in out)
             columns = f"{self.n_outputs_} column{'s' if self.n_outputs_ != 1 else ''}"
             unbound = [str(d) for d in out if not isinstance(d, int)]
-            raise self._net_error(
-                resolved, f"the last layer outputs ({shown}) per sample, but the targets have {columns}" if not unbound
+            raise resolved.source.located(
+                f"the last layer outputs ({shown}) per sample, but the targets have {columns}" if not unbound
                 else f"`{unbound[0]}` is not bound: the targets are numbers to regress ({columns}), which bind `n_outputs`",
-                span,
-                f"end the net with `dense({self.n_outputs_})` or `dense(n_outputs)` (no activation)"
+                path,
+                help=f"end the net with `dense({self.n_outputs_})` or `dense(n_outputs)` (no activation)"
                 + (f"; {self._classification_hint()}" if self._classification_hint() else ""),
             )
         return "regression"

@@ -32,13 +32,14 @@ def choose(resolved: specs.Net, owner: str, verbose=0) -> str:
     return f"standard: {reason}"
 
 
-def fast_model(estimator, resolved: specs.Net, architecture: str, settings: dict, loss, y_fit):
+def fast_model(estimator, resolved: specs.Net, architecture: str, settings: dict, loss, y_fit, analysis=None):
     """(cache entry, compiled model) for this graph from the fast path's cache, starting exactly as
     a new build under this fit's seed would: a cached model gets new layers' initial weights
     (`weight_plan`), and a new model is built only when none is free.
 
     `estimator` (a `BaseNet`) builds the model: its `_build(resolved)` makes it, `_compile(model,
-    settings, loss, metrics)` compiles it, `_seed()` seeds the fit again."""
+    settings, loss, metrics)` compiles it, `_seed()` seeds the fit again. `analysis`: the fit's
+    static analysis of `resolved` (layer names), handed to the builds so none analyses again."""
     from .weight_plan import fresh_weights, learn_weight_plan
 
     optimizer = settings["optimizer"].model_dump(mode="json", exclude={"learning_rate"})
@@ -46,18 +47,18 @@ def fast_model(estimator, resolved: specs.Net, architecture: str, settings: dict
                 files_read(resolved)))
 
     def make_model():
-        model = estimator._build(resolved)
+        model = estimator._build(resolved, analysis=analysis)
         estimator._compile(model, settings, loss, settings["metrics"])
         return model
 
     entry, reused = fast.acquire(key, estimator, make_model)
     if reused:
         if entry.weight_plan is None:  # at its first restart
-            entry.weight_plan = learn_weight_plan(resolved, entry.model) or False
-        initial = entry.weight_plan.values() if entry.weight_plan else fresh_weights(resolved, entry.model)
+            entry.weight_plan = learn_weight_plan(resolved, entry.model, analysis) or False
+        initial = entry.weight_plan.values() if entry.weight_plan else fresh_weights(resolved, entry.model, analysis)
         if initial is None:  # built whole, from the seed's start: the layers made so far used draws
             estimator._seed()
-            initial = [variable.value for variable in fast.layer_variables(estimator._build(resolved))]
+            initial = [variable.value for variable in fast.layer_variables(estimator._build(resolved, analysis=analysis))]
         else:
             estimator.embedding_coverage_ = {}
         fast.reset(entry.model, initial)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
-from .base import BaseNet, read_source
+from .base import BaseNet
 from .classifier import LabelTargets
 from .regressor import ValueTargets
 
@@ -62,32 +62,37 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
         del self.class_weight
 
     def fit(self, X, y=None, sample_weight=None):
-        spec = self._spec()
-        if spec.train is not None and y is not None:
-            return super().fit(X, y, sample_weight=sample_weight)
-        self._fit_untrained(X, spec, sample_weight)
+        """Train the net on (X, y) when it has a `train` block and y is given (as `NetClassifier` or
+        `NetRegressor` would, see `BaseNet.fit`); else only build it: the program read and
+        validated, X validated, the names bound (`resolve`), the bound net analysed, the model built
+        from that analysis, each once."""
+        program = self._program()
+        if program[0].train is not None and y is not None:
+            self._fit(X, y, sample_weight=sample_weight, program=program)
+            return self
+        self._fit_untrained(X, program, sample_weight)
         return self
 
-    def _fit_untrained(self, X, spec, sample_weight=None):
-        from sklearn.utils.validation import _check_sample_weight
+    def _fit_untrained(self, X, program, sample_weight=None):
+        from netdsl.dsl import compat, dumps, resolve
+        from netdsl.dsl.shapes import analyse_resolved
 
-        from netdsl.dsl import analyse, resolve
+        from . import runtime, seeding
 
+        runtime.configure_process()  # before Keras and TensorFlow start (see runtime.py)
+        spec, text = program
         X, _ = self._validate_X(X, spec, reset=True)
         if sample_weight is not None:  # nothing is trained, but a bad weight is still a mistake
-            _check_sample_weight(sample_weight, X if X.ndim == 2 else np.empty((len(X), 1)), ensure_non_negative=True)
+            compat.check_sample_weight(sample_weight, X if X.ndim == 2 else np.empty((len(X), 1)), ensure_non_negative=True)
         data = self._data_names(spec, X)
-        params = {k: v for k, v in self.get_params().items() if k in spec.param_defaults}
-        resolved = resolve(spec, params, data)
-        summary = analyse(spec, params, data)
+        resolved = resolve(spec, self._param_values(spec), data)
+        summary = analyse_resolved(resolved, data)
         self._refuse_unbound(summary, resolved)
-        from . import seeding
-
         with seeding.fitting(seeded=self.random_state is not None):  # global random state put back after
             self._seed()
-            self.model_ = self._build(resolved, text_samples=X if self._is_text(spec) else None)
+            self.model_ = self._build(resolved, text_samples=X if self._is_text(spec) else None, analysis=summary)
         self.spec_ = resolved
-        self.net_source_ = read_source(self.net)[0]
+        self.net_source_ = text if text is not None else dumps(self.net)
         self.output_mode_ = "features"
         self.history_ = {}
         self._setup_output()
@@ -97,9 +102,9 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
         for row in summary.rows:
             names = sorted({str(d) for d in row.output_shape if not isinstance(d, (int, np.integer))})
             if names:
-                raise self._net_error(
-                    resolved, f"`{names[0]}` is bound from y, but `fit` got no y", row.span,
-                    "pass the targets, `fit(X, y)` (the `train` block then trains the net on them), or write a number"
+                raise resolved.source.located(
+                    f"`{names[0]}` is bound from y, but `fit` got no y", row.path,
+                    help="pass the targets, `fit(X, y)` (the `train` block then trains the net on them), or write a number"
                     if resolved.train is not None else "write a number: a net without a `train` block is not fitted to y",
                 )
 

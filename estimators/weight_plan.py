@@ -21,19 +21,20 @@ from .compile import assign_literal_weights, new_layers
 MAX_DRAWS = 256  # seeds a restart may draw for `learn_weight_plan` to learn it
 
 
-def fresh_weights(net: specs.Net, model: keras.Model) -> list | None:
+def fresh_weights(net: specs.Net, model: keras.Model, analysis=None) -> list | None:
     """The initial values that `build_model(net)` would give `model`'s variables under the current
     seed, layer by layer in order (`fast.layer_variables`): how the fast path restarts a cached
     model. The layers are made anew in the same order (so they draw the same seeds) and built to
     the cached model's shapes inside `_deferred_variables`, which keeps each variable's initializer
     instead of creating it in TensorFlow. None where the net takes weights from files (a saved net,
     word vectors), learns a vocabulary or builds a variable from a fixed value. (`WeightPlan` gives
-    the same values without making layers, once learned.)"""
-    made = _made_anew(net, model)
+    the same values without making layers, once learned.) `analysis`: the net's static analysis,
+    which names the layers (`compile.new_layers`)."""
+    made = _made_anew(net, model, analysis)
     return None if made is None else _initial_values(made)
 
 
-def _made_anew(net: specs.Net, model: keras.Model) -> list | None:
+def _made_anew(net: specs.Net, model: keras.Model, analysis=None) -> list | None:
     """`fresh_weights`'s new layers' variables, each with the literal value assigned to it (None for
     those that keep their initializer); None where a restart must build the net whole."""
     if net.input is not None and net.input.text:
@@ -42,7 +43,7 @@ def _made_anew(net: specs.Net, model: keras.Model) -> list | None:
     made = []
     try:
         with _deferred_variables() as scope:
-            for _, spec, layer in new_layers(net):
+            for _, spec, layer in new_layers(net, analysis):
                 target = next(targets, None)
                 if spec.kind == "pretrained" or getattr(spec, "embeddings", None) is not None or target is None:
                     return None
@@ -104,7 +105,7 @@ class WeightPlan:
         return values
 
 
-def learn_weight_plan(net: specs.Net, model: keras.Model) -> WeightPlan | None:
+def learn_weight_plan(net: specs.Net, model: keras.Model, analysis=None) -> WeightPlan | None:
     """`model`'s `WeightPlan`, learned from two restarts made the standard way (`fresh_weights`):
     the first tells which draw each variable takes, and the plan must give both restarts' values
     exactly, so a value that depends on the draws in any other way is never taken for fixed. None
@@ -117,7 +118,8 @@ def learn_weight_plan(net: specs.Net, model: keras.Model) -> WeightPlan | None:
         return None
     start, numpy_start = random.getstate(), np.random.get_state()
     try:
-        first, second = _drawn_restart(net, model, make_default_seed), _drawn_restart(net, model, make_default_seed)
+        first = _drawn_restart(net, model, make_default_seed, analysis)
+        second = _drawn_restart(net, model, make_default_seed, analysis)
         numpy_kept = _same_numpy_state(numpy_start, np.random.get_state())
     finally:
         random.setstate(start)
@@ -150,12 +152,12 @@ def _source(variable, assigned, value, seeds: list) -> tuple:
     return ("fixed", value)
 
 
-def _drawn_restart(net: specs.Net, model: keras.Model, make_default_seed):
+def _drawn_restart(net: specs.Net, model: keras.Model, make_default_seed, analysis=None):
     """One standard restart (`fresh_weights`): the variables made, their values, and the seeds it
     drew from Python's `random` (found by replaying `make_default_seed` from the state before until
     the state after is reached); None where there is no such restart or the replay fails."""
     before = random.getstate()
-    made = _made_anew(net, model)
+    made = _made_anew(net, model, analysis)
     if made is None:
         return None
     values = _initial_values(made)
