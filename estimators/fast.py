@@ -504,11 +504,11 @@ def predict(model, x) -> np.ndarray:
     tests/test_fast.py, every permutation and subset on each of the CPU's instruction sets)."""
     import tensorflow as tf
 
-    function = getattr(model, "_netdsl_predict", None)  # kept on the model: freed with it
-    if function is None:
-        function = tf.function(_chunked(model), reduce_retracing=True, autograph=False)
-        model._netdsl_predict = function
-        model._netdsl_executor = _executor(model)
+    with _LOCK:
+        predictor = _PREDICTORS.get(model)
+        if predictor is None:
+            function = tf.function(_chunked(weakref.ref(model)), reduce_retracing=True, autograph=False)
+            predictor = _PREDICTORS[model] = _Predictor(function, _executor(model))
     x = x.numpy() if isinstance(x, tf.Tensor) else np.asarray(x)
     n = len(x)
     chunks = max(1, -(-n // PREDICT_CHUNK))
@@ -516,14 +516,35 @@ def predict(model, x) -> np.ndarray:
         shape = (chunks * PREDICT_CHUNK - n,) + x.shape[1:]
         padding = np.full(shape, b"", dtype=object) if x.dtype == object else np.zeros(shape, dtype=x.dtype)
         x = np.concatenate([x, padding]) if n else padding
-    output, model._netdsl_executor = _call(model._netdsl_executor, function, tf.convert_to_tensor(x))
+    output, predictor.executor = _call(predictor.executor, predictor.function, tf.convert_to_tensor(x))
     return np.asarray(output)[:n]
 
 
-def _chunked(model):
-    """`model` applied to each PREDICT_CHUNK rows of its input in turn, in one graph."""
+@dataclass(eq=False)
+class _Predictor:
+    """A model's traced `predict` function and the executor it runs on (`predict`)."""
+
+    function: object
+    executor: str
+
+
+# Keras model -> its _Predictor, kept only as long as the model (whose functions reach it only
+# weakly), so that netdsl sets no attribute on the user's Keras models.
+_PREDICTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def traced_predict(model):
+    """The traced function `predict` made for `model`, or None before its first prediction."""
+    predictor = _PREDICTORS.get(model)
+    return None if predictor is None else predictor.function
+
+
+def _chunked(model_ref):
+    """The model `model_ref` refers to, applied to each PREDICT_CHUNK rows of its input in turn, in
+    one graph."""
     import tensorflow as tf
 
+    model = model_ref()
     output = model.outputs[0] if len(model.outputs) == 1 else None
     if output is None:
         raise ValueError("netdsl predicts with nets of one output")
@@ -534,7 +555,7 @@ def _chunked(model):
         count = tf.shape(chunks)[0]
 
         def one_chunk(i, outputs):
-            return i + 1, outputs.write(i, model(chunks[i], training=False))
+            return i + 1, outputs.write(i, model_ref()(chunks[i], training=False))
 
         outputs = tf.TensorArray(dtype, size=count, element_shape=shape)
         _, outputs = tf.while_loop(lambda i, _: i < count, one_chunk, (tf.constant(0), outputs))

@@ -382,7 +382,8 @@ def test_predict_runs_in_one_traced_call(digits):
     est = NetClassifier(MLP, random_state=0).fit(X, y)
     for n in (400, 300, 100, 399):
         est.predict(X[:n])
-    assert est.model_._netdsl_predict.experimental_get_tracing_count() <= 2
+    assert fast.traced_predict(est.model_).experimental_get_tracing_count() <= 2
+    assert not any(name.startswith("_netdsl") for name in vars(est.model_))  # nothing set on the Keras model
 
 
 def test_the_fallback_to_keras_fit_is_visible(monkeypatch, caplog, digits):
