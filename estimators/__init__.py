@@ -10,7 +10,8 @@ starts or a model file is loaded.
 
 from pathlib import Path
 
-from .base import BaseNet, TrainingDiverged
+from .base import BaseNet
+from .training import TrainingDiverged
 from .classifier import NetClassifier
 from .regressor import NetRegressor
 from .transformer import NetTransformer
