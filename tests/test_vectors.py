@@ -157,7 +157,7 @@ def test_a_damaged_gzip_file_is_reported_by_check(tmp_path, capsys):
     net.write_text(text_net('embeddings="glove.txt.gz"'), encoding="utf-8")
     assert main(["check", str(net)]) == 1
     err = capsys.readouterr().err
-    assert f"{net}:6:29: error: cannot read the vectors file `glove.txt.gz`" in err
+    assert f"{net}:6:29: error[N610]: cannot read the vectors file `glove.txt.gz`" in err
     assert "glove.txt.gz: the gzip stream is damaged or cut short" in err and "Traceback" not in err
 
 
@@ -245,7 +245,7 @@ def test_missing_file_with_a_close_name(tmp_path):
     net = tmp_path / "reviews.net"
     rendered = _error(text_net('embeddings="vectors/glove.4.txt"'), net)
     assert rendered == (
-        f"{net}:6:29: error: vectors file `vectors/glove.4.txt` not found\n"
+        f"{net}:6:29: error[N610]: vectors file `vectors/glove.4.txt` not found\n"
         '   6 | embedding(40, 4, embeddings="vectors/glove.4.txt")\n'
         "     | " + " " * 28 + "^" * 21 + "\n"
         f"  = help: did you mean `glove.4d.txt`? looked for `{tmp_path / 'vectors' / 'glove.4.txt'}` "
@@ -274,7 +274,7 @@ def test_dimension_mismatch(tmp_path):
     text = text_net('embeddings="glove.txt"').replace("embedding(40, 4,", "embedding(40, 50,")
     rendered = _error(text, net)
     assert rendered.splitlines()[0] == (
-        f"{net}:6:30: error: the vectors in `glove.txt` have 4 dimensions, but this embedding's output_dim is 50"
+        f"{net}:6:30: error[N611]: the vectors in `glove.txt` have 4 dimensions, but this embedding's output_dim is 50"
     )
     assert rendered.splitlines()[3] == (
         "  = help: set output_dim to 4 (the GloVe file's size), or use a file of 50-dimensional vectors"
@@ -287,7 +287,7 @@ def test_embeddings_need_a_text_vectorization(tmp_path):
     text = "input (6)\nembedding(40, 4, embeddings=\"glove.txt\")\nflatten\ndense(1)\n"
     rendered = _error(text, net)
     assert rendered == (
-        f"{net}:2:29: error: `embeddings=` needs a `text_vectorization` before this embedding\n"
+        f"{net}:2:29: error[N612]: `embeddings=` needs a `text_vectorization` before this embedding\n"
         '   2 | embedding(40, 4, embeddings="glove.txt")\n'
         "     | " + " " * 28 + "^" * 11 + "\n"
         "  = help: pretrained vectors are matched to the words of the vocabulary `text_vectorization` learns at fit; "
@@ -302,7 +302,7 @@ def test_netdsl_check_reports_a_missing_vectors_file(tmp_path, capsys):
     net.write_text(text_net('embeddings="glove.6B.4d.txt"'), encoding="utf-8")
     assert main(["check", str(net)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"{net}:6:29: error: vectors file `glove.6B.4d.txt` not found\n")
+    assert err.startswith(f"{net}:6:29: error[N610]: vectors file `glove.6B.4d.txt` not found\n")
     assert f"looked for `{tmp_path / 'glove.6B.4d.txt'}`" in err
     write_glove(tmp_path / "glove.6B.4d.txt")
     assert main(["check", str(net)]) == 0
