@@ -52,6 +52,7 @@ def resolve(net: specs.Net, params: dict[str, Any] | None = None, data: dict[str
     spans = net.source.spans
     problems: list[Diagnostic] = []
     raw = net.model_dump()
+    read = dict(raw)  # the program's data as it was read (and validated)
     raw["params"] = [dict(p, default=env.get(p["name"], p["default"])) for p in raw["params"]]
     bound = _substitute(raw, env, (), spans, problems)
     if bound.get("input") is None and bound.get("layers") and bound["layers"][0].get("kind") == "pretrained":
@@ -59,12 +60,11 @@ def resolve(net: specs.Net, params: dict[str, Any] | None = None, data: dict[str
     if bound.get("input") is None and isinstance(env.get("n_features"), int):
         bound["input"] = {"shape": [env["n_features"]]}  # an omitted `input` is `(n_features)`
     if not problems:
-        try:
-            resolved = specs.Net.model_validate(bound)
-        except ValidationError as error:
+        resolved, errors = _validated(net, read, bound)
+        if errors:
             from .validation import translate
 
-            problems = translate(error, spans, env)
+            problems = translate(errors, spans, env)
             overridden = {k: v for k, v in (params or {}).items()}
             if overridden:
                 note = ", ".join(f"{k}={v!r}" for k, v in overridden.items())
@@ -79,6 +79,44 @@ def resolve(net: specs.Net, params: dict[str, Any] | None = None, data: dict[str
         raise _error(net, problems)
     resolved._source = net.source
     return resolved
+
+
+def _validated(net: specs.Net, read: dict, bound: dict) -> tuple[specs.Net | None, list[dict]]:
+    """`bound` (the program's data with the values put in) as a `Net`, or pydantic's error items
+    with their paths in the program. The program was validated when it was read, so only the parts
+    whose data changed here (a parameter's value, a data-bound name, an input added) are validated
+    again, each by its own spec class, with the same errors a whole `Net` would give; the others
+    are the program's own nodes (frozen). One fit thus validates its program once."""
+    fields, errors = {}, []
+    for name in specs.Net.model_fields:
+        current, given, before = getattr(net, name), bound.get(name), read.get(name)
+        if given == before:
+            fields[name] = current
+        elif isinstance(current, tuple):  # params, layers, augment: the same items, some changed
+            tagged = name in ("layers", "augment")  # a union's items: pydantic's path names the kind
+            fields[name] = tuple(
+                item if data == old else _validate(type(item), data, (name, i) + ((item.kind,) if tagged else ()), errors)
+                for i, (item, data, old) in enumerate(zip(current, given, before))
+            )
+        else:  # input, train
+            cls = specs.Net.model_fields[name].annotation
+            fields[name] = None if given is None else _validate(_node_class(cls), given, (name,), errors)
+    return (None, errors) if errors else (specs.Net.model_construct(**fields), [])
+
+
+def _node_class(annotation):
+    """`Input` from `Input | None`."""
+    import typing
+
+    return next(a for a in typing.get_args(annotation) or (annotation,) if a is not type(None))
+
+
+def _validate(cls, data, path: tuple, errors: list):
+    try:
+        return cls.model_validate(data)
+    except ValidationError as error:
+        errors.extend(dict(item, loc=path + tuple(item["loc"])) for item in error.errors(include_url=False))
+        return None
 
 
 def _substitute(value, env, path, spans, problems):

@@ -72,11 +72,12 @@ def _field_at(loc: tuple):
     return cls, field
 
 
-def translate(error: ValidationError, spans: SourceMap, params: dict | None = None) -> list[Diagnostic]:
-    """pydantic errors -> diagnostics at their source spans, one per spot."""
+def translate(error: ValidationError | list[dict], spans: SourceMap, params: dict | None = None) -> list[Diagnostic]:
+    """pydantic errors (a `ValidationError`, or its error items) -> diagnostics at their source
+    spans, one per spot."""
     diagnostics: list[Diagnostic] = []
     done: set[tuple] = set()
-    items = error.errors(include_url=False)
+    items = error.errors(include_url=False) if isinstance(error, ValidationError) else list(error)  # or its items
     for item in items:
         loc = tuple(item["loc"])
         if _beaten_union_member(loc, items):

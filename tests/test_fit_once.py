@@ -1,0 +1,87 @@
+"""One fit does each thing once: the `.net` file is read once and the program validated once.
+
+The counts are taken by wrapping what does the work (Python's `open` on the file, pydantic's
+`model_validate` on `specs.Net`), not the project's own functions, so that moving code between
+modules cannot hide a second read or a second validation.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from netdsl.dsl import specs
+
+# A `param`, a `train` block and a `freeze`: each of them was a reason to read or validate again.
+PROGRAM = """net counted
+param width = 8
+dense(width, activation=relu, name="hidden")
+dense(n_classes, activation=softmax)
+train {
+    epochs = 1
+    freeze = ["hidden"]
+}
+"""
+
+
+@pytest.fixture
+def counts(monkeypatch):
+    """Reads of files ({resolved path: count}) and `model_validate` calls on `specs.Net`."""
+    seen = {"reads": {}, "validations": 0}
+
+    def counted_open(file, *args, **kwargs):
+        if isinstance(file, (str, Path)):
+            key = str(Path(file).resolve())
+            seen["reads"][key] = seen["reads"].get(key, 0) + 1
+        return real_open(file, *args, **kwargs)
+
+    real_open = builtins.open
+    monkeypatch.setattr(builtins, "open", counted_open)
+    monkeypatch.setattr(io, "open", counted_open)  # what pathlib's read_text and read_bytes call
+
+    real_validate = specs.Net.model_validate.__func__
+
+    def counted_validate(cls, *args, **kwargs):
+        if cls is specs.Net:
+            seen["validations"] += 1
+        return real_validate(cls, *args, **kwargs)
+
+    monkeypatch.setattr(specs.Net, "model_validate", classmethod(counted_validate))
+    return seen
+
+
+@pytest.mark.parametrize("path_type", [str, Path])
+def test_one_fit_of_a_net_file_reads_it_once_and_validates_it_once(tmp_path, counts, path_type):
+    from netdsl.estimators import NetClassifier
+
+    file = tmp_path / f"counted_{path_type.__name__}.net"  # a new file name: no earlier parse is reused
+    file.write_text(PROGRAM)
+    X = np.random.default_rng(0).normal(size=(24, 4)).astype("float32")
+    y = np.arange(24) % 3
+    clf = NetClassifier(path_type(file), random_state=0)
+    counts["reads"].clear()
+    counts["validations"] = 0
+    clf.fit(X, y)
+    reads = counts["reads"].get(str(file.resolve()), 0)
+    assert (reads, counts["validations"]) == (1, 1), "(reads of the file, validations of the program)"
+    assert clf.predict(X).shape == (24,)
+
+
+def test_a_spec_given_as_net_is_used_as_it_is(counts):
+    """A `Net` spec is neither written out as text nor parsed again: no validation at all."""
+    from netdsl.dsl import loads
+    from netdsl.estimators import NetClassifier
+
+    spec = loads(PROGRAM.replace("net counted", "net counted_spec"))
+    X = np.random.default_rng(1).normal(size=(24, 4)).astype("float32")
+    y = np.arange(24) % 3
+    clf = NetClassifier(spec, random_state=0)
+    counts["validations"] = 0
+    clf.get_params()
+    clf.fit(X, y)
+    assert counts["validations"] == 0
+    assert clf.spec_.name == "counted_spec"
