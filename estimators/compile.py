@@ -155,8 +155,7 @@ def new_layers(net: specs.Net, analysis=None):
 def _unroll_if_short(spec: specs.Layer, layer, input_shape) -> None:
     """A recurrent layer whose `unroll` is left out runs unrolled over a short, fixed number of time
     steps: the same arithmetic without a symbolic loop per step, which on small data is most of its
-    cost (measured: an LSTM over 8 steps trains about 1.7x faster per epoch). `unroll=false` keeps
-    the loop."""
+    cost (benchmarks/README.md has the measurement). `unroll=false` keeps the loop."""
     if isinstance(spec, specs.Bidirectional):
         spec, wrapped = spec.layer, [layer.forward_layer, layer.backward_layer]
     else:
