@@ -12,12 +12,16 @@ __all__ = ["DataError", "SearchError"]
 class DataError(NetdslError, ValueError):
     """Data that cannot be used as given; the message says what to do instead."""
 
+    code = "D101"
+
 
 class SearchError(NetdslError, ValueError):
     """A search that cannot start (bad grid) or that stopped (a worker died, every fit failed).
 
     When it stopped, `finished` and `total` count candidates, `rows` holds the finished ones'
     results and `results_path` is where they were written (None if nowhere)."""
+
+    code = "S101"
 
     def __init__(self, message: str, *, finished: int = 0, total: int = 0, rows=(), results_path=None):
         super().__init__(message)
