@@ -171,6 +171,39 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
     each label's probability, `score` the subset accuracy. A matrix of other labels
     (multiclass-multioutput) is not supported.
 
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted (for a multilabel target: the column indices).
+    model_ : keras.Model
+        The trained Keras model (its layers named as `netdsl show` names them).
+    spec_ : netdsl.dsl.specs.Net
+        The program as fitted: its `param`s and the data-bound names (`n_features`,
+        `n_classes`, `n_outputs`) bound.
+    net_source_ : str
+        The program's source text, which a saved model keeps.
+    history_ : dict of str to list of float
+        The loss and each metric per epoch (`val_*` ones with a validation split), going on
+        across warm starts, `partial_fit` and the two stages of `fine_tune`.
+    n_iter_ : int
+        The number of epochs trained, in all (the length of `history_["loss"]`).
+    best_epoch_ : int
+        The epoch (1-based) whose weights `early_stopping` kept; set only where it stopped training.
+    stage_epochs_ : tuple of (int, int)
+        The epochs of each stage of `fine_tune`; set only for a net with `fine_tune`.
+    training_path_ : str
+        `"fast"`, or `"standard: <why>"`: the path the last fit trained on.
+    embedding_coverage_ : dict
+        For each `embedding` with `embeddings=`, by layer name, how much of the learned vocabulary
+        the vectors file covers; empty without one.
+    n_features_in_ : int
+        The number of features of X at fit (1 for a net with `input text`).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        The column names of X at fit; set only when X has string column names.
+    output_mode_ : str
+        How the outputs are read: `"binary"` (one sigmoid unit), `"multiclass"` (softmax) or
+        `"multilabel"` (a sigmoid unit per label).
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris

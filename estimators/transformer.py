@@ -27,6 +27,46 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
     as scikit-learn's `type_of_target` reads y, continuous numbers are regressed and anything else
     (strings, booleans, integers, integral floats) is taken as class labels. `task_` records it.
 
+    Attributes
+    ----------
+    feature_model_ : keras.Model
+        The model from the input to the layer `layer` (or the whole model), which `transform` runs.
+    task_ : str
+        `"classification"` or `"regression"`: how y was learned; set only when the net was trained.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, when trained with `task_ == "classification"`.
+    n_outputs_ : int
+        The number of target columns, when trained with `task_ == "regression"`.
+    model_ : keras.Model
+        The trained Keras model (its layers named as `netdsl show` names them).
+    spec_ : netdsl.dsl.specs.Net
+        The program as fitted: its `param`s and the data-bound names (`n_features`,
+        `n_classes`, `n_outputs`) bound.
+    net_source_ : str
+        The program's source text, which a saved model keeps.
+    history_ : dict of str to list of float
+        The loss and each metric per epoch (`val_*` ones with a validation split), going on
+        across warm starts and the two stages of `fine_tune`; empty when nothing was trained.
+    n_iter_ : int
+        The number of epochs trained, in all (the length of `history_["loss"]`); set only when
+        trained.
+    best_epoch_ : int
+        The epoch (1-based) whose weights `early_stopping` kept; set only where it stopped training.
+    stage_epochs_ : tuple of (int, int)
+        The epochs of each stage of `fine_tune`; set only for a net with `fine_tune`.
+    training_path_ : str
+        `"fast"`, or `"standard: <why>"`: the path the last fit trained on; set only when trained.
+    embedding_coverage_ : dict
+        For each `embedding` with `embeddings=`, by layer name, how much of the learned vocabulary
+        the vectors file covers; empty without one.
+    n_features_in_ : int
+        The number of features of X at fit (1 for a net with `input text`).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        The column names of X at fit; set only when X has string column names.
+    output_mode_ : str
+        How the trained net's outputs were read (as `NetClassifier`'s or `NetRegressor`'s), or
+        `"features"` when nothing was trained.
+
     Examples
     --------
     >>> import numpy as np

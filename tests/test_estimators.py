@@ -408,3 +408,29 @@ def test_transformer_named_layer_features(iris):
     assert list(t.get_feature_names_out())[:2] == ["nettransformer0", "nettransformer1"]
     with pytest.raises(ValueError, match="no layer named 'hiden'.*Did you mean `hidden`"):
         NetTransformer(net, layer="hiden").fit(X, y)
+
+
+# ---- documentation -----------------------------------------------------------------------
+
+
+def _documented_attributes(cls) -> set:
+    """The names of the numpydoc `Attributes` section of `cls`'s docstring."""
+    import re
+
+    section = cls.__doc__.split("Attributes\n    ----------\n", 1)[1].split("\n\n", 1)[0]
+    return set(re.findall(r"^    (\w+_) :", section, flags=re.MULTILINE))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: NetClassifier(MLP, epochs=2, random_state=0, validation_split=0.2),
+    lambda: NetRegressor("dense(8, activation=relu)\ndense(n_outputs)\n", epochs=2, random_state=0),
+    lambda: NetTransformer(MLP + "train {\n    epochs = 2\n}\n", random_state=0),
+    lambda: NetTransformer("dense(4)\n"),
+], ids=["classifier", "regressor", "trained-transformer", "transformer"])
+def test_every_fitted_attribute_is_documented(iris, make):
+    X, y = iris
+    estimator = make()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])  # feature_names_in_ too
+    estimator.fit(frame, y.astype(float) if isinstance(estimator, NetRegressor) else y)
+    fitted = {name for name in vars(estimator) if name.endswith("_") and not name.startswith("_")}
+    assert fitted <= _documented_attributes(type(estimator))
