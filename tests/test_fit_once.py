@@ -85,3 +85,24 @@ def test_a_spec_given_as_net_is_used_as_it_is(counts):
     clf.fit(X, y)
     assert counts["validations"] == 0
     assert clf.spec_.name == "counted_spec"
+
+
+def test_one_fit_analyses_once_even_when_the_fast_path_restarts_a_cached_model(tmp_path, monkeypatch):
+    """The analysis (shapes, layer names) made for the checks is the one the model is built from;
+    a refit on the fast path restarts the cached model with it too (no analysis per build)."""
+    from netdsl.dsl.shapes import Summary
+    from netdsl.estimators import NetClassifier
+
+    made = []
+    real_init = Summary.__init__
+    monkeypatch.setattr(Summary, "__init__", lambda self, *a, **k: (made.append(1), real_init(self, *a, **k))[1])
+    file = tmp_path / "analysed.net"
+    file.write_text(PROGRAM.replace("net counted", "net analysed"))
+    X = np.random.default_rng(2).normal(size=(24, 4)).astype("float32")
+    y = np.arange(24) % 3
+    clf = NetClassifier(file, random_state=0)
+    for _ in range(3):  # a new model, then restarts of the cached one
+        made.clear()
+        clf.fit(X, y)
+        assert len(made) == 1
+    assert clf.training_path_ == "fast"
