@@ -4,6 +4,7 @@ The error paths that stop before training (unknown data, bad options) never impo
 """
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -212,3 +213,31 @@ def test_task_rule(flag, data_task, loss, expected):
     net = loads(f"net t\ndense(1)\n{train}")
     data = argparse.Namespace(task=data_task)
     assert choose_task(flag, data, net) == expected
+
+
+def test_netdsl_fit_reads_and_validates_the_file_once(tmp_path, monkeypatch, capsys):
+    # the command parses FILE and hands the estimator that spec: no second read, no second validation
+    import builtins
+    import io
+
+    from netdsl.dsl import specs
+
+    net = tmp_path / "counted_cli.net"  # a new file name: no earlier parse is reused
+    net.write_text(TINY)
+    seen = {"reads": 0, "validations": 0}
+    real_open, real_validate = builtins.open, specs.Net.model_validate.__func__
+
+    def counted_open(file, *args, **kwargs):
+        if isinstance(file, (str, Path)) and Path(file).resolve() == net.resolve():
+            seen["reads"] += 1
+        return real_open(file, *args, **kwargs)
+
+    def counted_validate(cls, *args, **kwargs):
+        seen["validations"] += cls is specs.Net
+        return real_validate(cls, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counted_open)
+    monkeypatch.setattr(io, "open", counted_open)
+    monkeypatch.setattr(specs.Net, "model_validate", classmethod(counted_validate))
+    assert main(["fit", str(net), "--data", "iris", "--epochs", "1", "--quiet", "--test-size", "0"]) == 0
+    assert (seen["reads"], seen["validations"]) == (1, 1), "(reads of the file, validations of the program)"
