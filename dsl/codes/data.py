@@ -31,4 +31,12 @@ CODES = [
         "net demo\ninput (4)\ndense(10, activation=softmax)\n# fitted on iris (3 classes)\n",
         stage="fit",
     ),
+    Code(
+        "N704", "no-targets", "A name bound from the targets, but no targets",
+        "`n_classes` and `n_outputs` are bound from y when fitting; a `NetTransformer` fitted without y "
+        "cannot bind them.",
+        "Pass the targets, `fit(X, y)`, or write a number.",
+        "net demo\ninput (4)\ndense(n_outputs)\n# NetTransformer(net).fit(X), without y\n",
+        stage="fit",
+    ),
 ]

@@ -75,4 +75,14 @@ CODES = [
         "Start the net with `input text` and `text_vectorization(...)`; give the vectors one way.",
         'net demo\ninput (20)\nembedding(1000, 50, embeddings="glove.6B.50d.txt")\nflatten\ndense(1)\n',
     ),
+    Code(
+        "N613", "vectors-match-nothing", "No word of the vocabulary is in the vectors file",
+        "At fit, the words `text_vectorization` learned are looked up in the vectors file (exactly, then "
+        "ignoring case), and none is there: the file is most likely for another language or tokenization.",
+        "Use a vectors file for the texts' language, or drop `embeddings=`.",
+        "net demo\ninput text\ntext_vectorization(max_tokens=1000, output_sequence_length=20)\n"
+        'embedding(1000, 50, embeddings="glove.6B.50d.txt")\nflatten\ndense(1)\n'
+        "# fitted on French texts with English vectors\n",
+        stage="fit",
+    ),
 ]
