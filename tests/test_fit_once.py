@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from netdsl.dsl import specs
+from netdsl.dsl import NetError, specs
 
 # A `param`, a `train` block and a `freeze`: each of them was a reason to read or validate again.
 PROGRAM = """net counted
@@ -106,3 +106,19 @@ def test_one_fit_analyses_once_even_when_the_fast_path_restarts_a_cached_model(t
         clf.fit(X, y)
         assert len(made) == 1
     assert clf.training_path_ == "fast"
+
+
+def test_a_spec_built_in_code_is_written_out_once_for_located_errors():
+    """A spec with no source text of its own (built in code) still gets located errors: it is
+    written out and read back once, as `<spec>`, not at each lookup."""
+    from netdsl.dsl import loads
+    from netdsl.estimators import NetClassifier
+
+    bare = specs.Net.model_validate(loads("dense(3, activation=relu)\n").model_dump())
+    assert bare.source.text == ""
+    clf = NetClassifier(bare, epochs=1)
+    assert clf.get_params()["net"] is bare
+    X, y = np.zeros((6, 4), dtype="float32"), np.arange(6) % 3
+    with pytest.raises(NetError, match=r"<spec>:\d+:1: error(\[\w+\])?: the last layer .* must end in `softmax`") as raised:
+        clf.fit(X, y)
+    assert "dense(3, activation=relu)" in str(raised.value)
