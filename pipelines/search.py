@@ -245,8 +245,10 @@ def _search_class():
         `progress(done, total, row)` per finished candidate) and `chunk_size` (candidates per chunk;
         default: the number of parallel workers, 1 when sequential).
 
-        After `fit`, `search_rows_` holds the rows in the order they finished. A progress callback
-        is not pickled (scikit-learn sends the search object with every fit to the workers)."""
+        After `fit`, `search_rows_` holds the rows in the order they finished, each with the error
+        of its candidate's failed fits (the estimator is wrapped while it searches to tell them
+        apart: `netdsl.pipelines.search_failures`). A progress callback is not pickled
+        (scikit-learn sends the search object with every fit to the workers)."""
 
         _parameter_constraints: dict = {
             **compat.parameter_constraints(GridSearchCV),
