@@ -84,7 +84,7 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, BaseEstimator):
         for name, value in params.items():  # the file's `param`s; checked against the file in fit
             setattr(self, name, value)
 
-    # ---- data: see inputs.py --------------------------------------------------------------
+    # ---- tags (the data's checks: inputs.py) ------------------------------------------------
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
