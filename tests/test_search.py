@@ -140,6 +140,22 @@ def test_a_failed_candidate_keeps_its_row_with_the_error(iris, tmp_path):
         grid_search(HALF_BROKEN, X, y, {"units": [5], "epochs": [1]}, cv=2)
 
 
+def test_failed_fits_are_told_apart_without_changing_scikit_learn(iris):
+    # the errors come from scikit-learn's own report of failed fits: its functions stay as they are,
+    # and a plain GridSearchCV still raises when all its fits fail
+    from sklearn.model_selection import GridSearchCV, _search, _validation
+
+    X, y = iris
+    with pytest.warns(FitFailedWarning):
+        search = grid_search(HALF_BROKEN, X, y, {"units": [5, 3], "epochs": [1]}, cv=2, chunk_size=2)
+    assert _search._warn_or_raise_about_fit_failures is _validation._warn_or_raise_about_fit_failures
+    assert [bool(row["error"]) for row in search.search_rows_] == [True, False]
+    assert isinstance(search.best_estimator_, NetClassifier) and isinstance(search.estimator, NetClassifier)
+    plain = GridSearchCV(NetClassifier(HALF_BROKEN, epochs=1), {"units": [5]}, cv=2)
+    with pytest.raises(ValueError, match="fits failed"):
+        plain.fit(X, y)
+
+
 @pytest.mark.parametrize(
     "net, grid, message",
     [
