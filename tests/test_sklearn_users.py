@@ -225,7 +225,7 @@ train {
 def test_precision_and_recall_on_three_classes_are_located(iris):
     X, y = iris
     net = SOFTMAX.replace("    epochs = 3\n", "    epochs = 3\n    metrics = [precision, recall]\n")
-    with pytest.raises(NetError, match=r"(?s)<string>:7:16: error: `precision` is computed per output unit.*7:27: error: `recall`"):
+    with pytest.raises(NetError, match=r"(?s)<string>:7:16: error\[N401\]: `precision` is computed per output unit.*7:27: error\[N401\]: `recall`"):
         NetClassifier(net).fit(X, y)
 
 
