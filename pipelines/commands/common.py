@@ -183,7 +183,8 @@ def estimators():
 
 
 def net_argument(path: Path) -> str:
-    """What the estimators take as `net` for FILE: the path of a `.net` file, else the source text."""
+    """What the estimators take as `net` for FILE where the estimator travels to other processes
+    (`search`): the path of a `.net` file, else the source text."""
     return str(path) if path.suffix == ".net" else read_text(path)
 
 
