@@ -3,7 +3,7 @@
 Kinds with arguments (layers, optimizers, callbacks, regularizers) are spec classes, and each
 registers in its family where it is defined, with the name of its Keras class:
 
-    @OPTIMIZERS.register("Adam")                # keras.optimizers.Adam
+    @kinds.OPTIMIZERS.register("Adam")          # keras.optimizers.Adam
     class Adam(_Optimizer):
         kind: Literal["adam"] = "adam"
         ...
