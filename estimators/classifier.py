@@ -98,12 +98,13 @@ class LabelTargets:
                 title, path,
                 help=f"end the net with `dense(n_outputs, activation=sigmoid)` (here {n} units): each label is a yes/no "
                 "of its own" + (", which a softmax cannot give (its outputs compete)" if activation == "softmax" else ""),
+                code="N703",
             )
         if out == (1,) and n == 2:
             if activation != "sigmoid":
                 raise resolved.source.located(
                     "a single output unit for two classes needs `activation=sigmoid`", path,
-                    help="end the net with `dense(1, activation=sigmoid)`, or use `dense(n_classes, activation=softmax)`",
+                    help="end the net with `dense(1, activation=sigmoid)`, or use `dense(n_classes, activation=softmax)`", code="N703",
                 )
             return "binary"
         if out == (n,):
@@ -111,14 +112,14 @@ class LabelTargets:
                 raise resolved.source.located(
                     f"the last layer of a classifier must end in `softmax` (it has {_shown(activation)})", path,
                     help="write `activation=softmax` on the last layer, e.g. `dense(n_classes, activation=softmax)`"
-                    + self._regression_hint(),
+                    + self._regression_hint(), code="N703",
                 )
             return "multiclass"
         shown = ", ".join(str(d) for d in out)
         raise resolved.source.located(
             f"the last layer outputs ({shown}) per sample, but the data has {n} classes", path,
             help=f"end the net with `dense(n_classes, activation=softmax)` (here {n} units)"
-            + (" or `dense(1, activation=sigmoid)`" if n == 2 else "") + self._regression_hint(),
+            + (" or `dense(1, activation=sigmoid)`" if n == 2 else "") + self._regression_hint(), code="N703",
         )
 
     def _regression_hint(self) -> str:

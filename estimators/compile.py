@@ -188,14 +188,14 @@ def take_base_layers(net: specs.Net, path: tuple, spec: specs.Layer, x, plan):
 
     from netdsl.dsl.saved import SavedNetError, keras_bytes, open_base
 
-    def problem(title, help):
-        return net.source.located(title, path + ("path",), help=help)
+    def problem(code, title, help):
+        return net.source.located(title, path + ("path",), help=help, code=code)
 
     try:
         saved = open_base(spec.path, net.source.filename)
         data = keras_bytes(saved.path)
     except SavedNetError as error:
-        raise problem(error.title, error.help) from None
+        raise problem(error.code, error.title, error.help) from None
     with tempfile.TemporaryDirectory() as folder:
         file = Path(folder) / "base.keras"
         file.write_bytes(data)
@@ -203,13 +203,13 @@ def take_base_layers(net: specs.Net, path: tuple, spec: specs.Layer, x, plan):
             base = keras.models.load_model(file, compile=False, safe_mode=not spec.trust)  # see dsl/saved.py
         except Exception as error:  # noqa: BLE001 - Keras raises many kinds for a damaged file
             reason = (str(error).strip().splitlines() or [""])[0][:300]
-            raise problem(f"Keras cannot load `{saved.path.name}` ({type(error).__name__}: {reason})",
+            raise problem("N601", f"Keras cannot load `{saved.path.name}` ({type(error).__name__}: {reason})",
                           "a damaged file, or one Keras 3 did not write; save the base again") from None
     names = {layer.name for layer in base.layers}
     for taken in saved.taken(spec.up_to):
         row = next(plan)
         if taken.name not in names:
-            raise problem(f"Keras loads `{saved.path.name}` without the layer `{taken.name}` its config names",
+            raise problem("N601", f"Keras loads `{saved.path.name}` without the layer `{taken.name}` its config names",
                           "a damaged file; save the base again")
         layer = base.get_layer(taken.name)
         layer.trainable = row.trainable
@@ -236,34 +236,34 @@ def assign_pretrained_vectors(net: specs.Net, path: tuple, spec: specs.Layer, la
     `random_state` sets); returns the coverage report. Problems are reported at `embeddings=`."""
     from netdsl.dsl.vectors import VectorsError, embedding_matrix, load_vectors, vectors_path, vocabulary_words
 
-    def problem(title, help):
-        return net.source.located(title, path + ("embeddings",), help=help)
+    def problem(code, title, help):
+        return net.source.located(title, path + ("embeddings",), help=help, code=code)
 
     if vocabulary is None:
-        raise problem("`embeddings=` needs a `text_vectorization` before this embedding",
+        raise problem("N612", "`embeddings=` needs a `text_vectorization` before this embedding",
                       "pretrained vectors are matched to the words of the vocabulary `text_vectorization` learns at fit")
     if len(vocabulary) > spec.input_dim:
         raise problem(
-            f"the vocabulary learned has {len(vocabulary):,} entries, more than this embedding's input_dim ({spec.input_dim:,})",
+            "N311", f"the vocabulary learned has {len(vocabulary):,} entries, more than this embedding's input_dim ({spec.input_dim:,})",
             "set input_dim to the text_vectorization's max_tokens (or set max_tokens to at most input_dim)",
         )
     file = vectors_path(spec.embeddings, net.source.filename)
     try:
         vectors = load_vectors(file, vocabulary_words(vocabulary))
     except VectorsError as error:
-        raise problem(f"malformed vectors file `{spec.embeddings}`",
+        raise problem("N610", f"malformed vectors file `{spec.embeddings}`",
                       f"{error.where}: {error.message}; fix the file, or use another one") from None
     except OSError as error:
-        raise problem(f"cannot read the vectors file `{spec.embeddings}`", error.strerror or str(error)) from None
+        raise problem("N610", f"cannot read the vectors file `{spec.embeddings}`", error.strerror or str(error)) from None
     if vectors.dim != spec.output_dim:  # checked before fitting too; the file may have changed since
-        raise problem(f"the vectors in `{file.name}` have {vectors.dim} dimensions, but this embedding's output_dim "
+        raise problem("N611", f"the vectors in `{file.name}` have {vectors.dim} dimensions, but this embedding's output_dim "
                       f"is {spec.output_dim}", f"set output_dim to {vectors.dim}, or use a file of "
                       f"{spec.output_dim}-dimensional vectors")
     rng = np.random.default_rng(np.random.randint(2**31 - 1))
     matrix, report = embedding_matrix(vocabulary, vectors, spec.input_dim, rng)
     if report["vocabulary"] and not report["found"]:
         raise problem(
-            f"none of the {report['vocabulary']:,} words of the vocabulary is in `{file.name}`",
+            "N613", f"none of the {report['vocabulary']:,} words of the vocabulary is in `{file.name}`",
             f"the file begins with {', '.join(vectors.first_words)} (words are matched exactly, then ignoring "
             "case): is it for the texts' language?",
         )
@@ -277,7 +277,7 @@ def _located(net: specs.Net, path: tuple, spec: specs.Layer) -> keras.layers.Lay
         return build_layer(spec)
     except (ValueError, TypeError) as error:
         message = str(error).strip().splitlines()[0]
-        raise net.source.located(f"Keras rejects this `{spec.kind}` layer", path, help=message) from None
+        raise net.source.located(f"Keras rejects this `{spec.kind}` layer", path, help=message, code="N312") from None
 
 
 def assign_literal_weights(spec: specs.Layer, layer: keras.layers.Layer) -> None:

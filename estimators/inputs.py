@@ -87,12 +87,12 @@ class InputsMixin:
                 + (f" ({dims})" if len(shape) > 1 else ""),
                 ("input",),
                 help=f"the samples must have {size} values to be reshaped to {_tuple(shape)}; "
-                "change `input`, or leave it out to take the data's width (n_features)",
+                "change `input`, or leave it out to take the data's width (n_features)", code="N701",
             )
         problem = token_id_problem(X, spec)
         if problem is not None:
             title, path, help = problem
-            raise spec.source.located(title, path, help=help)
+            raise spec.source.located(title, path, help=help, code="N702")
         return X.reshape((len(X),) + shape)
 
 

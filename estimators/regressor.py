@@ -70,7 +70,7 @@ class ValueTargets:
                 else f"`{unbound[0]}` is not bound: the targets are numbers to regress ({columns}), which bind `n_outputs`",
                 path,
                 help=f"end the net with `dense({self.n_outputs_})` or `dense(n_outputs)` (no activation)"
-                + (f"; {self._classification_hint()}" if self._classification_hint() else ""),
+                + (f"; {self._classification_hint()}" if self._classification_hint() else ""), code="N703",
             )
         return "regression"
 

@@ -22,6 +22,8 @@ __all__ = [
 class TrainingDiverged(NetdslError, RuntimeError):
     """Training produced a NaN or infinite loss; the estimator is left as it was before `fit`."""
 
+    code = "T101"
+
 
 class TrainingMixin:
     """Seeding, the validation split and the training loop of a fit."""

@@ -146,6 +146,7 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
                     f"`{names[0]}` is bound from y, but `fit` got no y", row.path,
                     help="pass the targets, `fit(X, y)` (the `train` block then trains the net on them), or write a number"
                     if resolved.train is not None else "write a number: a net without a `train` block is not fitted to y",
+                    code="N704",
                 )
 
     # y, when given with a train block: class labels or numbers, as `task` says

@@ -394,7 +394,7 @@ def test_a_malformed_line_stops_fit_before_training(tmp_path):
         clf.fit(TEXTS, LABELS)
     net = tmp_path / "reviews.net"
     assert caught.value.render() == (
-        f"{net}:6:29: error: malformed vectors file `glove.txt`\n"
+        f"{net}:6:29: error[N610]: malformed vectors file `glove.txt`\n"
         '   6 | embedding(40, 4, embeddings="glove.txt")\n'
         "     | " + " " * 28 + "^" * 11 + "\n"
         "  = help: glove.txt:3: `oops` is not a number; fix the file, or use another one\n"
