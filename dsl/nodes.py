@@ -36,6 +36,15 @@ class Node(BaseModel):
     def __hash__(self) -> int:
         return hash(repr(self.model_dump()))
 
+    def __setstate__(self, state) -> None:
+        # Unpickled in another process (the workers of a parallel search), a spec's class may not be
+        # built yet: build it first, as validation would (its serializer is needed by `model_dump`).
+        cls = type(self)
+        if not cls.__pydantic_complete__:
+            with _BUILDING:
+                cls.model_rebuild()
+        super().__setstate__(state)
+
 
 class ByKind:
     """Annotated marker for a union of specs told apart by `kind`: pydantic's discriminated union
