@@ -18,7 +18,7 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from netdsl.dsl import load
+from netdsl.dsl import dumps, load
 from netdsl.estimators import NetClassifier
 from netdsl.pipelines.cli import main
 from netdsl.pipelines.commands.search import parse_grid
@@ -154,6 +154,23 @@ def test_failed_fits_are_told_apart_without_changing_scikit_learn(iris):
     plain = GridSearchCV(NetClassifier(HALF_BROKEN, epochs=1), {"units": [5]}, cv=2)
     with pytest.raises(ValueError, match="fits failed"):
         plain.fit(X, y)
+
+
+def test_a_spec_travels_to_a_fresh_process(tmp_path):
+    # what a parallel search does with an estimator whose net is a Net spec (netdsl search passes
+    # the spec it parsed): pickled here, unpickled in a worker whose spec classes are not built yet
+    import pickle
+
+    path = tmp_path / "tiny.net"
+    path.write_text(TINY)
+    (tmp_path / "spec.pkl").write_bytes(pickle.dumps(load(path)))
+    code = (
+        "import pickle; from netdsl.dsl import dumps\n"
+        f"spec = pickle.loads(open({str(tmp_path / 'spec.pkl')!r}, 'rb').read())\n"
+        "print(spec.source.filename, spec == pickle.loads(pickle.dumps(spec))); print(dumps(spec), end='')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out == f"{path} True\n{dumps(load(path))}"
 
 
 @pytest.mark.parametrize(

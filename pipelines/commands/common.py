@@ -11,14 +11,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from netdsl.dsl import NetError, read_text
+from netdsl.dsl import NetError
 from netdsl.pipelines.composite import composed
 from netdsl.pipelines.data import BUILTINS, DataError
 
 __all__ = [
     "DATA_HELP", "SET_HELP", "add_estimator_arguments", "add_training_data_arguments",
     "choose_task", "error", "estimators", "fraction", "holdout_split", "int_option", "literal", "load_model",
-    "make_estimator", "net_argument", "positive_int", "print_scores", "save_model", "set_params", "write_csv",
+    "make_estimator", "positive_int", "print_scores", "save_model", "set_params", "write_csv",
 ]  # fmt: skip
 
 DATA_HELP = f"a built-in data set ({', '.join(BUILTINS)}) or a .csv, .tsv, .parquet or .npz file"
@@ -180,12 +180,6 @@ def estimators():
     import netdsl.estimators as module
 
     return module
-
-
-def net_argument(path: Path) -> str:
-    """What the estimators take as `net` for FILE where the estimator travels to other processes
-    (`search`): the path of a `.net` file, else the source text."""
-    return str(path) if path.suffix == ".net" else read_text(path)
 
 
 _SETTING_OPTIONS = ("epochs", "batch_size", "learning_rate")  # settings that also have their own option

@@ -18,7 +18,6 @@ from netdsl.pipelines.commands.common import (
     int_option,
     literal,
     make_estimator,
-    net_argument,
     print_scores,
     save_model,
     set_params,
@@ -136,7 +135,7 @@ def _run_search(args, spec, extra) -> int:
     console.print(f"net [bold]{spec.name}[/] on [bold]{data.name}[/]: {task} (from {origin})")
     console.print(f"{len(y_train)} rows to search on with {args.cv} {folds}; {how}")
 
-    estimator = make_estimator(net_argument(args.file), args, task, data, params, console)
+    estimator = make_estimator(spec, args, task, data, params, console)
     n_jobs = None if args.scheduler is not None and args.jobs == 1 else args.jobs
     console.print(f"writing each candidate's results to {args.out} as it finishes")
     import_estimators()  # TensorFlow here too (for the refit), while the workers start
