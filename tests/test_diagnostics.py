@@ -82,6 +82,30 @@ def test_example_gets_exactly_its_code(entry, files):
     assert [d.code for d in caught.value.diagnostics] == [entry.code] * len(caught.value.diagnostics)
 
 
+def test_fit_examples_get_their_codes():
+    """The examples found when fitting, fitted on the data their last line describes."""
+    import numpy as np
+
+    from netdsl.estimators import NetClassifier, NetRegressor, NetTransformer, TrainingDiverged
+
+    X, y = np.random.RandomState(0).rand(6, 4), np.array([0, 1, 2, 0, 1, 2])
+    ids, targets = np.array([[1, 5, 50, 3]] * 6, dtype=float), np.linspace(0, 1, 6)
+    fits = {
+        "N701": lambda net: NetClassifier(net, epochs=1).fit(X, y),
+        "N702": lambda net: NetRegressor(net, epochs=1).fit(ids, targets),
+        "N703": lambda net: NetClassifier(net, epochs=1).fit(X, y),
+        "N704": lambda net: NetTransformer(net).fit(X),
+    }
+    for code, fit in fits.items():
+        with pytest.raises(NetError) as caught:
+            fit(CODES[code].example)
+        assert [d.code for d in caught.value.diagnostics] == [code]
+    unscaled = np.random.RandomState(0).rand(32, 4) * 100
+    with pytest.raises(TrainingDiverged) as diverged:
+        NetRegressor(CODES["T101"].example, epochs=3, verbose=0).fit(unscaled, unscaled.sum(axis=1) * 1000)
+    assert diverged.value.code == "T101"
+
+
 def test_lookup_and_suggest():
     assert lookup("n201") is CODES["N201"] and lookup(" N201 ") is CODES["N201"]
     assert lookup("N999") is None

@@ -49,7 +49,8 @@ CODES = [
         "learning rate is too large or the inputs are not scaled.",
         "Lower the learning rate, scale the inputs (`rescaling`, `normalization`), or clip gradients "
         "(`clipnorm=1.0`).",
-        "net demo\ninput (4)\ndense(1)\ntrain {\n    optimizer = sgd(learning_rate=1000)\n}\n",
+        "net demo\ninput (4)\ndense(1)\ntrain {\n    optimizer = sgd(learning_rate=1000)\n}\n"
+        "# fitted on inputs in the hundreds, targets in the hundred thousands\n",
         stage="fit",
     ),
     Code(
