@@ -31,8 +31,9 @@ CODES = [
         "(a pickle can run any Python code), so it is refused.",
         "Load only model files written by `netdsl fit --save` or `netdsl.estimators.save` from a source "
         "you trust.",
-        "$ netdsl predict untrusted.model --data iris\nnetdsl: error[M101]: ...",
-        stage="run", example_language="console",
+        ">>> netdsl.estimators.load(\"old_model.pkl\")\nUnsafeModelFile: `old_model.pkl` is a pickle (joblib) file, "
+        "not a netdsl model file: loading a pickle runs any code it holds. ...",
+        stage="run", example_language="python",
     ),
     Code(
         "V101", "vectors", "The word-vector file is damaged or not word vectors",
