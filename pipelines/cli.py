@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         print(problem.render(), file=sys.stderr)
         return 1
     except DataError as problem:
-        return error(str(problem))
+        return error(problem)
     except BrokenPipeError:
         # The reader of our output went away (`netdsl show f.net --json | head`): stop quietly.
         # Python's recipe (docs of `signal`, "Note on SIGPIPE"): point stdout at devnull so that the

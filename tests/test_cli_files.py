@@ -1,5 +1,5 @@
 """The command line with real files: a damaged data file, a failed write, a file another search is
-writing, a closed pipe: one `netdsl: error: ...` line and exit 1 (or a quiet exit), never a
+writing, a closed pipe: one `netdsl: error[CODE]: ...` line and exit 1 (or a quiet exit), never a
 traceback, and never a lost or half-written file. Then real CSV files: string feature columns,
 unlabelled rows, `--set` and `--scale` in `fit` and `search`, and pictures of a composite model."""
 
@@ -8,6 +8,7 @@ import gzip
 import io
 import lzma
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -25,13 +26,13 @@ TINY_SPACE = "net tiny\nparam hidden = 8 in [4, 8]\ndense(hidden, activation=rel
 
 
 def _fails(argv, capsys) -> str:
-    """Run the command line; it must fail with exactly one `netdsl: error:` line and exit 1."""
+    """Run the command line; it must fail with exactly one `netdsl: error[CODE]:` line and exit 1."""
     code = main(argv)
     captured = capsys.readouterr()
     assert code == 1, captured
     assert "Traceback" not in captured.err
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("netdsl: error: "), captured.err
+    assert len(lines) == 1 and re.match(r"netdsl: error\[[A-Z]\d{3}\]: ", lines[0]), captured.err
     return lines[0]
 
 
@@ -95,7 +96,7 @@ def test_a_zst_file_without_zstandard_says_what_to_install(tiny, tmp_path, capsy
     path.write_bytes(b"\x28\xb5\x2f\xfd" + bytes(20))
     line = _fails(["fit", str(tiny), "--data", str(path)], capsys)
     assert line == (
-        f"netdsl: error: reading the zstandard file `{path}` needs the `zstandard` package: "
+        f"netdsl: error[D101]: reading the zstandard file `{path}` needs the `zstandard` package: "
         "`pip install zstandard`, or decompress the file first"
     )
 
@@ -155,7 +156,7 @@ def test_plot_search_of_a_damaged_results_file_and_plot_of_a_folder(tmp_path, ca
     folder = tmp_path / "model"
     folder.mkdir()
     line = _fails(["plot", "curves", str(folder), "--out", str(tmp_path / "curves.png")], capsys)
-    assert line.startswith(f"netdsl: error: is a folder, not a model file: `{folder}`")
+    assert line.startswith(f"netdsl: error[D101]: is a folder, not a model file: `{folder}`")
 
 
 def test_a_date_feature_column_is_refused_with_what_to_do():
@@ -219,7 +220,7 @@ def test_fmt_under_a_file_size_limit_keeps_the_file(tmp_path):
     path = tmp_path / "messy.net"
     path.write_text("net   messy\n" + "dense( 10 ,activation = relu )   # a layer\n" * 120)
     before = path.read_bytes()
-    assert _limited(1024, [["fmt", path]]) == [(1, f"{path}: error: cannot write the file: File too large; it is unchanged\n")]
+    assert _limited(1024, [["fmt", path]]) == [(1, f"{path}: error[N104]: cannot write the file: File too large; it is unchanged\n")]
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["messy.net"]  # no temporary file left behind
     assert main(["fmt", str(path)]) == 0 and path.read_bytes() != before  # without the limit it is rewritten
@@ -245,7 +246,7 @@ def test_predict_save_plot_and_search_under_a_file_size_limit_keep_the_old_files
     for name, (code, err) in zip(runs, _limited(200, list(runs.values()), cwd=tmp_path)):
         assert code == 1, (name, err)
         assert "Traceback" not in err
-        assert err.startswith("netdsl: error: ") and "File too large" in err, (name, err)
+        assert err.startswith("netdsl: error[D101]: ") and "File too large" in err, (name, err)
         assert len(err.strip().splitlines()) == 1, (name, err)
         assert (tmp_path / name).read_bytes() == old[name], name
     assert not [name for name in os.listdir(tmp_path) if name.startswith(".") and not name.endswith(".lock")]
@@ -272,7 +273,7 @@ def test_a_search_refuses_a_results_file_another_search_is_writing(tmp_path, cap
         assert holder.stdout.readline() == "held\n"
         line = _fails(["search", str(space), "--data", "iris", "--cv", "2", "--epochs", "1", "--out", str(results)], capsys)
         assert line == (
-            f"netdsl: error: another netdsl search is writing its results to `{results}`; wait for it to finish, "
+            f"netdsl: error[S101]: another netdsl search is writing its results to `{results}`; wait for it to finish, "
             "or give this search another file (--out FILE.csv)"
         )
         assert results.read_text() == "candidate,param_hidden\n0,4\n"
@@ -320,7 +321,7 @@ def test_search_refuses_outputs_it_cannot_write_before_any_work(tmp_path, capsys
     path = tmp_path / "taken"
     path.write_text("mine") if make == "file" else path.mkdir()
     argv = ["search", str(space), "--data", "iris", "--out", str(tmp_path / "results.csv"), option, str(path)]
-    assert _fails(argv, capsys) == "netdsl: error: " + message.format(path=path)
+    assert _fails(argv, capsys) == "netdsl: error[S101]: " + message.format(path=path)
     assert not (tmp_path / "results.csv").exists()
     assert make == "folder" or path.read_text() == "mine"
 
@@ -341,7 +342,7 @@ def test_fit_set_epochs_works_and_agrees_with_the_option(tiny, capsys):
     assert code == 0, captured.err
     assert "epochs run: 1" in captured.out
     line = _fails(["fit", str(tiny), "--data", "iris", "--set", "epochs=1", "--epochs", "2"], capsys)
-    assert line == "netdsl: error: --set epochs=1 and --epochs 2 disagree; give one of them"
+    assert line == "netdsl: error[D101]: --set epochs=1 and --epochs 2 disagree; give one of them"
 
 
 @pytest.mark.parametrize(
@@ -351,7 +352,7 @@ def test_fit_set_epochs_works_and_agrees_with_the_option(tiny, capsys):
 def test_every_command_parses_set_alike(tiny, tmp_path, monkeypatch, capsys, command, options):
     monkeypatch.chdir(tmp_path)
     line = _fails([command, str(tiny), *options, "--set", "hidden"], capsys)
-    assert line == "netdsl: error: --set takes NAME=VALUE, got 'hidden'"
+    assert line == "netdsl: error[D101]: --set takes NAME=VALUE, got 'hidden'"
 
 
 # ---- 7. real CSV files --------------------------------------------------------------------------------

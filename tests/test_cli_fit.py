@@ -137,7 +137,7 @@ def test_predict_with_the_wrong_number_of_features(tiny, tmp_path, capsys):
     capsys.readouterr()
     assert main(["predict", str(model), "--data", "wine"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("netdsl: error: ")
+    assert err.startswith("netdsl: error[D101]: ")
     assert "Traceback" not in err
 
 
@@ -147,7 +147,7 @@ def test_predict_with_the_wrong_number_of_features(tiny, tmp_path, capsys):
 def test_unknown_dataset_name(tiny, capsys):
     assert main(["fit", str(tiny), "--data", "irsi"]) == 1
     err = capsys.readouterr().err
-    assert "netdsl: error: unknown data set `irsi`: did you mean `iris`?" in err
+    assert "netdsl: error[D101]: unknown data set `irsi`: did you mean `iris`?" in err
     assert "Traceback" not in err
 
 
@@ -155,12 +155,12 @@ def test_unknown_target_column(tiny, tmp_path, capsys):
     data = _flowers_csv(tmp_path / "flowers.csv")
     assert main(["fit", str(tiny), "--data", str(data), "--target", "specis"]) == 1
     err = capsys.readouterr().err
-    assert "netdsl: error: no column `specis`" in err and "did you mean `species`?" in err
+    assert "netdsl: error[D101]: no column `specis`" in err and "did you mean `species`?" in err
 
 
 def test_missing_data_file(tiny, tmp_path, capsys):
     assert main(["fit", str(tiny), "--data", str(tmp_path / "nope.csv")]) == 1
-    assert "netdsl: error: no such data file:" in capsys.readouterr().err
+    assert "netdsl: error[D101]: no such data file:" in capsys.readouterr().err
 
 
 def test_broken_net_file_is_rendered_before_loading_data(tmp_path, capsys):
@@ -172,7 +172,7 @@ def test_broken_net_file_is_rendered_before_loading_data(tmp_path, capsys):
 
 def test_bad_set_option(tiny, capsys):
     assert main(["fit", str(tiny), "--data", "iris", "--set", "hidden"]) == 1
-    assert "netdsl: error: --set takes NAME=VALUE, got 'hidden'" in capsys.readouterr().err
+    assert "netdsl: error[D101]: --set takes NAME=VALUE, got 'hidden'" in capsys.readouterr().err
 
 
 def test_bad_test_size(tiny, capsys):
@@ -184,7 +184,7 @@ def test_bad_test_size(tiny, capsys):
 
 def test_predict_missing_model(tmp_path, capsys):
     assert main(["predict", str(tmp_path / "nope.model"), "--data", "iris"]) == 1
-    assert "netdsl: error: no such model file:" in capsys.readouterr().err
+    assert "netdsl: error[D101]: no such model file:" in capsys.readouterr().err
 
 
 def test_predict_a_file_that_is_not_a_model(tmp_path, capsys):
@@ -192,7 +192,7 @@ def test_predict_a_file_that_is_not_a_model(tmp_path, capsys):
     fake.write_text("not a model")
     assert main(["predict", str(fake), "--data", "iris"]) == 1
     err = capsys.readouterr().err
-    assert "netdsl: error: cannot load a model from" in err and "Traceback" not in err
+    assert "netdsl: error[D101]: cannot load a model from" in err and "Traceback" not in err
 
 
 # ---- the task rule -------------------------------------------------------------------------------

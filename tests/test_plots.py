@@ -5,6 +5,7 @@ The PNGs are exactly `figsize * DPI` pixels (sizes are whole quarter inches, nev
 so each test states the figure size it expects.
 """
 
+import re
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -279,5 +280,5 @@ def test_cli_plot_errors(saved, regressor, capsys, args, message):
     args = [a.format(**names) for a in args]
     assert main(["plot", *args]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("netdsl: error: ") and message.format(**names) in err
+    assert re.match(r"netdsl: error\[(C|D)101\]: ", err) and message.format(**names) in err
     assert "Traceback" not in err

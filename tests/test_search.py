@@ -4,6 +4,7 @@ and the command line. Every search is tiny: a two-layer net on iris, one epoch, 
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -360,7 +361,7 @@ def _run_failing(argv, capsys):
     assert code == 1
     assert "Traceback" not in captured.err
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("netdsl: error: ")
+    assert len(lines) == 1 and re.match(r"netdsl: error\[[A-Z]\d{3}\]: ", lines[0])
     return lines[0]
 
 

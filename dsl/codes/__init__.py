@@ -4,8 +4,9 @@ and listed in docs/diagnostics.md (generated from here by scripts/gen_diagnostic
 
 Codes never change meaning and are never reused. `N1xx` reading and syntax, `N2xx` statements, kinds,
 arguments and names, `N3xx` shapes, `N4xx` training settings, `N5xx` parameters and expressions,
-`N6xx` saved nets and word vectors, `N7xx` the net against the data; `D`, `S`, `M`, `V`, `T` and `P`
-the mistakes outside a program (data, search, model files, vectors, training, parameters).
+`N6xx` saved nets and word vectors, `N7xx` the net against the data; `C`, `D`, `S`, `M`, `V`, `T`
+and `P` the mistakes outside a program (command-line options, data, search, model files, vectors,
+training, parameters).
 
 To add a diagnostic: pick the entry whose kind of mistake it is, or add an entry (with a minimal wrong
 example the tests check) to the family's module, and pass `code=` where the diagnostic is made.

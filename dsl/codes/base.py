@@ -17,7 +17,7 @@ class Code:
     tests check it, with `params` set from outside when given) for stage `check`; for the other
     stages it shows how the mistake is met (a program, a command line or Python)."""
 
-    code: str  # "N203": a letter (N: a .net program; D, S, M, V, T, P: the rest) and three digits
+    code: str  # "N203": a letter (N: a .net program; C, D, S, M, V, T, P: the rest) and three digits
     name: str  # "unknown-argument": a short name, in words
     summary: str  # one line, in the words of the titles it covers
     meaning: str

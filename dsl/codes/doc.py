@@ -30,8 +30,9 @@ def markdown() -> str:
         "```",
         "",
         "`netdsl explain N201` prints a code's entry. `N` codes are mistakes in a `.net` program (located",
-        "at the line that has them); the others are mistakes met outside one (data, a search, a model",
-        "file, word vectors, training, an estimator's parameters), shown as `netdsl: error[D101]: ...`.",
+        "at the line that has them); the others are mistakes met outside one (command-line options,",
+        "data, a search, a model file, word vectors, training, an estimator's parameters), shown as",
+        "`netdsl: error[D101]: ...`.",
         "A code never changes meaning; one code covers one kind of mistake, whatever its exact words.",
         "",
     ]

@@ -10,8 +10,9 @@ CODES = [
     Code(
         "D101", "data", "The data cannot be used",
         "A data set, data file, column or model file given on the command line cannot be read or used: "
-        "an unknown data set, a missing file or column, a format netdsl does not read, a file that "
-        "cannot be written. The message says which and how to fix it.",
+        "an unknown data set, a missing file or column, a format netdsl does not read, data that does "
+        "not fit the model (another number of features), a file that cannot be written. The message "
+        "says which and how to fix it.",
         "Follow the message: fix the name (it suggests a close one) or the path, or convert the file.",
         "$ netdsl fit examples/digits_mlp.net --data irsi\nnetdsl: error[D101]: unknown data set `irsi`: "
         "did you mean `iris`?",
@@ -62,5 +63,15 @@ CODES = [
         ">>> ImageAugmenter(rotation=200).fit_resample(X, y)\nInvalidParameterError: The 'rotation' parameter "
         "of ImageAugmenter must be a float in the range [0, 180]. Got 200 instead.",
         stage="run", example_language="python",
+    ),
+    Code(
+        "C101", "command-line", "Options that do not fit together",
+        "The options of a `netdsl` command, each valid alone, do not fit together or with the files "
+        "given (an option for another kind of picture, a sample number beyond the data, an unknown "
+        "diagnostic code for `netdsl explain`).",
+        "Follow the message; `netdsl COMMAND --help` lists each command's options.",
+        "$ netdsl plot filters model.keras --data iris\nnetdsl: error[C101]: --data applies to maps, saliency "
+        "and confusion, not `filters`",
+        stage="run", example_language="console",
     ),
 ]

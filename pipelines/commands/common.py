@@ -25,9 +25,15 @@ DATA_HELP = f"a built-in data set ({', '.join(BUILTINS)}) or a .csv, .tsv, .parq
 SET_HELP = "set a file param or an estimator setting such as epochs (repeatable)"
 
 
-def error(message: str) -> int:
-    """Say `netdsl: error: MESSAGE` on stderr; the exit status of a command that failed (1)."""
-    print(f"netdsl: error: {message}", file=sys.stderr)
+def error(problem, code: str | None = None) -> int:
+    """Say `netdsl: error[CODE]: MESSAGE` on stderr; the exit status of a command that failed (1).
+    `problem` is the message, or an error whose message and code (`DataError.code`, one of
+    netdsl.dsl.codes) are said; `code` is said for a message, or for an error without a code of its
+    own (another library's)."""
+    if isinstance(problem, BaseException):
+        code = getattr(problem, "code", None) or code
+        problem = str(problem)
+    print(f"netdsl: error{f'[{code}]' if code else ''}: {problem}", file=sys.stderr)
     return 1
 
 
@@ -106,7 +112,7 @@ def literal(text: str):
 
 def set_params(items: list[str]) -> dict:
     """`--set NAME=VALUE` options (of `show`, `fit` and `search`) as a dict, values as `literal`;
-    the one parser of `--set`: a DataError (`netdsl: error: ...`, exit 1) says what is wrong."""
+    the one parser of `--set`: a DataError (`netdsl: error[D101]: ...`, exit 1) says what is wrong."""
     params = {}
     for item in items:
         key, sep, value = item.partition("=")

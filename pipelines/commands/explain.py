@@ -22,7 +22,7 @@ def run(args) -> int:
     if lookup(code) is None:
         close = suggest(code)
         hint = f"did you mean `{close}`? " if close else ""
-        print(f"netdsl: error: unknown diagnostic code `{args.code}`; {hint}docs/diagnostics.md lists them all",
+        print(f"netdsl: error[C101]: unknown diagnostic code `{args.code}`; {hint}docs/diagnostics.md lists them all",
               file=sys.stderr)
         return 2
     sys.stdout.write(explain(code))

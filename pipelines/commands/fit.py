@@ -62,7 +62,7 @@ def run(args) -> int:
     except NetError:
         raise
     except (ValueError, TypeError, RuntimeError) as problem:
-        return error(str(problem))
+        return error(problem, code="D101")
     remember_columns(model, data)
 
     if X_test is not None:
@@ -71,7 +71,7 @@ def run(args) -> int:
         except NetError:
             raise
         except ValueError as problem:
-            return error(str(problem))
+            return error(problem, code="D101")
         print_scores(console, task, y_test, predictions, data, "held out")
     _print_training(console, fitted_net(model), args.quiet)
     console.print(f"fit time: {seconds:.2f} s")

@@ -38,7 +38,7 @@ def run(args) -> int:
         try:  # to a temporary file renamed over the old one: a failed write leaves it whole
             write_text(path, formatted)
         except OSError as error:
-            print(f"{path}: error: cannot write the file: {error.strerror or error}; it is unchanged", file=sys.stderr)
+            print(f"{path}: error[N104]: cannot write the file: {error.strerror or error}; it is unchanged", file=sys.stderr)
             errors += 1
             continue
         print(f"{path}: reformatted")

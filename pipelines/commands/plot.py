@@ -1,5 +1,5 @@
 """`netdsl plot WHAT MODEL_OR_CSV`: draw a picture of a saved model or of search results as a PNG
-(the pictures are `netdsl.pipelines.plots`). Every mistake is one `netdsl: error: ...` line and
+(the pictures are `netdsl.pipelines.plots`). Every mistake is one `netdsl: error[CODE]: ...` line and
 exit status 1."""
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def run(args) -> int:
     except (NetError, DataError):
         raise  # rendered by the command line's main
     except (ValueError, TypeError, KeyError, IndexError, OSError, ImportError, RuntimeError) as problem:
-        return error(str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem).__name__)
+        return error(str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem).__name__,
+                     code=getattr(problem, "code", None) or "D101")
 
 
 def _mistake(args) -> str | None:
@@ -82,7 +83,7 @@ def _run(args) -> int:
         matplotlib.use("Agg")
     mistake = _mistake(args)
     if mistake is not None:
-        return error(mistake)
+        return error(mistake, code="C101")
     from netdsl.pipelines import plots
 
     what, source, out = args.what, args.source, _out(args)
@@ -97,10 +98,10 @@ def _run(args) -> int:
 
     kind = type(net).__name__
     if what in ("saliency", "confusion") and not is_classifier(model):
-        return error(f"`netdsl plot {what}` needs a classifier; `{source}` holds a {kind} (net {net_name(model)})")
+        return error(f"`netdsl plot {what}` needs a classifier; `{source}` holds a {kind} (net {net_name(model)})", code="D101")
     if what == "curves":
         if not getattr(net, "history_", None):
-            return error(f"`{source}` holds a {kind} that was never trained (no training history), so it has no curves")
+            return error(f"`{source}` holds a {kind} that was never trained (no training history), so it has no curves", code="D101")
         plots.training_curves(net, path=out)
         print(f"wrote the training curves of {source} to {out}")
         return 0
@@ -135,7 +136,7 @@ def _one_row(args, model, net, data, out: Path) -> int:
 
     n = data.n_samples
     if not 0 <= args.sample < n:
-        return error(f"--sample {args.sample} is out of range: `{data.name}` has {n} rows (0 to {n - 1})")
+        return error(f"--sample {args.sample} is out of range: `{data.name}` has {n} rows (0 to {n - 1})", code="C101")
     row = data.X[args.sample : args.sample + 1]
     preprocess = before_net(model)  # what the composite does to a row before its net
     row = (preprocess.transform(row) if preprocess is not None else row)[0]

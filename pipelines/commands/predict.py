@@ -48,7 +48,7 @@ def run(args) -> int:
     except NetError:
         raise
     except ValueError as problem:
-        return error(str(problem))
+        return error(problem, code="D101")
 
     import numpy as np
     import pandas as pd

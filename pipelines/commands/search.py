@@ -99,7 +99,7 @@ def run(args) -> int:
         with results_lock(args.out):  # refuse a file another search is writing, before any work
             return _run_search(args, spec, extra)
     except SearchError as problem:
-        return error(str(problem))
+        return error(problem)
 
 
 def _check_outputs(args) -> None:
@@ -152,7 +152,7 @@ def _run_search(args, spec, extra) -> int:
     except NetError:
         raise
     except (ValueError, TypeError, RuntimeError, OSError) as problem:
-        return error(str(problem).strip().replace("\n", " "))
+        return error(str(problem).strip().replace("\n", " "), code=getattr(problem, "code", None) or "D101")
     seconds = time.perf_counter() - started
     remember_columns(search.best_estimator_, data)
     _print_outcome(console, search, task, seconds, len(y_train))
@@ -168,7 +168,7 @@ def _run_search(args, spec, extra) -> int:
             for path in _write_plots(search, args.plots):
                 console.print(f"picture: {path}")
         except OSError as problem:
-            return error(f"cannot write the pictures to `{args.plots}`: {problem.strerror or problem}")
+            return error(f"cannot write the pictures to `{args.plots}`: {problem.strerror or problem}", code="D101")
     return 0
 
 
