@@ -182,6 +182,9 @@ def _uncoded_calls(path: Path) -> list[str]:
     defined = {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
     defined |= {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
                 for alias in node.names if alias.name in ("Problem", "Diagnostic")}
+    said = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+            and node.module == "netdsl.pipelines.commands.common" for alias in node.names}
+    said |= {"error"} & defined if path.name == "common.py" else set()
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -196,6 +199,10 @@ def _uncoded_calls(path: Path) -> list[str]:
                 found.append(f"{where} without a code as its first argument")
         elif name in _KEYWORD and not any(k.arg == "code" or k.arg is None for k in node.keywords):
             found.append(f"{where} without code=")
+        elif name == "error" and "error" in said and not (
+            any(k.arg == "code" for k in node.keywords) or node.args and isinstance(node.args[0], ast.Name)
+        ):  # the command line's `netdsl: error[CODE]: ...`: a message with its code, or an error carrying one
+            found.append(f"{where} says a message without code=")
     return found
 
 
