@@ -37,21 +37,21 @@ class Diagnostic:
     help: str | None = None
     # A second location worth showing, e.g. the opening bracket of an unclosed one.
     related: tuple[Span, str] | None = None
-    # The stable code of this kind of problem (`N301`), explained by `netdsl explain`: one of the
-    # catalogue's (`netdsl.dsl.codes`), checked here so that a typo in a code fails where it is made.
-    code: str | None = None
+    # The stable code of this kind of problem (`N301`), explained by `netdsl explain`: required, and
+    # one of the catalogue's (`netdsl.dsl.codes`), checked here so that a diagnostic without a code,
+    # or with a mistyped one, fails where it is made.
+    code: str = field(kw_only=True)
 
     def __post_init__(self):
-        if self.code is not None:
-            from .codes import CODES  # only when a diagnostic is made: `import netdsl.dsl` stays lean
+        from .codes import CODES  # only when a diagnostic is made: `import netdsl.dsl` stays lean
 
-            if self.code not in CODES:
-                raise ValueError(f"unknown diagnostic code {self.code!r}: add it to netdsl.dsl.codes")
+        if self.code not in CODES:
+            raise ValueError(f"unknown diagnostic code {self.code!r} for {self.title!r}: use one of netdsl.dsl.codes")
 
     @property
     def label(self) -> str:
-        """`error[N301]` (`error` for a diagnostic without a code)."""
-        return f"error[{self.code}]" if self.code else "error"
+        """`error[N301]`: how the first line of the diagnostic names it."""
+        return f"error[{self.code}]"
 
     def render(self, source: str = "", filename: str = "<string>") -> str:
         return self._render(source.splitlines(), filename)
@@ -139,7 +139,7 @@ class Source:
         """All of `problems`, as one error rendered against this source."""
         return NetError(list(problems), self.text, self.filename)
 
-    def located(self, title: str, path: tuple = (), *, help: str | None = None, code: str | None = None,
+    def located(self, title: str, path: tuple = (), *, code: str, help: str | None = None,
                 related: tuple[Span, str] | None = None) -> "NetError":
         """One problem at the part `path` of the program, as an error."""
         return self.error([Diagnostic(title, self.span(path), help=help, related=related, code=code)])

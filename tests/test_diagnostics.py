@@ -136,9 +136,11 @@ def test_explain_of_an_unknown_code_is_a_key_error():
 # ---- every diagnostic carries a code ---------------------------------------------------------
 
 
-def test_diagnostic_refuses_an_unknown_code():
-    with pytest.raises(ValueError, match="unknown diagnostic code 'N999'"):
+def test_diagnostic_refuses_a_missing_or_unknown_code():
+    with pytest.raises(ValueError, match="unknown diagnostic code 'N999' for 'a title'"):
         Diagnostic("a title", code="N999")
+    with pytest.raises(TypeError, match="code"):
+        Diagnostic("a title", Span(1, 1, 1, 2), help="fix it")  # noqa: the point of the test
     assert Diagnostic("a title", Span(1, 1, 1, 2), code="N201").render("x\n", "f.net").startswith("f.net:1:1: error[N201]: a title")
     assert Diagnostic("a title", code="N101").render("", "f.net") == "f.net: error[N101]: a title"
 

@@ -346,6 +346,6 @@ def test_thousands_of_diagnostics_render_in_linear_time():
             return super().splitlines(*args)
 
     source = Source("dense(0)\n" * 1000)
-    error = NetError([Diagnostic("bad", Span(i, 1, i, 9), help="fix it") for i in range(1, 1001)], source, "x.net")
-    assert error.render().count("error: bad") == 1000
+    error = NetError([Diagnostic("bad", Span(i, 1, i, 9), help="fix it", code="N209") for i in range(1, 1001)], source, "x.net")
+    assert error.render().count("error[N209]: bad") == 1000
     assert Source.splits <= 2  # once when the error is made, once for this render
