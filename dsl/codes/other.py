@@ -15,7 +15,7 @@ CODES = [
         "says which and how to fix it.",
         "Follow the message: fix the name (it suggests a close one) or the path, or convert the file.",
         "$ netdsl fit examples/digits_mlp.net --data irsi\nnetdsl: error[D101]: unknown data set `irsi`: "
-        "did you mean `iris`?",
+        "did you mean `iris`? ...",
         stage="run", example_language="console",
     ),
     Code(
@@ -23,7 +23,8 @@ CODES = [
         "A `netdsl search` cannot run as asked: a grid that names no parameter of the file, values of "
         "the wrong kind, a results file another search is writing.",
         "Follow the message; `param NAME = DEFAULT in [...]` declares what a search tries.",
-        "$ netdsl search examples/digits_mlp.net --data digits --grid units=abc",
+        "$ netdsl search examples/digits_mlp.net --data digits --grid units=8,16\nnetdsl: error[S101]: unknown grid "
+        "key `units`. The net `digits_mlp` has the params: none; ...",
         stage="run", example_language="console",
     ),
     Code(
