@@ -631,3 +631,16 @@ def test_shapes_does_not_import_tensorflow():
         "[m for m in sys.modules if m.startswith(('tensorflow', 'keras'))]"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("kind, shape, kernel, axes", [
+    ("conv1d", "(8, 1)", "(3, 3)", "1 spatial axis"),
+    ("conv2d", "(8, 8, 1)", "(3, 3, 3)", "2 spatial axes"),
+])
+def test_a_per_axis_argument_of_the_wrong_length_counts_the_axes_in_words(kind, shape, kernel, axes):
+    from netdsl.dsl import NetError, analyse, loads
+
+    with pytest.raises(NetError) as raised:
+        analyse(loads(f"net t\ninput {shape}\n{kind}(4, kernel_size={kernel})\n"))
+    assert raised.value.diagnostics[0].title.endswith(f"`{kind}` has {axes}")
+    assert raised.value.diagnostics[0].code == "N305"

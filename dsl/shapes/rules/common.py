@@ -106,8 +106,8 @@ def per_axis(value, rank: int, what: str, ctx: Context) -> tuple:
     if len(value) == rank:
         return tuple(value)
     raise Problem(
-        "N305", f"`{what}` {shape_text(value)} has {len(value)} numbers, but `{ctx.kind}` has {rank} spatial axis"
-        + ("es" if rank > 1 else ""),
+        "N305", f"`{what}` {shape_text(value)} has {len(value)} numbers, but `{ctx.kind}` has {rank} spatial ax"
+        + ("es" if rank > 1 else "is"),
         help=f"give one number, or {rank}",
         arg=what,
     )
