@@ -1,6 +1,6 @@
 """The language reference (`docs/language.md`), generated from the specs so it cannot drift.
 
-    python scripts/gen_language_doc.py            # writes docs/language.md (--check: is it current?)
+    python scripts/gen_docs.py            # writes docs/language.md and docs/diagnostics.md (--check: are they current?)
 
 A hand-written introduction (`dsl/reference_intro.py`) covers the statements of the language;
 everything after it (layers, their arguments, types and defaults, training settings, optimizers,

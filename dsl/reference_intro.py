@@ -3,7 +3,7 @@
 INTRODUCTION = """\
 # The `.net` language
 
-<!-- Generated from dsl/specs.py (module netdsl.dsl.reference) by `python scripts/gen_language_doc.py`; do not edit by hand. -->
+<!-- Generated from dsl/specs.py (module netdsl.dsl.reference) by `python scripts/gen_docs.py`; do not edit by hand. -->
 
 A `.net` file describes a neural network — its input, its layers in order, its tunable
 parameters and how it is trained — and nothing else. Layer kinds and argument names are Keras 3's

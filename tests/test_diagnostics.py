@@ -258,7 +258,7 @@ def test_every_error_class_carries_a_code():
 
 def test_diagnostics_doc_is_current():
     current = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-    assert current == markdown(), "docs/diagnostics.md is out of date: run `python scripts/gen_diagnostics_doc.py`"
+    assert current == markdown(), "docs/diagnostics.md is out of date: run `python scripts/gen_docs.py`"
 
 
 def test_doc_lists_every_code():

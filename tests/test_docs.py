@@ -33,7 +33,7 @@ def _section(doc: str, kind: str) -> str:
 
 def test_language_doc_is_current(doc):
     current = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-    assert current == doc, "docs/language.md is out of date: run `python scripts/gen_language_doc.py`"
+    assert current == doc, "docs/language.md is out of date: run `python scripts/gen_docs.py`"
 
 
 def test_render_is_deterministic(doc):
@@ -101,7 +101,7 @@ def test_examples_exist():
 
 
 def test_check_script(tmp_path):
-    script = ROOT / "scripts" / "gen_language_doc.py"
+    script = ROOT / "scripts" / "gen_docs.py"
     result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
 

@@ -1,6 +1,6 @@
 """The catalogue of diagnostic codes: each kind of mistake a user can meet has a stable code, shown in
 its first line (`file:3:1: error[N201]: unknown layer kind `dens``), explained by `netdsl explain CODE`
-and listed in docs/diagnostics.md (generated from here by scripts/gen_diagnostics_doc.py).
+and listed in docs/diagnostics.md (generated from here by scripts/gen_docs.py).
 
 Codes never change meaning and are never reused. `N1xx` reading and syntax, `N2xx` statements, kinds,
 arguments and names, `N3xx` shapes, `N4xx` training settings, `N5xx` parameters and expressions,

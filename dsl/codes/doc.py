@@ -1,4 +1,4 @@
-"""docs/diagnostics.md, written from the catalogue (scripts/gen_diagnostics_doc.py)."""
+"""docs/diagnostics.md, written from the catalogue (scripts/gen_docs.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def markdown() -> str:
     out = [
         "# Diagnostic codes",
         "",
-        "<!-- Generated from netdsl.dsl.codes by `python scripts/gen_diagnostics_doc.py`: do not edit. -->",
+        "<!-- Generated from netdsl.dsl.codes by `python scripts/gen_docs.py`: do not edit. -->",
         "",
         "Every problem netdsl reports carries a stable code in its first line, as rustc and ruff do:",
         "",
