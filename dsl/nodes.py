@@ -8,10 +8,8 @@ import threading
 import typing
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import core_schema
-
-from .errors import Source
 
 
 class Node(BaseModel):
@@ -21,14 +19,6 @@ class Node(BaseModel):
     kinds it uses (see `ByKind`), not all of them at import."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-
-    # Where the program came from (text, file name, span of each part); set by the loader on a `Net`.
-    _source: Source = PrivateAttr(default_factory=Source)
-
-    @property
-    def source(self) -> Source:
-        """The program's source: text, file name and the span of each part, for located errors."""
-        return self._source
 
     def __eq__(self, other) -> bool:
         return type(self) is type(other) and self.model_dump() == other.model_dump()

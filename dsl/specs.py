@@ -14,6 +14,9 @@ descriptions become `docs/language.md`.
 
 from typing import Annotated, Any, Union
 
+from pydantic import PrivateAttr
+
+from .errors import Source
 from .kinds import LOSSES, METRIC_ALIASES, METRICS
 from .layer_specs import (
     AUGMENTATION_KINDS,
@@ -124,6 +127,15 @@ class Net(Node):
     )
     augment: tuple[LayerSpec, ...] = _d("Augmentation layers, active only while training.", ())
     train: Train | None = _d("Training settings.", None)
+
+    # Where the program came from (text, file name, span of each part); set by the loader. Only the
+    # whole program holds it: a private attribute on every node would be made for each one validated.
+    _source: Source = PrivateAttr(default_factory=Source)
+
+    @property
+    def source(self) -> Source:
+        """The program's source: text, file name and the span of each part, for located errors."""
+        return self._source
 
     @property
     def param_defaults(self) -> dict[str, Any]:
