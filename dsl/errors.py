@@ -106,6 +106,27 @@ class NetdslError(Exception):
     code: str | None = None
 
 
+class InputError(NetdslError, ValueError):
+    """X, y or weights an estimator or a step cannot take: the wrong shape or number of features,
+    NaN, strings in a numeric column, labels it has not seen, too few classes."""
+
+    code = "E101"
+
+
+class InputTypeError(NetdslError, TypeError):
+    """X, y or weights of a type an estimator or a step cannot take (a generator, a sparse matrix
+    for a text net): an `InputError` whose usual base is `TypeError`."""
+
+    code = "E101"
+
+
+class ParameterError(NetdslError, ValueError, TypeError):
+    """A parameter given in Python (to an estimator, an augmentation step, a plot) of the wrong type or
+    out of its range. A `ValueError` and a `TypeError`, as scikit-learn's `InvalidParameterError` is."""
+
+    code = "P101"
+
+
 class SourceMap(dict):
     """pydantic `loc` path (tuple) -> Span. Paths of bare words are also recorded in `.bare`."""
 

@@ -1,5 +1,6 @@
 """Shared test helpers: paths and golden files (set NETDSL_UPDATE_GOLDEN=1 to rewrite them)."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -29,6 +30,18 @@ def tiny(tmp_path):
     path = tmp_path / "tiny.net"
     path.write_text(TINY)
     return path
+
+
+@contextlib.contextmanager
+def user_error(expected=ValueError, match: str | None = None):
+    """`pytest.raises(expected, match=match)` for a user's mistake, which must also be a
+    `netdsl.dsl.NetdslError` (so that a script can catch every netdsl error at once) with a code."""
+    from netdsl.dsl import NetdslError
+
+    with pytest.raises(expected, match=match) as caught:
+        yield caught
+    assert isinstance(caught.value, NetdslError), f"{type(caught.value).__name__} is not a NetdslError: {caught.value}"
+    assert getattr(caught.value, "code", None) or getattr(caught.value, "diagnostics", None), "no code"
 
 
 def check_golden(path: Path, actual: str) -> None:

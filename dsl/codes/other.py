@@ -57,6 +57,17 @@ CODES = [
         stage="fit",
     ),
     Code(
+        "E101", "unusable-input", "The estimator cannot take this data",
+        "X, y or the sample weights given to an estimator (or an augmentation step) in Python cannot be "
+        "used: another number of features than at the first fit, NaN or missing values, strings or dates "
+        "in a numeric column, labels not seen at the first fit, a single class, a generator instead of "
+        "an array. The message names the column or value.",
+        "Follow the message: encode strings (`OneHotEncoder`), impute missing values, pass arrays, give "
+        "the features the model was fitted on.",
+        ">>> NetClassifier(\"net.net\").fit([[1.0, None]], [0])\nInputError: Input X contains NaN.",
+        stage="run", example_language="python",
+    ),
+    Code(
         "P101", "invalid-parameter", "Invalid estimator parameter",
         "A parameter given to an estimator or a pipeline step in Python has a value of the wrong type or "
         "out of its range.",
