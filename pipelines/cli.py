@@ -50,9 +50,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors carry their code as every other error does."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error[C101]: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of `netdsl`: one subparser per module of `COMMANDS`, added by its `register`."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="netdsl",
         description="Declarative neural networks: check, format, inspect, fit and apply .net files.",
     )

@@ -309,3 +309,17 @@ def test_netdsl_explain_does_not_import_tensorflow():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("N301 (wrong-rank): ")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["check"], "the following arguments are required: FILE"),
+    (["show", "x.net", "--features", "abc"], "argument --features: invalid int value: 'abc'"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_usage_errors_carry_their_code(argv, message, capsys):
+    from netdsl.pipelines.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    assert re.search(r"^netdsl( \w+)?: error\[C101\]: " + re.escape(message) + "$", capsys.readouterr().err, re.M)

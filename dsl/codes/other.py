@@ -78,9 +78,10 @@ CODES = [
     ),
     Code(
         "C101", "command-line", "Options that do not fit together",
-        "The options of a `netdsl` command, each valid alone, do not fit together or with the files "
-        "given (an option for another kind of picture, a sample number beyond the data, an unknown "
-        "diagnostic code for `netdsl explain`).",
+        "The options of a `netdsl` command are not what it takes (an unknown option, a missing "
+        "argument, a value of the wrong kind), or, each valid alone, do not fit together or with the "
+        "files given (an option for another kind of picture, a sample number beyond the data, an "
+        "unknown diagnostic code for `netdsl explain`).",
         "Follow the message; `netdsl COMMAND --help` lists each command's options.",
         "$ netdsl plot filters model.keras --data iris\nnetdsl: error[C101]: --data applies to maps, saliency "
         "and confusion, not `filters`",
