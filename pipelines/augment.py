@@ -37,6 +37,11 @@ directly before the estimator: a transformer after it (a scaler, say) returns a
 plain array, and the estimator can no longer tell copies from originals. `sample_weight` given to
 the final step is not repeated for the copies (imbalanced-learn's pipelines cannot resample it).
 
+A setting out of range or of the wrong type raises `netdsl.dsl.errors.ParameterError` (code P101,
+a `ValueError` and a `TypeError`) at `fit_resample`; data an augmenter cannot take raises
+`netdsl.dsl.errors.InputError` (a `ValueError`, code E101). `InvalidParameterError`, the name this
+module once gave its own error class, is kept only as an alias of `ParameterError` for existing code.
+
 Importing this module never imports TensorFlow or Keras.
 """
 
@@ -49,7 +54,7 @@ from imblearn.base import BaseSampler
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_consistent_length
 
-from netdsl.dsl.errors import NetdslError
+from netdsl.dsl.errors import InputError, InputTypeError, ParameterError
 
 __all__ = [
     "AugmentedArray",
@@ -61,10 +66,11 @@ __all__ = [
 ]
 
 
-class InvalidParameterError(NetdslError, ValueError, TypeError):
-    """A setting of an augmenter is out of range or of the wrong type (as scikit-learn's own)."""
-
-    code = "P101"
+# The name this module used to give its own error class. Augmenters raise
+# `netdsl.dsl.errors.ParameterError` for a setting out of range or of the wrong type; this alias keeps
+# `from netdsl.pipelines.augment import InvalidParameterError` (and `except InvalidParameterError`)
+# working in existing code. It is the same class, not scikit-learn's `InvalidParameterError`.
+InvalidParameterError = ParameterError
 
 
 # ---- the output array ---------------------------------------------------------------------------
@@ -84,7 +90,7 @@ class AugmentedArray(np.ndarray):
         obj = np.asarray(data).view(cls)
         origin = np.array(origin, dtype=np.intp)
         if obj.ndim < 1 or origin.shape != (obj.shape[0],):
-            raise ValueError(f"origin must have one entry per row: {origin.shape} for an array of shape {obj.shape}")
+            raise InputError(f"origin must have one entry per row: {origin.shape} for an array of shape {obj.shape}")
         origin.setflags(write=False)
         obj.origin_ = origin
         return obj
@@ -139,10 +145,21 @@ def _check_range(owner, name, value, *, integer=False, low=0, high=None, high_cl
     if not ok:
         kind = "an int" if integer else "a float"
         upper = "inf)" if high is None else f"{high}{']' if high_closed else ')'}"
-        raise InvalidParameterError(
+        raise ParameterError(
             f"The {name!r} parameter of {type(owner).__name__} must be {kind} in the range [{low}, {upper}. "
             f"Got {value!r} instead."
         )
+
+
+def _user_data(check, *args, **kwargs):
+    """`check(*args, **kwargs)` (scikit-learn's validation of X or y), its error for the user's data
+    raised as netdsl's `InputError` (or `InputTypeError`) with the same message."""
+    try:
+        return check(*args, **kwargs)
+    except TypeError as error:
+        raise InputTypeError(str(error)) from error
+    except ValueError as error:
+        raise InputError(str(error)) from error
 
 
 # ---- the shared machinery ------------------------------------------------------------------------
@@ -169,13 +186,13 @@ class BaseAugmenter(BaseSampler):
         if self.random_state is not None and not _integral(self.random_state) and not isinstance(
             self.random_state, np.random.RandomState
         ):
-            raise InvalidParameterError(
+            raise ParameterError(
                 f"The 'random_state' parameter of {type(self).__name__} must be an int, a "
                 f"numpy.random.RandomState instance or None. Got {self.random_state!r} instead."
             )
 
     def _check_X(self, X):
-        X = check_array(X, allow_nd=True, dtype="numeric", input_name="X")
+        X = _user_data(check_array, X, allow_nd=True, dtype="numeric", input_name="X")
         if X.ndim == 2:
             self.n_features_in_ = X.shape[1]
         elif hasattr(self, "n_features_in_"):
@@ -198,7 +215,7 @@ class BaseAugmenter(BaseSampler):
         None), repeated so that every copy has the label of the row it was made from.
         """
         if params:
-            raise TypeError(f"{type(self).__name__}.fit_resample got unexpected arguments: {', '.join(sorted(params))}")
+            raise ParameterError(f"{type(self).__name__}.fit_resample got unexpected arguments: {', '.join(sorted(params))}")
         self._check_params()
         prior = getattr(X, "origin_", None)  # X made by an augmenter before this one
         X = self._check_X(X)
@@ -206,8 +223,8 @@ class BaseAugmenter(BaseSampler):
         if y is not None:
             y = np.asarray(y)
             if y.ndim == 0:
-                raise ValueError(f"y must be an array of one target per sample; got a scalar {y!r}.")
-            check_consistent_length(X, y)
+                raise InputError(f"y must be an array of one target per sample; got a scalar {y!r}.")
+            _user_data(check_consistent_length, X, y)
         rng = check_random_state(self.random_state)
         copies = int(self.copies)
         source = np.tile(np.arange(n), copies + 1)  # the input row of every output row
@@ -293,7 +310,7 @@ class ImageAugmenter(BaseAugmenter):
     def _check_params(self):
         super()._check_params()
         if self.flip is not None and self.flip not in _FLIPS:
-            raise InvalidParameterError(
+            raise ParameterError(
                 "The 'flip' parameter of ImageAugmenter must be a str among {'horizontal', 'vertical', 'both'} "
                 f"or None. Got {self.flip!r} instead."
             )
@@ -305,7 +322,7 @@ class ImageAugmenter(BaseAugmenter):
         if shape is not None and not (
             isinstance(shape, (tuple, list)) and len(shape) in (2, 3) and all(_integral(d) and d >= 1 for d in shape)
         ):
-            raise InvalidParameterError(
+            raise ParameterError(
                 "The 'image_shape' parameter of ImageAugmenter must be a tuple (height, width) or "
                 f"(height, width, channels) of positive ints, or None. Got {shape!r} instead."
             )
@@ -318,23 +335,23 @@ class ImageAugmenter(BaseAugmenter):
             if given is None:
                 side = int(round(np.sqrt(n_features)))
                 if side * side != n_features:
-                    raise ValueError(
+                    raise InputError(
                         f"ImageAugmenter cannot tell the image shape of rows of {n_features} features: pass "
                         "image_shape=(height, width) or (height, width, channels), or give the images shaped "
                         "as (n, height, width) or (n, height, width, channels)."
                     )
                 given = (side, side)
             elif int(np.prod(given)) != n_features:
-                raise ValueError(
+                raise InputError(
                     f"image_shape={given} holds {int(np.prod(given))} values, but the rows have {n_features} features."
                 )
         elif X.ndim in (3, 4):
             if given is None:
                 given = X.shape[1:]
             elif int(np.prod(given)) != int(np.prod(X.shape[1:])):
-                raise ValueError(f"image_shape={given} does not fit images of shape {X.shape[1:]}.")
+                raise InputError(f"image_shape={given} does not fit images of shape {X.shape[1:]}.")
         else:
-            raise ValueError(
+            raise InputError(
                 f"ImageAugmenter takes flat rows (n, features) or images (n, height, width[, channels]); "
                 f"got an array of shape {X.shape}."
             )
@@ -426,11 +443,11 @@ class SequenceAugmenter(BaseAugmenter):
     def _check_X(self, X):
         X = super()._check_X(X)
         if X.ndim not in (2, 3):
-            raise ValueError(
+            raise InputError(
                 f"SequenceAugmenter takes windows (n, steps) or (n, steps, features); got an array of shape {X.shape}."
             )
         if self.shift and self.shift >= X.shape[1]:
-            raise ValueError(f"shift={self.shift} must be smaller than the {X.shape[1]} steps of a window.")
+            raise InputError(f"shift={self.shift} must be smaller than the {X.shape[1]} steps of a window.")
         return X
 
     def _augment(self, X, rng):
@@ -485,43 +502,43 @@ class TextAugmenter(BaseAugmenter):
     def _check_X(self, X):
         if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:
             if X.shape[1] != 1:
-                raise ValueError(f"TextAugmenter takes one column of strings; got {X.shape[1]} columns.")
+                raise InputError(f"TextAugmenter takes one column of strings; got {X.shape[1]} columns.")
             X = X.iloc[:, 0]
         try:
             mixed = isinstance(X, (list, tuple)) and any(isinstance(v, str) for v in X)
             array = np.array(X, dtype=object) if mixed else np.asarray(X)  # (NumPy would turn ["a", 3] into str)
         except ValueError:  # ragged nested lists
-            raise ValueError(
+            raise InputError(
                 "TextAugmenter takes a list or 1-D array of strings, or token ids as a rectangular int "
                 "array (n, steps) with 0 for padding."
             ) from None
         if array.dtype.kind in "iu":
             if array.ndim != 2:
-                raise ValueError(
+                raise InputError(
                     f"TextAugmenter takes token ids as an int array (n, steps), 0 for padding; got shape {array.shape}."
                 )
             if (array < 0).any():
-                raise ValueError("Token ids must not be negative (0 is padding).")
+                raise InputError("Token ids must not be negative (0 is padding).")
             self.input_kind_ = "tokens"
         else:
             array = array.astype(object)
             if array.ndim == 2 and array.shape[1] == 1:
                 array = array[:, 0]
             if array.ndim != 1:
-                raise ValueError(
+                raise InputError(
                     "TextAugmenter takes a list or 1-D array of strings, or token ids as an int array "
                     f"(n, steps); got an array of shape {array.shape}."
                 )
             bad = [v for v in array if not isinstance(v, str)][:1]
             if bad:
                 bad = bad[0]
-                raise ValueError(
+                raise InputError(
                     "TextAugmenter takes strings (or integer token ids); "
                     f"got {type(bad).__name__} values such as {bad!r}."
                 )
             self.input_kind_ = "text"
         if len(array) == 0:
-            raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+            raise InputError("Found array with 0 sample(s) while a minimum of 1 is required.")
         return array
 
     def _perturb(self, words: list, rng) -> list:

@@ -17,6 +17,7 @@ from sklearn.datasets import load_digits, load_iris
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.preprocessing import StandardScaler
 
+from netdsl.dsl.errors import ParameterError
 from netdsl.pipelines.augment import (
     AugmentedArray,
     BaseAugmenter,
@@ -27,7 +28,7 @@ from netdsl.pipelines.augment import (
     _affine,
 )
 
-from conftest import ROOT
+from conftest import ROOT, user_error
 
 MLP = "dense(16, activation=relu)\ndense(n_classes, activation=softmax)\n"
 TINY_CNN = "input (8, 8, 1)\nflatten\ndense(16, activation=relu)\ndense(n_classes, activation=softmax)\n"
@@ -76,16 +77,16 @@ def test_image_shaped_input_keeps_its_layout(digits, shape):
 
 def test_image_shape_of_flat_rows_that_are_not_square():
     X, y = np.random.RandomState(0).rand(5, 12), np.arange(5) % 2
-    with pytest.raises(ValueError, match=r"cannot tell the image shape of rows of 12 features: pass image_shape"):
+    with user_error(ValueError, match=r"cannot tell the image shape of rows of 12 features: pass image_shape"):
         ImageAugmenter().fit_resample(X, y)
-    with pytest.raises(ValueError, match=r"image_shape=\(2, 2\) holds 4 values, but the rows have 12 features"):
+    with user_error(ValueError, match=r"image_shape=\(2, 2\) holds 4 values, but the rows have 12 features"):
         ImageAugmenter(image_shape=(2, 2)).fit_resample(X, y)
     for shape in [(3, 4), (3, 4, 1), (2, 2, 3)]:
         Xa, _ = ImageAugmenter(image_shape=shape, rotation=30, random_state=0).fit_resample(X, y)
         assert Xa.shape == (10, 12)
-    with pytest.raises(ValueError, match="Expected 2D array"):
+    with user_error(ValueError, match="Expected 2D array"):
         ImageAugmenter().fit_resample(np.zeros(5), y)
-    with pytest.raises(ValueError, match="takes flat rows"):
+    with user_error(ValueError, match="takes flat rows"):
         ImageAugmenter().fit_resample(np.zeros((5, 2, 2, 2, 2)), y)
 
 
@@ -190,10 +191,11 @@ def test_random_state(digits):
 def test_settings_are_validated_at_fit(make, message):
     augmenter = make()  # __init__ only stores
     data = np.zeros((4, 16)) if not isinstance(augmenter, TextAugmenter) else ["a b", "c d", "e", "f"]
-    with pytest.raises(InvalidParameterError) as info:
+    with user_error(ParameterError) as info:
         augmenter.fit_resample(data, [0, 1, 0, 1])
     assert message in str(info.value)
     assert isinstance(info.value, ValueError)
+    assert InvalidParameterError is ParameterError  # the old name, kept for existing code
 
 
 def test_settings_are_params_for_clone_and_search():
@@ -210,7 +212,7 @@ def test_y_may_be_numbers_or_none_and_must_match():
     Xa, ya = ImageAugmenter().fit_resample(X, np.array([0.5, 1.5, 2.5]))
     np.testing.assert_array_equal(ya, [0.5, 1.5, 2.5] * 2)
     assert ImageAugmenter().fit_resample(X, None)[1] is None
-    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+    with user_error(ValueError, match="inconsistent numbers of samples"):
         ImageAugmenter().fit_resample(X, [0, 1])
 
 
@@ -239,7 +241,7 @@ def test_augmented_array_keeps_origin_only_while_rows_are_kept():
     assert isinstance(back, AugmentedArray)
     np.testing.assert_array_equal(back, Xa)
     np.testing.assert_array_equal(back.origin_, Xa.origin_)
-    with pytest.raises(ValueError, match="one entry per row"):
+    with user_error(ValueError, match="one entry per row"):
         AugmentedArray(np.zeros((3, 2)), [0, 1])
 
 
@@ -274,9 +276,9 @@ def test_sequence_jitter_and_scaling():
     assert 0.05 < np.std(np.asarray(Xj[6:]) - X) < 0.2
     Xd, _ = SequenceAugmenter(copies=2).fit_resample(X, None)
     np.testing.assert_array_equal(np.asarray(Xd), np.concatenate([X] * 3))
-    with pytest.raises(ValueError, match="shift=12 must be smaller than the 12 steps"):
+    with user_error(ValueError, match="shift=12 must be smaller than the 12 steps"):
         SequenceAugmenter(shift=12).fit_resample(X, None)
-    with pytest.raises(ValueError, match=r"takes windows \(n, steps\)"):
+    with user_error(ValueError, match=r"takes windows \(n, steps\)"):
         SequenceAugmenter().fit_resample(np.zeros((2, 3, 4, 5)), None)
 
 
@@ -328,11 +330,11 @@ def test_token_ids_keep_their_padding_side():
 
 
 def test_text_input_errors():
-    with pytest.raises(ValueError, match="takes strings .*got int values such as 3"):
+    with user_error(ValueError, match="takes strings .*got int values such as 3"):
         TextAugmenter().fit_resample(["a", 3], None)
-    with pytest.raises(ValueError, match="got an array of shape"):
+    with user_error(ValueError, match="got an array of shape"):
         TextAugmenter().fit_resample(np.zeros((2, 3)), None)
-    with pytest.raises(ValueError, match="one column of strings; got 2 columns"):
+    with user_error(ValueError, match="one column of strings; got 2 columns"):
         TextAugmenter().fit_resample(pd.DataFrame({"a": ["x"], "b": ["y"]}), None)
 
 

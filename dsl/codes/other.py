@@ -72,7 +72,7 @@ CODES = [
         "A parameter given to an estimator or a pipeline step in Python has a value of the wrong type or "
         "out of its range.",
         "Give a value the message states.",
-        ">>> ImageAugmenter(rotation=200).fit_resample(X, y)\nInvalidParameterError: The 'rotation' parameter "
+        ">>> ImageAugmenter(rotation=200).fit_resample(X, y)\nParameterError: The 'rotation' parameter "
         "of ImageAugmenter must be a float in the range [0, 180]. Got 200 instead.",
         stage="run", example_language="python",
     ),
