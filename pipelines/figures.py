@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from netdsl.dsl.errors import InputError, ParameterError
 from netdsl.pipelines.composite import fitted_net
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -100,7 +101,7 @@ def _input_shape(estimator, what: str) -> tuple[int, ...]:
     model = fitted_model(estimator, what)
     spec = getattr(estimator, "spec_", None)
     if spec is not None and spec.input is not None and spec.input.text:
-        raise ValueError(f"{what} needs a net with numeric input (an image or a row of numbers); this one takes text")
+        raise ParameterError(f"{what} needs a net with numeric input (an image or a row of numbers); this one takes text")
     return tuple(int(d) for d in model.inputs[0].shape[1:])
 
 
@@ -113,14 +114,14 @@ def sample_batch(estimator, sample, what: str) -> np.ndarray:
     try:
         x = np.asarray(sample, dtype=np.float32)
     except (TypeError, ValueError):
-        raise ValueError(f"{what} takes one sample of numbers; got {type(sample).__name__}") from None
+        raise InputError(f"{what} takes one sample of numbers; got {type(sample).__name__}") from None
     if x.size != size:
-        raise ValueError(
+        raise InputError(
             f"{what} takes one sample: the net's input {shape_text(shape)} has {size} values, "
             f"but the sample has shape {shape_text(x.shape)} ({x.size} values); pass a single row such as X[0]"
         )
     if not np.all(np.isfinite(x)):
-        raise ValueError(f"{what}: the sample holds NaN or infinite values")
+        raise InputError(f"{what}: the sample holds NaN or infinite values")
     return x.reshape((1,) + shape)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from netdsl.dsl.errors import InputError, ParameterError
 from netdsl.pipelines.figures import (
     DPI,
     as_image,
@@ -82,13 +83,13 @@ def training_curves(estimator_or_history, path=None) -> Figure:
     if history is None and isinstance(source, dict):
         history = source
     if history is None:
-        raise ValueError(
+        raise ParameterError(
             f"training_curves needs a fitted netdsl estimator (with `history_`), a Keras History or a dict; "
             f"got {type(source).__name__}" + (" without a training history" if hasattr(source, "get_params") else "")
         )
     series = {str(k): [float(v) for v in values] for k, values in history.items() if len(values)}
     if not series:
-        raise ValueError("training_curves: the training history is empty (no epochs were run)")
+        raise InputError("training_curves: the training history is empty (no epochs were run)")
     names = []  # metrics in order: loss first, then as the history lists them
     for key in sorted(series, key=lambda k: (k.removeprefix("val_") != "loss", list(series).index(k))):
         base = key.removeprefix("val_")
@@ -130,17 +131,17 @@ def _conv2d_layer(model, layer):
     convs = [item for item in model.layers if type(item).__name__ == "Conv2D"]
     if layer is None:
         if not convs:
-            raise ValueError(f"conv_filters: the model has no conv2d layer; its layers are: {layers_text(model)}")
+            raise ParameterError(f"conv_filters: the model has no conv2d layer; its layers are: {layers_text(model)}")
         return convs[0]
     if not isinstance(layer, str):
         return layer
     found = next((item for item in model.layers if item.name == layer), None)
     if found is None:
         names = ", ".join(item.name for item in convs) or "none"
-        raise ValueError(f"conv_filters: the model has no layer named {layer!r}; its conv2d layers are: {names}")
+        raise ParameterError(f"conv_filters: the model has no layer named {layer!r}; its conv2d layers are: {names}")
     if type(found).__name__ != "Conv2D":
         names = ", ".join(item.name for item in convs) or "none"
-        raise ValueError(f"conv_filters: layer {layer!r} is a {layer_kind(found)} layer, not conv2d; its conv2d layers are: {names}")
+        raise ParameterError(f"conv_filters: layer {layer!r} is a {layer_kind(found)} layer, not conv2d; its conv2d layers are: {names}")
     return found
 
 
@@ -159,7 +160,7 @@ def conv_filters(estimator, layer=None, path=None, channel=None) -> Figure:
         which = "input channel 0" if n_in == 1 else f"mean over {n_in} input channels"
     else:
         if not 0 <= int(channel) < n_in:
-            raise ValueError(f"conv_filters: channel {channel} is out of range; {conv.name} has {n_in} input channel(s)")
+            raise ParameterError(f"conv_filters: channel {channel} is out of range; {conv.name} has {n_in} input channel(s)")
         images = kernel[:, :, int(channel), :]
         which = f"input channel {int(channel)}"
     vmax = float(np.abs(images).max()) or 1.0
@@ -199,11 +200,11 @@ def feature_maps(estimator, sample, path=None, max_maps=8) -> Figure:
     import numpy as np
 
     if isinstance(max_maps, bool) or not isinstance(max_maps, (int, np.integer)) or max_maps < 1:
-        raise ValueError(f"feature_maps: max_maps must be a positive whole number, got {max_maps!r}")
+        raise ParameterError(f"feature_maps: max_maps must be a positive whole number, got {max_maps!r}")
     model = fitted_model(estimator, "feature_maps")
     layers = _map_layers(model)
     if not layers:
-        raise ValueError(
+        raise ParameterError(
             f"feature_maps: the model has no convolution or pooling layer; its layers are: {layers_text(model)}"
         )
     x = sample_batch(estimator, sample, "feature_maps")
@@ -304,7 +305,7 @@ def saliency(estimator, sample, target=None) -> tuple[np.ndarray, object, float]
     model = fitted_model(estimator, "saliency_map")
     classes = getattr(estimator, "classes_", None)
     if classes is None:
-        raise ValueError(f"saliency_map needs a classifier; got a {type(estimator).__name__}")
+        raise ParameterError(f"saliency_map needs a classifier; got a {type(estimator).__name__}")
     x = tf.convert_to_tensor(sample_batch(estimator, sample, "saliency_map"))
     binary = getattr(estimator, "output_mode_", None) == "binary"
     with tf.GradientTape() as tape:
@@ -316,7 +317,7 @@ def saliency(estimator, sample, target=None) -> tuple[np.ndarray, object, float]
         else:
             found = np.flatnonzero(np.asarray(classes) == target)
             if not len(found):
-                raise ValueError(f"saliency_map: target {target!r} is not a class; the classes are {list(classes)}")
+                raise ParameterError(f"saliency_map: target {target!r} is not a class; the classes are {list(classes)}")
             index = int(found[0])
         score = probabilities[0, index]
     gradient = np.abs(np.asarray(tape.gradient(score, x))[0])
@@ -372,19 +373,19 @@ def confusion_matrix_plot(estimator, X, y, path=None, normalize=None, display_la
     fitted_model(estimator, "confusion_matrix_plot")
     classes = getattr(estimator, "classes_", None)
     if classes is None:
-        raise ValueError(f"confusion_matrix_plot needs a classifier; got a {type(estimator).__name__}")
+        raise ParameterError(f"confusion_matrix_plot needs a classifier; got a {type(estimator).__name__}")
     if getattr(estimator, "output_mode_", None) == "multilabel":
-        raise ValueError(
+        raise ParameterError(
             "confusion_matrix_plot is for one label per sample; this model is multilabel: see "
             "sklearn.metrics.multilabel_confusion_matrix (one 2x2 matrix per label)"
         )
     if normalize not in (None, "true", "pred", "all"):
-        raise ValueError(f"normalize must be 'true', 'pred', 'all' or None; got {normalize!r}")
+        raise ParameterError(f"normalize must be 'true', 'pred', 'all' or None; got {normalize!r}")
     y = np.asarray(y)
     predictions = estimator.predict(X)
     labels = [str(c) for c in classes] if display_labels is None else [str(c) for c in display_labels]
     if len(labels) != len(classes):
-        raise ValueError(f"display_labels names {len(labels)} classes, but the model has {len(classes)}")
+        raise ParameterError(f"display_labels names {len(labels)} classes, but the model has {len(classes)}")
     n = len(classes)
     figure = new_figure(7.5, 6.5)
     ax = figure.subplots()

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from netdsl.dsl.errors import InputError, ParameterError
 from netdsl.pipelines.figures import new_figure, panel_grid, save
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,7 +35,7 @@ def _search_table(source):
     if hasattr(source, "cv_results_"):
         source = source.cv_results_
     elif hasattr(source, "get_params") and not isinstance(source, (dict, pd.DataFrame)):
-        raise ValueError(f"search_report needs a fitted search (with `cv_results_`); got {type(source).__name__}")
+        raise ParameterError(f"search_report needs a fitted search (with `cv_results_`); got {type(source).__name__}")
     if isinstance(source, dict):
         frame = pd.DataFrame({k: list(v) for k, v in source.items() if k != "params"})
         params = list(source.get("params", [])) or None
@@ -42,14 +43,14 @@ def _search_table(source):
         frame = source
         params = None
     else:
-        raise ValueError(
+        raise ParameterError(
             f"search_report takes a fitted GridSearchCV/RandomizedSearchCV, its cv_results_, a DataFrame or a CSV path; "
             f"got {type(source).__name__}"
         )
     scores = [c for c in frame.columns if str(c).startswith("mean_test_")]
     score = "mean_test_score" if "mean_test_score" in frame.columns else (scores[0] if scores else None)
     if score is None:
-        raise ValueError(
+        raise InputError(
             "search results need a `mean_test_score` column (as in cv_results_); the columns are: "
             + ", ".join(map(str, frame.columns))
         )
@@ -64,7 +65,7 @@ def _search_table(source):
         elif "params" in frame.columns and all(isinstance(v, dict) for v in frame["params"]):
             params = list(frame["params"])
         else:
-            raise ValueError(
+            raise InputError(
                 "search results need `param_*` columns (one per searched parameter); the columns are: "
                 + ", ".join(map(str, frame.columns))
             )
@@ -72,7 +73,7 @@ def _search_table(source):
     stds = pd.to_numeric(frame[std], errors="coerce").to_numpy(dtype=float) if std in frame.columns else np.full(len(frame), np.nan)
     rows = [(p, m, s) for p, m, s in zip(params, means, stds) if np.isfinite(m)]
     if not rows:
-        raise ValueError("search results hold no candidate with a finite mean test score (did every fit fail?)")
+        raise InputError("search results hold no candidate with a finite mean test score (did every fit fail?)")
     name = score.removeprefix("mean_test_")
     return rows, ("" if name == "score" else name), len(params) - len(rows)
 
@@ -114,7 +115,7 @@ def search_report(search_or_results, path=None) -> Figure:
     for params, _, _ in rows:
         names.extend(name for name in params if name not in names)
     if not names:
-        raise ValueError("search_report: the results name no searched parameter")
+        raise InputError("search_report: the results name no searched parameter")
     # A parameter held at one value was set, not searched: no panel for it (unless nothing varied).
     varied = [n for n in names if len({repr(p.get(n)) for p, _, _ in rows}) > 1]
     names = varied or names

@@ -21,7 +21,7 @@ from sklearn.exceptions import NotFittedError
 from netdsl.pipelines import plots
 from netdsl.pipelines.cli import main
 
-from conftest import ROOT
+from conftest import ROOT, user_error
 
 CNN = ROOT / "examples" / "digits_cnn.net"
 MLP = "net mlp\nparam hidden = 8 in [8, 16]\ndense(hidden, activation=relu)\ndense(n_classes, activation=softmax)\n"
@@ -105,7 +105,7 @@ def test_training_curves_mark_the_best_epoch(tmp_path):
     for ax in [ax for ax in figure.axes if ax.get_visible()]:
         (marker,) = [line for line in ax.get_lines() if line.get_gid() == "best_epoch"]
         assert list(marker.get_xdata()) == [3, 3]
-    with pytest.raises(ValueError, match="history is empty"):
+    with user_error(ValueError, match="history is empty"):
         plots.training_curves({"loss": []})
 
 
@@ -124,7 +124,7 @@ def test_conv_filters(cnn, tmp_path):
     conv = cnn.model_.layers[3].name
     assert conv in figure.get_suptitle() and "3\u00d73" in figure.get_suptitle()
     assert len(_images(plots.conv_filters(cnn, layer=conv))) == 16
-    with pytest.raises(ValueError, match="not conv2d; its conv2d layers are"):
+    with user_error(ValueError, match="not conv2d; its conv2d layers are"):
         plots.conv_filters(cnn, layer=cnn.model_.layers[-1].name)
 
 
@@ -143,7 +143,7 @@ def test_feature_maps(cnn, digits, tmp_path):
     small = plots.feature_maps(cnn, X[0].reshape(8, 8), max_maps=3)  # an image works as well as a flat row
     assert len(_images(small)) == 1 + 3 + 3
     assert tuple(small.get_size_inches()) == (6.75, 5.25)  # four columns at least, so the title fits
-    with pytest.raises(ValueError, match="takes one sample"):
+    with user_error(ValueError, match="takes one sample"):
         plots.feature_maps(cnn, X[:2])
 
 
@@ -162,7 +162,7 @@ def test_saliency_map(cnn, digits, tmp_path):
     _png(path, figure, (12.0, 4.75))
     assert len(_images(figure)) == 3  # input, saliency, overlay
     assert "target class 3" in figure.get_suptitle()
-    with pytest.raises(ValueError, match="not a class"):
+    with user_error(ValueError, match="not a class"):
         plots.saliency(cnn, X[0], target=42)
 
 
@@ -196,7 +196,7 @@ def test_search_report_from_a_frame_and_a_csv(results, tmp_path):
     results.to_csv(tmp_path / "results.csv", index=False)
     again = plots.search_report(tmp_path / "results.csv")
     assert again.get_suptitle() == figure.get_suptitle()
-    with pytest.raises(ValueError, match="param_"):
+    with user_error(ValueError, match="param_"):
         plots.search_report(results.drop(columns=["param_filters", "param_learning_rate", "param_optimizer"]))
 
 
@@ -221,7 +221,7 @@ def test_unfitted_estimators_are_refused():
 
     with pytest.raises(NotFittedError):
         plots.conv_filters(NetClassifier(str(CNN)))
-    with pytest.raises(ValueError, match="without a training history"):
+    with user_error(ValueError, match="without a training history"):
         plots.training_curves(NetClassifier(str(CNN)))
 
 

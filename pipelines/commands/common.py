@@ -17,7 +17,7 @@ from netdsl.pipelines.data import BUILTINS, DataError
 
 __all__ = [
     "DATA_HELP", "SET_HELP", "add_estimator_arguments", "add_training_data_arguments",
-    "choose_task", "error", "estimators", "fraction", "holdout_split", "int_option", "literal", "load_model",
+    "PYTHON_CODES", "choose_task", "code_of", "error", "estimators", "fraction", "holdout_split", "int_option", "literal", "load_model",
     "make_estimator", "positive_int", "print_scores", "save_model", "set_params", "write_csv",
 ]  # fmt: skip
 
@@ -25,13 +25,27 @@ DATA_HELP = f"a built-in data set ({', '.join(BUILTINS)}) or a .csv, .tsv, .parq
 SET_HELP = "set a file param or an estimator setting such as epochs (repeatable)"
 
 
+# The codes of a mistake made in Python (P101: a parameter, E101: X or y given to an estimator or a
+# step). At the command line the same mistake comes from the files and options given: a command says
+# its own code for it (D101), as it did before these codes existed.
+PYTHON_CODES = frozenset({"P101", "E101"})
+
+
+def code_of(problem: BaseException, default: str | None = None) -> str | None:
+    """The code a command says for `problem`: its own (`DataError.code`, one of netdsl.dsl.codes), or
+    `default` for an error without one (another library's) or with one of `PYTHON_CODES`."""
+    own = getattr(problem, "code", None)
+    if own is None or (own in PYTHON_CODES and default is not None):
+        return default
+    return own
+
+
 def error(problem, code: str | None = None) -> int:
     """Say `netdsl: error[CODE]: MESSAGE` on stderr; the exit status of a command that failed (1).
-    `problem` is the message, or an error whose message and code (`DataError.code`, one of
-    netdsl.dsl.codes) are said; `code` is said for a message, or for an error without a code of its
-    own (another library's)."""
+    `problem` is the message, or an error whose message and code are said (`code_of`); `code` is said
+    for a message, or for an error without a code of its own or with one of `PYTHON_CODES`."""
     if isinstance(problem, BaseException):
-        code = getattr(problem, "code", None) or code
+        code = code_of(problem, code)
         problem = str(problem)
     print(f"netdsl: error{f'[{code}]' if code else ''}: {problem}", file=sys.stderr)
     return 1

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from netdsl.dsl import NetError
-from netdsl.pipelines.commands.common import error, holdout_split, load_model
+from netdsl.pipelines.commands.common import code_of, error, holdout_split, load_model
 from netdsl.pipelines.composite import before_net, fitted_net, known_columns
 from netdsl.pipelines.data import DataError, load_data
 from netdsl.pipelines.figures import net_name
@@ -51,7 +51,7 @@ def run(args) -> int:
         raise  # rendered by the command line's main
     except (ValueError, TypeError, KeyError, IndexError, OSError, ImportError, RuntimeError) as problem:
         return error(str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem).__name__,
-                     code=getattr(problem, "code", None) or "D101")
+                     code=code_of(problem, "D101"))
 
 
 def _mistake(args) -> str | None:

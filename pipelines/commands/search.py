@@ -13,6 +13,7 @@ from netdsl.pipelines.commands.common import (
     add_estimator_arguments,
     add_training_data_arguments,
     choose_task,
+    code_of,
     error,
     holdout_split,
     int_option,
@@ -152,7 +153,7 @@ def _run_search(args, spec, extra) -> int:
     except NetError:
         raise
     except (ValueError, TypeError, RuntimeError, OSError) as problem:
-        return error(str(problem).strip().replace("\n", " "), code=getattr(problem, "code", None) or "D101")
+        return error(str(problem).strip().replace("\n", " "), code=code_of(problem, "D101"))
     seconds = time.perf_counter() - started
     remember_columns(search.best_estimator_, data)
     _print_outcome(console, search, task, seconds, len(y_train))
