@@ -25,7 +25,7 @@ from netdsl.pipelines.cli import main
 from netdsl.pipelines.commands.search import parse_grid
 from netdsl.pipelines.search import SearchError, _is_classification, grid_search, search_space
 
-from conftest import ROOT
+from conftest import ROOT, user_error
 
 TINY = "net tiny\nparam hidden = 8 in [4, 8]\ndense(hidden, activation=relu)\ndense(n_classes, activation=softmax)\n"
 NO_SPACE = "net fixed\ndense(8, activation=relu)\ndense(n_classes, activation=softmax)\n"
@@ -137,7 +137,7 @@ def test_a_failed_candidate_keeps_its_row_with_the_error(iris, tmp_path):
     assert "the data has 3 classes" in frame["error"][1]
     assert "NetError" in search.search_rows_[1]["error"]
 
-    with pytest.warns(FitFailedWarning), pytest.raises(SearchError, match="every fit of all 1 candidates failed"):
+    with pytest.warns(FitFailedWarning), user_error(SearchError, match="every fit of all 1 candidates failed"):
         grid_search(HALF_BROKEN, X, y, {"units": [5], "epochs": [1]}, cv=2)
 
 
@@ -195,7 +195,7 @@ def test_bad_grids_fail_before_any_training(iris, tmp_path, monkeypatch, net, gr
 
     monkeypatch.setattr(NetClassifier, "fit", no_training)
     results = tmp_path / "results.csv"
-    with pytest.raises(SearchError) as error:
+    with user_error(SearchError) as error:
         grid_search(net, *iris, grid, cv=2, results_path=results)
     assert message in str(error.value)
     assert isinstance(error.value, ValueError)
@@ -309,7 +309,7 @@ def test_unreachable_scheduler_is_a_clear_error(iris):
     dask = pytest.importorskip("dask")
     pytest.importorskip("distributed")
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
-        with pytest.raises(SearchError, match="cannot connect to the Dask scheduler at tcp://127.0.0.1:9"):
+        with user_error(SearchError, match="cannot connect to the Dask scheduler at tcp://127.0.0.1:9"):
             grid_search(TINY, *iris, {"epochs": [1]}, cv=2, scheduler="tcp://127.0.0.1:9")
 
 
@@ -319,9 +319,9 @@ def test_unreachable_scheduler_is_a_clear_error(iris):
 def test_parse_grid_values():
     assert parse_grid(["a=1,2.5,true,relu", "b = 3"]) == {"a": [1, 2.5, True, "relu"], "b": [3]}
     for bad, message in [("a", "KEY=V1,V2"), ("a=", "no values"), ("a=1,,2", "empty value"), ("=1", "KEY=V1,V2")]:
-        with pytest.raises(SearchError, match=message):
+        with user_error(SearchError, match=message):
             parse_grid([bad])
-    with pytest.raises(SearchError, match="twice"):
+    with user_error(SearchError, match="twice"):
         parse_grid(["a=1", "a=2"])
 
 
