@@ -20,7 +20,7 @@ import pytest
 from netdsl.pipelines.cli import main
 from netdsl.pipelines.data import DataError, load_data
 
-from conftest import ROOT, TINY
+from conftest import ROOT, TINY, user_error
 
 TINY_SPACE = "net tiny\nparam hidden = 8 in [4, 8]\ndense(hidden, activation=relu)\ndense(n_classes, activation=softmax)\n"
 
@@ -119,7 +119,7 @@ def test_an_npz_with_an_object_array_is_refused_without_running_it(tiny, tmp_pat
     path.write_bytes(_npz(X=X, y=np.zeros(3)))
     line = _fails(["fit", str(tiny), "--data", str(path)], capsys)
     assert "hold Python objects, which are read by unpickling (running code from the file), which netdsl never does" in line
-    with pytest.raises(DataError, match="never does"):
+    with user_error(DataError, match="never does"):
         load_data(str(path))
     assert not marker.exists()
 
@@ -131,7 +131,7 @@ def test_an_npz_that_unpacks_beyond_memory_is_refused_before_reading(tmp_path, m
     np.savez_compressed(path, X=np.zeros((1000, 8)), y=np.zeros(1000))  # 64 KB of zeros: 100x smaller
     assert load_data(str(path)).X.shape == (1000, 8)
     monkeypatch.setattr(netdsl.dsl.shapes, "memory_limit", lambda: 32_000)  # a machine smaller than the arrays
-    with pytest.raises(DataError, match=r"unpack to 0\.0 GiB, more than this machine's memory"):
+    with user_error(DataError, match=r"unpack to 0\.0 GiB, more than this machine's memory"):
         load_data(str(path))
 
 
@@ -163,7 +163,7 @@ def test_a_date_feature_column_is_refused_with_what_to_do():
     from netdsl.pipelines.data import _features
 
     frame = pd.DataFrame({"day": pd.to_datetime(["2024-01-01", "2024-01-02"]), "x": [1.0, 2.0]})
-    with pytest.raises(DataError, match=r"the feature column\(s\) `day` of `rows.parquet` hold dates; turn them into numbers"):
+    with user_error(DataError, match=r"the feature column\(s\) `day` of `rows.parquet` hold dates; turn them into numbers"):
         _features(frame, "rows.parquet")
 
 

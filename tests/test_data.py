@@ -10,7 +10,7 @@ import pytest
 
 from netdsl.pipelines.data import BUILTINS, PACKAGED, DataError, Dataset, infer_task, load_data
 
-from conftest import ROOT
+from conftest import ROOT, user_error
 
 HAS_PARQUET = any(importlib.util.find_spec(name) is not None for name in ("pyarrow", "fastparquet"))
 
@@ -144,7 +144,7 @@ def test_parquet_without_an_engine_says_what_to_install(tmp_path, monkeypatch):
         raise ImportError("Unable to find a usable engine")
 
     monkeypatch.setattr(pd, "read_parquet", no_engine)
-    with pytest.raises(DataError, match="needs pyarrow"):
+    with user_error(DataError, match="needs pyarrow"):
         load_data(str(path))
 
 
@@ -209,7 +209,7 @@ def test_infer_task(labels, task):
 
 
 def test_unknown_builtin_name_suggests_a_close_match():
-    with pytest.raises(DataError) as info:
+    with user_error(DataError) as info:
         load_data("irsi")
     message = str(info.value)
     assert "unknown data set `irsi`: did you mean `iris`?" in message
@@ -217,20 +217,20 @@ def test_unknown_builtin_name_suggests_a_close_match():
 
 
 def test_unknown_builtin_name_without_a_match():
-    with pytest.raises(DataError, match=r"unknown data set `mnist`\. The built-in data sets are digits, iris"):
+    with user_error(DataError, match=r"unknown data set `mnist`\. The built-in data sets are digits, iris"):
         load_data("mnist")
 
 
 def test_missing_file(tmp_path):
     missing = tmp_path / "nope.csv"
-    with pytest.raises(DataError, match="no such data file: `.*nope.csv`"):
+    with user_error(DataError, match="no such data file: `.*nope.csv`"):
         load_data(str(missing))
 
 
 def test_unknown_target_column_suggests_and_lists_columns(tmp_path):
     path = tmp_path / "flowers.csv"
     _flowers().to_csv(path, index=False)
-    with pytest.raises(DataError) as info:
+    with user_error(DataError) as info:
         load_data(str(path), target="specie")
     message = str(info.value)
     assert "no column `specie` in" in message
@@ -241,14 +241,14 @@ def test_unknown_target_column_suggests_and_lists_columns(tmp_path):
 def test_unsupported_extension(tmp_path):
     path = tmp_path / "data.xlsx"
     path.write_bytes(b"not really a spreadsheet")
-    with pytest.raises(DataError, match=r"unsupported file type `\.xlsx`; use a \.csv, \.tsv, \.parquet or \.npz file"):
+    with user_error(DataError, match=r"unsupported file type `\.xlsx`; use a \.csv, \.tsv, \.parquet or \.npz file"):
         load_data(str(path))
 
 
 def test_npz_without_X_and_y(tmp_path):
     path = tmp_path / "arrays.npz"
     np.savez(path, features=np.zeros((3, 2)), labels=np.zeros(3))
-    with pytest.raises(DataError) as info:
+    with user_error(DataError) as info:
         load_data(str(path))
     message = str(info.value)
     assert "has no array named `X` and `y` (it has: features, labels)" in message
@@ -258,7 +258,7 @@ def test_npz_without_X_and_y(tmp_path):
 def test_npz_with_mismatched_lengths(tmp_path):
     path = tmp_path / "arrays.npz"
     np.savez(path, X=np.zeros((3, 2)), y=np.zeros(4))
-    with pytest.raises(DataError, match="3 samples in `X` but 4 in `y`"):
+    with user_error(DataError, match="3 samples in `X` but 4 in `y`"):
         load_data(str(path))
 
 
@@ -267,14 +267,14 @@ def test_nan_in_the_target(tmp_path):
     frame.loc[[4, 7], "species"] = None
     path = tmp_path / "holes.csv"
     frame.to_csv(path, index=False)
-    with pytest.raises(DataError, match=r"the target column `species` of .* has 2 missing value\(s\) \(first in data row 5\)"):
+    with user_error(DataError, match=r"the target column `species` of .* has 2 missing value\(s\) \(first in data row 5\)"):
         load_data(str(path))
 
 
 def test_nan_in_the_npz_target(tmp_path):
     path = tmp_path / "holes.npz"
     np.savez(path, X=np.zeros((3, 2)), y=np.array([1.0, np.nan, 2.0]))
-    with pytest.raises(DataError, match=r"the target `y` of .* has 1 missing \(NaN\) value\(s\)"):
+    with user_error(DataError, match=r"the target `y` of .* has 1 missing \(NaN\) value\(s\)"):
         load_data(str(path))
 
 
@@ -283,7 +283,7 @@ def test_nan_in_features(tmp_path):
     frame.loc[3, "width"] = np.nan
     path = tmp_path / "holes.csv"
     frame.to_csv(path, index=False)
-    with pytest.raises(DataError, match=r"missing values in feature column\(s\) `width` \(1\)"):
+    with user_error(DataError, match=r"missing values in feature column\(s\) `width` \(1\)"):
         load_data(str(path))
 
 
@@ -301,47 +301,47 @@ def test_string_feature_columns_are_kept_for_encoding(tmp_path):
 def test_single_column_without_window(tmp_path):
     path = tmp_path / "series.csv"
     pd.DataFrame({"value": np.arange(10.0)}).to_csv(path, index=False)
-    with pytest.raises(DataError, match=r"single column `value`: nothing is left for features; .* \(--window N\)"):
+    with user_error(DataError, match=r"single column `value`: nothing is left for features; .* \(--window N\)"):
         load_data(str(path))
 
 
 def test_window_longer_than_the_series(tmp_path):
     path = tmp_path / "series.csv"
     pd.DataFrame({"value": np.arange(10.0)}).to_csv(path, index=False)
-    with pytest.raises(DataError, match=r"has 10 values: too short for window=10"):
+    with user_error(DataError, match=r"has 10 values: too short for window=10"):
         load_data(str(path), window=10)
 
 
 @pytest.mark.parametrize("window", [0, -3, 2.5])
 def test_bad_window(window):
-    with pytest.raises(DataError, match="window must be a positive whole number"):
+    with user_error(DataError, match="window must be a positive whole number"):
         load_data("iris", window=window)
 
 
 def test_target_for_a_builtin():
-    with pytest.raises(DataError, match="has its own target"):
+    with user_error(DataError, match="has its own target"):
         load_data("iris", target="species")
 
 
 def test_empty_and_ragged_csv(tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_text("")
-    with pytest.raises(DataError, match="is empty"):
+    with user_error(DataError, match="is empty"):
         load_data(str(empty))
     header_only = tmp_path / "header.csv"
     header_only.write_text("a,b,c\n")
-    with pytest.raises(DataError, match="has a header but no rows of data"):
+    with user_error(DataError, match="has a header but no rows of data"):
         load_data(str(header_only))
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("a,b\n1,2\n3,4,5,6\n")
-    with pytest.raises(DataError, match="cannot parse .* as CSV"):
+    with user_error(DataError, match="cannot parse .* as CSV"):
         load_data(str(ragged))
 
 
 def test_not_an_npz(tmp_path):
     path = tmp_path / "broken.npz"
     path.write_text("hello")
-    with pytest.raises(DataError, match=r"cannot read .* as an \.npz archive"):
+    with user_error(DataError, match=r"cannot read .* as an \.npz archive"):
         load_data(str(path))
 
 
