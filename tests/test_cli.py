@@ -88,3 +88,21 @@ def test_show_sets_params(capsys):
 def test_console_script_runs():
     result = subprocess.run(["netdsl", "check", *map(str, EXAMPLES)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_command_says_its_own_code_for_a_mistake_made_in_python(capsys):
+    from netdsl.dsl.errors import InputError, ParameterError
+    from netdsl.pipelines.commands.common import error
+    from netdsl.pipelines.data import DataError
+
+    # E101 and P101 name mistakes in Python; at the command line the data or options given made them.
+    assert error(InputError("Input X contains NaN."), code="D101") == 1
+    assert capsys.readouterr().err == "netdsl: error[D101]: Input X contains NaN.\n"
+    error(ParameterError("bad"), code="D101")
+    assert capsys.readouterr().err.startswith("netdsl: error[D101]: ")
+    error(InputError("no default given"))
+    assert capsys.readouterr().err.startswith("netdsl: error[E101]: ")
+    error(DataError("a file"), code="C101")  # an error's own code otherwise
+    assert capsys.readouterr().err.startswith("netdsl: error[D101]: ")
+    error(KeyError("x"), code="D101")  # another library's: the code given
+    assert capsys.readouterr().err.startswith("netdsl: error[D101]: ")
