@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netdsl.dsl.errors import InputError, ParameterError
+from netdsl.pipelines.errors import MissingFileError
 from netdsl.pipelines.figures import new_figure, panel_grid, save
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,7 +29,7 @@ def _search_table(source):
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
-            raise FileNotFoundError(f"no such search results file: `{path}`")
+            raise MissingFileError(f"no such search results file: `{path}`")
         from netdsl.pipelines.data import read_table
 
         source = read_table(path, str(path))  # a DataError (a ValueError) says what is wrong with the file

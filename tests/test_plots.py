@@ -198,6 +198,8 @@ def test_search_report_from_a_frame_and_a_csv(results, tmp_path):
     assert again.get_suptitle() == figure.get_suptitle()
     with user_error(ValueError, match="param_"):
         plots.search_report(results.drop(columns=["param_filters", "param_learning_rate", "param_optimizer"]))
+    with user_error(FileNotFoundError, match="no such search results file"):  # a DataError too
+        plots.search_report(tmp_path / "missing.csv")
 
 
 def test_search_report_from_a_fitted_grid_search(digits, tmp_path):
