@@ -29,17 +29,19 @@ def load(path, trusted=False):
 
     estimator = persist.load(path, trusted=trusted)
     if not _holds_net(estimator):
-        raise ValueError(f"{path} does not hold a netdsl estimator (found {type(estimator).__name__}).")
+        raise persist.ModelFileError(f"{path} does not hold a netdsl estimator (found {type(estimator).__name__}).")
     return estimator
 
 
 def save(model, path) -> Path:
     """Write a fitted netdsl estimator, or a scikit-learn composite holding one, as a netdsl model
     file at `path` (safe to open; the old file is replaced only once the new one is complete)."""
+    from netdsl.dsl.errors import ParameterError
+
     from . import persist
 
     if not _holds_net(model):
-        raise ValueError(f"save takes a netdsl estimator or a composite holding one, not {type(model).__name__}.")
+        raise ParameterError(f"save takes a netdsl estimator or a composite holding one, not {type(model).__name__}.")
     return persist.save(model, path)
 
 

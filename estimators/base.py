@@ -23,10 +23,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from netdsl.dsl import dumps, resolve, specs
+from netdsl.dsl.errors import InputError
 from netdsl.dsl.shapes import Summary, analyse_resolved
 
 from . import fast, runtime, seeding, training_path
-from .inputs import InputsMixin, end_layer, refuse_iterator, rows_origin
+from .inputs import InputsMixin, end_layer, refuse_iterator, rows_origin, user_data
 from .params import ParamsMixin
 from .training import TrainingDiverged, TrainingMixin, checked_class_weight, put_back, snapshot
 
@@ -156,7 +157,7 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, BaseEstimator):
         # validation holds out originals only, and never trains on copies of a validation row.
         origin = rows_origin(X)
         if y is None and self.__sklearn_tags__().target_tags.required:
-            raise ValueError(f"This {type(self).__name__} estimator requires y to be passed, but the target y is None.")
+            raise InputError(f"This {type(self).__name__} estimator requires y to be passed, but the target y is None.")
         X, y = self._validate_X(X, spec, reset=not self._continuing, y=y, **self._y_validation())
         targets, data = self._targets(y, spec, reset=not self._continuing, classes=classes)
         data.update(self._data_names(spec, X))
@@ -181,8 +182,8 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, BaseEstimator):
         if origin is not None and len(sample_weight) == int((origin == np.arange(len(origin))).sum()):
             sample_weight = np.asarray(sample_weight)[origin]  # weights given for the originals
         # A negative weight makes the loss negative (training then maximises that sample's error).
-        return compat.check_sample_weight(sample_weight, X if not self._is_text(spec) else np.empty((len(X), 1)),
-                                          ensure_non_negative=True)
+        return user_data(compat.check_sample_weight, sample_weight,
+                         X if not self._is_text(spec) else np.empty((len(X), 1)), ensure_non_negative=True)
 
     def _run(self, plan: FitPlan, incremental: bool) -> dict:
         """Inside `seeding.fitting`: the validation hold-out, the model, and training (both stages)."""

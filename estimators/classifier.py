@@ -8,9 +8,11 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
+from netdsl.dsl.errors import InputError, ParameterError
 from netdsl.dsl.kinds import SIGMOID_LOSSES
 
 from .base import BaseNet
+from .inputs import user_data
 
 
 def _shown(activation) -> str:
@@ -28,19 +30,19 @@ class LabelTargets:
 
     def _targets(self, y, spec, reset, classes=None):
         if y is None:
-            raise ValueError(f"{type(self).__name__} needs targets y to fit.")
+            raise InputError(f"{type(self).__name__} needs targets y to fit.")
         if hasattr(y, "toarray"):
             y = y.toarray()  # a sparse multilabel matrix, as scikit-learn's multilabel classifiers take it
         y = np.asarray(y)
         if y.dtype == object and any(v is None or v is pd.NA for v in y.ravel()):
-            raise ValueError("Input y contains missing labels (None); drop those samples or give them a label.")
-        check_classification_targets(y)
+            raise InputError("Input y contains missing labels (None); drop those samples or give them a label.")
+        user_data(check_classification_targets, y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # a column vector: one label per sample
         kind = type_of_target(y)
         if kind == "multiclass-multioutput":
             shown = np.unique(y.astype(str))[:5].tolist()
-            raise ValueError(
+            raise InputError(
                 f"{type(self).__name__} takes one label per sample or a multilabel 0/1 matrix; y is a matrix of "
                 f"{y.shape[1]} columns of labels (such as {shown}), that is multiclass-multioutput, which is not "
                 "supported. Fit one estimator per column (sklearn.multioutput.MultiOutputClassifier), or encode "
@@ -48,7 +50,7 @@ class LabelTargets:
             )
         multilabel = kind == "multilabel-indicator"
         if multilabel and not np.isin(np.unique(y), (0, 1)).all():  # type_of_target also passes -1/1, 0/2
-            raise ValueError(
+            raise InputError(
                 f"A multilabel target is a 0/1 matrix (1: the sample has the label); y holds "
                 f"{np.unique(y).tolist()}. Write it as 0/1 (e.g. y == 1)."
             )
@@ -59,20 +61,20 @@ class LabelTargets:
             else:
                 labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
                 if len(labels) < 2:
-                    raise ValueError(
+                    raise InputError(
                         f"{type(self).__name__} needs samples of at least 2 classes to fit; the data has 1 class: "
                         f"{labels.tolist()[0]!r}."
                     )
             self.classes_ = labels
         elif multilabel != getattr(self, "_multilabel", False) or (multilabel and y.shape[1] != len(self.classes_)):
             was = f"a multilabel matrix of {len(self.classes_)} labels" if self._multilabel else "one label per sample"
-            raise ValueError(f"y must be as at the first fit ({was}); got {kind} targets of shape {y.shape}.")
+            raise InputError(f"y must be as at the first fit ({was}); got {kind} targets of shape {y.shape}.")
         n = len(self.classes_)
         if multilabel:
             return y.astype("float32"), {"n_classes": n, "n_outputs": n}
         unseen = np.setdiff1d(y, self.classes_)
         if len(unseen):
-            raise ValueError(
+            raise InputError(
                 f"y contains labels not seen at the first fit: {unseen[:5].tolist()}; "
                 f"the classes are {self.classes_.tolist()}."
             )
@@ -130,13 +132,13 @@ class LabelTargets:
         if mode in ("binary", "multilabel"):
             if loss not in (None,) + SIGMOID_LOSSES:
                 what = "one sigmoid unit for two classes" if mode == "binary" else "a multilabel target (sigmoid units)"
-                raise ValueError(f"Loss {loss!r} does not fit {what}; use binary_crossentropy.")
+                raise ParameterError(f"Loss {loss!r} does not fit {what}; use binary_crossentropy.")
             return "binary_crossentropy", targets.astype("float32").reshape(len(targets), -1)
         if loss == "categorical_crossentropy":
             return loss, np.eye(len(self.classes_), dtype="float32")[targets]
         if loss in (None, "sparse_categorical_crossentropy"):
             return "sparse_categorical_crossentropy", targets
-        raise ValueError(
+        raise ParameterError(
             f"Loss {loss!r} does not fit a {len(self.classes_)}-class softmax; "
             "use categorical_crossentropy or sparse_categorical_crossentropy."
         )
@@ -223,14 +225,14 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
         if weight is None:
             return None
         if self._multilabel:
-            raise ValueError(
+            raise ParameterError(
                 "class_weight weighs the classes of one label per sample; for a multilabel target, "
                 "pass sample_weight instead."
             )
         n = len(self.classes_)
         if isinstance(weight, str):
             if weight != "balanced":
-                raise ValueError(f"class_weight must be 'balanced', a dict or a list; got {weight!r}.")
+                raise ParameterError(f"class_weight must be 'balanced', a dict or a list; got {weight!r}.")
             from sklearn.utils.class_weight import compute_class_weight
 
             present = np.unique(targets)
@@ -239,11 +241,11 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
         if isinstance(weight, dict):
             unknown = [k for k in weight if k not in self.classes_]
             if unknown:
-                raise ValueError(f"class_weight names labels that are not classes: {unknown}; classes: {list(self.classes_)}.")
+                raise ParameterError(f"class_weight names labels that are not classes: {unknown}; classes: {list(self.classes_)}.")
             return {int(np.searchsorted(self.classes_, k)): float(w) for k, w in weight.items()}
         weight = list(weight)
         if len(weight) != n:
-            raise ValueError(f"class_weight lists {len(weight)} weights, but there are {n} classes.")
+            raise ParameterError(f"class_weight lists {len(weight)} weights, but there are {n} classes.")
         return {i: float(w) for i, w in enumerate(weight)}
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from netdsl.dsl import flat_layers, kinds, specs
+from netdsl.dsl.errors import InputError
 from netdsl.dsl.values import Expr
 
 # kind -> Keras class name, per family: the registry `netdsl.dsl.kinds` (tests/test_kinds.py checks
@@ -107,7 +108,7 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None, cove
             layer.adapt(as_text(text_samples))
             vocabulary = layer.get_vocabulary()
             if not layer.get_vocabulary(include_special_tokens=False):  # else a graph error at the first step
-                raise ValueError(
+                raise InputError(
                     f"The training texts hold no word for `text_vectorization` to learn (its vocabulary is empty after "
                     f"standardize={spec.standardize!r} and split={spec.split!r}); give texts with words in them."
                 )

@@ -12,10 +12,11 @@ import numpy as np
 from sklearn.utils.validation import validate_data
 
 from netdsl.dsl import specs
+from netdsl.dsl.errors import InputError, InputTypeError
 
 __all__ = [
     "InputsMixin", "is_text", "refuse_iterator", "refuse_time_columns", "explain_non_numeric", "is_number",
-    "as_float32", "as_texts", "short", "end_layer", "token_id_problem", "rows_origin",
+    "as_float32", "as_texts", "short", "end_layer", "token_id_problem", "rows_origin", "user_data",
 ]  # fmt: skip
 
 
@@ -45,7 +46,7 @@ class InputsMixin:
             if y is not None:
                 from sklearn.utils.validation import check_consistent_length
 
-                check_consistent_length(texts, y)
+                user_data(check_consistent_length, texts, y)
             return texts, y
         if isinstance(X, np.ndarray) and X.ndim > 2:
             X = X.reshape(len(X), -1)
@@ -63,7 +64,7 @@ class InputsMixin:
                                      **kwargs)
         except (TypeError, ValueError) as error:
             explain_non_numeric(X, error)
-            raise
+            raise as_input_error(error) from error
         if hasattr(X, "toarray"):
             X = X.toarray()
         return as_float32(X, getattr(self, "feature_names_in_", None)), y
@@ -94,6 +95,24 @@ class InputsMixin:
             title, path, help = problem
             raise spec.source.located(title, path, help=help, code="N702")
         return X.reshape((len(X),) + shape)
+
+
+def as_input_error(error: Exception) -> Exception:
+    """scikit-learn's error for the user's data (from `validate_data`, `check_consistent_length`,
+    ...) as netdsl's `InputTypeError` or `InputError`, with the same message; one already netdsl's
+    is returned as it is."""
+    if isinstance(error, (InputError, InputTypeError)):
+        return error
+    return InputTypeError(str(error)) if isinstance(error, TypeError) else InputError(str(error))
+
+
+def user_data(check, *args, **kwargs):
+    """`check(*args, **kwargs)` (scikit-learn's validation of X, y or weights), its error for the
+    user's data raised as netdsl's `InputError` (or `InputTypeError`) with the same message."""
+    try:
+        return check(*args, **kwargs)
+    except (TypeError, ValueError) as error:
+        raise as_input_error(error) from error
 
 
 def _tuple(shape) -> str:
@@ -153,7 +172,7 @@ def rows_origin(X):
         return None
     origin = np.asarray(origin, dtype=np.int64)
     if origin.shape != (len(X),) or origin.min(initial=0) < 0 or origin.max(initial=0) >= len(X):
-        raise ValueError("The rows' `origin_` must give, for each row, the index of the row it was made from.")
+        raise InputError("The rows' `origin_` must give, for each row, the index of the row it was made from.")
     while True:
         followed = origin[origin]
         if np.array_equal(followed, origin):
@@ -164,7 +183,7 @@ def rows_origin(X):
 def refuse_iterator(data, name: str) -> None:
     """A generator or other one-pass iterator is not array-like (scikit-learn refuses it too)."""
     if not hasattr(data, "__len__") and not hasattr(data, "__array__") and hasattr(data, "__next__"):
-        raise TypeError(
+        raise InputTypeError(
             f"Expected array-like {name} (a NumPy array, a list, a pandas frame or series); got a "
             f"{type(data).__name__}, which can be read only once. Make it a list or array first, e.g. "
             f"np.array(list({name}))."
@@ -185,7 +204,7 @@ def refuse_time_columns(X) -> None:
         )
         if timelike:
             where = f"Column {column!r}" if hasattr(X, "columns") else "X"
-            raise ValueError(
+            raise InputError(
                 f"{where} holds dates or times ({dtype}); a net takes numbers. Convert it first: for "
                 "example to seconds (`(col - col.min()).dt.total_seconds()`) or to its parts "
                 "(`col.dt.dayofweek`, `col.dt.month`, `col.dt.hour`)."
@@ -204,7 +223,7 @@ def explain_non_numeric(X, error) -> None:
         except (TypeError, ValueError):
             return
         if array.ndim == 1 and len(array) and all(isinstance(v, str) for v in array):
-            raise ValueError(
+            raise InputError(
                 f"X is a list of strings (such as {short(array[0])!r}), but this net takes rows of numbers; a net "
                 "that reads raw texts starts with `input text` (then `text_vectorization`)."
             ) from error
@@ -222,7 +241,7 @@ def explain_non_numeric(X, error) -> None:
                 continue  # other objects (complex numbers, dicts): scikit-learn's own message says it
             what = "categories" if isinstance(dtype, pd.CategoricalDtype) else f"{type(bad).__name__} values"
             where = f"Column {column!r}" if hasattr(X, "columns") else f"Column {column} of X"
-            raise ValueError(
+            raise InputError(
                 f"{where} holds {what} such as {bad!r}; a net takes numbers. Encode it first, e.g. "
                 "with OneHotEncoder (or OrdinalEncoder) in a ColumnTransformer before the net."
             ) from error
@@ -245,7 +264,7 @@ def as_float32(X, names=None) -> np.ndarray:
     if X.size and (X.max() > limit or X.min() < -limit):  # no temporary copy of X on the way
         row, column = np.argwhere(np.abs(X) > limit)[0]
         name = f"{names[column]!r}" if names is not None and len(names) == X.shape[1] else str(column)
-        raise ValueError(
+        raise InputError(
             f"Input X holds values beyond float32's range (about ±3.4e38), such as {X[row, column]:g} in column "
             f"{name}; the net computes in float32. Scale the features first (e.g. StandardScaler, or a log)."
         )
@@ -256,23 +275,23 @@ def as_texts(X) -> np.ndarray:
     """A list, 1-D array, Series or one-column frame of strings -> 1-D object array of str."""
     if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:
         if X.shape[1] != 1:
-            raise ValueError(f"A text net takes one column of strings; got {X.shape[1]} columns.")
+            raise InputError(f"A text net takes one column of strings; got {X.shape[1]} columns.")
         X = X.iloc[:, 0]
     if isinstance(X, str):
-        raise ValueError(f"A text net takes a list of strings, one per sample; got one string. Pass [{short(X)!r}].")
+        raise InputError(f"A text net takes a list of strings, one per sample; got one string. Pass [{short(X)!r}].")
     if hasattr(X, "toarray"):
-        raise TypeError("A text net takes a list of strings; got a sparse matrix (a net over numbers takes those).")
+        raise InputTypeError("A text net takes a list of strings; got a sparse matrix (a net over numbers takes those).")
     array = np.asarray(X, dtype=object)
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 1:
-        raise ValueError(f"A text net takes a list or 1-D array of strings; got an array of shape {array.shape}.")
+        raise InputError(f"A text net takes a list or 1-D array of strings; got an array of shape {array.shape}.")
     if len(array) == 0:
-        raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+        raise InputError("Found array with 0 sample(s) while a minimum of 1 is required.")
     index = next((i for i, v in enumerate(array) if not isinstance(v, str)), None)
     if index is not None:
         bad = array[index]
-        raise ValueError(f"A text net takes strings; got {type(bad).__name__} values such as {bad!r}.")
+        raise InputError(f"A text net takes strings; got {type(bad).__name__} values such as {bad!r}.")
     return array
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from netdsl.dsl import NetError, compat, dumps, loads, read_source, specs
-from netdsl.dsl.errors import did_you_mean
+from netdsl.dsl.errors import ParameterError, did_you_mean
 from netdsl.dsl.values import Expr
 
 __all__ = ["DEFAULT_EPOCHS", "ParamsMixin", "read_program", "parse_net", "optimizer_spec"]
@@ -66,13 +66,13 @@ def optimizer_spec(value):
     if isinstance(value, specs.Node):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"`optimizer` must be a name such as 'adam' or a call such as 'sgd(momentum=0.9)'; got {value!r}")
+        raise ParameterError(f"`optimizer` must be a name such as 'adam' or a call such as 'sgd(momentum=0.9)'; got {value!r}")
     if value not in _OPTIMIZERS:
         try:
             net = loads(f"train {{\n    optimizer = {value}\n}}\n", filename="<optimizer>")
         except NetError as error:
             first = error.diagnostics[0]
-            raise ValueError(f"Invalid optimizer {value!r}: {first.title}; {first.help}") from None
+            raise ParameterError(f"Invalid optimizer {value!r}: {first.title}; {first.help}") from None
         if len(_OPTIMIZERS) > _CACHE_SIZE:
             _OPTIMIZERS.clear()
         _OPTIMIZERS[value] = net.train.optimizer
@@ -135,7 +135,7 @@ class ParamsMixin:
             else:
                 names = sorted(file_params)
                 hint = did_you_mean(key, list(file_params) + list(own))
-                raise ValueError(
+                raise ParameterError(
                     f"Invalid parameter {key!r} for estimator {type(self).__name__}. "
                     + (f"{hint[0].upper()}{hint[1:]} " if hint else "")
                     + f"The .net file's parameters are: {', '.join(names) if names else 'none'}; "
@@ -147,14 +147,14 @@ class ParamsMixin:
         """`read_program(net)`, once for a fit, with every file parameter given to the estimator
         checked against the file's `param`s."""
         if self.net is None:
-            raise ValueError(f"{type(self).__name__} needs a .net program: pass a path or the source text as `net`")
+            raise ParameterError(f"{type(self).__name__} needs a .net program: pass a path or the source text as `net`")
         spec, text = read_program(self.net)
         unknown = set(self._file_params_set()) - set(spec.param_defaults)
         if unknown:
             names = sorted(spec.param_defaults)
             key = sorted(unknown)[0]
             hint = did_you_mean(key, names)
-            raise ValueError(
+            raise ParameterError(
                 f"Unknown parameter {key!r} for the .net file {spec.name!r}. "
                 + (f"{hint[0].upper()}{hint[1:]} " if hint else "")
                 + f"Its parameters are: {', '.join(names) if names else 'none'}."
@@ -181,16 +181,16 @@ class ParamsMixin:
                 continue  # a param's name in the file: checked once resolved
             check, words = _CHECKS[name]
             if not check(value):
-                raise ValueError(f"The '{name}' parameter of {type(self).__name__} must be {words}. Got {value!r} instead.")
+                raise ParameterError(f"The '{name}' parameter of {type(self).__name__} must be {words}. Got {value!r} instead.")
         if self.learning_rate is not None and not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
-            raise ValueError(
+            raise ParameterError(
                 f"The 'learning_rate' parameter of {type(self).__name__} must be a float in the range (0, inf). "
                 f"Got {self.learning_rate!r} instead."
             )
         loss = self.loss if self.loss is not None else train.loss
         if loss is not None and loss not in specs.LOSSES:
             hint = did_you_mean(str(loss), specs.LOSSES)
-            raise ValueError(f"Unknown loss {loss!r}. " + (hint or "Expected one of: " + ", ".join(specs.LOSSES)))
+            raise ParameterError(f"Unknown loss {loss!r}. " + (hint or "Expected one of: " + ", ".join(specs.LOSSES)))
         return {
             "epochs": epochs if isinstance(epochs, Expr) else int(epochs),
             "batch_size": batch_size if isinstance(batch_size, Expr) else int(batch_size),

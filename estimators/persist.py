@@ -29,7 +29,7 @@ import zipfile
 from pathlib import Path
 
 from netdsl.dsl import files, saved
-from netdsl.dsl.errors import NetdslError
+from netdsl.dsl.errors import NetdslError, ParameterError
 
 VERSION = saved.MODEL_VERSION  # the model-file format (its manifest: `saved.model_manifest`)
 ESTIMATOR = "estimator.skops"
@@ -54,6 +54,13 @@ class UnsafeModelFile(NetdslError, ValueError):
     """A model file whose loading would run code from it (a pickle), refused unless trusted."""
 
     code = "M101"
+
+
+class ModelFileError(NetdslError, ValueError):
+    """A file given to `load` that is not a netdsl model file netdsl reads, or is damaged (the code
+    the command line gives it too: the file cannot be used)."""
+
+    code = "D101"
 
 
 def pickle_refusal(path: Path) -> UnsafeModelFile:
@@ -147,9 +154,9 @@ def model_from_bytes(data: bytes, what: str = "the saved net"):
             saved.check_sizes(archive, Path(what))
             config = json.loads(saved.read_member(archive, "config.json", saved.MAX_CONFIG_BYTES, Path(what)))
     except (zipfile.BadZipFile, ValueError, RecursionError) as error:
-        raise ValueError(f"{what} is not a Keras model ({type(error).__name__}: {error})") from None
+        raise ModelFileError(f"{what} is not a Keras model ({type(error).__name__}: {error})") from None
     except saved.SavedNetError as error:
-        raise ValueError(f"{error.title}; {error.help}") from None
+        raise ModelFileError(f"{error.title}; {error.help}") from None
     unsafe = saved.unsafe_content(config)
     if unsafe:  # Keras's safe mode refuses some of these; netdsl never writes any
         raise UnsafeModelFile(f"{what} holds {unsafe}, whose Python code would run if it were loaded; "
@@ -177,7 +184,7 @@ def save(model, path) -> Path:
         _WRITING.reset(token)
     untrusted = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED))
     if untrusted:
-        raise TypeError(
+        raise ParameterError(
             f"Cannot save this {type(model).__name__} as a netdsl model file: it holds objects of "
             f"types netdsl does not load ({', '.join(untrusted)}). Save it with joblib.dump instead "
             "and load it with `netdsl.estimators.load(path, trusted=True)`."
@@ -207,11 +214,11 @@ def load(path, trusted: bool = False):
             return joblib.load(path)
         if saved.is_pickle(path):
             raise pickle_refusal(path)
-        raise ValueError(f"`{path}` is not a netdsl model file (written by `est.save(path)` or `netdsl fit --save`)")
+        raise ModelFileError(f"`{path}` is not a netdsl model file (written by `est.save(path)` or `netdsl fit --save`)")
     try:
         return _load_zip(path)
     except saved.SavedNetError as error:
-        raise ValueError(f"{error.title}; {error.help}") from None
+        raise ModelFileError(f"{error.title}; {error.help}") from None
 
 
 def _load_zip(path: Path):
@@ -224,23 +231,23 @@ def _load_zip(path: Path):
         names = archive.namelist()
         if saved.MANIFEST not in names:
             if "config.json" in names:
-                raise ValueError(f"`{path}` is a Keras model file, not a netdsl model file; take its layers "
+                raise ModelFileError(f"`{path}` is a Keras model file, not a netdsl model file; take its layers "
                                  "with `pretrained(...)` in a .net file, or load it with keras.models.load_model")
-            raise ValueError(f"`{path}` is not a netdsl model file (no `{saved.MANIFEST}` inside)")
+            raise ModelFileError(f"`{path}` is not a netdsl model file (no `{saved.MANIFEST}` inside)")
         version = saved.manifest_version(saved.read_manifest(archive, path))
         if version is None or version > VERSION:
-            raise ValueError(f"`{path}` is not a netdsl model file of a version this netdsl reads "
+            raise ModelFileError(f"`{path}` is not a netdsl model file of a version this netdsl reads "
                              f"(version {VERSION}); save it again with this netdsl")
         data = saved.read_member(archive, ESTIMATOR, saved.MAX_MODEL_BYTES, path)
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as inner:
                 saved.check_sizes(inner, path)
         except zipfile.BadZipFile:
-            raise ValueError(f"`{path}` is damaged: its `{ESTIMATOR}` is not a zip; save the model again") from None
+            raise ModelFileError(f"`{path}` is damaged: its `{ESTIMATOR}` is not a zip; save the model again") from None
 
         def read_net(member: str) -> bytes:
             if not (isinstance(member, str) and member.startswith("nets/") and member.endswith(".keras")):
-                raise ValueError(f"`{path}` is damaged: a net is stored as {member!r}")
+                raise ModelFileError(f"`{path}` is damaged: a net is stored as {member!r}")
             return saved.read_member(archive, member, saved.MAX_MODEL_BYTES, path)
 
         token = _READING.set(read_net)
@@ -253,7 +260,7 @@ def _load_zip(path: Path):
             ) from None
         except (KeyError, TypeError, AttributeError, IndexError, RecursionError, NotImplementedError,
                 json.JSONDecodeError, UnicodeDecodeError, zipfile.BadZipFile) as error:
-            raise ValueError(f"`{path}` is damaged ({type(error).__name__}: {error}); save the model again") from None
+            raise ModelFileError(f"`{path}` is damaged ({type(error).__name__}: {error}); save the model again") from None
         finally:
             _READING.reset(token)
     return model

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import RegressorMixin
 
+from netdsl.dsl.errors import InputError, ParameterError
 from netdsl.dsl.kinds import CROSSENTROPY_LOSSES
 
 from .base import BaseNet
@@ -17,12 +18,12 @@ class ValueTargets:
 
     def _targets(self, y, spec, reset, classes=None):
         if y is None:
-            raise ValueError(f"{type(self).__name__} needs targets y to fit.")
+            raise InputError(f"{type(self).__name__} needs targets y to fit.")
         if getattr(self, "class_weight", None) is not None:
-            raise ValueError(f"class_weight is for classifiers; {type(self).__name__} takes sample_weight instead.")
+            raise ParameterError(f"class_weight is for classifiers; {type(self).__name__} takes sample_weight instead.")
         y = np.asarray(y)
         if y.dtype.kind in "mM":  # NumPy would make them nanoseconds
-            raise ValueError(
+            raise InputError(
                 f"{type(self).__name__} regresses numbers; y holds dates or times ({y.dtype}). Convert them "
                 "first, e.g. to seconds from a start (`(y - y.min()).dt.total_seconds()`)."
             )
@@ -32,15 +33,15 @@ class ValueTargets:
             except (TypeError, ValueError):
                 example = next((v for v in y.ravel() if not is_number(v)), y.ravel()[0])
                 example = example.item() if isinstance(example, np.generic) else example
-                raise ValueError(
+                raise InputError(
                     f"{type(self).__name__} regresses numeric targets; y holds {type(example).__name__} values "
                     f"such as {example!r}" + (f"; {self._classification_hint()}" if self._classification_hint() else "") + "."
                 ) from None
         if not np.all(np.isfinite(y)):
-            raise ValueError("Input y contains NaN or infinity.")
+            raise InputError("Input y contains NaN or infinity.")
         too_large = np.abs(y) > np.finfo(np.float32).max
         if too_large.any():
-            raise ValueError(
+            raise InputError(
                 f"Input y holds values beyond float32's range (about ±3.4e38), such as {y[too_large].ravel()[0]:g}; "
                 "the net computes in float32. Scale the targets (e.g. TransformedTargetRegressor with a "
                 "StandardScaler, or a log) so that they fit."
@@ -51,7 +52,7 @@ class ValueTargets:
             self.n_outputs_ = n_outputs
             self._y_1d = y.ndim == 1
         elif n_outputs != self.n_outputs_:
-            raise ValueError(f"y has {n_outputs} columns, but the model was fitted with {self.n_outputs_}.")
+            raise InputError(f"y has {n_outputs} columns, but the model was fitted with {self.n_outputs_}.")
         return y.reshape(len(y), n_outputs), {"n_outputs": n_outputs}
 
     def _classification_hint(self) -> str:
@@ -77,7 +78,7 @@ class ValueTargets:
     def _loss_and_targets(self, targets, settings, mode, resolved):
         loss = settings["loss"] or "mse"
         if loss in CROSSENTROPY_LOSSES:
-            raise ValueError(f"Loss {loss!r} is for classification; {type(self).__name__} regresses: take e.g. mse, mae or huber.")
+            raise ParameterError(f"Loss {loss!r} is for classification; {type(self).__name__} regresses: take e.g. mse, mae or huber.")
         return loss, targets
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from netdsl.dsl.errors import NetdslError
+from netdsl.dsl.errors import NetdslError, ParameterError
 
 from . import fast, seeding
 
@@ -130,7 +130,7 @@ class TrainingMixin:
         index = np.arange(n)
         n_val = max(1, int(round(n * fraction)))
         if n - n_val < 1:
-            raise ValueError(f"validation_split={fraction} leaves no samples to train on ({n} samples).")
+            raise ParameterError(f"validation_split={fraction} leaves no samples to train on ({n} samples).")
         stratify = None
         if self._stratify() and targets is not None:
             counts = np.bincount(targets)
@@ -161,7 +161,7 @@ def checked_class_weight(weights):
         bad = {k: w for k, w in weights.items() if not (np.isfinite(w) and w >= 0)}
         if bad:
             index, value = next(iter(bad.items()))
-            raise ValueError(
+            raise ParameterError(
                 f"class_weight must be finite and non-negative; got {value!r} for class index {index} "
                 "(a negative weight makes the loss negative)."
             )

@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
+from netdsl.dsl.errors import ParameterError
+
 from .base import BaseNet
 from .classifier import LabelTargets
+from .inputs import user_data
 from .regressor import ValueTargets
 
 TASKS = ("auto", "classification", "regression")
@@ -159,7 +162,7 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
     def _targets(self, y, spec, reset, classes=None):
         if reset:
             if self.task not in TASKS:
-                raise ValueError(
+                raise ParameterError(
                     f"The 'task' parameter of NetTransformer must be a str among {list(TASKS)}. Got {self.task!r} instead."
                 )
             if self.task != "auto":
@@ -167,7 +170,7 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
             else:
                 from sklearn.utils.multiclass import type_of_target
 
-                continuous = type_of_target(y) in ("continuous", "continuous-multioutput")
+                continuous = user_data(type_of_target, y) in ("continuous", "continuous-multioutput")
                 self.task_ = "regression" if continuous else "classification"
         return self._learner()._targets(self, y, spec, reset, classes)
 
@@ -206,7 +209,7 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
                 from netdsl.dsl.errors import did_you_mean
 
                 hint = did_you_mean(str(self.layer), names)
-                raise ValueError(
+                raise ParameterError(
                     f"The net has no layer named {self.layer!r}. " + (f"{hint[0].upper()}{hint[1:]} " if hint else "")
                     + f"Its layers: {', '.join(names)}."
                 )

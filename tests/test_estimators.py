@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from netdsl.dsl import NetError
 from netdsl.estimators import NetClassifier, NetRegressor, NetTransformer, TrainingDiverged, load
 
-from conftest import ROOT
+from conftest import ROOT, user_error
 
 EXAMPLES = ROOT / "examples"
 MLP = "net mlp\nparam hidden = 16 in [8, 16]\ndense(hidden, activation=relu)\ndense(n_classes, activation=softmax)\n"
@@ -169,9 +169,9 @@ def test_file_params_are_estimator_params():
 
 def test_unknown_param_names_the_file_params():
     clf = NetClassifier(EXAMPLES / "digits_cnn.net")
-    with pytest.raises(ValueError, match="Did you mean `filters`.*parameters are: depth, filters, hidden, rate"):
+    with user_error(ValueError, match="Did you mean `filters`.*parameters are: depth, filters, hidden, rate"):
         clf.set_params(filterz=3)
-    with pytest.raises(ValueError, match="Unknown parameter 'hiden'.*Did you mean `hidden`"):
+    with user_error(ValueError, match="Unknown parameter 'hiden'.*Did you mean `hidden`"):
         NetClassifier(EXAMPLES / "digits_cnn.net", hiden=3).fit(np.zeros((4, 64)), [0, 1, 0, 1])
 
 
@@ -267,7 +267,7 @@ def test_sample_weight_and_balanced_class_weight(iris):
     net = MLP + "train {\n    class_weight = balanced\n}\n"
     keep = np.r_[np.arange(50), np.arange(50, 60), np.arange(100, 150)]  # unbalanced
     assert NetClassifier(net, epochs=2, random_state=0).fit(X[keep], y[keep]).score(X, y) > 0.3
-    with pytest.raises(ValueError, match="class_weight lists 2 weights, but there are 3 classes"):
+    with user_error(ValueError, match="class_weight lists 2 weights, but there are 3 classes"):
         _fit_mlp(X, y, class_weight=[1.0, 2.0])
 
 
@@ -276,7 +276,7 @@ def test_dataframe_feature_names_are_checked(iris):
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     clf = _fit_mlp(frame, pd.Series(y), epochs=1)
     assert list(clf.feature_names_in_) == ["a", "b", "c", "d"]
-    with pytest.raises(ValueError, match="feature names"):
+    with user_error(ValueError, match="feature names"):
         clf.predict(frame.rename(columns={"a": "z"}))
 
 
@@ -287,20 +287,20 @@ def test_nan_in_input(iris):
     X, y = iris
     bad = X.copy()
     bad[0, 0] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
+    with user_error(ValueError, match="NaN"):
         _fit_mlp(bad, y)
 
 
 def test_wrong_number_of_features_at_predict(iris):
     X, y = iris
     clf = _fit_mlp(X, y, epochs=1)
-    with pytest.raises(ValueError, match="X has 3 features, but NetClassifier is expecting 4 features"):
+    with user_error(ValueError, match="X has 3 features, but NetClassifier is expecting 4 features"):
         clf.predict(X[:, :3])
 
 
 def test_data_that_does_not_fit_the_input_shape_names_the_line(iris):
     X, y = iris
-    with pytest.raises(NetError) as caught:
+    with user_error(NetError) as caught:
         NetClassifier(EXAMPLES / "digits_cnn.net", epochs=1).fit(X, y)
     text = str(caught.value)
     assert re.search(r"digits_cnn.net:10:1: error\[N701\]: the data has 4 features per sample, "
@@ -309,10 +309,10 @@ def test_data_that_does_not_fit_the_input_shape_names_the_line(iris):
 
 def test_single_class_and_unseen_labels(iris):
     X, y = iris
-    with pytest.raises(ValueError, match="at least 2 classes.*1 class"):
+    with user_error(ValueError, match="at least 2 classes.*1 class"):
         _fit_mlp(X[:50], y[:50])
     clf = _fit_mlp(X[:100], y[:100], epochs=1)
-    with pytest.raises(ValueError, match=r"labels not seen at the first fit: \[2\]"):
+    with user_error(ValueError, match=r"labels not seen at the first fit: \[2\]"):
         clf.partial_fit(X[100:], y[100:])
 
 
@@ -324,7 +324,7 @@ def test_predict_before_fit():
 def test_last_layer_that_does_not_fit_the_task_names_the_line(iris):
     X, y = iris
     net = "net wrong\ndense(8, activation=relu)\ndense(10, activation=softmax)\n"
-    with pytest.raises(NetError) as caught:
+    with user_error(NetError) as caught:
         NetClassifier(net, epochs=1).fit(X, y)
     text = str(caught.value)
     assert re.search(r"<string>:3:1: error\[N703\]: the last layer outputs \(10\) per sample, but the data has 3 "
@@ -334,19 +334,19 @@ def test_last_layer_that_does_not_fit_the_task_names_the_line(iris):
 
 def test_nan_loss_stops_training_with_a_clear_message(iris):
     X, y = iris
-    with pytest.raises(TrainingDiverged, match="the loss became nan.*lower learning rate"):
+    with user_error(TrainingDiverged, match="the loss became nan.*lower learning rate"):
         NetRegressor("dense(n_outputs)\n", epochs=5, learning_rate=1e30, optimizer="sgd", random_state=0).fit(X * 1e10, y)
     clf = NetRegressor("dense(n_outputs)\n", epochs=1)
-    with pytest.raises(TrainingDiverged):
+    with user_error(TrainingDiverged):
         clf.fit(X, np.full(len(X), 1e38))
     assert not hasattr(clf, "model_")  # nothing half-fitted is left behind
 
 
 def test_invalid_settings_are_clear(iris):
     X, y = iris
-    with pytest.raises(ValueError, match="The 'epochs' parameter of NetClassifier must be an int in the range"):
+    with user_error(ValueError, match="The 'epochs' parameter of NetClassifier must be an int in the range"):
         NetClassifier(MLP, epochs=0).fit(X, y)
-    with pytest.raises(ValueError, match="Unknown loss 'mse2'"):
+    with user_error(ValueError, match="Unknown loss 'mse2'"):
         NetClassifier(MLP, loss="mse2").fit(X, y)
 
 
@@ -409,7 +409,7 @@ def test_transformer_named_layer_features(iris):
     t = NetTransformer(net, layer="hidden", random_state=0).fit(X, y)  # learns iris's classes (task="auto")
     assert t.transform(X).shape == (150, 6)
     assert list(t.get_feature_names_out())[:2] == ["nettransformer0", "nettransformer1"]
-    with pytest.raises(ValueError, match="no layer named 'hiden'.*Did you mean `hidden`"):
+    with user_error(ValueError, match="no layer named 'hiden'.*Did you mean `hidden`"):
         NetTransformer(net, layer="hiden").fit(X, y)
 
 

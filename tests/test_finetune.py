@@ -12,7 +12,7 @@ from netdsl.dsl import NetError, analyse, dumps, load, loads
 from netdsl.dsl import resolve
 from netdsl.pipelines.cli import main
 
-from conftest import DATA, ROOT, check_golden
+from conftest import DATA, ROOT, check_golden, user_error
 
 FINETUNE = DATA / "finetune"
 GOLDEN = sorted(p for p in FINETUNE.glob("*.net") if p.stem != "ok")
@@ -144,7 +144,7 @@ def test_unfreeze_round_trips_and_reads_patterns():
 def test_golden_diagnostics(path, monkeypatch):
     monkeypatch.chdir(ROOT)
     relative = path.relative_to(ROOT)
-    with pytest.raises(NetError) as caught:
+    with user_error(NetError) as caught:
         analyse(load(relative))
     for diagnostic in caught.value.diagnostics:
         assert diagnostic.span is not None and diagnostic.help
@@ -152,7 +152,7 @@ def test_golden_diagnostics(path, monkeypatch):
 
 
 def _error(folder, program) -> NetError:
-    with pytest.raises(NetError) as caught:
+    with user_error(NetError) as caught:
         analyse(load(write(folder, "bad.net", program)))
     return caught.value
 

@@ -16,6 +16,8 @@ import pytest
 
 from netdsl.dsl import NetError, specs
 
+from conftest import user_error
+
 # A `param`, a `train` block and a `freeze`: each of them was a reason to read or validate again.
 PROGRAM = """net counted
 param width = 8
@@ -119,6 +121,6 @@ def test_a_spec_built_in_code_is_written_out_once_for_located_errors():
     clf = NetClassifier(bare, epochs=1)
     assert clf.get_params()["net"] is bare
     X, y = np.zeros((6, 4), dtype="float32"), np.arange(6) % 3
-    with pytest.raises(NetError, match=r"<spec>:\d+:1: error(\[\w+\])?: the last layer .* must end in `softmax`") as raised:
+    with user_error(NetError, match=r"<spec>:\d+:1: error(\[\w+\])?: the last layer .* must end in `softmax`") as raised:
         clf.fit(X, y)
     assert "dense(3, activation=relu)" in str(raised.value)

@@ -6,6 +6,8 @@ import pytest
 
 from netdsl.estimators import NetClassifier
 
+from conftest import user_error
+
 
 def net(head: str, body: str = "dense(n_classes, activation=softmax)", train: str = "epochs = 2") -> str:
     return f"{head}\n{body}\ntrain {{\n    {train}\n}}\n"
@@ -32,7 +34,7 @@ def test_in_the_training_settings(monkeypatch, iris, path):
     assert est.n_iter_ == 2 and "val_loss" in est.history_
     est = fitted(source, *iris, e=3, v=0.0)
     assert est.n_iter_ == 3 and "val_loss" not in est.history_
-    with pytest.raises(ValueError, match="invalid value for `batch_size`"):
+    with user_error(ValueError, match="invalid value for `batch_size`"):
         fitted(source, *iris, b=0)
 
 
@@ -46,7 +48,7 @@ def test_in_a_callbacks_arguments(iris):
 def test_in_the_class_weights(iris):
     source = net("param c = 2.0", train="epochs = 1\n    class_weight = [c, 1.0, 1.0]")
     fitted(source, *iris)
-    with pytest.raises(ValueError, match="invalid value for `class_weight`"):  # located at the file's line
+    with user_error(ValueError, match="invalid value for `class_weight`"):  # located at the file's line
         fitted(source, *iris, c=-1.0)
 
 
@@ -58,5 +60,5 @@ def test_in_a_layer_repeat_input_and_augment(iris):
         hidden = [layer for layer in model.layers if type(layer).__name__ == "Dense"][:-1]
         assert [layer.units for layer in hidden] == [units] * count
         assert [layer.stddev for layer in model.layers if type(layer).__name__ == "GaussianNoise"] == [noise]
-    with pytest.raises(Exception, match="features per sample"):
+    with user_error(Exception, match="features per sample"):
         fitted(source, *iris, w=5)

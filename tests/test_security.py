@@ -20,7 +20,7 @@ from sklearn.datasets import load_iris
 from netdsl.dsl import NetError, analyse, load, saved
 from netdsl.pipelines.cli import main
 
-from conftest import ROOT
+from conftest import ROOT, user_error
 
 NET = "net tiny\ndense(4, activation=relu, name=\"hidden\")\ndense(n_classes, activation=softmax)\ntrain {\n    epochs = 1\n}\n"
 
@@ -69,7 +69,7 @@ def _net(folder, base_line, name="uses_base.net"):
 
 
 def _diagnostic(path):
-    with pytest.raises(NetError) as caught:
+    with user_error(NetError) as caught:
         analyse(load(path))
     (diagnostic,) = caught.value.diagnostics
     return diagnostic
@@ -91,7 +91,7 @@ def test_load_refuses_a_pickle_and_says_how_to_opt_in(hostile_pickle, marker):
     from netdsl.estimators import load as load_model
     from netdsl.estimators.persist import UnsafeModelFile
 
-    with pytest.raises(UnsafeModelFile, match=r"loading a pickle runs any code it holds.*trusted=True"):
+    with user_error(UnsafeModelFile, match=r"loading a pickle runs any code it holds.*trusted=True"):
         load_model(hostile_pickle)
 
 
@@ -164,7 +164,7 @@ def test_a_model_file_holding_another_type_is_refused_unbuilt(tmp_path, marker):
         with zipfile.ZipFile(path, "w") as archive:
             archive.writestr("netdsl.json", json.dumps({"format": "netdsl-model", "version": 1, "base": None}))
             archive.writestr("estimator.skops", sio.dumps(payload))
-        with pytest.raises(UnsafeModelFile, match="holds objects of types netdsl does not load"):
+        with user_error(UnsafeModelFile, match="holds objects of types netdsl does not load"):
             load_model(path)
 
 
@@ -184,7 +184,7 @@ def test_a_model_file_whose_net_has_a_lambda_is_refused(tmp_path, marker, fitted
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in members.items():
             archive.writestr(name, data)
-    with pytest.raises(ValueError, match=r"the saved net holds a `Lambda` layer \(`lambda`\), whose Python code would run"):
+    with user_error(ValueError, match=r"the saved net holds a `Lambda` layer \(`lambda`\), whose Python code would run"):
         load_model(path)
 
 
@@ -222,7 +222,7 @@ def test_fit_of_a_lambda_base_is_refused_without_running_it(lambda_base, iris):
     from netdsl.estimators import NetClassifier
 
     net = _net(lambda_base, 'pretrained("lambda.keras", up_to="hidden")', "fit.net")
-    with pytest.raises(NetError, match="holds a `Lambda` layer"):
+    with user_error(NetError, match="holds a `Lambda` layer"):
         NetClassifier(str(net), epochs=1).fit(iris[0][40:60], iris[1][40:60])
     assert not (lambda_base / "code_ran").exists()
 
@@ -252,7 +252,7 @@ def _peak_memory_of_reading(path) -> int:
     import tracemalloc
 
     tracemalloc.start()
-    with pytest.raises(saved.SavedNetError):
+    with user_error(saved.SavedNetError):
         saved.read(path)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
@@ -455,7 +455,7 @@ def test_save_refuses_what_load_would_not_build(fitted, iris, tmp_path):
     from netdsl.estimators import save
 
     model = make_pipeline(FunctionTransformer(_double), fitted)
-    with pytest.raises(TypeError, match=r"types netdsl does not load \([\w.]*test_security._double\).*trusted=True"):
+    with user_error(TypeError, match=r"types netdsl does not load \([\w.]*test_security._double\).*trusted=True"):
         save(model, tmp_path / "custom.model")
     assert not any(tmp_path.iterdir())
 
@@ -487,7 +487,7 @@ def test_a_base_keras_cannot_load_is_an_error_located_at_pretrained(iris, tmp_pa
                    "train {\n    epochs = 1\n}\n")
     analyse(load(net))  # the static check reads the config only
     X = np.random.default_rng(0).random((20, 64), dtype=np.float32)
-    with pytest.raises(NetError) as caught:
+    with user_error(NetError) as caught:
         NetClassifier(str(net)).fit(X, np.arange(20) % 2)
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.title.startswith("Keras cannot load `damaged.keras` (")
@@ -505,5 +505,5 @@ def test_a_damaged_model_file_is_a_clear_error(tmp_path, schema):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("netdsl.json", json.dumps({"format": "netdsl-model", "version": 1, "base": None}))
         archive.writestr("estimator.skops", inner.getvalue())
-    with pytest.raises(ValueError, match="damaged|not a netdsl|does not hold"):
+    with user_error(ValueError, match="damaged|not a netdsl|does not hold"):
         load_model(path)

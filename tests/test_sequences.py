@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, user_error
 from netdsl.pipelines import windows
 from netdsl.pipelines import data as data_module
 from netdsl.pipelines.cli import main
@@ -99,7 +99,7 @@ def test_windows_agree_with_load_data_window(tmp_path):
     ],
 )
 def test_windows_mistakes(series, length, horizon, message):
-    with pytest.raises(DataError, match=message) as caught:
+    with user_error(DataError, match=message) as caught:
         windows(series, length, horizon=horizon)
     assert isinstance(caught.value, ValueError)
 
@@ -195,7 +195,7 @@ def test_sunspots_is_the_yearly_series_from_statsmodels():
     np.testing.assert_array_equal(data.X[0, :3, 0], [5.0, 11.0, 16.0])  # 1700, 1701, 1702
     assert data.feature_names[0] == "sunspots[t-24]"
     assert data.y.max() > 150  # counts in the hundreds: the reason for --scale
-    with pytest.raises(DataError, match=r"`sunspots` is a series .*--window 24"):
+    with user_error(DataError, match=r"`sunspots` is a series .*--window 24"):
         load_data("sunspots")
 
 
@@ -210,5 +210,5 @@ def test_cli_fit_sunspots_scaled(capsys):
 
 def test_a_missing_package_names_the_examples_extra(monkeypatch):
     monkeypatch.setitem(data_module.PACKAGED, "sunspots", ("netdsl_no_such_package", "sunspots.csv", "a series"))
-    with pytest.raises(DataError, match=r'ships with the package netdsl_no_such_package, which is not installed .*pip install "netdsl\[examples\]"'):
+    with user_error(DataError, match=r'ships with the package netdsl_no_such_package, which is not installed .*pip install "netdsl\[examples\]"'):
         load_data("sunspots", window=24)

@@ -11,6 +11,8 @@ from sklearn.datasets import load_digits
 
 from netdsl.estimators import NetClassifier, NetRegressor, fast
 
+from conftest import user_error
+
 MLP = """net mlp
 dense(16, activation=relu)
 dropout(0.2)
@@ -135,7 +137,7 @@ def test_a_diverging_warm_start_refit_keeps_the_fitted_model(monkeypatch, digits
         history, n_iter = dict(reg.history_), reg.n_iter_
         weights = [w.copy() for w in reg.model_.get_weights()]
         reg.set_params(learning_rate=1e30)
-        with pytest.raises(TrainingDiverged):
+        with user_error(TrainingDiverged):
             reg.fit(X, y.astype(float) * 1e3)
         np.testing.assert_array_equal(reg.predict(X), before)
         assert reg.history_ == history and reg.n_iter_ == n_iter
@@ -177,13 +179,13 @@ def test_negative_or_non_finite_weights_are_refused(digits, weight):
     X, y = digits
     sample_weight = np.ones(len(X))
     sample_weight[3] = weight
-    with pytest.raises(ValueError, match="sample_weight"):
+    with user_error(ValueError, match="sample_weight"):
         NetClassifier(MLP, epochs=1).fit(X, y, sample_weight=sample_weight)
-    with pytest.raises(ValueError, match="class_weight must be finite and non-negative"):
+    with user_error(ValueError, match="class_weight must be finite and non-negative"):
         NetClassifier(MLP, epochs=1, class_weight={0: weight}).fit(X, y)
-    with pytest.raises(ValueError, match="class_weight must be finite and non-negative"):
+    with user_error(ValueError, match="class_weight must be finite and non-negative"):
         NetClassifier(MLP, epochs=1, class_weight=[1.0] * 9 + [weight]).fit(X, y)
-    with pytest.raises(ValueError, match="sample_weight"):
+    with user_error(ValueError, match="sample_weight"):
         NetRegressor("dense(1)\n", epochs=1).fit(X, y.astype(float), sample_weight=sample_weight)
 
 

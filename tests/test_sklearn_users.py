@@ -15,6 +15,8 @@ from sklearn.utils import estimator_checks
 from netdsl.dsl import NetError
 from netdsl.estimators import NetClassifier, NetRegressor, NetTransformer
 
+from conftest import user_error
+
 MULTILABEL = """net tags
 dense(16, activation=relu)
 dense(n_outputs, activation=sigmoid)
@@ -92,22 +94,22 @@ def test_scikit_learn_multilabel_checks_on_a_sigmoid_net(check):
 
 def test_multilabel_mistakes_are_clear(tags):
     X, Y = tags
-    with pytest.raises(NetError, match=r"(?s)needs `sigmoid` units.*3 \| dense\(n_classes, activation=softmax\)"):
+    with user_error(NetError, match=r"(?s)needs `sigmoid` units.*3 \| dense\(n_classes, activation=softmax\)"):
         NetClassifier(SOFTMAX).fit(X, Y)
-    with pytest.raises(ValueError, match="multiclass-multioutput, which is not supported.*MultiOutputClassifier"):
+    with user_error(ValueError, match="multiclass-multioutput, which is not supported.*MultiOutputClassifier"):
         NetClassifier(MULTILABEL).fit(X, np.where(Y == 1, "yes", "no"))
-    with pytest.raises(ValueError, match=r"A multilabel target is a 0/1 matrix .*; y holds \[-1, 1\]"):
+    with user_error(ValueError, match=r"A multilabel target is a 0/1 matrix .*; y holds \[-1, 1\]"):
         NetClassifier(MULTILABEL).fit(X, Y * 2 - 1)
-    with pytest.raises(ValueError, match="for a multilabel target, pass sample_weight"):
+    with user_error(ValueError, match="for a multilabel target, pass sample_weight"):
         NetClassifier(MULTILABEL, class_weight="balanced").fit(X, Y)
-    with pytest.raises(ValueError, match="categorical_crossentropy' does not fit a multilabel target"):
+    with user_error(ValueError, match="categorical_crossentropy' does not fit a multilabel target"):
         NetClassifier(MULTILABEL, loss="categorical_crossentropy").fit(X, Y)
     clf = NetClassifier(MULTILABEL, epochs=1, warm_start=True).fit(X, Y)
-    with pytest.raises(ValueError, match="as at the first fit"):
+    with user_error(ValueError, match="as at the first fit"):
         clf.fit(X, Y[:, 0])
     from netdsl.pipelines.plots import confusion_matrix_plot
 
-    with pytest.raises(ValueError, match="this model is multilabel: see sklearn.metrics.multilabel_confusion_matrix"):
+    with user_error(ValueError, match="this model is multilabel: see sklearn.metrics.multilabel_confusion_matrix"):
         confusion_matrix_plot(clf, X, Y)
 
 
@@ -137,7 +139,7 @@ def test_transformer_integer_labels_are_classes_not_numbers(iris):
     out = t.transform(X)  # the softmax: rows of probabilities, not a regression onto 0, 1, 2
     assert out.shape == (150, 3) and np.allclose(out.sum(axis=1), 1, atol=1e-5)
     # a linear head on labels: located, with the way to regress them
-    with pytest.raises(NetError, match=r'(?s)must end in `softmax` \(it has no activation\).*pass task="regression"'):
+    with user_error(NetError, match=r'(?s)must end in `softmax` \(it has no activation\).*pass task="regression"'):
         NetTransformer(LINEAR).fit(X, y)
     assert NetTransformer(LINEAR, task="regression").fit(X, y).task_ == "regression"
 
@@ -146,9 +148,9 @@ def test_transformer_regresses_continuous_targets(iris):
     X, _ = iris
     t = NetTransformer(LINEAR, random_state=0).fit(X, X[:, 0])
     assert t.task_ == "regression" and t.transform(X[:2]).shape == (2, 1)
-    with pytest.raises(ValueError, match="y holds str values such as 'a'; pass task=\"classification\""):
+    with user_error(ValueError, match="y holds str values such as 'a'; pass task=\"classification\""):
         NetTransformer(LINEAR, task="regression").fit(X, np.array(["a", "b"] * 75))
-    with pytest.raises(ValueError, match=r"The 'task' parameter of NetTransformer must be a str among"):
+    with user_error(ValueError, match=r"The 'task' parameter of NetTransformer must be a str among"):
         NetTransformer(SOFTMAX, task="classify").fit(X, X[:, 0])
     assert clone(NetTransformer(SOFTMAX, task="regression")).task == "regression"
 
@@ -157,55 +159,55 @@ def test_transformer_regresses_continuous_targets(iris):
 
 
 def test_texts_without_a_word():
-    with pytest.raises(ValueError, match="texts hold no word for `text_vectorization` to learn"):
+    with user_error(ValueError, match="texts hold no word for `text_vectorization` to learn"):
         NetClassifier(TEXT, epochs=1).fit(["!!", "??", "...", "-"], [0, 1, 0, 1])
 
 
 def test_datetime_column_is_named(iris):
     X, y = iris
     frame = pd.DataFrame({"length": X[:, 0], "when": pd.date_range("2020-01-01", periods=150)})
-    with pytest.raises(ValueError, match=r"Column 'when' holds dates or times \(datetime64.*total_seconds"):
+    with user_error(ValueError, match=r"Column 'when' holds dates or times \(datetime64.*total_seconds"):
         NetClassifier(SOFTMAX).fit(frame, y)
-    with pytest.raises(ValueError, match="Column 'took' holds dates or times"):
+    with user_error(ValueError, match="Column 'took' holds dates or times"):
         NetClassifier(SOFTMAX).fit(pd.DataFrame({"took": pd.to_timedelta(np.arange(150), unit="s")}), y)
 
 
 def test_string_and_category_columns_are_named(iris):
     X, y = iris
     words = np.array(["low", "mid", "high"])[y]
-    with pytest.raises(ValueError, match="Column 'size' holds str values such as 'low'.*OneHotEncoder"):
+    with user_error(ValueError, match="Column 'size' holds str values such as 'low'.*OneHotEncoder"):
         NetClassifier(SOFTMAX).fit(pd.DataFrame({"a": X[:, 0], "size": words}), y)
-    with pytest.raises(ValueError, match="Column 'size' holds categories such as 'low'"):
+    with user_error(ValueError, match="Column 'size' holds categories such as 'low'"):
         NetClassifier(SOFTMAX).fit(pd.DataFrame({"a": X[:, 0], "size": pd.Categorical(words)}), y)
-    with pytest.raises(ValueError, match="Column 1 of X holds str values such as 'low'"):
+    with user_error(ValueError, match="Column 1 of X holds str values such as 'low'"):
         NetClassifier(SOFTMAX).fit(np.column_stack([X[:, 0].astype(object), words]), y)
 
 
 def test_generators_are_refused_as_scikit_learn_does(iris):
     X, y = iris
-    with pytest.raises(TypeError, match="Expected array-like X .* got a generator"):
+    with user_error(TypeError, match="Expected array-like X .* got a generator"):
         NetClassifier(SOFTMAX).fit((row for row in X), y)
-    with pytest.raises(TypeError, match="Expected array-like y .* got a generator"):
+    with user_error(TypeError, match="Expected array-like y .* got a generator"):
         NetClassifier(SOFTMAX).fit(X, (label for label in y))
-    with pytest.raises(TypeError, match="Expected array-like X"):
+    with user_error(TypeError, match="Expected array-like X"):
         NetClassifier(TEXT).fit((s for s in ["a b", "c d"]), [0, 1])
-    with pytest.raises(TypeError, match="Expected array-like sample_weight .* got a generator"):
+    with user_error(TypeError, match="Expected array-like sample_weight .* got a generator"):
         NetClassifier(SOFTMAX).fit(X, y, sample_weight=(1.0 for _ in y))
 
 
 def test_values_beyond_float32(iris):
     X, y = iris
-    with pytest.raises(ValueError, match=r"Input y holds values beyond float32's range .* such as 1e\+39"):
+    with user_error(ValueError, match=r"Input y holds values beyond float32's range .* such as 1e\+39"):
         NetRegressor(LINEAR).fit(X, np.full(150, 1e39))
     wide = X.astype(np.float64)
     wide[3, 2] = -1e39
-    with pytest.raises(ValueError, match=r"beyond float32's range .* such as -1e\+39 in column 2"):
+    with user_error(ValueError, match=r"beyond float32's range .* such as -1e\+39 in column 2"):
         NetRegressor(LINEAR).fit(wide, X[:, 0])
     frame = pd.DataFrame(wide, columns=["a", "b", "c", "d"])
-    with pytest.raises(ValueError, match="in column 'c'"):
+    with user_error(ValueError, match="in column 'c'"):
         NetClassifier(SOFTMAX).fit(frame, y)
     reg = NetRegressor(LINEAR).fit(X, X[:, 0])
-    with pytest.raises(ValueError, match="beyond float32's range"):
+    with user_error(ValueError, match="beyond float32's range"):
         reg.predict(wide)
     assert reg.predict(X.astype(np.float64)).shape == (150,)  # float64 within range is fine
 
@@ -225,7 +227,7 @@ train {
 def test_precision_and_recall_on_three_classes_are_located(iris):
     X, y = iris
     net = SOFTMAX.replace("    epochs = 3\n", "    epochs = 3\n    metrics = [precision, recall]\n")
-    with pytest.raises(NetError, match=r"(?s)<string>:7:16: error\[N401\]: `precision` is computed per output unit.*7:27: error\[N401\]: `recall`"):
+    with user_error(NetError, match=r"(?s)<string>:7:16: error\[N401\]: `precision` is computed per output unit.*7:27: error\[N401\]: `recall`"):
         NetClassifier(net).fit(X, y)
 
 
@@ -234,7 +236,7 @@ def test_top_k_follows_the_loss_the_estimator_trains_with():
 
     X, y = load_digits(return_X_y=True)
     X, y = X[:200] / 16, y[:200]
-    with pytest.raises(NetError, match="`top_k_categorical_accuracy` needs one-hot targets.*\n.*metrics = \\[top_k"):
+    with user_error(NetError, match="`top_k_categorical_accuracy` needs one-hot targets.*\n.*metrics = \\[top_k"):
         NetClassifier(TOP_K).fit(X, y)  # integer labels (sparse_categorical_crossentropy)
     # the estimator's loss makes the targets one-hot: the check at fit follows it, and Keras computes it
     clf = NetClassifier(TOP_K, loss="categorical_crossentropy", random_state=0).fit(X, y)
@@ -268,7 +270,7 @@ def test_sparse_features_from_a_one_hot_encoder_are_made_dense():
     assert pipe.score(frame, y) > 0.8
     clf = pipe[-1]
     assert (clf.predict(sparse.csr_matrix(encode.transform(frame))) == clf.predict(encode.transform(frame).toarray())).all()
-    with pytest.raises(TypeError, match="A text net takes a list of strings; got a sparse matrix"):
+    with user_error(TypeError, match="A text net takes a list of strings; got a sparse matrix"):
         NetClassifier(TEXT).fit(sparse.csr_matrix(np.eye(2)), [0, 1])
 
 
@@ -280,35 +282,35 @@ def test_pandas_targets_and_nullable_columns(iris):
     clf = NetClassifier(SOFTMAX, epochs=1).fit(frame, labels)
     assert set(clf.predict(frame[:5])) <= {"x", "y", "z"}
     NetClassifier(SOFTMAX, epochs=1).fit(X, pd.DataFrame({"label": y})["label"])
-    with pytest.raises(ValueError, match="Input X contains NaN"):  # pd.NA is missing, as NaN is
+    with user_error(ValueError, match="Input X contains NaN"):  # pd.NA is missing, as NaN is
         NetClassifier(SOFTMAX).fit(frame.assign(a=pd.array([None] + list(range(149)), dtype="Int64")), y)
-    with pytest.raises(ValueError, match=r"Input y contains missing labels \(None\)"):
+    with user_error(ValueError, match=r"Input y contains missing labels \(None\)"):
         NetClassifier(SOFTMAX).fit(X, ["a", None] * 75)
-    with pytest.raises(ValueError, match=r"y holds dates or times \(datetime64"):
+    with user_error(ValueError, match=r"y holds dates or times \(datetime64"):
         NetRegressor(LINEAR).fit(X, pd.Series(pd.date_range("2020-01-01", periods=150)))
 
 
 def test_strings_given_to_the_wrong_kind_of_net(iris):
     X, y = iris
-    with pytest.raises(ValueError, match="X is a list of strings .* starts with `input text`"):
+    with user_error(ValueError, match="X is a list of strings .* starts with `input text`"):
         NetClassifier(SOFTMAX).fit(["good film", "bad film"] * 75, y)
     clf = NetClassifier(TEXT, epochs=1).fit(["good film", "bad film"], [1, 0])
-    with pytest.raises(ValueError, match=r"got one string. Pass \['good film'\]"):
+    with user_error(ValueError, match=r"got one string. Pass \['good film'\]"):
         clf.predict("good film")
-    with pytest.raises(ValueError, match="got NoneType values such as None"):
+    with user_error(ValueError, match="got NoneType values such as None"):
         clf.predict(["good"] * 1500 + [None])  # found wherever it is, not only in the first rows
 
 
 def test_transformer_without_y_names_the_layer_that_needs_it(iris):
     X, _ = iris
-    with pytest.raises(NetError, match=r"(?s)`n_classes` is bound from y, but `fit` got no y.*3 \| dense\(n_classes"):
+    with user_error(NetError, match=r"(?s)`n_classes` is bound from y, but `fit` got no y.*3 \| dense\(n_classes"):
         NetTransformer(SOFTMAX).fit(X)
 
 
 def test_one_sample(iris):
     X, y = iris
     assert NetRegressor(LINEAR).fit(X[:1], [1.0]).predict(X[:1]).shape == (1,)
-    with pytest.raises(ValueError, match="at least 2 classes"):
+    with user_error(ValueError, match="at least 2 classes"):
         NetClassifier(SOFTMAX).fit(X[:1], y[:1])
 
 
@@ -330,11 +332,11 @@ def test_token_ids_outside_the_embedding_are_a_located_error_at_fit_and_predict(
     ids = np.random.RandomState(0).randint(0, 10, size=(30, 5))
     y = np.arange(30) % 2
     clf = NetClassifier(IDS_NET, random_state=0).fit(ids, y)  # ids 0..9 fit `embedding(10, 4)`
-    with pytest.raises(NetError, match=r"holds token ids up to 12, but `input_dim` 10 takes token ids 0 to 9") as caught:
+    with user_error(NetError, match=r"holds token ids up to 12, but `input_dim` 10 takes token ids 0 to 9") as caught:
         NetClassifier(IDS_NET, random_state=0).fit(np.where(ids == 3, 12, ids), y)
     assert "<string>:3:1" in caught.value.render() and "at least 13" in caught.value.render()
-    with pytest.raises(NetError, match="negative token ids"):
+    with user_error(NetError, match="negative token ids"):
         clf.predict(ids - 1)
-    with pytest.raises(NetError, match="not whole numbers"):
+    with user_error(NetError, match="not whole numbers"):
         clf.predict(ids + 0.5)
     assert clf.predict(ids).shape == (30,)

