@@ -36,7 +36,7 @@ def test_codes_are_unique_and_well_formed():
     assert len(CODES) == len(ENTRIES), "two entries share a code"
     assert len({entry.name for entry in ENTRIES}) == len(ENTRIES), "two entries share a name"
     for entry in ENTRIES:
-        assert re.fullmatch(r"[NCDSMVTP]\d{3}", entry.code), entry.code
+        assert re.fullmatch(r"[NCDESMVTP]\d{3}", entry.code), entry.code
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", entry.name), entry.name
         assert entry.stage in STAGES, entry.code
         assert entry.example_language in ("net", "console", "python"), entry.code
@@ -196,7 +196,7 @@ def _uncoded_calls(path: Path) -> list[str]:
         if name in _FIRST and (name in defined or name == "note"):
             first = node.args[0] if node.args else None
             literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
-            if not (literal and re.fullmatch(r"[NCDSMVTP]\d{3}", first.value)
+            if not (literal and re.fullmatch(r"[NCDESMVTP]\d{3}", first.value)
                     or isinstance(first, (ast.Name, ast.Attribute, ast.Subscript))):
                 found.append(f"{where} without a code as its first argument")
         elif name in _KEYWORD and not any(k.arg == "code" or k.arg is None for k in node.keywords):
@@ -218,7 +218,7 @@ def test_every_literal_code_in_the_project_is_in_the_catalogue():
         if "codes" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.fullmatch(r"[NCDSMVTP]\d{3}", node.value):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.fullmatch(r"[NCDESMVTP]\d{3}", node.value):
                 assert node.value in CODES, f"{path.relative_to(ROOT)}:{node.lineno}: unknown code {node.value}"
 
 
