@@ -10,6 +10,13 @@ and `history_`), `training_path` (the fast path or Keras's), `compile` (specs to
 Training runs on the fast path (`fast.py`: a compiled model reused across fits of the same graph,
 each epoch one traced call) unless the net needs something only Keras's `fit` does (a text
 vocabulary learned per fit, a two-stage schedule); `training_path_` says which path ran and why.
+
+Every mistake a user can make raises a `netdsl.dsl.NetdslError` with a code: X, y or weights the
+estimator cannot take raise `InputError` (a `ValueError`) or `InputTypeError` (a `TypeError`), E101,
+with scikit-learn's own message where its validation found the problem; an estimator setting of the
+wrong type or range raises `ParameterError` (both), P101; a mistake in the program or against it, a
+located `NetError`; a model file `load` cannot read, `persist.ModelFileError`. `predict` before `fit`
+raises scikit-learn's `NotFittedError`, as every scikit-learn estimator does.
 """
 
 from __future__ import annotations
