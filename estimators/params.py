@@ -34,7 +34,10 @@ def read_program(net) -> tuple[specs.Net, str | None]:
     text, is written out and read back once (so that its errors can show lines), as `<spec>`."""
     if isinstance(net, specs.Net):
         return _with_source(net)
-    text, filename = read_source(net)
+    try:
+        text, filename = read_source(net)
+    except TypeError as error:  # `net` of another type: the estimator's parameter
+        raise ParameterError(str(error)) from error
     key = (text, filename)
     if key not in _SPEC_CACHE:
         if len(_SPEC_CACHE) > _CACHE_SIZE:

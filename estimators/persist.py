@@ -63,6 +63,12 @@ class ModelFileError(NetdslError, ValueError):
     code = "D101"
 
 
+class NoModelFile(NetdslError, FileNotFoundError):
+    """`load` was given a path where there is no file."""
+
+    code = "D101"
+
+
 def pickle_refusal(path: Path) -> UnsafeModelFile:
     return UnsafeModelFile(
         f"`{path}` is a pickle (joblib) file, not a netdsl model file: loading a pickle runs any code it "
@@ -206,7 +212,7 @@ def load(path, trusted: bool = False):
     `trusted=True`: loading one runs any code it holds."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No saved model at {path}")
+        raise NoModelFile(f"No saved model at {path}")
     if saved.is_pickle(path) or not zipfile.is_zipfile(path):  # a pickle may end with a zip it holds
         if trusted:
             import joblib

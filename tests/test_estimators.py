@@ -348,6 +348,10 @@ def test_invalid_settings_are_clear(iris):
         NetClassifier(MLP, epochs=0).fit(X, y)
     with user_error(ValueError, match="Unknown loss 'mse2'"):
         NetClassifier(MLP, loss="mse2").fit(X, y)
+    with user_error(TypeError, match="`net` must be a path to a .net file, its source text or a Net spec, got int"):
+        NetClassifier(123).fit(X, y)
+    with user_error(ValueError, match="needs a .net program"):
+        NetClassifier(None).fit(X, y)
 
 
 # ---- reproducibility, persistence, continued training ----------------------------------------

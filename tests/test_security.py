@@ -95,6 +95,13 @@ def test_load_refuses_a_pickle_and_says_how_to_opt_in(hostile_pickle, marker):
         load_model(hostile_pickle)
 
 
+def test_load_of_a_missing_file_is_a_netdsl_error_and_still_a_file_not_found(tmp_path):
+    from netdsl.estimators import load as load_model
+
+    with user_error(FileNotFoundError, match="No saved model at"):
+        load_model(tmp_path / "nope.model")
+
+
 def test_trusted_load_reads_a_joblib_model_as_before(iris, fitted, tmp_path):
     import joblib
 
