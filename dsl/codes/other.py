@@ -9,7 +9,8 @@ from .base import Code
 CODES = [
     Code(
         "D101", "data", "The data cannot be used",
-        "A data set, data file, column or model file given on the command line cannot be read or used: "
+        "A data set, data file, column or model file given on the command line (or a model file loaded in "
+        "Python: `ModelFileError`, `NoModelFile`) cannot be read or used: "
         "an unknown data set, a missing file or column, a format netdsl does not read, data that does "
         "not fit the model (another number of features), a file that cannot be written. The message "
         "says which and how to fix it.",

@@ -11,7 +11,6 @@ from netdsl.dsl import NetError
 from netdsl.pipelines.commands.common import code_of, error, holdout_split, load_model
 from netdsl.pipelines.composite import before_net, fitted_net, known_columns
 from netdsl.pipelines.data import DataError, load_data
-from netdsl.pipelines.figures import net_name
 
 WHATS = ("curves", "filters", "maps", "saliency", "confusion", "search")
 _NEEDS_DATA = ("maps", "saliency", "confusion")
@@ -78,6 +77,8 @@ def _out(args) -> Path:
 
 def _run(args) -> int:
     import matplotlib
+
+    from netdsl.pipelines.figures import net_name
 
     if "matplotlib.pyplot" not in sys.modules:  # pyplot (imported by ConfusionMatrixDisplay) must never open a window
         matplotlib.use("Agg")

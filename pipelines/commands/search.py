@@ -26,8 +26,6 @@ from netdsl.pipelines.commands.common import (
 from netdsl.pipelines.composite import fitted_net, remember_columns
 from netdsl.pipelines.data import load_data
 from netdsl.pipelines.errors import SearchError
-from netdsl.pipelines.search import full_grid, grid_search, results_lock
-from netdsl.pipelines.search_workers import import_estimators, start_workers
 
 _folds = int_option(lambda value: value >= 2, "a number of cross-validation folds, 2 or more")
 _jobs = int_option(lambda value: value >= 1 or value == -1, "a positive number of worker processes, or -1")
@@ -92,6 +90,8 @@ def parse_grid(items: list[str]) -> dict[str, list]:
 
 
 def run(args) -> int:
+    from netdsl.pipelines.search import full_grid, results_lock  # here: `netdsl check` need not import searches
+
     spec = load(args.file)  # a NetError is rendered by main, before any data or TensorFlow work
     try:
         extra = parse_grid(args.grid)
@@ -125,6 +125,9 @@ def _cv(folds: int, task: str, windowed: bool, seed: int):
 
 def _run_search(args, spec, extra) -> int:
     from rich.console import Console
+
+    from netdsl.pipelines.search import grid_search
+    from netdsl.pipelines.search_workers import import_estimators, start_workers
 
     console = Console(soft_wrap=True)
     params = set_params(args.set)
