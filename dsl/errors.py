@@ -120,6 +120,24 @@ class InputTypeError(NetdslError, TypeError):
     code = "E101"
 
 
+def as_input_error(error: Exception) -> Exception:
+    """A library's error for the user's data (scikit-learn's `validate_data`, `check_array`,
+    `check_consistent_length`, ...) as netdsl's `InputTypeError` or `InputError`, with the same
+    message; one that is already netdsl's is returned as it is."""
+    if isinstance(error, NetdslError):
+        return error
+    return InputTypeError(str(error)) if isinstance(error, TypeError) else InputError(str(error))
+
+
+def user_data(check, *args, **kwargs):
+    """`check(*args, **kwargs)` (a library's validation of X, y or weights), its error for the user's
+    data raised as netdsl's `InputError` (or `InputTypeError`) with the same message."""
+    try:
+        return check(*args, **kwargs)
+    except (TypeError, ValueError) as error:
+        raise as_input_error(error) from error
+
+
 class ParameterError(NetdslError, ValueError, TypeError):
     """A parameter given in Python (to an estimator, an augmentation step, a plot) of the wrong type or
     out of its range. A `ValueError` and a `TypeError`, as scikit-learn's `InvalidParameterError` is."""

@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.utils.validation import validate_data
 
 from netdsl.dsl import specs
-from netdsl.dsl.errors import InputError, InputTypeError
+from netdsl.dsl.errors import InputError, InputTypeError, as_input_error, user_data
 
 __all__ = [
     "InputsMixin", "is_text", "refuse_iterator", "refuse_time_columns", "explain_non_numeric", "is_number",
@@ -95,24 +95,6 @@ class InputsMixin:
             title, path, help = problem
             raise spec.source.located(title, path, help=help, code="N702")
         return X.reshape((len(X),) + shape)
-
-
-def as_input_error(error: Exception) -> Exception:
-    """scikit-learn's error for the user's data (from `validate_data`, `check_consistent_length`,
-    ...) as netdsl's `InputTypeError` or `InputError`, with the same message; one already netdsl's
-    is returned as it is."""
-    if isinstance(error, (InputError, InputTypeError)):
-        return error
-    return InputTypeError(str(error)) if isinstance(error, TypeError) else InputError(str(error))
-
-
-def user_data(check, *args, **kwargs):
-    """`check(*args, **kwargs)` (scikit-learn's validation of X, y or weights), its error for the
-    user's data raised as netdsl's `InputError` (or `InputTypeError`) with the same message."""
-    try:
-        return check(*args, **kwargs)
-    except (TypeError, ValueError) as error:
-        raise as_input_error(error) from error
 
 
 def _tuple(shape) -> str:

@@ -54,7 +54,7 @@ from imblearn.base import BaseSampler
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_consistent_length
 
-from netdsl.dsl.errors import InputError, InputTypeError, ParameterError
+from netdsl.dsl.errors import InputError, ParameterError, user_data
 
 __all__ = [
     "AugmentedArray",
@@ -151,17 +151,6 @@ def _check_range(owner, name, value, *, integer=False, low=0, high=None, high_cl
         )
 
 
-def _user_data(check, *args, **kwargs):
-    """`check(*args, **kwargs)` (scikit-learn's validation of X or y), its error for the user's data
-    raised as netdsl's `InputError` (or `InputTypeError`) with the same message."""
-    try:
-        return check(*args, **kwargs)
-    except TypeError as error:
-        raise InputTypeError(str(error)) from error
-    except ValueError as error:
-        raise InputError(str(error)) from error
-
-
 # ---- the shared machinery ------------------------------------------------------------------------
 
 
@@ -192,7 +181,7 @@ class BaseAugmenter(BaseSampler):
             )
 
     def _check_X(self, X):
-        X = _user_data(check_array, X, allow_nd=True, dtype="numeric", input_name="X")
+        X = user_data(check_array, X, allow_nd=True, dtype="numeric", input_name="X")
         if X.ndim == 2:
             self.n_features_in_ = X.shape[1]
         elif hasattr(self, "n_features_in_"):
@@ -224,7 +213,7 @@ class BaseAugmenter(BaseSampler):
             y = np.asarray(y)
             if y.ndim == 0:
                 raise InputError(f"y must be an array of one target per sample; got a scalar {y!r}.")
-            _user_data(check_consistent_length, X, y)
+            user_data(check_consistent_length, X, y)
         rng = check_random_state(self.random_state)
         copies = int(self.copies)
         source = np.tile(np.arange(n), copies + 1)  # the input row of every output row
