@@ -13,6 +13,7 @@ from sklearn.utils.validation import validate_data
 
 from netdsl.dsl import specs
 from netdsl.dsl.errors import InputError, InputTypeError, as_input_error, user_data
+from netdsl.dsl.shapes.text import shape_text
 
 __all__ = [
     "InputsMixin", "is_text", "refuse_iterator", "refuse_time_columns", "explain_non_numeric", "is_number",
@@ -84,10 +85,10 @@ class InputsMixin:
         if X.shape[1] != size:
             dims = "x".join(str(d) for d in shape)
             raise spec.source.located(
-                f"the data has {X.shape[1]} features per sample, but `input {_tuple(shape)}` takes {size}"
+                f"the data has {X.shape[1]} features per sample, but `input {shape_text(shape)}` takes {size}"
                 + (f" ({dims})" if len(shape) > 1 else ""),
                 ("input",),
-                help=f"the samples must have {size} values to be reshaped to {_tuple(shape)}; "
+                help=f"the samples must have {size} values to be reshaped to {shape_text(shape)}; "
                 "change `input`, or leave it out to take the data's width (n_features)", code="N701",
             )
         problem = token_id_problem(X, spec)
@@ -95,10 +96,6 @@ class InputsMixin:
             title, path, help = problem
             raise spec.source.located(title, path, help=help, code="N702")
         return X.reshape((len(X),) + shape)
-
-
-def _tuple(shape) -> str:
-    return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
 def end_layer(net: specs.Net, last: bool = False) -> tuple | None:

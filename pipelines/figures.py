@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "DPI", "as_image", "fitted_model", "layer_kind", "layers_text", "net_name", "new_figure", "panel_grid", "sample_batch",
-    "save", "shape_text", "show_image",
+    "save", "show_image",
 ]  # fmt: skip
 
 DPI = 100  # every size below is a whole number of quarter inches, so the PNGs are whole pixels
@@ -109,6 +109,8 @@ def sample_batch(estimator, sample, what: str) -> np.ndarray:
     """One sample as a batch of one in the net's input shape: a flat row or an already shaped image."""
     import numpy as np
 
+    from netdsl.dsl.shapes.text import tuple_text
+
     shape = _input_shape(estimator, what)
     size = int(np.prod(shape))
     try:
@@ -117,16 +119,12 @@ def sample_batch(estimator, sample, what: str) -> np.ndarray:
         raise InputError(f"{what} takes one sample of numbers; got {type(sample).__name__}") from None
     if x.size != size:
         raise InputError(
-            f"{what} takes one sample: the net's input {shape_text(shape)} has {size} values, "
-            f"but the sample has shape {shape_text(x.shape)} ({x.size} values); pass a single row such as X[0]"
+            f"{what} takes one sample: the net's input {tuple_text(shape)} has {size} values, "
+            f"but the sample has shape {tuple_text(x.shape)} ({x.size} values); pass a single row such as X[0]"
         )
     if not np.all(np.isfinite(x)):
         raise InputError(f"{what}: the sample holds NaN or infinite values")
     return x.reshape((1,) + shape)
-
-
-def shape_text(shape) -> str:
-    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def as_image(array: np.ndarray, reduce: str = "first") -> np.ndarray:

@@ -40,6 +40,8 @@ def _print_summary(net, summary) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from netdsl.dsl.shapes.text import batch_text, dims_text  # loaded already, by the analysis shown
+
     table = Table(title=f"net {net.name}", title_justify="left")
     table.add_column("#", justify="right", style="dim")
     table.add_column("layer")
@@ -47,7 +49,7 @@ def _print_summary(net, summary) -> None:
     table.add_column("params", justify="right")
     table.add_column("receptive field")
     table.add_column("line", justify="right", style="dim")
-    input_shape = "(batch) strings" if net.input is not None and net.input.text else _shape(summary.input_shape)
+    input_shape = "(batch) strings" if net.input is not None and net.input.text else batch_text(summary.input_shape)
     table.add_row("", "input", input_shape, "", "", "")
     for i, row in enumerate(summary.rows, 1):
         name = row.name + ("" if row.trainable else " (frozen)")
@@ -55,8 +57,8 @@ def _print_summary(net, summary) -> None:
             name += " (augment)"
         if row.base is not None:
             name += f" (from {row.base})"
-        field = "x".join(str(d) for d in row.receptive_field) if row.receptive_field else ""
-        table.add_row(str(i), name, _shape(row.output_shape), _count(row.params), field, str(row.span.line) if row.span else "")
+        field = dims_text(row.receptive_field) if row.receptive_field else ""
+        table.add_row(str(i), name, batch_text(row.output_shape), _count(row.params), field, str(row.span.line) if row.span else "")
     Console(width=120, highlight=False).print(table)
     print(
         f"total params: {_count(summary.total_params)}   trainable: {_count(summary.trainable_params)}   "
@@ -65,10 +67,6 @@ def _print_summary(net, summary) -> None:
     if summary.unfrozen:
         print(f"fine_tune (stage 2) unfreezes: {', '.join(summary.unfrozen)}   "
               f"trainable then: {_count(summary.fine_tune_trainable_params)}")
-
-
-def _shape(shape) -> str:
-    return "(" + ", ".join(["batch"] + [str(d) for d in shape]) + ")"
 
 
 def _count(n) -> str:
