@@ -105,22 +105,17 @@ class ParamsMixin:
         own = self._own_names()
         return {k: v for k, v in vars(self).items() if k not in own and not k.startswith("_") and not k.endswith("_")}
 
-    def _file_params(self) -> dict:
+    def _file_params(self) -> dict | None:
+        """The file's `param`s and their defaults; None while `net` cannot be read (its error is
+        reported at fit)."""
         try:
             return parse_net(self.net).param_defaults if self.net is not None else {}
         except (NetError, TypeError, ValueError):
-            return {}
-
-    def _net_readable(self) -> bool:
-        try:
-            parse_net(self.net)
-        except (NetError, TypeError, ValueError):
-            return False
-        return True
+            return None
 
     def get_params(self, deep=True):
         params = super().get_params(deep=False)
-        values = dict(self._file_params())
+        values = dict(self._file_params() or {})
         values.update(self._file_params_set())
         params.update(values)
         return params
@@ -130,9 +125,8 @@ class ParamsMixin:
             self.net = params.pop("net")
         own = self._own_names()
         file_params = self._file_params()
-        readable = self._net_readable()
         for key, value in params.items():
-            if key in own or key in file_params or not readable:
+            if key in own or file_params is None or key in file_params:
                 # While `net` cannot be read, names are checked at fit, where its error is reported.
                 setattr(self, key, value)
             else:
