@@ -23,8 +23,13 @@ def dumps(net: specs.Net) -> str:
         lines.append(text)
     if net.params:
         lines.append("")
-    if net.input is not None:
-        lines += ["input text" if net.input.text else f"input {_shape(net.input.shape)}", ""]
+    for declared in net.inputs or ((net.input,) if net.input is not None else ()):
+        head = f"input {declared.name} " if declared.name else "input "
+        lines.append(head + ("text" if declared.text else _shape(declared.shape)))
+    if net.outputs:
+        lines.append("output " + ", ".join(net.outputs))
+    if net.inputs or net.input is not None or net.outputs:
+        lines.append("")
     lines += _statements(net.layers, "")
     if net.augment:
         lines += ["", "augment {", *_statements(net.augment, "    "), "}"]
@@ -48,9 +53,22 @@ def _statements(items, indent: str) -> list[str]:
     lines = []
     for item in items:
         if isinstance(item, specs.Repeat):
-            lines.append(f"{indent}repeat {value_text(item.count)} {{")
+            head = value_text(item.count) if item.values is None else f"{item.variable} in {value_text(list(item.values))}"
+            lines.append(f"{indent}repeat {head} {{")
             lines += _statements(item.body, indent + "    ")
             lines.append(f"{indent}}}")
+        elif isinstance(item, specs.Residual):
+            lines.append(f"{indent}residual {{")
+            lines += _statements(item.body, indent + "    ")
+            if item.skip:
+                lines.append(f"{indent}}} skip {{")
+                lines += _statements(item.skip, indent + "    ")
+            lines.append(f"{indent}}}")
+        elif isinstance(item, specs.From):
+            lines.append(f"{indent}from {item.point}")
+        elif isinstance(item.name, str) and item.name.isidentifier() and item.kind != "pretrained":
+            unnamed = item.model_copy(update={"name": None})  # `x = dense(8)`: the name of the layer and its point
+            lines.append(f"{indent}{item.name} = " + call_text(unnamed, bare_ok=True))
         else:
             lines.append(indent + call_text(item, bare_ok=True))
     return lines
@@ -64,9 +82,10 @@ def call_text(node: specs.Node, bare_ok: bool = False) -> str:
     required = [f for f in getattr(cls, "positional", ()) if cls.model_fields[f].is_required()]
     args = [value_text(getattr(node, f)) for f in required]
     variadic = getattr(cls, "variadic", None)
-    if variadic is not None:  # `unfreeze("conv_*", "dense")`
+    if variadic is not None:  # `unfreeze("conv_*", "dense")`, `add(a, b)` (points by their bare names)
         required.append(variadic)
-        args += [value_text(v) for v in getattr(node, variadic)]
+        point = isinstance(node, specs.Merge)
+        args += [v if point and isinstance(v, str) and v.isidentifier() else value_text(v) for v in getattr(node, variadic)]
     for field in fields:
         info = cls.model_fields[field]
         value = getattr(node, field)

@@ -151,6 +151,7 @@ class SourceMap(dict):
     def __init__(self):
         super().__init__()
         self.bare: set[tuple] = set()
+        self.assigned: set[tuple] = set()  # paths of layers named as `NAME = layer(...)`
         self.keys_: dict[tuple, Span] = {}  # path -> span of an argument's name (`kernel_size` in `kernel_size=3`)
 
     def find(self, loc: tuple) -> tuple[tuple, Span | None]:

@@ -28,7 +28,7 @@ from .parser import SyntaxProblem, matrix_cells, parse, terminal_pattern
 __all__ = ["format_source"]
 
 INDENT = "    "
-_BLOCKS = ("repeat_block", "augment_block", "train_block")
+_BLOCKS = ("repeat_block", "residual_block", "skip_block", "augment_block", "train_block")
 
 # Binding strength of expression nodes; a child weaker than its slot needs parentheses.
 _SUM, _PRODUCT, _UNARY, _ATOM = 1, 2, 3, 4
@@ -164,6 +164,10 @@ class _Formatter:
             if node.data in _BLOCKS:
                 events.append((self._brace_position(node), "open", node))
                 self._events(self._body_statements(node), events)
+                skip = node.children[-1] if node.data == "residual_block" else None
+                if skip is not None:  # `} skip { ... }`: its own block, closed where the residual is
+                    self._events([skip], events)
+                    continue
                 events.append(((meta.end_line, meta.end_column - 1), "close", node))
             else:
                 events.append(((meta.end_line, meta.end_column), "end", node))
@@ -263,11 +267,22 @@ class _Formatter:
         return [f"net {node.children[0]}"]
 
     def _input_decl(self, node: Tree) -> Fragment:
-        (what,) = node.children
+        name, what = node.children
+        head = f"input {name} " if name is not None else "input "
         if isinstance(what, Token):
-            return [f"input {what}"]
+            return [f"{head}{what}"]
         values = [self._expr(child) for child in what.children if child is not None]
-        return _concat("input (", _join(values), ")")
+        return _concat(head + "(", _join(values), ")")
+
+    def _output_decl(self, node: Tree) -> Fragment:
+        return ["output " + ", ".join(str(name) for name in node.children if name is not None)]
+
+    def _from_statement(self, node: Tree) -> Fragment:
+        return [f"from {node.children[0]}"]
+
+    def _assignment(self, node: Tree) -> Fragment:
+        name, call = node.children
+        return _concat(f"{name} = ", self._layer(Tree("layer", [call])))
 
     def _param_decl(self, node: Tree) -> Fragment:
         name, value, grid = node.children
@@ -288,22 +303,45 @@ class _Formatter:
 
     @staticmethod
     def _body_statements(block: Tree) -> list[Tree]:
-        return block.children[1:] if block.data == "repeat_block" else block.children
+        if block.data == "repeat_block":
+            return block.children[1:]
+        if block.data == "residual_block":
+            return block.children[:-1]  # the last is `skip { }`, or None
+        return block.children
 
     def _block(self, node: Tree, notes: _Notes, depth: int) -> list[str]:
         """`repeat n {`, `augment {`, `train {`: the body one level deeper, `}` on its own line."""
         indent = INDENT * depth
-        if node.data == "repeat_block":
-            count = self._expr(node.children[0], repeat_count=True)
+        head = node.children[0] if node.data == "repeat_block" else None
+        if head is not None and head.data == "loop":
+            variable, values = head.children
+            header = _concat(indent + f"repeat {variable} in ", self._expr(values), " {")
+        elif head is not None:
+            count = self._expr(head, repeat_count=True)
             header = _concat(indent + "repeat ", count, " {")
         else:
             header = [indent + node.data.split("_")[0] + " {"]
+        skip = node.children[-1] if node.data == "residual_block" else None
+        if skip is not None:
+            return self._residual_with_skip(node, skip, header, notes, depth)
         body = self._sequence(self._body_statements(node), notes.closing, depth + 1)
         if not body and notes.opening is None:  # an empty block stays on one line
             header[-1] = self._trail(header[-1] + "}", notes.trailing)
             return header
         header[-1] = self._trail(header[-1], notes.opening)
         return header + body + [self._trail(indent + "}", notes.trailing)]
+
+    def _residual_with_skip(self, node: Tree, skip: Tree, header: list, notes: _Notes, depth: int) -> list[str]:
+        """`residual {` body `} skip {` skip's body `}`: comments before `skip` close the body."""
+        indent = INDENT * depth
+        skip_notes = self.notes.get(id(skip), _Notes())
+        before_skip = [comment for comment, _ in skip_notes.leading]
+        header[-1] = self._trail(header[-1], notes.opening)
+        body = self._sequence(self._body_statements(node), before_skip, depth + 1)
+        middle = self._trail(indent + "} skip {", skip_notes.opening)
+        rest = self._sequence(self._body_statements(skip), skip_notes.closing, depth + 1)
+        closing = self._trail(indent + "}", skip_notes.trailing or notes.trailing)
+        return header + body + [middle] + rest + [closing]
 
     # -- values ------------------------------------------------------------------------------
 

@@ -479,13 +479,3 @@ AUGMENTATION_KINDS = frozenset(
 )
 
 LayerSpec = Annotated[Union[LAYER_TYPES], ByKind()]
-
-
-class Repeat(Node):
-    """`repeat N { ... }`: the body's layers N times in a row (N may be a `param`)."""
-
-    kind: Literal["repeat"] = "repeat"
-    count: NonNegInt = _d("How many times.")
-    body: tuple[Annotated[Union[LAYER_TYPES + ("Repeat",)], ByKind()], ...] = _d(
-        "The repeated statements."
-    )

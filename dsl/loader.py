@@ -23,6 +23,10 @@ from .values import DATA_NAMES, LITERAL_WORDS, MAX_INT, Expr, describe, evaluate
 from .words import CALLABLE_VALUES, KEYWORDS
 
 
+# The statements of the flow (the net's body), as the grammar names them.
+FLOW_STATEMENTS = ("layer", "assignment", "from_statement", "repeat_block", "residual_block")
+
+
 class _Builder:
     """Walks the Lark tree once, producing `Net` data, the source map and structural diagnostics."""
 
@@ -32,6 +36,7 @@ class _Builder:
         self.params: dict[str, Token] = {}
         self.declared: set[str] | None = None  # while a param's value is built: the params before it
         self._before: set[str] = set()  # the params declared so far
+        self.loop_names: list[str] = []  # the names `repeat NAME in [...]` binds, innermost last
 
     # -- statements -----------------------------------------------------------------------
 
@@ -47,9 +52,10 @@ class _Builder:
                         help=f"the first declaration is on line {self.params[name.value].line}; remove one",
                     )
                 self.params[name.value] = name
+        inputs = [s for s in tree.children if s.data == "input_decl"]
         for statement in tree.children:
             kind = statement.data
-            if kind in ("net_decl", "input_decl", "augment_block", "train_block"):
+            if kind in ("net_decl", "augment_block", "train_block") or (kind == "input_decl" and len(inputs) == 1):
                 if kind in seen:
                     word = {"net_decl": "net", "input_decl": "input", "augment_block": "augment", "train_block": "train"}[kind]
                     self._problem(
@@ -61,11 +67,15 @@ class _Builder:
             if kind == "net_decl":
                 data["name"] = statement.children[0].value
                 self.spans[("name",)] = Span.of(statement.children[0])
+            elif kind == "input_decl" and len(inputs) == 1:
+                data["input"] = self.input(statement, ("input",))
             elif kind == "input_decl":
-                data["input"] = self.input(statement)
+                data.setdefault("inputs", []).append(self.input(statement, ("inputs", len(data.get("inputs", [])))))
+            elif kind == "output_decl":
+                self.output(statement, data.setdefault("outputs", []))
             elif kind == "param_decl":
                 data["params"].append(self.param(statement, len(data["params"])))
-            elif kind in ("layer", "repeat_block"):
+            elif kind in FLOW_STATEMENTS:
                 data["layers"].append(self.statement(statement, ("layers", len(data["layers"]))))
             elif kind == "augment_block":
                 data["augment"] = [self.augment_layer(layer, ("augment", i)) for i, layer in enumerate(statement.children)]
@@ -73,22 +83,31 @@ class _Builder:
                 data["train"] = self.train(statement)
         return data
 
-    def input(self, statement: Tree) -> dict:
-        (what,) = statement.children
-        self.spans[("input",)] = Span.of(statement)
+    def input(self, statement: Tree, path: tuple) -> dict:
+        name, what = statement.children
+        self.spans[path] = Span.of(statement)
+        named = {}
+        if name is not None:
+            self.spans[path + ("name",)] = Span.of(name)
+            named = {"name": name.value}
+        elif path[0] == "inputs":
+            self._problem(
+                "N801", "a net with several inputs names each one", statement,
+                help="write e.g. `input image (8, 8, 1)` and `input meta (3)`; `from image` then reads one",
+            )
         if isinstance(what, Token):
             if what.value != "text":
                 self._problem(
                     "N213", f"unknown input `{what.value}`", what,
                     help="write `input text` for raw strings, or a shape such as `input (8, 8, 1)`",
                 )
-                return {}
-            return {"text": True}
+                return named
+            return {**named, "text": True}
         shape = []
         for i, dim in enumerate(what.children):
             if dim is None:
                 continue
-            size = self.value(dim, ("input", "shape", i))
+            size = self.value(dim, path + ("shape", i))
             if size is None:
                 self._problem(
                     "N213", "variable-length axes are not supported yet", dim,
@@ -98,8 +117,19 @@ class _Builder:
             shape.append(size)
         if not shape:
             self._problem("N213", "empty input shape", what, help="give one sample's shape, e.g. `input (64)` or `input (8, 8, 1)`")
-        self.spans[("input", "shape")] = Span.of(what)
-        return {"shape": shape}
+        self.spans[path + ("shape",)] = Span.of(what)
+        return {**named, "shape": shape}
+
+    def output(self, statement: Tree, outputs: list) -> None:
+        """`output A, B`: the named points the net outputs, in order (several lines add to the list)."""
+        for name in statement.children:
+            if name is None:
+                continue
+            if name.value in outputs:
+                self._problem("N206", f"`{name.value}` is an output twice", name, help="name each output once")
+                continue
+            self.spans[("outputs", len(outputs))] = Span.of(name)
+            outputs.append(name.value)
 
     def param(self, statement: Tree, index: int) -> dict:
         name, default, values = statement.children
@@ -137,24 +167,81 @@ class _Builder:
         return result
 
     def statement(self, statement: Tree, path: tuple) -> dict:
-        if statement.data == "repeat_block":
+        kind = statement.data
+        if kind == "repeat_block":
             return self.repeat(statement, path)
+        if kind == "residual_block":
+            return self.residual(statement, path)
+        if kind == "from_statement":
+            (point,) = statement.children
+            self.spans[path] = Span.of(statement)
+            self.spans[path + ("from", "point")] = Span.of(point)
+            return {"kind": "from", "point": point.value}
+        if kind == "assignment":
+            return self.assignment(statement, path)
         return self.layer(statement, path)
 
+    def assignment(self, statement: Tree, path: tuple) -> dict:
+        """`NAME = layer(...)`: the layer, named `NAME` (the name of the point it makes)."""
+        name, call = statement.children
+        data = self.layer(Tree("layer", [call], statement.meta), path)
+        if "name" in data:
+            self._problem(
+                "N206", f"the layer is named twice: `{name.value} =` and `name=`", name,
+                help=f"keep one: `{name.value} = {call.children[0].value}(...)` names the layer and its point",
+            )
+        data["name"] = name.value
+        self.spans[path + (data["kind"], "name")] = Span.of(name)
+        self.spans.assigned.add(path)
+        return data
+
     def repeat(self, block: Tree, path: tuple) -> dict:
-        count, *body = block.children
+        head, *body = block.children
         path = path + ("repeat",)
         self.spans[path[:-1]] = Span.of(block)
-        count_value = self.value(count, path + ("count",))
-        if isinstance(count_value, Expr) and count_value.names() & set(DATA_NAMES):
-            self._problem(
-                "N510", "a repeat count cannot depend on the data", count,
-                help="use a literal or a `param` (the depth of the net must be known before fitting)",
-            )
+        data: dict[str, Any] = {"kind": "repeat"}
+        if isinstance(head, Tree) and head.data == "loop":
+            variable, values = head.children
+            self.spans[path + ("variable",)] = Span.of(variable)
+            data["values"] = self.value(values, path + ("values",))
+            data["variable"] = variable.value
+            if not isinstance(data["values"], list) or not data["values"]:
+                self._problem(
+                    "N809", f"`repeat {variable.value} in` takes a list of values", values,
+                    help=f"write e.g. `repeat {variable.value} in [32, 64, 128] {{ ... }}`",
+                )
+                data["values"] = [0]
+            self.loop_names.append(variable.value)
+        else:
+            count_value = data["count"] = self.value(head, path + ("count",))
+            if isinstance(count_value, Expr) and count_value.names() & set(DATA_NAMES):
+                self._problem(
+                    "N510", "a repeat count cannot depend on the data", head,
+                    help="use a literal or a `param` (the depth of the net must be known before fitting)",
+                )
         items = [self.statement(s, path + ("body", i)) for i, s in enumerate(body)]
+        if "variable" in data:
+            self.loop_names.pop()
         if not items:
             self._problem("N215", "empty `repeat` block", block, help="put layer statements between `{` and `}`")
-        return {"kind": "repeat", "count": count_value, "body": items}
+        data["body"] = items
+        return data
+
+    def residual(self, block: Tree, path: tuple) -> dict:
+        """`residual { ... } [skip { ... }]`."""
+        *body, skip = block.children
+        path = path + ("residual",)
+        self.spans[path[:-1]] = Span.of(block)
+        items = [self.statement(s, path + ("body", i)) for i, s in enumerate(body)]
+        if not items:
+            self._problem("N215", "empty `residual` block", block, help="put layer statements between `{` and `}`")
+        data = {"kind": "residual", "body": items}
+        if skip is not None:
+            self.spans[path + ("skip",)] = Span.of(skip)
+            data["skip"] = [self.statement(s, path + ("skip", i)) for i, s in enumerate(skip.children)]
+            if not data["skip"]:
+                self._problem("N215", "empty `skip` block", skip, help="put layer statements between `{` and `}`, or drop `skip { }`")
+        return data
 
     def layer(self, statement: Tree, path: tuple) -> dict:
         (call,) = statement.children
@@ -350,7 +437,7 @@ class _Builder:
                 help="a parameter's value cannot use the parameter itself" if line == token.line
                 else f"a parameter's value may use only the parameters declared above it; `{word}` is declared on line {line}",
             )  # fmt: skip
-        if word in self.params or word in DATA_NAMES:
+        if word in self.params or word in DATA_NAMES or word in self.loop_names:
             return Expr(op="ref", name=word)
         if word in LITERAL_WORDS:
             return LITERAL_WORDS[word]

@@ -23,6 +23,7 @@ _WORDS = {
     "NAME": "a name", "VALUE": "a value", "NUMBER": "a number", "STRING": "a string", "_NL": "the end of the line",
     "$END": "the end of the file", "_IN": "`in`", "NET": "`net`", "INPUT": "`input`",
     "PARAM": "`param`", "REPEAT": "`repeat`", "AUGMENT": "`augment`", "TRAIN": "`train`",
+    "FROM": "`from`", "OUTPUT": "`output`", "RESIDUAL": "`residual`", "SKIP": "`skip`",
 }  # fmt: skip
 
 
@@ -208,7 +209,7 @@ MAX_NAME_LENGTH = 100  # characters of a name (`net`, `param`, layer kinds, argu
 # Tokens in one statement: Lark's time grows with them, so a 3 MB array that cannot be one MATRIX
 # token (a name inside) is refused early rather than parsed for a minute (benchmarks/README.md).
 MAX_STATEMENT_TOKENS = 200_000
-_NESTING = {"list", "tuple_literal", "call_value", "add", "sub", "mul", "div", "neg", "repeat_block"}
+_NESTING = {"list", "tuple_literal", "call_value", "add", "sub", "mul", "div", "neg", "repeat_block", "residual_block", "skip_block"}
 
 
 def parse(text: str) -> tuple[Tree, list[Token]]:

@@ -163,7 +163,15 @@ MAX_LAYERS = 2_000
 
 def _layer_count(items) -> int:
     """Layers of `items` with `repeat` unrolled, counted without unrolling (nesting is bounded)."""
-    return sum(item.count * _layer_count(item.body) if isinstance(item, specs.Repeat) else 1 for item in items)
+    total = 0
+    for item in items:
+        if isinstance(item, specs.Repeat):
+            total += item.times * _layer_count(item.body)
+        elif isinstance(item, specs.Residual):
+            total += _layer_count(item.body) + _layer_count(item.skip) + 1  # and its `add`
+        elif not isinstance(item, specs.From):
+            total += 1
+    return total
 
 
 def _size_problems(net: specs.Net, spans) -> list[Diagnostic]:
@@ -183,27 +191,12 @@ def _size_problems(net: specs.Net, spans) -> list[Diagnostic]:
 
 
 def flat_layers(net: specs.Net) -> list[tuple[tuple, specs.Layer]]:
-    """The layers in order with `repeat` blocks unrolled, each with its source path. A named layer
-    inside `repeat` is named `NAME_1`, `NAME_2`, ... in its successive copies."""
-    out: list[tuple[tuple, specs.Layer]] = []
-    copies: dict[tuple, int] = {}
+    """The layers in order with `repeat` blocks unrolled (and the `add` of each `residual`), each
+    with its source path. A named layer inside `repeat` is named `NAME_1`, `NAME_2`, ... in its
+    successive copies. What each reads is `graph.wire`'s (whose steps these are)."""
+    from .graph import wire
 
-    def walk(items, prefix, repeated):
-        for i, item in enumerate(items):
-            path = prefix + (i, item.kind)
-            if isinstance(item, specs.Repeat):
-                if isinstance(item.count, Expr):
-                    raise ValueError(f"repeat count `{item.count}` is not bound")
-                for _ in range(item.count):
-                    walk(item.body, path + ("body",), True)
-            elif repeated and isinstance(item.name, str):
-                copies[path] = copies.get(path, 0) + 1
-                out.append((path, item.model_copy(update={"name": f"{item.name}_{copies[path]}"})))
-            else:
-                out.append((path, item))
-
-    walk(net.layers, ("layers",), False)
-    return out
+    return [(step.path, step.layer) for step in wire(net).steps]
 
 
 def _error(net: specs.Net, problems: list[Diagnostic]) -> NetError:

@@ -13,6 +13,8 @@ from pydantic import ValidationError
 
 from . import specs
 from .errors import Diagnostic, SourceMap, did_you_mean
+from .kinds import LOSSES
+from .train_specs import LOSS_CALLS
 from .values import DATA_NAMES, Label, describe
 from .words import KEYWORDS, KINDS
 
@@ -50,7 +52,8 @@ def label_of(annotation) -> str | None:
     return None
 
 
-_KIND_FIELDS = {"layers", "body", "augment", "callbacks", "optimizer", "layer", "kernel_regularizer", "bias_regularizer"}
+_KIND_FIELDS = {"layers", "body", "skip", "augment", "callbacks", "optimizer", "layer", "kernel_regularizer", "bias_regularizer",
+                "loss"}
 
 
 def _field_at(loc: tuple):
@@ -106,6 +109,9 @@ def translate(error: ValidationError | list[dict], spans: SourceMap, params: dic
                            help=f"give it as `{loc[-1]}=...`" + _usage(cls), code="N205")
             )
             continue
+        if kind == "union_tag_invalid" and "loss" in loc:
+            diagnostics.append(_loss_call_problem(item["ctx"]["tag"], span))
+            continue
         if kind == "union_tag_invalid":
             tag = item["ctx"]["tag"]
             family = {"optimizer": "optimizer", "callbacks": "callback", "layer": "recurrent layer"}.get(
@@ -150,6 +156,16 @@ def translate(error: ValidationError | list[dict], spans: SourceMap, params: dic
         title = f"invalid value for `{field}`" if field else "invalid value"
         diagnostics.append(Diagnostic(title, span, help=_expected(item, label, value), code="N209"))
     return diagnostics
+
+
+def _loss_call_problem(tag: str, span) -> Diagnostic:
+    """`loss = mse(...)`: only the cross-entropies are calls (`from_logits`); other losses are names."""
+    calls = list(LOSS_CALLS)
+    if tag in LOSSES:
+        return Diagnostic(f"`{tag}` takes no arguments", span, code="N204",
+                          help=f"write `loss = {tag}`; only {', '.join(calls)} take an argument (`from_logits`)")
+    return Diagnostic(f"unknown loss `{tag}`", span, code="N203",
+                      help=did_you_mean(tag, list(LOSSES)) or "expected one of: " + ", ".join(LOSSES))
 
 
 def _beaten_union_member(loc: tuple, items: list[dict]) -> bool:

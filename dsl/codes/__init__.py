@@ -4,7 +4,7 @@ and listed in docs/diagnostics.md (generated from here by scripts/gen_docs.py).
 
 Codes never change meaning and are never reused. `N1xx` reading and syntax, `N2xx` statements, kinds,
 arguments and names, `N3xx` shapes, `N4xx` training settings, `N5xx` parameters and expressions,
-`N6xx` saved nets and word vectors, `N7xx` the net against the data; `C`, `D`, `S`, `M`, `V`, `T`
+`N6xx` saved nets and word vectors, `N7xx` the net against the data, `N8xx` graphs; `C`, `D`, `S`, `M`, `V`, `T`
 and `P` the mistakes outside a program (command-line options, data, search, model files, vectors,
 training, parameters).
 
@@ -14,7 +14,7 @@ example the tests check) to the family's module, and pass `code=` where the diag
 
 from __future__ import annotations
 
-from . import data, files, names, other, params, reading, shapes, training
+from . import data, files, graph, names, other, params, reading, shapes, training
 from .base import STAGES, Code
 
 FAMILIES = (
@@ -25,6 +25,7 @@ FAMILIES = (
     ("Parameters and expressions", params.CODES),
     ("Saved nets and word vectors", files.CODES),
     ("The net against the data", data.CODES),
+    ("Graphs: named points, merges, inputs and outputs", graph.CODES),
     ("Outside a program", other.CODES),
 )
 CODES: dict[str, Code] = {entry.code: entry for _, entries in FAMILIES for entry in entries}

@@ -84,10 +84,11 @@ CODES = [
         "net demo\nparam hidden = 64\ninput (4)\ndense(hiden)\n",
     ),
     Code(
-        "N212", "duplicate-statement", "A second `net`, `input`, `augment` or `train` statement",
-        "A file has at most one `net` name, one `input`, one `augment { }` and one `train { }` block.",
+        "N212", "duplicate-statement", "A second `net`, `augment` or `train` statement",
+        "A file has at most one `net` name, one `augment { }` and one `train { }` block (several `input`s "
+        "are the inputs of a graph, each named: N801).",
         "Keep one; merge the settings of two `train` blocks into one.",
-        "net demo\ninput (4)\ninput (8)\ndense(1)\n",
+        "net demo\ninput (4)\ndense(1)\ntrain {\n    epochs = 5\n}\ntrain {\n    epochs = 10\n}\n",
     ),
     Code(
         "N213", "invalid-input", "Invalid `input` declaration",

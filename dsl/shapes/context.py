@@ -56,6 +56,7 @@ class Context:
     notes: list = field(default_factory=list)
     filename: str = "<string>"  # of the `.net` file: relative paths (`embeddings=`) are read from its folder
     previous: Any = None  # the layer that made the input (None: the input itself), for advice
+    branches: tuple = ()  # each point the layer reads, in words (`a` (layer 2, `dense`, line 3)), for merges
 
     def note(self, code: str, title: str, help: str | None = None, arg: str | tuple | None = None):
         """A problem (of kind `code`) after which the output shape is still known: reported, and the

@@ -26,10 +26,17 @@ class Names:
                 return name
 
     def take(self, layer) -> str:
-        inner = getattr(layer, "layer", None)
-        if inner is not None and inner.name is None:
-            self._auto(inner.kind)  # Keras names the wrapped layer first, using up its name
+        self._wrapped(layer)
         return layer.name if layer.name is not None else self._auto(layer.kind)
+
+    def _wrapped(self, layer) -> None:
+        """Keras names a wrapped layer (`bidirectional`'s, `time_distributed`'s) before its wrapper,
+        the innermost first, using up their automatic names."""
+        inner = getattr(layer, "layer", None)
+        if inner is not None:
+            self._wrapped(inner)
+            if inner.name is None:
+                self._auto(inner.kind)
 
 
 # What TensorFlow accepts in a layer's name (its name scopes: `[A-Za-z0-9_.\\/>-]`), less what
@@ -37,9 +44,9 @@ class Names:
 _NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.->")
 
 
-def check_names(rows: list, input_name: str, span_of, problems: list) -> None:
+def check_names(rows: list, inputs: tuple, span_of, problems: list) -> None:
     """Layer names are how layers are referred to (`freeze`, `unfreeze`, Keras): one layer each, none
-    the input's (`input`, or `text`), and only characters TensorFlow takes, so that the built model
+    an input's (`input`, `text`, or the names of several `inputs`), and only characters TensorFlow takes, so that the built model
     has exactly the names `show` gives."""
     for row in rows:
         if row.base is not None:
@@ -55,7 +62,8 @@ def check_names(rows: list, input_name: str, span_of, problems: list) -> None:
                 f"layer name {json.dumps(row.name, ensure_ascii=False)} holds `{shown}`, which TensorFlow refuses in names",
                 where, help="a layer name may hold ASCII letters, digits, `_`, `.`, `-` and `>`, e.g. `\"conv_1\"`", code="N216",
             ))
-        elif row.name == input_name:
+        elif row.name in inputs:
+            input_name = row.name
             problems.append(Diagnostic(
                 f"a layer named `{input_name}`, the name of the net's input", where,
                 help=f"the input layer is named `{input_name}`: choose another name", code="N216",

@@ -8,7 +8,6 @@ from typing import Any
 
 from .. import specs
 from ..errors import Diagnostic, did_you_mean
-from ..resolution import flat_layers
 from .context import Context, Out, Problem, Tensor
 from .rules import apply
 from .symbolic import known
@@ -17,16 +16,31 @@ from .text import batch_text
 __all__ = ["expand", "check_base_fit", "freeze"]
 
 
-def expand(resolved: specs.Net, span_of, problems: list) -> tuple[list, set]:
-    """The layers in order, each `pretrained` replaced by the saved net's layers it takes (path
-    `(..., "pretrained", "base", j, kind)`, so they are located at the `pretrained` line), and the
-    names automatic names must avoid (the base's and those the file gives)."""
+def expand(resolved: specs.Net, span_of, problems: list) -> tuple[list, set, tuple]:
+    """The steps in order (`graph.wire`: path, layer, base, and the points each reads), each
+    `pretrained` replaced by the saved net's layers it takes (path `(..., "pretrained", "base", j,
+    kind)`, so they are located at the `pretrained` line; a chain from what `pretrained` reads), the
+    names automatic names must avoid (the base's and those the file gives), and the output points.
+    The wiring's problems are added to `problems`."""
+    from ..graph import wire
     from ..saved import SavedNetError, open_base
 
+    graph = wire(resolved, span_of)
+    problems.extend(graph.problems)
     items, avoid = [], set()
-    for path, layer in flat_layers(resolved):
+    moved: dict[int, int] = {}  # a step's index -> its index among `items` (a base's last layer for `pretrained`)
+
+    def where(point):
+        return point if point < 0 else moved.get(point)
+
+    for index, step in enumerate(graph.steps):
+        path, layer = step.path, step.layer
+        inputs = tuple(where(p) for p in step.inputs)
+        if any(p is None for p in inputs):
+            break  # a step before it could not be taken
         if layer.kind != "pretrained":
-            items.append((path, layer, None))
+            items.append((path, layer, None, inputs))
+            moved[index] = len(items) - 1
             if isinstance(layer.name, str):
                 avoid.add(layer.name)
             continue
@@ -67,9 +81,12 @@ def expand(resolved: specs.Net, span_of, problems: list) -> tuple[list, set]:
             spec = saved.spec.model_copy(update={"trainable": layer.trainable})
             if getattr(spec, "layer", None) is not None:
                 spec = spec.model_copy(update={"layer": spec.layer.model_copy(update={"trainable": layer.trainable})})
-            items.append((path + ("base", j, spec.kind), spec, (saved, base.path.name)))
+            items.append((path + ("base", j, spec.kind), spec, (saved, base.path.name), inputs))
+            inputs = (len(items) - 1,)
             avoid.add(saved.name)
-    return items, avoid
+        moved[index] = len(items) - 1
+    outputs = tuple(where(p) for p in graph.outputs)
+    return items, avoid, tuple(p for p in outputs if p is not None)
 
 
 def check_base_fit(layer, saved, x: Tensor, out: Out, ctx: Context, span, problems: list) -> None:

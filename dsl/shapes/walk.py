@@ -14,6 +14,7 @@ from ..resolution import resolve
 from ..values import DATA_NAMES, evaluate
 from .context import KEEP, Context, Problem, Tensor
 from .names import Names, check_names
+from ..graph import input_names
 from .pretrained import check_base_fit, expand, freeze
 from .rules import apply
 from .symbolic import Sym, as_json
@@ -40,6 +41,7 @@ class Row:
     non_trainable_params: Any = 0  # part of `params` not trained (moving statistics; all if frozen)
     base: str | None = None  # the saved net's file name, for a layer taken by `pretrained`
     fixed_params: Any = 0  # weights never trained even when the layer is (moving statistics)
+    inputs: tuple = ()  # the names of the points it reads (layers' names, or inputs'); () for augmentation
 
     def to_dict(self) -> dict:
         return {
@@ -53,6 +55,7 @@ class Row:
             "non_trainable_params": as_json(self.non_trainable_params),
             "receptive_field": as_json(self.receptive_field),
             "span": None if self.span is None else vars(self.span).copy(),
+            "inputs": list(self.inputs),
         }
 
 
@@ -70,6 +73,8 @@ class Summary:
     unfrozen: tuple = ()  # names of the layers `fine_tune = unfreeze(...)` makes trainable
     fine_tune_trainable_params: Any = None  # trainable weights during that second stage
     net: specs.Net | None = field(default=None, repr=False, compare=False)  # the resolved net analysed
+    inputs: dict = field(default_factory=dict)  # input name -> shape, in order (one for a chain)
+    outputs: dict = field(default_factory=dict)  # output name (the layer's) -> shape, in order
 
     @property
     def layer_names(self) -> dict[tuple, str]:
@@ -84,6 +89,8 @@ class Summary:
                if self.unfrozen else {}),
             "input_shape": as_json(self.input_shape),
             "output_shape": as_json(self.output_shape),
+            "inputs": {name: as_json(shape) for name, shape in self.inputs.items()},
+            "outputs": {name: as_json(shape) for name, shape in self.outputs.items()},
             "total_params": as_json(self.total_params),
             "trainable_params": as_json(self.trainable_params),
             "non_trainable_params": as_json(self.non_trainable_params),
@@ -111,14 +118,13 @@ def analyse_resolved(resolved: specs.Net, data: dict | None = None, *, training:
     validated nor resolved again, and its layers are listed once (`flat_layers`)."""
     env = {name: (data or {}).get(name, Sym(name)) for name in DATA_NAMES}
     walk = _Walk(resolved, env)
-    x = walk.input_tensor(resolved)
-    input_shape = x.shape
-    x = walk.run(x, resolved.augment)
+    inputs = walk.input_tensors(resolved)
+    outputs = walk.run(inputs, resolved.augment)
     problems = walk.problems
     unfrozen, stage_two = (), None
     walked_whole = not problems  # the output is known: its metrics can be checked
     if not problems:
-        check_names(walk.rows, "text" if walk.text_input else "input", walk.span_of, problems)
+        check_names(walk.rows, walk.input_names, walk.span_of, problems)
         unfrozen, stage_two = freeze(resolved, walk.rows, walk.span_of, problems)
     if training:
         check_training(resolved, walk.walked if walked_whole else [], walk.span_of, problems)
@@ -131,7 +137,10 @@ def analyse_resolved(resolved: specs.Net, data: dict | None = None, *, training:
         raise resolved.source.error(problems)
     total = sum((row.params for row in walk.rows), 0)
     frozen = sum((row.non_trainable_params for row in walk.rows), 0)
-    return Summary(walk.rows, total, total - frozen, frozen, input_shape, x.shape, unfrozen, stage_two, net=resolved)
+    input_shapes = {name: x.shape for name, x in zip(walk.input_names, inputs)}
+    output_shapes = {name: x.shape for name, x in outputs}
+    return Summary(walk.rows, total, total - frozen, frozen, inputs[0].shape, outputs[0][1].shape, unfrozen, stage_two,
+                   net=resolved, inputs=input_shapes, outputs=output_shapes)
 
 
 def layer_names(net: specs.Net, params: dict | None = None, data: dict | None = None) -> dict[tuple, str]:
@@ -151,49 +160,87 @@ class _Walk:
         self.env = env
         self.span_of = resolved.source.span
         self.filename = resolved.source.filename
-        self.text_input = bool(resolved.input is not None and resolved.input.text)
-        self.input_span = self.span_of(("input",)) if resolved.input is not None else None
+        self.declared = resolved.all_inputs
+        self.input_names = input_names(resolved)
+        self.text_input = any(i is not None and i.text for i in self.declared)
         self.problems: list[Diagnostic] = []
         self.rows: list[Row] = []
         self.walked: list = []  # (row, bound layer) of the net's layers, in order
-        self.layers, taken = expand(resolved, self.span_of, self.problems)
+        self.named: dict[int, str] = {}  # step index -> its row's name
+        self.made: dict[int, tuple] = {}  # point -> (tensor, (number, kind, span, bound layer) or None for an input)
+        self.layers, taken, self.output_points = expand(resolved, self.span_of, self.problems)
         self.names = Names(taken=taken)
 
-    def input_tensor(self, resolved: specs.Net) -> Tensor:
-        """What the input gives the first layer."""
-        if self.text_input:
-            return Tensor((), "string")
-        if resolved.input is None or resolved.input.shape is None:
-            return Tensor((self.env["n_features"],), "raw")
-        return Tensor(tuple(evaluate(d, self.env) for d in resolved.input.shape), "raw")
+    def input_span(self, k: int):
+        if self.declared[k] is None:
+            return None
+        return self.span_of(("inputs", k) if len(self.declared) > 1 else ("input",))
 
-    def run(self, x: Tensor, augment) -> Tensor:
-        """The augmentation layers (each checked against the input, which they keep), then the
-        layers in order until one leaves the shape unknown; returns the last tensor known."""
+    def input_tensors(self, resolved: specs.Net) -> list[Tensor]:
+        """What each input gives the layers that read it."""
+        tensors = []
+        for declared in self.declared:
+            if declared is not None and declared.text:
+                tensors.append(Tensor((), "string"))
+            elif declared is None or declared.shape is None:
+                tensors.append(Tensor((self.env["n_features"],), "raw"))
+            else:
+                tensors.append(Tensor(tuple(evaluate(d, self.env) for d in declared.shape), "raw"))
+        return tensors
+
+    def run(self, inputs: list[Tensor], augment) -> list[tuple[str, Tensor]]:
+        """The augmentation layers (each checked against the first input, which they keep), then the
+        steps in order, each from the points it reads (a step after one whose output is unknown is
+        skipped); returns each output's name and tensor (as far as known)."""
         for i, layer in enumerate(augment):
-            self.step(("augment", i, layer.kind), layer, x, self.context(layer.kind, None), 0)
-        previous = None  # (number, kind, span) of the layer that made `x`
-        for number, (path, layer, base) in enumerate(self.layers, 1):
-            y = self.step(path, layer, x, self.context(layer.kind, previous), number, base)
-            if y is None:
-                break
-            x, previous = y, (number, layer.kind, self.span_of(path))
-        return x
+            self.step(("augment", i, layer.kind), layer, inputs[0], self.context(layer.kind, ()), 0)
+        self.made = {~k: (x, None) for k, x in enumerate(inputs)}
+        for number, (path, layer, base, reads) in enumerate(self.layers, 1):
+            if any(p not in self.made for p in reads):
+                continue
+            xs = [self.made[p][0] for p in reads]
+            x = tuple(xs) if isinstance(layer, specs.Merge) else xs[0]
+            y = self.step(path, layer, x, self.context(layer.kind, reads), number, base, reads)
+            if y is not None:
+                self.named[number - 1] = self.rows[-1].name
+                self.made[number - 1] = (y, (number, layer.kind, self.span_of(path), self.walked[-1][1]))
+        points = self.output_points or ((len(self.layers) - 1,) if self.layers else (~0,))
+        return [(self.point_name(p), self.made.get(p, (Tensor((), "float"),))[0]) for p in points]
 
-    def context(self, kind: str, previous) -> Context:
-        """A rule's context for a layer of `kind` after `previous` (None: right after the input)."""
-        if previous is None:
-            return Context(kind, "(from `input`)", "the input", True, self.text_input, filename=self.filename)
-        n, made_by, span = previous
-        line = f", line {span.line}" if span is not None else ""
-        ctx = Context(kind, f"(after layer {n})", f"layer {n} (`{made_by}`{line})", False, self.text_input,
-                      filename=self.filename)
-        ctx.previous = self.walked[-1][1] if self.walked else None
+    def point_name(self, point: int) -> str:
+        """A point's name: its input's, or its layer's as `show` gives it."""
+        return self.input_names[~point] if point < 0 else self.named.get(point, "?")
+
+    def context(self, kind: str, reads) -> Context:
+        """A rule's context for a layer of `kind` reading the points `reads` (the first an input, or
+        none for augmentation: from the input)."""
+        made = self.made[reads[0]][1] if reads else None
+        if made is None:
+            name = self.input_names[~reads[0]] if reads and len(self.input_names) > 1 else None
+            ctx = Context(kind, f"(from `{name or 'input'}`)", f"the input `{name}`" if name else "the input", True,
+                          self.text_input, filename=self.filename)
+        else:
+            n, made_by, span, bound = made
+            line = f", line {span.line}" if span is not None else ""
+            ctx = Context(kind, f"(after layer {n})", f"layer {n} (`{made_by}`{line})", False, self.text_input,
+                          filename=self.filename)
+            ctx.previous = bound
+        ctx.branches = tuple(self.branch(p) for p in reads)
         return ctx
 
-    def step(self, path: tuple, layer, x: Tensor, ctx: Context, index: int, base=None) -> Tensor | None:
-        """One layer (`index` 0: augmentation; `base`: (saved layer, file name) for a base's layer):
-        its row, and its output, or None when a problem leaves it unknown."""
+    def branch(self, point: int) -> str:
+        """How a message names a point a layer reads: `a` (layer 2, `dense`, line 3)."""
+        made = self.made[point][1]
+        if made is None:
+            return f"`{self.input_names[~point]}` (the input)"
+        n, kind, span, _ = made
+        line = f", line {span.line}" if span is not None else ""
+        return f"`{self.point_name(point)}` (layer {n}, `{kind}`{line})"
+
+    def step(self, path: tuple, layer, x, ctx: Context, index: int, base=None, reads=()) -> Tensor | None:
+        """One layer (`index` 0: augmentation; `base`: (saved layer, file name) for a base's layer;
+        `x` a tuple of tensors for a merge): its row, and its output, or None when a problem leaves
+        it unknown."""
         span = self.span_of(path)
         bound = _bind(layer, self.env)
         try:
@@ -205,12 +252,13 @@ class _Walk:
         trainable = bool(bound.trainable) and bool(getattr(getattr(bound, "layer", None), "trainable", True))
         line = f", line {span.line}" if span is not None else ""
         made_by = f"layer {index} (`{layer.kind}`{_mode(bound)}{line})" if index else f"`{layer.kind}`"
+        first = x[0] if isinstance(x, tuple) else x
         y = Tensor(
             tuple(out.shape),
-            x.dtype if out.dtype is KEEP else (out.dtype or "float"),
-            x.field if out.field is KEEP else out.field,
-            x.made_by if out.dtype is KEEP else made_by,
-            bound.max_tokens if layer.kind == "text_vectorization" else x.vocabulary,
+            first.dtype if out.dtype is KEEP else (out.dtype or "float"),
+            first.field if out.field is KEEP else out.field,
+            first.made_by if out.dtype is KEEP else made_by,
+            bound.max_tokens if layer.kind == "text_vectorization" else first.vocabulary,
         )
         if base is not None:
             check_base_fit(bound, base[0], x, out, ctx, span, self.problems)
@@ -218,7 +266,8 @@ class _Walk:
             Row(path, layer.kind, self.names.take(bound), y.shape, out.params, trainable,
                 None if y.field is None else tuple(size for size, _ in y.field), span,
                 out.params if not trainable else out.frozen,
-                base=None if base is None else base[1], fixed_params=out.frozen)
+                base=None if base is None else base[1], fixed_params=out.frozen,
+                inputs=tuple(self.point_name(p) for p in reads))
         )
         if index:
             self.walked.append((self.rows[-1], bound))
@@ -231,8 +280,8 @@ class _Walk:
             found = self.span_of(path + (problem.arg if isinstance(problem.arg, tuple) else (problem.arg,)))
             where = found or span
         related = None
-        if ctx.from_input and self.input_span is not None and problem.about_input:
-            related = (self.input_span, "the input is declared here")
+        if ctx.from_input and problem.about_input and self.input_span(0) is not None:
+            related = (self.input_span(0), "the input is declared here")
         return Diagnostic(problem.title, where, help=problem.help, related=related, code=problem.code)
 
 

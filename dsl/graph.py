@@ -1,0 +1,283 @@
+"""The wiring of a net: its body unrolled into steps, each with the points it reads.
+
+A chain is the flow of today: each layer reads the point the layer before it made. `NAME = layer`
+names a point, `from NAME` goes on from one, a merge reads the points it names, `residual { }`
+adds a block to its input (an `add` step made here), `repeat` copies its body (binding `NAME` to
+each value of `repeat NAME in [...]`). `wire` does all of it once, for the analysis (dsl/shapes)
+and for the compiler (estimators/compile.py) alike, and finds the mistakes of the wiring: unknown
+names, names used above where they are made, merges of too few points, dead ends, unused inputs.
+
+A point is an `int`: a step's index, or `~k` (negative) for the net's input `k`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from . import specs
+from .errors import Diagnostic, did_you_mean
+from .values import Expr, evaluate
+
+__all__ = ["Step", "Graph", "wire", "input_names", "MERGE_ARITY"]
+
+# Merges that read exactly two points; the others read two or more.
+MERGE_ARITY = {"subtract": 2, "dot": 2}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One layer of the unrolled body: its source path, its spec (a name inside `repeat` numbered
+    per copy, `repeat` names bound) and the points it reads, in order."""
+
+    path: tuple
+    layer: specs.Layer
+    inputs: tuple[int, ...]
+
+
+@dataclass
+class Graph:
+    """The steps in order, the points the net outputs (in `output`'s order), the inputs' names, and
+    the problems found."""
+
+    steps: list[Step]
+    outputs: tuple[int, ...]
+    inputs: tuple[str, ...]
+    problems: list[Diagnostic] = field(default_factory=list)
+    output_names: tuple[str, ...] = ()
+
+    @property
+    def is_chain(self) -> bool:
+        """One input, one output, each step reading the one before: what a `Sequential` would be."""
+        if len(self.inputs) != 1 or len(self.outputs) != 1:
+            return False
+        return all(step.inputs == ((i - 1) if i else ~0,) for i, step in enumerate(self.steps))
+
+
+def input_names(net: specs.Net) -> tuple[str, ...]:
+    """The points the inputs make: their names, or `input` (`text` for text) for an unnamed one."""
+    return tuple(
+        i.name if i is not None and i.name else ("text" if i is not None and i.text else "input")
+        for i in net.all_inputs
+    )
+
+
+def wire(net: specs.Net, span_of=None) -> Graph:
+    """The net's body as steps with their inputs (see the module's docstring). `span_of` (a path ->
+    span function, `net.source.span` by default) locates the problems."""
+    return _Wiring(net, span_of or net.source.span).run()
+
+
+class _Wiring:
+    def __init__(self, net: specs.Net, span_of):
+        self.net, self.span_of = net, span_of
+        self.inputs = input_names(net)
+        self.points: dict[str, int] = {name: ~k for k, name in enumerate(self.inputs)}
+        self.steps: list[Step] = []
+        self.problems: list[Diagnostic] = []
+        self.copies: dict[tuple, int] = {}
+        self.later = _names_made(net.layers)  # every name the body gives, to tell "later" from "unknown"
+        self.params = {p.name for p in net.params}
+        self.no_flow_reported = False
+
+    def run(self) -> Graph:
+        start = ~0 if len(self.inputs) == 1 else None  # several inputs: the flow starts at a `from`
+        current = self.body(self.net.layers, ("layers",), start, {}, False)
+        outputs, names = self.outputs(current)
+        if not self.problems:
+            self.dead_ends(outputs)
+        return Graph(self.steps, outputs, self.inputs, self.problems, names)
+
+    # -- statements ------------------------------------------------------------------------------
+
+    def body(self, items, prefix: tuple, current, env: dict, repeated: bool):
+        """The statements `items` from the point `current`; returns the point the flow ends at."""
+        for i, item in enumerate(items):
+            path = prefix + (i, item.kind)
+            if isinstance(item, specs.Repeat):
+                current = self.repeat(item, path, current, env)
+            elif isinstance(item, specs.Residual):
+                current = self.residual(item, path, current, env, repeated)
+            elif isinstance(item, specs.From):
+                current = self.point(item.point, path + ("point",), path)
+            else:
+                current = self.layer(item, path, current, env, repeated)
+        return current
+
+    def repeat(self, item: specs.Repeat, path: tuple, current, env: dict):
+        if isinstance(item.count, Expr) or isinstance(item.values, Expr):
+            raise ValueError(f"repeat count `{item.count or item.values}` is not bound")
+        values = item.values if item.values is not None else [None] * item.count
+        for value in values:
+            inner = env if item.variable is None else {**env, item.variable: value}
+            current = self.body(item.body, path + ("body",), current, inner, True)
+        return current
+
+    def residual(self, item: specs.Residual, path: tuple, current, env: dict, repeated: bool):
+        block = self.body(item.body, path + ("body",), current, env, repeated)
+        skip = self.body(item.skip, path + ("skip",), current, env, repeated) if item.skip else current
+        if block is None or skip is None:
+            return None
+        self.steps.append(Step(path + ("add",), specs.Add(), (block, skip)))
+        return len(self.steps) - 1
+
+    def layer(self, layer, path: tuple, current, env: dict, repeated: bool):
+        layer = self.bound(layer, path, env)
+        if layer is None:
+            return current
+        if repeated and isinstance(layer.name, str):
+            self.copies[path] = self.copies.get(path, 0) + 1
+            point_name, layer = layer.name, layer.model_copy(update={"name": f"{layer.name}_{self.copies[path]}"})
+        else:
+            point_name = layer.name if isinstance(layer.name, str) else None
+        if isinstance(layer, specs.Merge):
+            inputs = self.merge_inputs(layer, path)
+            if inputs is None:
+                return current if not point_name else self.name_point(point_name, None, path)
+        elif current is None:
+            self.no_flow(path)
+            return None
+        else:
+            inputs = (current,)
+        self.steps.append(Step(path, layer, inputs))
+        if point_name:
+            self.name_point(point_name, len(self.steps) - 1, path)
+        return len(self.steps) - 1
+
+    def bound(self, layer, path: tuple, env: dict):
+        """The layer with the `repeat` names of `env` substituted (validated again), or None if a value
+        does not fit (reported)."""
+        if not env:
+            return layer
+        data = layer.model_dump()
+        bound = _substitute(data, env)
+        if bound == data:
+            return layer
+        try:
+            return type(layer).model_validate(bound)
+        except ValidationError as error:
+            from .validation import translate
+
+            located = [dict(e, loc=path + tuple(e["loc"])) for e in error.errors(include_url=False)]
+            values = ", ".join(f"{k} = {v!r}" for k, v in env.items())
+            for problem in translate(located, self.net.source.spans):
+                self.problems.append(Diagnostic(problem.title, problem.span, help=(problem.help or "") + f" (with {values})",
+                                                related=problem.related, code=problem.code))
+            return None
+
+    def merge_inputs(self, layer: specs.Merge, path: tuple):
+        """The points a merge reads, or None if one is unknown or their number is wrong (reported)."""
+        tag = path + ("inputs",)
+        arity = MERGE_ARITY.get(layer.kind)
+        if len(layer.inputs) < 2 or (arity and len(layer.inputs) != arity):
+            want = f"exactly {arity}" if arity else "two or more"
+            self.problems.append(Diagnostic(
+                f"`{layer.kind}` merges {want} named points, not {len(layer.inputs)}", self.span_of(tag) or self.span_of(path),
+                help=f"name the points it reads, e.g. `{layer.kind}(x, block)`"
+                + ("; `residual { }` adds a block to its input" if layer.kind == "add" else ""), code="N804",
+            ))  # fmt: skip
+            return None
+        points = [self.point(name, tag + (j,), path) for j, name in enumerate(layer.inputs)]
+        return None if any(p is None for p in points) else tuple(points)
+
+    def point(self, name, where: tuple, path: tuple):
+        """The point `name` stands for here, or None (reported: unknown, or named only below)."""
+        if isinstance(name, str) and name in self.points:
+            return self.points[name]
+        span = self.span_of(where) or self.span_of(path)
+        if name in self.later:
+            self.problems.append(Diagnostic(
+                f"`{name}` is used above the layer that makes it", span,
+                help="a net flows downward: a statement reads only the points named above it", code="N803",
+            ))  # fmt: skip
+            return None
+        known = list(self.points)
+        hint = did_you_mean(str(name), known)
+        self.problems.append(Diagnostic(
+            f"unknown point `{name}`", span,
+            help=(f"{hint} " if hint else "") + "the points named above: " + ", ".join(f"`{n}`" for n in known),
+            code="N802",
+        ))  # fmt: skip
+        return None
+
+    def name_point(self, name: str, point, path: tuple):
+        where = self.span_of(path + ("name",)) or self.span_of(path)
+        if name in self.params:  # (a layer named as an input: `check_names`, N216)
+            self.problems.append(Diagnostic(
+                f"`{name}` names a layer and a `param`", where,
+                help="a bare name must mean one thing: rename the layer", code="N810",
+            ))  # fmt: skip
+        if point is not None:
+            self.points[name] = point
+        return point
+
+    def no_flow(self, path: tuple):
+        if not self.no_flow_reported:
+            self.no_flow_reported = True
+            names = ", ".join(f"`{n}`" for n in self.inputs)
+            self.problems.append(Diagnostic(
+                "which input does this layer read?", self.span_of(path),
+                help=f"this net has several inputs ({names}): begin each branch with `from NAME`", code="N808",
+            ))  # fmt: skip
+
+    # -- the ends ----------------------------------------------------------------------------------
+
+    def outputs(self, current) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        if not self.net.outputs:
+            return ((current,), ()) if current is not None else ((), ())
+        points = []
+        for j, name in enumerate(self.net.outputs):
+            point = self.point(name, ("outputs", j), ("outputs", j))
+            if point is not None:
+                points.append(point)
+        return tuple(points), tuple(self.net.outputs)
+
+    def dead_ends(self, outputs: tuple[int, ...]) -> None:
+        """A step nothing reads and no output is (N806); an input no output depends on (N807)."""
+        read = {p for step in self.steps for p in step.inputs} | set(outputs)
+        for index, step in enumerate(self.steps):
+            if index not in read:
+                self.problems.append(Diagnostic(
+                    f"nothing reads the output of `{step.layer.kind}`", self.span_of(step.path),
+                    help="merge this branch into the flow, list it in `output`, or remove it", code="N806",
+                ))  # fmt: skip
+        reached, stack = set(), list(outputs)
+        while stack:
+            point = stack.pop()
+            if point in reached:
+                continue
+            reached.add(point)
+            if point >= 0:
+                stack.extend(self.steps[point].inputs)
+        for k, name in enumerate(self.inputs):
+            if ~k not in reached:
+                path = ("inputs", k) if self.net.inputs else ("input",)
+                self.problems.append(Diagnostic(
+                    f"no output depends on the input `{name}`", self.span_of(path),
+                    help=f"read it in a branch (`from {name}`) that reaches an output, or remove it", code="N807",
+                ))  # fmt: skip
+
+
+def _names_made(items, found=None) -> set:
+    """Every name the body gives a layer (to tell a name used too early from an unknown one)."""
+    found = set() if found is None else found
+    for item in items:
+        if isinstance(item, (specs.Repeat, specs.Residual)):
+            _names_made(item.body, found)
+            _names_made(getattr(item, "skip", ()), found)
+        elif isinstance(getattr(item, "name", None), str):
+            found.add(item.name)
+    return found
+
+
+def _substitute(value, env: dict):
+    """Plain spec data with the `repeat` names of `env` put in (expressions over them computed)."""
+    if isinstance(value, dict) and "op" in value and set(value) <= {"op", "name", "args"}:
+        result = evaluate(Expr.model_validate(value), env)
+        return result.as_data() if isinstance(result, Expr) else result
+    if isinstance(value, dict):
+        return {k: _substitute(v, env) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and not set(map(type, value)) <= {int, float}:
+        return type(value)(_substitute(v, env) for v in value)
+    return value
