@@ -56,7 +56,10 @@ LAYERS = Family("layer", "keras.layers")
 OPTIMIZERS = Family("optimizer", "keras.optimizers")
 CALLBACKS = Family("callback", "keras.callbacks")
 REGULARIZERS = Family("regularizer", "keras.regularizers")
-FAMILIES = (LAYERS, OPTIMIZERS, CALLBACKS, REGULARIZERS)
+# The losses written as a call (`sparse_categorical_crossentropy(from_logits=true)`); a bare loss
+# name is one of the names of `LOSS_CLASSES` below.
+LOSS_CALLS = Family("loss", "keras.losses")
+FAMILIES = (LAYERS, OPTIMIZERS, CALLBACKS, REGULARIZERS, LOSS_CALLS)
 
 # ---- losses ------------------------------------------------------------------------------------
 

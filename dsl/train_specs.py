@@ -8,6 +8,7 @@ checks that Keras has it and that `estimators/compile.py` builds it.
 from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import BeforeValidator, Field
+from pydantic_core import core_schema
 
 from . import kinds
 from .kinds import LOSSES, METRICS, canonical_metric
@@ -162,6 +163,84 @@ CALLBACK_TYPES = tuple(CALLBACKS.values())
 Callback = Annotated[Annotated[Union[CALLBACK_TYPES], ByKind()], BeforeValidator(call_or_bare)]
 
 
+# ---- losses ------------------------------------------------------------------------------------
+
+
+class _Crossentropy(Node):
+    positional: ClassVar = ("from_logits",)
+    from_logits: Bool = _d(
+        "The net's outputs are logits, scores before the softmax (sigmoid for `binary_crossentropy`): the loss "
+        "applies it itself, which is more precise, and the last layer has no activation. `predict_proba` "
+        "still gives probabilities.",
+        False,
+    )
+
+
+@kinds.LOSS_CALLS.register("CategoricalCrossentropy")
+class CategoricalCrossentropy(_Crossentropy):
+    """Cross-entropy over classes with one-hot targets (`keras.losses.CategoricalCrossentropy`)."""
+
+    kind: Literal["categorical_crossentropy"] = "categorical_crossentropy"
+
+
+@kinds.LOSS_CALLS.register("SparseCategoricalCrossentropy")
+class SparseCategoricalCrossentropy(_Crossentropy):
+    """Cross-entropy over classes with integer targets (`keras.losses.SparseCategoricalCrossentropy`)."""
+
+    kind: Literal["sparse_categorical_crossentropy"] = "sparse_categorical_crossentropy"
+
+
+@kinds.LOSS_CALLS.register("BinaryCrossentropy")
+class BinaryCrossentropy(_Crossentropy):
+    """Cross-entropy of yes/no outputs, one per unit (`keras.losses.BinaryCrossentropy`)."""
+
+    kind: Literal["binary_crossentropy"] = "binary_crossentropy"
+
+
+# The losses written as a call, `loss = sparse_categorical_crossentropy(from_logits=true)`; a bare
+# name (`loss = mse`) stays the name itself, so a file without a call means what it always meant.
+LOSS_CALLS = kinds.LOSS_CALLS.specs  # the registry: kind -> spec class
+LossName = arg(Literal[LOSSES], "a loss: " + ", ".join(LOSSES))
+
+
+class _NameOrCall:
+    """Annotated marker of `loss`: a bare name is validated as the name (and stays a string), a
+    call as the spec of its kind. Only the matching member is validated, and a call's errors carry
+    its kind in their `loc` (as `ByKind`'s do), so they are located at the argument at fault."""
+
+    def __get_pydantic_core_schema__(self, source, handler):
+        choices = {kind: handler.generate_schema(cls) for kind, cls in LOSS_CALLS.items()}
+        choices["name"] = handler.generate_schema(LossName)
+        union = core_schema.tagged_union_schema(choices, discriminator=_loss_form, strict=False, from_attributes=True)
+        return core_schema.no_info_after_validator_function(_name_if_plain, union)
+
+
+def _name_if_plain(loss):
+    """`sparse_categorical_crossentropy()` or `(from_logits=false)` is the loss the bare name is:
+    the same spec, so the two spellings compare, dump and train alike."""
+    return loss.kind if isinstance(loss, _Crossentropy) and not loss.from_logits else loss
+
+
+def _loss_form(value):
+    """The member of `loss` that validates `value`: a call's (or a spec's) kind, else the name."""
+    if isinstance(value, dict):
+        return value.get("kind")
+    return value.kind if isinstance(value, _Crossentropy) else "name"
+
+
+Loss = Annotated[Union[(LossName, *LOSS_CALLS.values())], _NameOrCall()]
+
+
+def loss_name(loss) -> str | None:
+    """The name of a loss as `train { }` or an estimator's `loss` gives it (a name, or a call)."""
+    return loss.kind if isinstance(loss, _Crossentropy) else loss
+
+
+def from_logits(loss) -> bool:
+    """Whether the loss takes logits (`from_logits=true`): the net's outputs before a softmax or sigmoid."""
+    return isinstance(loss, _Crossentropy) and bool(loss.from_logits)
+
+
 # ---- the `train` block ------------------------------------------------------------------------
 
 
@@ -182,8 +261,10 @@ class Unfreeze(Node):
 class Train(Node):
     """`train { ... }`: how the net is fitted. Estimator parameters override these."""
 
-    loss: arg(Literal[LOSSES], "a loss: " + ", ".join(LOSSES)) | None = _d(
-        "Loss to minimise; by default chosen from the task (cross-entropy or mean squared error).", None
+    loss: Loss | None = _d(
+        "Loss to minimise; by default chosen from the task (cross-entropy or mean squared error). A cross-entropy "
+        "of logits (a last layer without activation) is written `sparse_categorical_crossentropy(from_logits=true)`.",
+        None,
     )
     optimizer: Optimizer = _d(
         f"Optimizer: {_or(OPTIMIZERS)}, with its arguments.",

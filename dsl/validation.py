@@ -113,16 +113,7 @@ def translate(error: ValidationError | list[dict], spans: SourceMap, params: dic
             diagnostics.append(_loss_call_problem(item["ctx"]["tag"], span))
             continue
         if kind == "union_tag_invalid":
-            tag = item["ctx"]["tag"]
-            family = {"optimizer": "optimizer", "callbacks": "callback", "layer": "recurrent layer"}.get(
-                next((p for p in reversed(loc) if isinstance(p, str)), ""), "kind")
-            if "regularizer" in str(loc[-1]):
-                family = "regularizer"
-            tags = [t.strip(" '") for t in item["ctx"]["expected_tags"].split(",")]
-            diagnostics.append(
-                Diagnostic(f"unknown {family} `{tag}`", span,
-                           help=did_you_mean(tag, tags) or "expected one of: " + ", ".join(tags), code="N203")
-            )
+            diagnostics.append(_unknown_kind(item, loc, span))
             continue
         value = item.get("input")
         label = field_label(cls, field)
@@ -156,6 +147,18 @@ def translate(error: ValidationError | list[dict], spans: SourceMap, params: dic
         title = f"invalid value for `{field}`" if field else "invalid value"
         diagnostics.append(Diagnostic(title, span, help=_expected(item, label, value), code="N209"))
     return diagnostics
+
+
+def _unknown_kind(item: dict, loc: tuple, span) -> Diagnostic:
+    """A call of a kind its family lacks (`optimizer = adamm(...)`)."""
+    tag = item["ctx"]["tag"]
+    family = {"optimizer": "optimizer", "callbacks": "callback", "layer": "recurrent layer"}.get(
+        next((p for p in reversed(loc) if isinstance(p, str)), ""), "kind")
+    if "regularizer" in str(loc[-1]):
+        family = "regularizer"
+    tags = [t.strip(" '") for t in item["ctx"]["expected_tags"].split(",")]
+    return Diagnostic(f"unknown {family} `{tag}`", span,
+                      help=did_you_mean(tag, tags) or "expected one of: " + ", ".join(tags), code="N203")
 
 
 def _loss_call_problem(tag: str, span) -> Diagnostic:

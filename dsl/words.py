@@ -10,6 +10,7 @@ import typing
 from typing import Literal
 
 from . import kinds, specs
+from .train_specs import LOSS_CALLS
 from .values import DATA_NAMES, LITERAL_WORDS
 
 # Every kind a call may name (`dense(...)`, `adam(...)`, `l2(...)`, `unfreeze(...)`), by kind.
@@ -19,6 +20,7 @@ CALLABLE_VALUES: dict[str, type] = {
     **specs.CALLBACKS,
     "unfreeze": specs.Unfreeze,
     **kinds.REGULARIZERS.specs,
+    **LOSS_CALLS,  # `sparse_categorical_crossentropy(from_logits=true)`
 }
 # ... and `repeat`, the other node of a program with a `kind`.
 KINDS = {**CALLABLE_VALUES, "repeat": specs.Repeat}

@@ -16,6 +16,7 @@ import numpy as np
 
 from netdsl.dsl import NetError, compat, dumps, loads, read_source, specs
 from netdsl.dsl.errors import ParameterError, did_you_mean
+from netdsl.dsl.train_specs import loss_name
 from netdsl.dsl.values import Expr
 
 __all__ = ["DEFAULT_EPOCHS", "ParamsMixin", "read_program", "parse_net", "optimizer_spec"]
@@ -185,7 +186,7 @@ class ParamsMixin:
                 f"Got {self.learning_rate!r} instead."
             )
         loss = self.loss if self.loss is not None else train.loss
-        if loss is not None and loss not in specs.LOSSES:
+        if loss is not None and loss_name(loss) not in specs.LOSSES:  # a name, or the file's call (`from_logits`)
             hint = did_you_mean(str(loss), specs.LOSSES)
             raise ParameterError(f"Unknown loss {loss!r}. " + (hint or "Expected one of: " + ", ".join(specs.LOSSES)))
         return {

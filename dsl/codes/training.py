@@ -58,4 +58,13 @@ CODES = [
         'Write e.g. `fine_tune = unfreeze("conv_*", epochs=10, learning_rate=0.0001)`.',
         "net demo\ninput (4)\ndense(1)\ntrain {\n    fine_tune = 10\n}\n",
     ),
+    Code(
+        "N408", "logits-after-activation", "`from_logits=true` after a softmax or sigmoid",
+        "A cross-entropy with `from_logits=true` reads the net's outputs as logits, scores before the softmax "
+        "(sigmoid for `binary_crossentropy`), and applies it itself; the net ends in an activation already, so "
+        "the loss would apply a second one and train on the wrong values.",
+        "End the net without an activation (`dense(n_classes)`: `predict_proba` still gives probabilities), "
+        "or drop `from_logits=true` to keep the activation.",
+        "net demo\ninput (4)\ndense(3, activation=softmax)\ntrain {\n    loss = sparse_categorical_crossentropy(from_logits=true)\n}\n",
+    ),
 ]

@@ -6,10 +6,11 @@ from __future__ import annotations
 from .. import specs
 from ..errors import Diagnostic, did_you_mean
 from ..kinds import REGRESSION_METRICS, SOFTMAX_LOSSES
+from ..train_specs import from_logits, loss_name
 from .symbolic import known, prod
 
-__all__ = ["TOP_K", "output_activation", "metric_problems", "check_metrics", "check_training", "memory_limit",
-           "check_memory"]
+__all__ = ["TOP_K", "output_activation", "output_task", "loss_problems", "metric_problems", "check_metrics",
+           "check_training", "memory_limit", "check_memory"]
 
 # Layers after which the outputs keep the values the layer before made (and so its activation).
 _KEEPS_VALUES = frozenset({"dropout", "spatial_dropout1d", "spatial_dropout2d", "gaussian_noise", "flatten", "reshape"})
@@ -31,7 +32,7 @@ def _targets(task: str, loss: str | None) -> str:
     """What the targets look like for a task: `sparse` (one integer class per sample), `one_hot`,
     `same` (a 0/1 value per output unit) or `values` (regression)."""
     if task == "multiclass":
-        if loss in (None, "sparse_categorical_crossentropy"):
+        if loss_name(loss) in (None, "sparse_categorical_crossentropy"):
             return "sparse"
         return "one_hot"  # categorical_crossentropy, or a softmax fitted to distributions: one value per class
     return {"binary": "same", "multilabel": "same"}.get(task, "values")
@@ -90,6 +91,49 @@ def check_metrics(net: specs.Net, task: str, loss: str | None = None, n_classes=
         raise net.source.error(problems)
 
 
+def output_task(activation: str | None, units, loss) -> str | None:
+    """The task the net's output says: a softmax is `multiclass`, sigmoid units `binary` (one) or
+    `multilabel`; outputs without activation trained with `from_logits=true` are the logits of the
+    task the loss says. None where it is not known (a regression, or an activation not known)."""
+    if from_logits(loss) and activation == "linear":
+        activation = "softmax" if loss_name(loss) in SOFTMAX_LOSSES else "sigmoid"
+    return {"softmax": "multiclass", "sigmoid": "binary" if units == 1 else "multilabel"}.get(activation)
+
+
+def loss_problems(resolved: specs.Net, activation: str | None, span_of, problems: list) -> None:
+    """A loss the file writes that the net's last activation cannot have: a softmax cross-entropy
+    after another activation (N402), or logits (`from_logits=true`) after a softmax or sigmoid,
+    which would be applied twice (N408). Only a loss the file writes: an estimator's `loss`, put in
+    the spec for the metrics, is checked by the estimator (the file's line would be the wrong place)."""
+    loss, loss_span = resolved.train.loss, span_of(("train", "loss"))
+    name = loss_name(loss)
+    source_lines = resolved.source.text.splitlines()
+    written = (loss_span is not None and loss_span.line <= len(source_lines)
+               and source_lines[loss_span.line - 1][loss_span.col - 1:].startswith(str(name)))
+    if not written or activation is None:
+        return
+    if from_logits(loss):
+        if activation == "linear":
+            return
+        applied = "softmax" if name in SOFTMAX_LOSSES else "sigmoid"
+        problems.append(Diagnostic(
+            f"`from_logits=true` reads the outputs as logits, but the net ends in `{activation}`",
+            span_of(("train", "loss", name, "from_logits")) or loss_span,
+            help=f"the loss applies the {applied} itself: end with no activation (e.g. "
+            f"`dense({'n_classes' if applied == 'softmax' else '1'})`), or drop `from_logits=true` to keep "
+            f"`{activation}`" + (" (the outputs then must be probabilities)" if activation not in ("softmax", "sigmoid") else ""),
+            code="N408",
+        ))
+    elif name in SOFTMAX_LOSSES and activation != "softmax":
+        problems.append(Diagnostic(
+            f"`{name}` needs a softmax over classes, but the net ends in `{activation}`",
+            loss_span,
+            help="end with `dense(n_classes, activation=softmax)`, or for one sigmoid unit (two classes) use "
+            "`binary_crossentropy`" + (f"; if the outputs are logits, write `{name}(from_logits=true)`"
+                                       if activation == "linear" else ""), code="N402",
+        ))
+
+
 def check_training(resolved: specs.Net, walked: list, span_of, problems: list) -> None:
     """What `fit` would refuse in the `train` block: metrics, a cross-entropy loss or a `class_weight`
     list the net's output cannot have, monitors of values the net does not report, and optimizer
@@ -99,23 +143,10 @@ def check_training(resolved: specs.Net, walked: list, span_of, problems: list) -
         return
     activation = output_activation(bound for _, bound in walked)
     units = walked[-1][0].output_shape[-1] if walked and walked[-1][0].output_shape else None
-    task = {"softmax": "multiclass", "sigmoid": "binary" if units == 1 else "multilabel"}.get(activation)
+    task = output_task(activation, units, train.loss)
     if task is not None:
         problems.extend(metric_problems(resolved, task, train.loss, units if task == "multiclass" else None))
-    loss_span = span_of(("train", "loss"))
-    source_lines = resolved.source.text.splitlines()
-    written = (loss_span is not None and loss_span.line <= len(source_lines)
-               and source_lines[loss_span.line - 1][loss_span.col - 1:].startswith(str(train.loss)))
-    # Only a loss the file writes (an estimator's `loss`, put in the spec for the metrics, is checked by
-    # the estimator: the file's line would be the wrong place).
-    if written and train.loss in SOFTMAX_LOSSES \
-            and activation not in (None, "softmax"):
-        problems.append(Diagnostic(
-            f"`{train.loss}` needs a softmax over classes, but the net ends in `{activation}`",
-            loss_span,
-            help="end with `dense(n_classes, activation=softmax)`, or for one sigmoid unit (two classes) use "
-            "`binary_crossentropy`", code="N402",
-        ))
+    loss_problems(resolved, activation, span_of, problems)
     classes = units if task == "multiclass" else 2 if task == "binary" else None
     weights = train.class_weight
     if isinstance(weights, tuple) and known(classes) and len(weights) != classes:

@@ -148,12 +148,13 @@ def choose_task(requested: str, data, net) -> tuple[str, str]:
     """(task, where it came from): `requested` (--task) unless "auto", else the data, else the file's
     loss (a classifier's loss, `netdsl.dsl.kinds.CLASSIFICATION_LOSSES`, means classification)."""
     from netdsl.dsl.kinds import CLASSIFICATION_LOSSES
+    from netdsl.dsl.train_specs import loss_name
 
     if requested != "auto":
         return requested, "--task"
     if data.task is not None:
         return data.task, "the data"
-    loss = net.train.loss if net.train is not None else None
+    loss = loss_name(net.train.loss) if net.train is not None else None
     if loss in CLASSIFICATION_LOSSES:
         return "classification", f"the loss {loss}"
     return "regression", f"the loss {loss}" if loss else "the default"
