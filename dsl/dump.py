@@ -38,6 +38,13 @@ def dumps(net: specs.Net) -> str:
         default = specs.Train()
         for field in specs.Train.model_fields:
             value = getattr(net.train, field)
+            if field == "outputs":  # `digit.loss = ...`, one line per setting an output changes
+                for output, own in value.items():
+                    for key in type(own).model_fields:
+                        if getattr(own, key) != type(own).model_fields[key].default:
+                            written = getattr(own, key)
+                            lines.append(f"    {output}.{key} = {value_text(list(written) if isinstance(written, tuple) else written)}")
+                continue
             if value != getattr(default, field):
                 written = list(value) if isinstance(value, tuple) else value  # lists, as people write them
                 lines.append(f"    {field} = {value_text(written)}")

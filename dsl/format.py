@@ -298,8 +298,9 @@ class _Formatter:
         return _concat(f"{name}(", self._arguments(arguments), ")")
 
     def _setting(self, node: Tree) -> Fragment:
-        name, value = node.children
-        return _concat(f"{name} = ", self._expr(value))
+        name, field, value = node.children
+        key = f"{name}.{field}" if field is not None else str(name)
+        return _concat(f"{key} = ", self._expr(value))
 
     @staticmethod
     def _body_statements(block: Tree) -> list[Tree]:

@@ -83,8 +83,10 @@ class _Wiring:
 
     def run(self) -> Graph:
         start = ~0 if len(self.inputs) == 1 else None  # several inputs: the flow starts at a `from`
+        self.same_inputs()
         current = self.body(self.net.layers, ("layers",), start, {}, False)
         outputs, names = self.outputs(current)
+        self.output_settings()
         if not self.problems:
             self.dead_ends(outputs)
         return Graph(self.steps, outputs, self.inputs, self.problems, names)
@@ -133,8 +135,9 @@ class _Wiring:
             point_name = layer.name if isinstance(layer.name, str) else None
         if isinstance(layer, specs.Merge):
             inputs = self.merge_inputs(layer, path)
-            if inputs is None:
-                return current if not point_name else self.name_point(point_name, None, path)
+            if inputs is None:  # (reported) the flow goes on as if it were not there, its name standing
+                self.no_flow_reported |= current is None  # for the point before: one mistake, told once
+                return self.name_point(point_name, current, path) if point_name else current
         elif current is None:
             self.no_flow(path)
             return None
@@ -203,14 +206,29 @@ class _Wiring:
 
     def name_point(self, name: str, point, path: tuple):
         where = self.span_of(path + ("name",)) or self.span_of(path)
-        if name in self.params:  # (a layer named as an input: `check_names`, N216)
+        if name in self.params:  # (a layer named as the one input: `check_names`, N216)
             self.problems.append(Diagnostic(
                 f"`{name}` names a layer and a `param`", where,
                 help="a bare name must mean one thing: rename the layer", code="N810",
             ))  # fmt: skip
+        elif name in self.inputs and len(self.inputs) > 1:  # (else the input is left unread: N807)
+            self.problems.append(Diagnostic(
+                f"`{name}` names a layer and an input", where,
+                help="a bare name must mean one thing: rename the layer", code="N810",
+            ))  # fmt: skip
+            return point
         if point is not None:
             self.points[name] = point
         return point
+
+    def same_inputs(self) -> None:
+        """Two inputs of one name (N810): `from NAME` could not say which."""
+        for k, name in enumerate(self.inputs):
+            if name in self.inputs[:k]:
+                self.problems.append(Diagnostic(
+                    f"a second input named `{name}`", self.span_of(("inputs", k)),
+                    help="each input needs a name of its own, for `from` and for the data: rename one", code="N810",
+                ))  # fmt: skip
 
     def no_flow(self, path: tuple):
         if not self.no_flow_reported:
@@ -218,7 +236,8 @@ class _Wiring:
             names = ", ".join(f"`{n}`" for n in self.inputs)
             self.problems.append(Diagnostic(
                 "which input does this layer read?", self.span_of(path),
-                help=f"this net has several inputs ({names}): begin each branch with `from NAME`", code="N808",
+                help=f"this net has several inputs ({names}): begin each branch with `from` one of them, e.g. `from {self.inputs[0]}`",
+                code="N808",
             ))  # fmt: skip
 
     # -- the ends ----------------------------------------------------------------------------------
@@ -232,6 +251,20 @@ class _Wiring:
             if point is not None:
                 points.append(point)
         return tuple(points), tuple(self.net.outputs)
+
+    def output_settings(self) -> None:
+        """`NAME.loss = ...` in `train { }` names an output of `output` (N811)."""
+        train = self.net.train
+        for name in (train.outputs if train is not None else {}):
+            if name not in self.net.outputs:
+                known = list(self.net.outputs)
+                hint = did_you_mean(name, known)
+                listing = ", ".join(f"`{n}`" for n in known) if known else "none: declare them with `output NAME, ...`"
+                self.problems.append(Diagnostic(
+                    f"`train` sets `{name}.` settings, but the net has no output `{name}`",
+                    self.span_of(("train", "outputs", name)),
+                    help=(f"{hint} " if hint else "") + f"the outputs: {listing}", code="N811",
+                ))  # fmt: skip
 
     def dead_ends(self, outputs: tuple[int, ...]) -> None:
         """A step nothing reads and no output is (N806); an input no output depends on (N807)."""

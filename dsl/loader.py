@@ -270,7 +270,10 @@ class _Builder:
         settings: dict[str, Any] = {}
         self.spans[("train",)] = Span.of(block)
         for setting in block.children:
-            key, value = setting.children
+            key, field, value = setting.children
+            if field is not None:  # `digit.loss = ...`: one output's own setting
+                self._output_setting(settings.setdefault("outputs", {}), key, field, value)
+                continue
             path = ("train", key.value)
             if key.value in settings:
                 self._problem("N206", f"`{key.value}` is set twice", key, help="keep one of the two settings")
@@ -280,6 +283,17 @@ class _Builder:
             if key.value == "fine_tune":
                 settings[key.value] = self._fine_tune(settings[key.value], value, path)
         return settings
+
+    def _output_setting(self, outputs: dict, output: Token, key: Token, value) -> None:
+        """`NAME.key = value` into `outputs[NAME][key]` (validated as `OutputTraining`)."""
+        path = ("train", "outputs", output.value, key.value)
+        settings = outputs.setdefault(output.value, {})
+        self.spans.setdefault(("train", "outputs", output.value), Span.of(output))
+        if key.value in settings:
+            self._problem("N206", f"`{output.value}.{key.value}` is set twice", key, help="keep one of the two settings")
+            return
+        self.spans.keys_[path] = Span.of(key)
+        settings[key.value] = self.value(value, path)
 
     def _fine_tune(self, data, node, path: tuple):
         """`fine_tune` takes one kind of call (so pydantic's `loc` has no tag): its spans are

@@ -258,6 +258,18 @@ class Unfreeze(Node):
     learning_rate: PosFloat | None = _d("Learning rate of the second stage; default: a tenth of the first's.", None)
 
 
+class OutputTraining(Node):
+    """One output's own settings in `train { }` (a net with several outputs), written with the
+    output's name: `digit.loss = sparse_categorical_crossentropy`, `digit.loss_weight = 0.5`,
+    `digit.metrics = [accuracy]`. What an output does not set, the block's `loss`/`metrics` give."""
+
+    loss: Loss | None = _d("This output's loss; by default the block's `loss`, else chosen from the estimator's task.", None)
+    loss_weight: NonNegFloat = _d("Its weight in the total loss (the sum of each output's loss times its weight).", 1.0)
+    metrics: tuple[arg(Literal[METRICS], "a metric: " + ", ".join(METRICS), BeforeValidator(canonical_metric)), ...] | None = _d(
+        "Its metrics; by default the block's `metrics`.", None
+    )
+
+
 class Train(Node):
     """`train { ... }`: how the net is fitted. Estimator parameters override these."""
 
@@ -285,3 +297,6 @@ class Train(Node):
         "Layers frozen from the start: names or glob patterns (`[\"conv_*\"]`), matched against the names `netdsl show` gives.", ()
     )
     fine_tune: Annotated[Unfreeze, BeforeValidator(call_or_bare)] | None = _d("A second stage: `unfreeze(patterns..., epochs=N, learning_rate=LR)`.", None)
+    outputs: dict[Name, OutputTraining] = _d(
+        "Each output's own `loss`, `loss_weight` and `metrics` (a net with several outputs), as `NAME.loss = ...`.", {}
+    )

@@ -118,12 +118,12 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, BaseEstimator):
         return model
 
     def _compile(self, model, settings, loss, metrics):
-        from .compile import build_metrics, build_optimizer
+        from .compile import build_loss, build_metrics, build_optimizer
 
         model.compile(
             optimizer=build_optimizer(settings["optimizer"], settings["learning_rate"]),
-            loss=loss,
-            metrics=build_metrics(metrics),
+            loss=build_loss(loss),
+            metrics=build_metrics(metrics, loss),
         )
 
     def fit(self, X, y=None, sample_weight=None):

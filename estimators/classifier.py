@@ -9,7 +9,8 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import column_or_1d
 
 from netdsl.dsl.errors import InputError, ParameterError
-from netdsl.dsl.kinds import SIGMOID_LOSSES
+from netdsl.dsl.kinds import SIGMOID_LOSSES, SOFTMAX_LOSSES
+from netdsl.dsl.train_specs import from_logits, loss_name
 
 from .base import BaseNet
 from .inputs import user_data
@@ -40,6 +41,11 @@ class LabelTargets:
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # a column vector: one label per sample
         kind = type_of_target(y)
+        per_step = kind in ("multiclass-multioutput", "multilabel-indicator") and reads_per_step(self, spec, reset)
+        if reset:
+            self._per_step = per_step
+        if per_step:
+            return step_targets(self, y, reset, classes)
         if kind == "multiclass-multioutput":
             shown = np.unique(y.astype(str))[:5].tolist()
             raise InputError(
@@ -66,8 +72,10 @@ class LabelTargets:
                         f"{labels.tolist()[0]!r}."
                     )
             self.classes_ = labels
-        elif multilabel != getattr(self, "_multilabel", False) or (multilabel and y.shape[1] != len(self.classes_)):
-            was = f"a multilabel matrix of {len(self.classes_)} labels" if self._multilabel else "one label per sample"
+        elif multilabel != getattr(self, "_multilabel", False) or (multilabel and y.shape[1] != len(self.classes_)) \
+                or getattr(self, "_per_step", False):
+            was = (f"one label per step, {self._steps} per sample" if getattr(self, "_per_step", False)
+                   else f"a multilabel matrix of {len(self.classes_)} labels" if self._multilabel else "one label per sample")
             raise InputError(f"y must be as at the first fit ({was}); got {kind} targets of shape {y.shape}.")
         n = len(self.classes_)
         if multilabel:
@@ -81,13 +89,19 @@ class LabelTargets:
         return np.searchsorted(self.classes_, y), {"n_classes": n, "n_outputs": n}
 
     def _stratify(self):
-        return not self._multilabel
+        return not self._multilabel and not getattr(self, "_per_step", False)
 
     def _check_output(self, summary, resolved):
         n = len(self.classes_)
         out = tuple(summary.output_shape)
         path, layer = self._last_layer(resolved)
         activation = getattr(layer, "activation", None)
+        logits = from_logits(summary.net.train.loss) if summary.net is not None and summary.net.train else False
+        if logits and activation in (None, "linear"):
+            # Logits (`from_logits=true`): the loss applies the softmax or sigmoid, the net ends without it.
+            activation = "softmax" if loss_name(summary.net.train.loss) in SOFTMAX_LOSSES else "sigmoid"
+        if getattr(self, "_per_step", False):
+            return check_steps(self, out, activation, path, resolved)
         if self._multilabel:
             if out == (n,) and activation == "sigmoid":
                 return "multilabel"
@@ -128,20 +142,88 @@ class LabelTargets:
         return ""
 
     def _loss_and_targets(self, targets, settings, mode, resolved):
+        """(the loss Keras trains with, y as it takes it): a name, or for logits the file's call
+        (`sparse_categorical_crossentropy(from_logits=true)`), which `compile.build_loss` builds."""
         loss = settings["loss"]
+        name = loss_name(loss)
         if mode in ("binary", "multilabel"):
-            if loss not in (None,) + SIGMOID_LOSSES:
+            if name not in (None,) + SIGMOID_LOSSES:
                 what = "one sigmoid unit for two classes" if mode == "binary" else "a multilabel target (sigmoid units)"
-                raise ParameterError(f"Loss {loss!r} does not fit {what}; use binary_crossentropy.")
-            return "binary_crossentropy", targets.astype("float32").reshape(len(targets), -1)
-        if loss == "categorical_crossentropy":
-            return loss, np.eye(len(self.classes_), dtype="float32")[targets]
-        if loss in (None, "sparse_categorical_crossentropy"):
-            return "sparse_categorical_crossentropy", targets
+                raise ParameterError(f"Loss {name!r} does not fit {what}; use binary_crossentropy.")
+            return loss if from_logits(loss) else "binary_crossentropy", targets.astype("float32").reshape(len(targets), -1)
+        if name == "categorical_crossentropy":
+            return loss, np.eye(len(self.classes_), dtype="float32")[targets]  # one-hot (per step: (n, T, n_classes))
+        if name in (None, "sparse_categorical_crossentropy"):
+            return loss if from_logits(loss) else "sparse_categorical_crossentropy", targets
+        per = " per step" if mode == "per_step" else ""
         raise ParameterError(
-            f"Loss {loss!r} does not fit a {len(self.classes_)}-class softmax; "
+            f"Loss {name!r} does not fit a {len(self.classes_)}-class softmax{per}; "
             "use categorical_crossentropy or sparse_categorical_crossentropy."
         )
+
+
+def reads_per_step(estimator, spec, reset: bool) -> bool:
+    """Whether a label matrix y (n, T) is one label per step of a sequence (the net outputs
+    (T, n_classes): a softmax per step) rather than a multilabel 0/1 matrix or a
+    multiclass-multioutput one (the net outputs a vector per sample). Decided by the rank of the
+    net's output at the first fit (later fits read y as it did).
+
+    Why a second analysis: y's reading binds `n_classes` (2 classes per step, or T labels), which
+    the fit's analysis of the bound net needs; the output's rank does not depend on it, so the
+    unbound net is analysed once more here, only for a label matrix."""
+    if not reset:
+        return bool(getattr(estimator, "_per_step", False))
+    from netdsl.dsl.errors import NetdslError
+    from netdsl.dsl.shapes import analyse
+
+    try:
+        summary = analyse(spec, estimator._param_values(spec), training=False)
+    except NetdslError:
+        return False  # the fit's own analysis reports the problem, at its place
+    return len(summary.output_shape) >= 2
+
+
+def step_targets(estimator, y, reset: bool, classes=None):
+    """One label per step, y of shape (n, T): labels encoded over all steps (strings too), as
+    class indices of the same shape. Fitted: `classes_`, `_steps` (T)."""
+    name = type(estimator).__name__
+    if reset:
+        estimator._multilabel = False
+        labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+        if len(labels) < 2:
+            raise InputError(f"{name} needs at least 2 classes to fit; every step of y has the label {labels.tolist()[0]!r}.")
+        estimator.classes_, estimator._steps = labels, y.shape[1]
+    elif y.shape[1] != estimator._steps:
+        raise InputError(f"y has {y.shape[1]} labels per sample, but the model was fitted with {estimator._steps} (one per step).")
+    unseen = np.setdiff1d(y, estimator.classes_)
+    if len(unseen):
+        raise InputError(
+            f"y contains labels not seen at the first fit: {unseen[:5].tolist()}; the classes are {estimator.classes_.tolist()}."
+        )
+    n = len(estimator.classes_)
+    return np.searchsorted(estimator.classes_, y), {"n_classes": n, "n_outputs": n}
+
+
+def check_steps(estimator, out: tuple, activation, path, resolved) -> str:
+    """A net that classifies each step must output (T, n_classes), a softmax over the classes at
+    each of y's T steps: `"per_step"`, or a located error saying what differs."""
+    n, steps = len(estimator.classes_), estimator._steps
+    shown = ", ".join(str(d) for d in out)
+    if len(out) == 2 and out == (steps, n) and activation == "softmax":
+        return "per_step"
+    if len(out) != 2:
+        title = f"the last layer outputs ({shown}) per sample, but y has one label per step ({steps} steps)"
+    elif out[0] != steps:
+        title = f"the last layer outputs ({shown}) per sample, {out[0]} steps, but y has {steps} labels per sample (one per step)"
+    elif out[1] != n:
+        title = f"the last layer outputs ({shown}) per sample, {out[1]} values per step, but the data has {n} classes"
+    else:
+        title = f"a classifier per step needs a `softmax` over the classes at each step (the last layer has {_shown(activation)})"
+    raise resolved.source.located(
+        title, path, code="N703",
+        help=f"end with a sequence of class scores, (steps, n_classes) = ({steps}, {n}): e.g. `gru(16, "
+        "return_sequences=true)` then `dense(n_classes, activation=softmax)`, applied at each step",
+    )
 
 
 class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
@@ -172,7 +254,22 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
     label, as scikit-learn's multilabel classifiers take it) needs `dense(n_outputs,
     activation=sigmoid)` and `binary_crossentropy`: `predict` gives the 0/1 matrix, `predict_proba`
     each label's probability, `score` the subset accuracy. A matrix of other labels
-    (multiclass-multioutput) is not supported.
+    (multiclass-multioutput) is not supported, unless it is one label per time step (below).
+
+    One label per time step (sequence tagging): y of shape (n_samples, n_steps), for a net whose
+    output is (n_steps, n_classes), a softmax over the classes at each step (e.g. `gru(16,
+    return_sequences=true)` then `dense(n_classes, activation=softmax)`). Whether a label matrix is
+    that or a multilabel matrix is read from the net's output: a sequence per sample, or one
+    vector. The labels (strings too) are encoded over all steps; `predict` gives (n_samples,
+    n_steps) labels, `predict_proba` (n_samples, n_steps, n_classes) probabilities (float64, each
+    step's summing to 1), and `score` the accuracy over all steps (each step of each sample counts
+    once). `class_weight` weighs each step by its class.
+
+    A net may end without its softmax (or sigmoid) and train on logits: `loss =
+    sparse_categorical_crossentropy(from_logits=true)` (or `categorical_crossentropy`,
+    `binary_crossentropy`) in its `train` block. `predict_proba` then applies the softmax or
+    sigmoid, so it still gives probabilities; with `binary_crossentropy(from_logits=true)` the
+    metrics that threshold probabilities (`accuracy`, `precision`, `recall`, `auc`) read the logits.
 
     Attributes
     ----------
@@ -204,8 +301,9 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         The column names of X at fit; set only when X has string column names.
     output_mode_ : str
-        How the outputs are read: `"binary"` (one sigmoid unit), `"multiclass"` (softmax) or
-        `"multilabel"` (a sigmoid unit per label).
+        How the outputs are read: `"binary"` (one sigmoid unit), `"multiclass"` (softmax),
+        `"multilabel"` (a sigmoid unit per label) or `"per_step"` (a softmax at each time step);
+        with `from_logits=true`, of the logits before them.
 
     Examples
     --------
@@ -236,7 +334,7 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
             from sklearn.utils.class_weight import compute_class_weight
 
             present = np.unique(targets)
-            values = compute_class_weight("balanced", classes=present, y=targets)
+            values = compute_class_weight("balanced", classes=present, y=np.ravel(targets))  # per step: every step
             return {int(c): float(w) for c, w in zip(present, values)}
         if isinstance(weight, dict):
             unknown = [k for k in weight if k not in self.classes_]
@@ -256,21 +354,48 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
 
     def predict_proba(self, X):
         """Class probabilities, columns in the order of `classes_` (multilabel: each label's
-        probability, as MLPClassifier gives them; rows need not sum to 1)."""
+        probability, as MLPClassifier gives them; rows need not sum to 1). One label per step:
+        shape (n_samples, n_steps, n_classes). A net of logits (`from_logits=true`) has its softmax
+        or sigmoid applied here, in float64."""
         out = self._raw_outputs(X).astype(np.float64)
-        if self.output_mode_ == "multilabel":
-            return out
-        if self.output_mode_ == "binary":
+        logits = getattr(self, "_from_logits", False)
+        if self.output_mode_ in ("multilabel", "binary"):
+            if logits:
+                from scipy.special import expit
+
+                out = expit(out)
+            if self.output_mode_ == "multilabel":
+                return out
             p = out.reshape(-1)
             return np.column_stack([1 - p, p])
+        if logits:
+            out = np.exp(out - out.max(axis=-1, keepdims=True))
         # A float32 softmax sums to 1 only within ~1e-7, and log_loss warns about it: normalised in float64.
-        return out / out.sum(axis=1, keepdims=True)
+        return out / out.sum(axis=-1, keepdims=True)
 
     def predict(self, X):
+        """The class of each sample (of each step, (n_samples, n_steps), with one label per step;
+        the 0/1 matrix for a multilabel target)."""
         proba = self.predict_proba(X)  # checks that the estimator is fitted
         if self.output_mode_ == "multilabel":
             return (proba > 0.5).astype(np.int64)  # the 0/1 matrix, as MLPClassifier predicts it
-        return self.classes_[np.argmax(proba, axis=1)]
+        return self.classes_[np.argmax(proba, axis=-1)]
+
+    def score(self, X, y, sample_weight=None):
+        """The mean accuracy of `predict(X)`, as `ClassifierMixin.score` gives it (the subset
+        accuracy for a multilabel target). With one label per step, the accuracy over all steps:
+        every step of every sample counts once (`sample_weight` weighs each sample's steps)."""
+        if not getattr(self, "_per_step", False):
+            return super().score(X, y, sample_weight=sample_weight)
+        predicted = self.predict(X)
+        y = np.asarray(y)
+        if y.shape != predicted.shape:
+            raise InputError(f"y has shape {y.shape}; this classifier predicts one label per step, {predicted.shape}.")
+        return float(np.average(np.mean(predicted == y, axis=1), weights=sample_weight))
+
+    def _keep(self, plan, outcome, text):
+        super()._keep(plan, outcome, text)
+        self._from_logits = from_logits(plan.loss)  # predict_proba applies the softmax or sigmoid
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -493,9 +493,11 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
     return history
 
 
-def predict(model, x) -> np.ndarray:
+def predict(model, x) -> np.ndarray | list:
     """`model(x)` in inference mode, traced once per model (on the single-threaded executor for
     small nets, as their epochs), every row computed in a chunk of exactly PREDICT_CHUNK rows.
+    `x` is an array, or a dict by input name (several inputs); a model with several outputs gives
+    a list of arrays, in its outputs' order.
 
     Why fixed chunks: a CPU's matrix kernels pick their blocking, vector tails and threading by
     the number of rows, so the same row can come out 1 ulp apart in a batch of 1, of 20 or of 600
@@ -509,14 +511,22 @@ def predict(model, x) -> np.ndarray:
         if predictor is None:
             function = tf.function(_chunked(weakref.ref(model)), reduce_retracing=True, autograph=False)
             predictor = _PREDICTORS[model] = _Predictor(function, _executor(model))
-    x = x.numpy() if isinstance(x, tf.Tensor) else np.asarray(x)
-    n = len(x)
-    chunks = max(1, -(-n // PREDICT_CHUNK))
-    if chunks * PREDICT_CHUNK != n:
-        shape = (chunks * PREDICT_CHUNK - n,) + x.shape[1:]
-        padding = np.full(shape, b"", dtype=object) if x.dtype == object else np.zeros(shape, dtype=x.dtype)
-        x = np.concatenate([x, padding]) if n else padding
-    output, predictor.executor = _call(predictor.executor, predictor.function, tf.convert_to_tensor(x))
+    parts = x if isinstance(x, dict) else {None: x}  # a net with several inputs: by input name
+    n = None
+    padded = {}
+    for name, part in parts.items():
+        part = part.numpy() if isinstance(part, tf.Tensor) else np.asarray(part)
+        n = len(part)
+        chunks = max(1, -(-n // PREDICT_CHUNK))
+        if chunks * PREDICT_CHUNK != n:
+            shape = (chunks * PREDICT_CHUNK - n,) + part.shape[1:]
+            padding = np.full(shape, b"", dtype=object) if part.dtype == object else np.zeros(shape, dtype=part.dtype)
+            part = np.concatenate([part, padding]) if n else padding
+        padded[name] = tf.convert_to_tensor(part)
+    x = padded[None] if None in padded else padded
+    output, predictor.executor = _call(predictor.executor, predictor.function, x)
+    if isinstance(output, (list, tuple)):  # several outputs: one array each, in the model's order
+        return [np.asarray(o)[:n] for o in output]
     return np.asarray(output)[:n]
 
 
@@ -545,21 +555,25 @@ def _chunked(model_ref):
     import tensorflow as tf
 
     model = model_ref()
-    output = model.outputs[0] if len(model.outputs) == 1 else None
-    if output is None:
-        raise ValueError("netdsl predicts with nets of one output")
-    shape, dtype = (PREDICT_CHUNK,) + tuple(output.shape[1:]), output.dtype
+    several = len(model.outputs) > 1
+    shapes = [((PREDICT_CHUNK,) + tuple(o.shape[1:]), o.dtype) for o in model.outputs]
+
+    def in_chunks(t):
+        return tf.reshape(t, tf.concat([[-1, PREDICT_CHUNK], tf.shape(t)[1:]], axis=0))
 
     def run(x):
-        chunks = tf.reshape(x, tf.concat([[-1, PREDICT_CHUNK], tf.shape(x)[1:]], axis=0))
-        count = tf.shape(chunks)[0]
+        chunks = tf.nest.map_structure(in_chunks, x)  # a dict by input name for several inputs
+        count = tf.shape(tf.nest.flatten(chunks)[0])[0]
 
         def one_chunk(i, outputs):
-            return i + 1, outputs.write(i, model_ref()(chunks[i], training=False))
+            out = model_ref()(tf.nest.map_structure(lambda c: c[i], chunks), training=False)
+            out = list(out) if several else [out]
+            return i + 1, tuple(array.write(i, o) for array, o in zip(outputs, out))
 
-        outputs = tf.TensorArray(dtype, size=count, element_shape=shape)
+        outputs = tuple(tf.TensorArray(dtype, size=count, element_shape=shape) for shape, dtype in shapes)
         _, outputs = tf.while_loop(lambda i, _: i < count, one_chunk, (tf.constant(0), outputs))
-        stacked = outputs.stack()
-        return tf.reshape(stacked, tf.concat([[-1], tf.shape(stacked)[2:]], axis=0))
+        stacked = [o.stack() for o in outputs]
+        flat = [tf.reshape(o, tf.concat([[-1], tf.shape(o)[2:]], axis=0)) for o in stacked]
+        return flat if several else flat[0]
 
     return run

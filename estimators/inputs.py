@@ -15,9 +15,11 @@ from netdsl.dsl import specs
 from netdsl.dsl.errors import InputError, InputTypeError, as_input_error, user_data
 from netdsl.dsl.shapes.text import shape_text
 
+from .several import Rows, several_inputs, several_outputs, split_inputs, validate_part
+
 __all__ = [
     "InputsMixin", "is_text", "refuse_iterator", "refuse_time_columns", "explain_non_numeric", "is_number",
-    "as_float32", "as_texts", "short", "end_layer", "token_id_problem", "rows_origin", "user_data",
+    "as_float32", "as_texts", "short", "end_layer", "token_id_problem", "rows_origin", "user_data", "flat_targets",
 ]  # fmt: skip
 
 
@@ -30,7 +32,8 @@ class InputsMixin:
     """X validated at fit and at predict, and reshaped to the program's `input`."""
 
     def _is_text(self, spec) -> bool:
-        return is_text(spec)
+        """Whether the net reads raw strings (one of several inputs, too)."""
+        return is_text(spec) or any(i.text for i in spec.inputs)
 
     def _validate_X(self, X, spec, reset: bool, y=None, **kwargs):
         """Validated inputs: numbers as float32 of shape (n, n_features) (shaped arrays flattened),
@@ -38,6 +41,8 @@ class InputsMixin:
         refuse_iterator(X, "X")
         if y is not None:
             refuse_iterator(y, "y")
+        if several_inputs(spec) or (y is not None and several_outputs(spec)):
+            return self._validate_several(X, spec, reset, y)
         if is_text(spec):
             texts = as_texts(X)
             if reset:
@@ -52,6 +57,7 @@ class InputsMixin:
         if isinstance(X, np.ndarray) and X.ndim > 2:
             X = X.reshape(len(X), -1)
         refuse_time_columns(X)
+        y, y_shape = flat_targets(y)
         # float64 data is kept as it is until its range is checked: a value beyond float32's would
         # otherwise become infinity, reported as "contains infinity" though the data has none.
         # Sparse X (a OneHotEncoder's, a ColumnTransformer's output) is accepted and made dense: the
@@ -68,14 +74,48 @@ class InputsMixin:
             raise as_input_error(error) from error
         if hasattr(X, "toarray"):
             X = X.toarray()
+        if y_shape is not None:
+            y = np.asarray(y).reshape(y_shape)
         return as_float32(X, getattr(self, "feature_names_in_", None)), y
 
+    def _validate_several(self, X, spec, reset: bool, y=None):
+        """X of a net with several inputs (a `Rows` by input), or X and y of one with several outputs
+        (y split per output later, once the outputs' shapes are known): see `several.py`."""
+        from sklearn.utils.validation import check_consistent_length
+
+        if not several_inputs(spec):
+            X, _ = self._validate_X(X, spec.model_copy(update={"outputs": ()}), reset)
+            user_data(check_consistent_length, X, _rows_of(y))
+            return X, y
+        parts, names = split_inputs(X, spec)
+        sizes = {i.name: None if i.text else int(np.prod(i.shape)) for i in spec.inputs}
+        rows = Rows({name: validate_part(part, sizes[name], name) for name, part in parts.items()})
+        if y is not None:
+            user_data(check_consistent_length, *rows.parts.values(), _rows_of(y))
+        else:
+            user_data(check_consistent_length, *rows.parts.values())
+        if reset:
+            self.n_features_in_ = rows.shape[1]
+            if names is not None:
+                self.feature_names_in_ = np.asarray(names, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif rows.shape[1] != self.n_features_in_:
+            raise InputError(f"X has {rows.shape[1]} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input.")
+        if len(rows) < 1:
+            raise InputError("Found array with 0 sample(s) while a minimum of 1 is required.")
+        return rows, y
+
     def _data_names(self, spec, X) -> dict:
-        """The data-bound names X gives: `n_features` (none for a text net)."""
-        return {"n_features": int(X.shape[1])} if not is_text(spec) else {}
+        """The data-bound names X gives: `n_features` (none for a text net, or one with several inputs)."""
+        return {"n_features": int(X.shape[1])} if not is_text(spec) and not several_inputs(spec) else {}
 
     def _shape_inputs(self, X, spec):
-        """Flat rows reshaped to the file's `input` shape, or a clear error naming the `input` line."""
+        """Flat rows reshaped to the file's `input` shape, or a clear error naming the `input` line
+        (with several inputs, each input's: a dict by input name)."""
+        if isinstance(X, Rows):
+            return {i.name: _shaped_part(X.parts[i.name], i) for i in spec.inputs}
         if is_text(spec):
             from .compile import as_text
 
@@ -96,6 +136,36 @@ class InputsMixin:
             title, path, help = problem
             raise spec.source.located(title, path, help=help, code="N702")
         return X.reshape((len(X),) + shape)
+
+
+def _rows_of(y):
+    """Something with y's number of rows, for the length check (a dict of columns: its first)."""
+    return next(iter(y.values())) if isinstance(y, dict) else y
+
+
+def _shaped_part(part, declared: specs.Input):
+    """One input's validated part as the model takes it: strings as a string tensor, numbers in
+    the input's shape."""
+    if declared.text:
+        from .compile import as_text
+
+        return as_text(part)
+    return part.reshape((len(part),) + tuple(declared.shape))
+
+
+def flat_targets(y) -> tuple:
+    """(y, None), or for targets with several axes per sample (a sequence of vectors, an image:
+    (n, T, d), (n, 8, 8, 1)) y as one row per sample and its shape, to give back after scikit-learn's
+    validation (which takes at most 2-D targets)."""
+    if y is None or hasattr(y, "iloc") or hasattr(y, "toarray"):
+        return y, None
+    try:
+        array = np.asarray(y)
+    except ValueError:  # ragged lists: scikit-learn's validation says so
+        return y, None
+    if array.ndim <= 2:
+        return y, None
+    return array.reshape(len(array), -1), array.shape
 
 
 def end_layer(net: specs.Net, last: bool = False) -> tuple | None:

@@ -7,6 +7,7 @@ from sklearn.base import RegressorMixin
 
 from netdsl.dsl.errors import InputError, ParameterError
 from netdsl.dsl.kinds import CROSSENTROPY_LOSSES
+from netdsl.dsl.train_specs import loss_name
 
 from .base import BaseNet
 from .inputs import is_number
@@ -47,39 +48,76 @@ class ValueTargets:
                 "StandardScaler, or a log) so that they fit."
             )
         y = y.astype("float32")
-        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        shape = y.shape[1:]  # per sample: () for one number, (k,) for k columns, (T, d), (8, 8, 1)...
+        n_outputs = shape[-1] if shape else 1
         if reset:
             self.n_outputs_ = n_outputs
+            self._y_shape = shape
             self._y_1d = y.ndim == 1
-        elif n_outputs != self.n_outputs_:
-            raise InputError(f"y has {n_outputs} columns, but the model was fitted with {self.n_outputs_}.")
-        return y.reshape(len(y), n_outputs), {"n_outputs": n_outputs}
+        elif shape != _fitted_shape(self):
+            was = _fitted_shape(self)
+            raise InputError(
+                f"y has {n_outputs} columns, but the model was fitted with {self.n_outputs_}." if len(shape) <= 1 >= len(was)
+                else f"y has shape {shape} per sample, but the model was fitted with {was}."
+            )
+        return y, {"n_outputs": n_outputs}
 
     def _classification_hint(self) -> str:
         """What to do if y were meant as class labels (NetTransformer's `task`)."""
         return ""
 
     def _check_output(self, summary, resolved):
+        """The net's output must be y's shape per sample, up to axes of size 1 (an output (8, 8, 1)
+        takes y of shape (n, 8, 8)), or y may be flat, one column per output value in row-major (C)
+        order (an output (8, 8, 1) takes y of shape (n, 64): scikit-learn's scalers and scorers
+        take 2-D targets). `_out_shape` records the output's shape, which the targets are fitted in."""
         out = tuple(summary.output_shape)
-        if out != (self.n_outputs_,):
-            path, _ = self._last_layer(resolved)
-            shown = ", ".join(str(d) for d in out)
+        shape = _fitted_shape(self)
+        unbound = [str(d) for d in out if not isinstance(d, int)]
+        if not unbound and _fits(shape, out):
+            self._out_shape = out
+            return "regression"
+        path, _ = self._last_layer(resolved)
+        shown = ", ".join(str(d) for d in out)
+        hint = f"; {self._classification_hint()}" if self._classification_hint() else ""
+        if len(shape) <= 1 and len(out) <= 1 or unbound:
             columns = f"{self.n_outputs_} column{'s' if self.n_outputs_ != 1 else ''}"
-            unbound = [str(d) for d in out if not isinstance(d, int)]
             raise resolved.source.located(
                 f"the last layer outputs ({shown}) per sample, but the targets have {columns}" if not unbound
                 else f"`{unbound[0]}` is not bound: the targets are numbers to regress ({columns}), which bind `n_outputs`",
-                path,
-                help=f"end the net with `dense({self.n_outputs_})` or `dense(n_outputs)` (no activation)"
-                + (f"; {self._classification_hint()}" if self._classification_hint() else ""), code="N703",
+                path, help=f"end the net with `dense({self.n_outputs_})` or `dense(n_outputs)` (no activation)" + hint,
+                code="N703",
             )
-        return "regression"
+        flat = int(np.prod(out))
+        raise resolved.source.located(
+            f"the last layer outputs ({shown}) per sample, but the targets have shape ({', '.join(map(str, shape))}) per sample",
+            path, help=f"the net's output must have y's shape per sample (axes of size 1 aside), or y may be flat: "
+            f"here y of shape (n, {shown}) or (n, {flat}); `n_outputs` is the length of y's last axis" + hint, code="N703",
+        )
 
     def _loss_and_targets(self, targets, settings, mode, resolved):
         loss = settings["loss"] or "mse"
-        if loss in CROSSENTROPY_LOSSES:
-            raise ParameterError(f"Loss {loss!r} is for classification; {type(self).__name__} regresses: take e.g. mse, mae or huber.")
-        return loss, targets
+        if loss_name(loss) in CROSSENTROPY_LOSSES:
+            raise ParameterError(f"Loss {loss_name(loss)!r} is for classification; {type(self).__name__} regresses: take e.g. mse, mae or huber.")
+        return loss, targets.reshape((len(targets),) + self._out_shape)  # y in the output's shape
+
+
+def _fitted_shape(estimator) -> tuple:
+    """y's shape per sample at the first fit (a model saved before targets could have more axes
+    knows only whether y was 1-D)."""
+    shape = getattr(estimator, "_y_shape", None)
+    if shape is None:
+        shape = () if estimator._y_1d else (estimator.n_outputs_,)
+    return tuple(shape)
+
+
+def _fits(shape: tuple, out: tuple) -> bool:
+    """Whether targets of `shape` per sample are the outputs `out`: the same axes but those of size
+    1, or flat (one column per output value)."""
+    def squeezed(dims):
+        return tuple(d for d in dims if d != 1)
+
+    return squeezed(shape) == squeezed(out) or (len(shape) == 1 and shape[0] == int(np.prod(out)))
 
 
 class NetRegressor(RegressorMixin, ValueTargets, BaseNet):
@@ -89,10 +127,20 @@ class NetRegressor(RegressorMixin, ValueTargets, BaseNet):
     column (predictions are then 1-D) or several; `n_outputs` is bound to their number, so a file
     can end with `dense(n_outputs)`.
 
+    Targets may also have more axes per sample, as the net's output has them: a sequence of values
+    (n, T) or of vectors (n, T, d) after a recurrent layer with `return_sequences=true`, an image
+    (n, 8, 8, 1) for an autoencoder. y's shape per sample must be the output's, axes of size 1
+    aside ((n, 8, 8) fits an output (8, 8, 1)), or y may be flat, one column per output value in
+    row-major (C) order ((n, 64) fits an output (8, 8, 1)), which is what scikit-learn's target
+    scalers (`TransformedTargetRegressor`) and scorers take. `n_outputs` is the length of y's last
+    axis. `predict` gives y's shape as fitted, and `score` is R^2 as scikit-learn's `r2_score`
+    gives it for several outputs: the uniform average of each output value's R^2, over y flattened
+    to one row per sample (the same number for shaped or flat y).
+
     Attributes
     ----------
     n_outputs_ : int
-        The number of target columns at fit.
+        The number of target columns at fit (the length of y's last axis; 1 for 1-D y).
     model_ : keras.Model
         The trained Keras model (its layers named as `netdsl show` names them).
     spec_ : netdsl.dsl.specs.Net
@@ -144,5 +192,20 @@ class NetRegressor(RegressorMixin, ValueTargets, BaseNet):
         return tags
 
     def predict(self, X):
+        """Predictions in y's shape at fit: (n_samples,) for 1-D y, (n_samples, n_outputs) for
+        columns, (n_samples, ...) for targets with more axes (as given: flat or shaped)."""
         out = self._raw_outputs(X).astype(np.float64)  # scikit-learn's regressors predict float64
-        return out.reshape(-1) if self._y_1d else out
+        return out.reshape((len(out),) + _fitted_shape(self))
+
+    def score(self, X, y, sample_weight=None):
+        """The coefficient of determination R^2 of `predict(X)`, as `RegressorMixin.score` and
+        scikit-learn's `r2_score` give it: for several outputs, the uniform average of each output's
+        R^2; for targets with more axes per sample ((n, T, d), (n, 8, 8, 1)) each value is one output,
+        flattened. (scikit-learn's scorers take at most 2-D targets: with `scoring="r2"`, give y flat.)"""
+        from sklearn.metrics import r2_score
+
+        predicted = self.predict(X)
+        y = np.asarray(y)
+        if y.ndim > 2 or predicted.ndim > 2:
+            y, predicted = y.reshape(len(y), -1), predicted.reshape(len(predicted), -1)
+        return float(r2_score(y, predicted, sample_weight=sample_weight))

@@ -13,6 +13,7 @@ import numpy as np
 from netdsl.dsl.errors import NetdslError, ParameterError
 
 from . import fast, seeding
+from .several import Rows
 
 __all__ = [
     "TrainingDiverged", "TrainingMixin", "checked_class_weight", "class_weight_per_sample", "snapshot", "put_back",
@@ -54,8 +55,13 @@ class TrainingMixin:
         if self.verbose:
             watch.append(EpochProgress(epochs or settings["epochs"], style="bar" if self.verbose == 1 else "lines"))
         if class_weight is not None:  # one weight per sample, as Keras does it (and with sample weights too)
-            per_class = class_weight_per_sample(y, class_weight)
-            sample_weight = per_class if sample_weight is None else np.asarray(sample_weight) * per_class
+            per_class = class_weight_per_sample(y, class_weight)  # (n,), or (n, T) with one label per step
+            if sample_weight is not None:
+                sample_weight = np.asarray(sample_weight).reshape((len(per_class),) + (1,) * (per_class.ndim - 1))
+            sample_weight = per_class if sample_weight is None else sample_weight * per_class
+        y = y.parts if isinstance(y, Rows) else y  # several outputs: by name, as Keras takes them
+        if validation is not None and isinstance(validation[1], Rows):
+            validation = (validation[0], validation[1].parts) + tuple(validation[2:])
         if entry is not None:
             from types import SimpleNamespace
 
@@ -169,12 +175,13 @@ def checked_class_weight(weights):
 
 
 def class_weight_per_sample(y, class_weight: dict) -> np.ndarray:
-    """Keras's reading of `class_weight`: the class of each target row (argmax of one-hot rows)."""
+    """Keras's reading of `class_weight`: the class of each target row (argmax of one-hot rows).
+    Integer targets of shape (n, T), one class index per step, give a weight per step (n, T)."""
     y = np.asarray(y)
-    if y.ndim > 1:
+    if y.ndim > 1 and not np.issubdtype(y.dtype, np.integer):
         y = np.argmax(y, axis=-1) if y.shape[-1] != 1 else y[..., 0]
     labels = np.round(y).astype(int)
-    return np.array([class_weight.get(int(label), 1.0) for label in labels], dtype="float32")
+    return np.vectorize(lambda label: class_weight.get(int(label), 1.0), otypes=["float32"])(labels)
 
 
 def snapshot(model) -> list:

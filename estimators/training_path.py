@@ -19,8 +19,10 @@ def choose(resolved: specs.Net, owner: str, verbose=0) -> str:
     reason = None
     if not fast.enabled():
         reason = "the fast path is turned off (NETDSL_FAST_PATH=0)"
-    elif resolved.input is not None and resolved.input.text:
+    elif any(declared is not None and declared.text for declared in resolved.all_inputs):
         reason = "`text_vectorization` learns a new vocabulary at each fit"
+    elif len(resolved.inputs) > 1 or len(resolved.outputs) > 1:
+        reason = "the fast path takes nets of one input and one output"
     elif getattr(resolved.train, "fine_tune", None) is not None:
         reason = "a two-stage schedule (`fine_tune`) recompiles the model between stages"
     if reason is None:

@@ -74,4 +74,12 @@ CODES = [
         "Rename one of the two.",
         "net demo\nparam h = 8\ninput (4)\nh = dense(h)\ndense(1)\n",
     ),
+    Code(
+        "N811", "unknown-output-setting", "A `train` setting for an output the net does not have",
+        "`NAME.loss`, `NAME.loss_weight` and `NAME.metrics` in `train { }` set one output's own training; "
+        "`NAME` must be one of the names `output` lists.",
+        "Use an output's name (the help lists them), or declare the output with `output NAME`.",
+        "net demo\ninput (4)\noutput a, b\nh = dense(8)\na = dense(1)\nfrom h\nb = dense(1)\n"
+        "train {\n    c.loss = mse\n}\n",
+    ),
 ]
