@@ -14,6 +14,7 @@ import numpy as np
 
 from netdsl.dsl import flat_layers, kinds, specs
 from netdsl.dsl.errors import InputError
+from netdsl.dsl.train_specs import from_logits, loss_name
 from netdsl.dsl.values import Expr
 
 # kind -> Keras class name, per family: the registry `netdsl.dsl.kinds` (tests/test_kinds.py checks
@@ -330,9 +331,33 @@ def build_callbacks(callbacks, has_validation: bool) -> list[keras.callbacks.Cal
     return built
 
 
-def build_metrics(names) -> list:
-    """Keras metrics for `metrics` names: an object named as the metric where Keras's own name differs."""
+def build_metrics(names, loss=None) -> list:
+    """Keras metrics for `metrics` names: an object named as the metric where Keras's own name
+    differs. With a `binary_crossentropy(from_logits=true)` loss the outputs are logits, so the
+    metrics that threshold a probability at 0.5 threshold the logit at 0 (the same decision), and
+    `auc` reads logits."""
+    if from_logits(loss) and loss_name(loss) == "binary_crossentropy":
+        return [_logit_metric(name) for name in names]
     return [getattr(keras.metrics, METRIC_CLASSES[name])(name=name) if METRIC_CLASSES.get(name) else name for name in names]
+
+
+def _logit_metric(name: str):
+    """A metric of sigmoid outputs, computed on their logits."""
+    if name in ("accuracy", "binary_accuracy"):
+        return keras.metrics.BinaryAccuracy(name=name, threshold=0.0)
+    if name in ("precision", "recall"):
+        return getattr(keras.metrics, METRIC_CLASSES[name])(name=name, thresholds=0.0)
+    if name == "auc":
+        return keras.metrics.AUC(name=name, from_logits=True)
+    return getattr(keras.metrics, METRIC_CLASSES[name])(name=name) if METRIC_CLASSES.get(name) else name
+
+
+def build_loss(loss):
+    """The loss Keras compiles: its name, or for a cross-entropy of logits
+    (`sparse_categorical_crossentropy(from_logits=true)`) the Keras loss built with `from_logits`."""
+    if not from_logits(loss):
+        return loss_name(loss)
+    return getattr(keras.losses, kinds.LOSS_CLASSES[loss_name(loss)])(from_logits=True)
 
 
 def as_text(samples):
