@@ -1,0 +1,367 @@
+"""Graphs (named points, `from`, merges, `identity`, `residual`, `repeat NAME in`, several inputs and
+outputs) held to Keras: each construct written as a `.net` and by hand with Keras's functional API,
+and `netdsl show`'s rows, the totals and the model netdsl builds compared with the hand-built one."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from netdsl.dsl import analyse, dumps, loads, resolve
+from netdsl.dsl.format import format_source
+
+TEXTS = {"words": ["a good film", "a bad film", "the best story ever told", "not good at all", "fine"]}
+
+
+@pytest.fixture(scope="module")
+def keras():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    return pytest.importorskip("keras")
+
+
+# ---- the constructs, each as a `.net` and as the same net built by hand -------------------------
+#
+# A builder gets `keras` and returns the functional model whose layers carry the names `netdsl
+# show` gives them (a given name, or Keras's generated `dense`, `dense_1`, ... in row order).
+
+
+def _dense_branches(keras, x, widths, names):
+    return [keras.layers.Dense(w, name=n)(x) for w, n in zip(widths, names)]
+
+
+def _named_point_and_from(keras):
+    L = keras.layers
+    x = keras.Input((4,), name="input")
+    h = L.Dense(8, activation="relu", name="h")(x)
+    a = L.Dense(3, activation="softmax", name="a")(h)
+    b = L.Dense(1, name="b")(h)
+    return keras.Model(x, [a, b])
+
+
+def _from_input(keras):
+    L = keras.layers
+    x = keras.Input((4,), name="input")
+    a, b = _dense_branches(keras, x, (8, 5), ("a", "b"))
+    joined = L.Concatenate(name="concatenate")([a, b])
+    return keras.Model(x, L.Dense(1, name="dense")(joined))
+
+
+def _merge(kind: str, points: int):
+    """`kind` over `points` dense branches of one input: the `.net` and its builder."""
+    names = "abc"[:points]
+    text = "\n".join(
+        [f"net merge_{kind}", "input (6)"]
+        + [f"{'from input' + chr(10) if i else ''}{n} = dense(4)" for i, n in enumerate(names)]
+        + [f"{kind}({', '.join(names)})", "dense(1)"]
+    ) + "\n"
+
+    def build(keras):
+        x = keras.Input((6,), name="input")
+        branches = _dense_branches(keras, x, (4,) * points, names)
+        merged = getattr(keras.layers, kind.capitalize())(name=kind)(branches)
+        return keras.Model(x, keras.layers.Dense(1, name="dense")(merged))
+
+    return text, build
+
+
+def _concatenate_last_axis(keras):
+    L = keras.layers
+    x = keras.Input((5, 6), name="input")
+    a, b = _dense_branches(keras, x, (4, 3), ("a", "b"))
+    joined = L.Concatenate(name="joined")([a, b])
+    return keras.Model(x, L.Dense(1, name="dense")(L.Flatten(name="flatten")(joined)))
+
+
+def _concatenate_steps(keras):
+    L = keras.layers
+    x = keras.Input((5, 6), name="input")
+    a, b = _dense_branches(keras, x, (4, 4), ("a", "b"))
+    joined = L.Concatenate(axis=1, name="joined")([a, b])
+    return keras.Model(x, L.Dense(1, name="dense")(L.Flatten(name="flatten")(joined)))
+
+
+def _dot_vectors(keras):
+    L = keras.layers
+    a, b = keras.Input((4,), name="a"), keras.Input((3,), name="b")
+    x, y = L.Dense(6, name="x")(a), L.Dense(6, name="y")(b)
+    similarity = L.Dot(axes=1, normalize=True, name="similarity")([x, y])
+    return keras.Model([a, b], L.Dense(1, name="dense")(similarity))
+
+
+def _dot_pair(keras):
+    L = keras.layers
+    x = keras.Input((5, 4), name="input")
+    q, k = _dense_branches(keras, x, (6, 6), ("q", "k"))
+    scores = L.Dot(axes=(2, 2), name="dot")([q, k])
+    return keras.Model(x, L.Dense(1, name="dense")(L.Flatten(name="flatten")(scores)))
+
+
+def _dot_pair_mixed(keras):
+    L = keras.layers
+    p, q = keras.Input((5, 6), name="p"), keras.Input((7, 3), name="q")
+    a = L.Identity(name="a")(p)
+    b = L.Dense(5, name="b")(q)
+    scores = L.Dot(axes=(1, 2), name="dot")([a, b])
+    return keras.Model([p, q], L.Dense(1, name="dense")(L.Flatten(name="flatten")(scores)))
+
+
+def _identity(keras):
+    L = keras.layers
+    x = keras.Input((4,), name="input")
+    start = L.Identity(name="start")(x)
+    h = L.Dense(4, name="h")(start)
+    added = L.Add(name="add")([start, h])
+    return keras.Model(x, L.Dense(1, name="dense")(added))
+
+
+def _residual(keras):
+    L = keras.layers
+    x = keras.Input((8, 8, 1), name="input")
+    stem = L.Conv2D(4, 3, padding="same", activation="relu", name="conv2d")(x)
+    block = L.Conv2D(4, 3, padding="same", activation="relu", name="conv2d_1")(stem)
+    block = L.Conv2D(4, 3, padding="same", name="conv2d_2")(block)
+    added = L.Add(name="add")([block, stem])
+    pooled = L.GlobalAveragePooling2D(name="global_average_pooling2d")(added)
+    return keras.Model(x, L.Dense(3, activation="softmax", name="dense")(pooled))
+
+
+def _residual_skip(keras):
+    L = keras.layers
+    x = keras.Input((8, 8, 1), name="input")
+    stem = L.Conv2D(4, 3, padding="same", name="stem")(x)
+    block = L.Conv2D(8, 3, strides=2, padding="same", activation="relu", name="conv2d")(stem)
+    block = L.Conv2D(8, 3, padding="same", name="conv2d_1")(block)
+    skip = L.Conv2D(8, 1, strides=2, padding="same", name="conv2d_2")(stem)
+    added = L.Add(name="add")([block, skip])
+    return keras.Model(x, L.Dense(1, name="dense")(L.Flatten(name="flatten")(added)))
+
+
+def _residual_in_repeat(keras):
+    L = keras.layers
+    x = keras.Input((8,), name="input")
+    y = x
+    for copy in (1, 2):  # named layers inside `repeat`: NAME_1, NAME_2; the name reads the latest copy
+        h = L.Dense(8, activation="relu", name=f"h_{copy}")(y)
+        g = L.Dense(8, name=f"g_{copy}")(h)
+        y = L.Add(name=("add", "add_1")[copy - 1])([h, g])
+    for dense, add in (("dense", "add_2"), ("dense_1", "add_3")):
+        y = L.Add(name=add)([L.Dense(8, activation="relu", name=dense)(y), y])
+    return keras.Model(x, L.Dense(1, name="dense_2")(y))
+
+
+def _repeat_values(keras):
+    L = keras.layers
+    x = keras.Input((8, 8, 1), name="input")
+    y = x
+    for i, filters in enumerate((4, 8)):
+        y = L.Conv2D(filters, 3, padding="same", name=("conv2d", "conv2d_1")[i])(y)
+        y = L.Dense(2 * filters, name=("dense", "dense_1")[i])(y)
+    return keras.Model(x, L.Dense(1, name="dense_2")(L.GlobalMaxPooling2D(name="global_max_pooling2d")(y)))
+
+
+def _repeat_param_values(keras):
+    L = keras.layers
+    x = keras.Input((6,), name="input")
+    y = x
+    for i, units in enumerate((8, 16)):
+        y = L.Dense(units, name=f"layer_{i + 1}")(y)
+    return keras.Model(x, L.Dense(1, name="dense")(y))
+
+
+def _text_and_numbers(keras):
+    L = keras.layers
+    words, stats = keras.Input((), dtype="string", name="words"), keras.Input((3,), name="stats")
+    vectorize = L.TextVectorization(max_tokens=50, output_sequence_length=6, name="text_vectorization")
+    vectorize.adapt(TEXTS["words"])
+    t = L.Embedding(50, 4, name="embedding")(vectorize(words))
+    t = L.Dense(4, name="t")(L.GlobalAveragePooling1D(name="global_average_pooling1d")(t))
+    s = L.Dense(4, name="s")(stats)
+    joined = L.Concatenate(name="concatenate")([t, s])
+    return keras.Model([words, stats], L.Dense(1, activation="sigmoid", name="score")(joined))
+
+
+def _two_towers(keras):
+    L = keras.layers
+    image, meta = keras.Input((8, 8, 1), name="image"), keras.Input((3,), name="meta")
+    x = L.Conv2D(8, 3, padding="same", activation="relu", name="x")(image)
+    block = L.Conv2D(8, 3, padding="same", activation="relu", name="conv2d")(x)
+    block = L.Conv2D(8, 3, padding="same", name="conv2d_1")(block)
+    y = L.Add(name="add")([block, x])
+    block = L.Conv2D(16, 3, strides=2, padding="same", name="conv2d_2")(y)
+    skip = L.Conv2D(16, 1, strides=2, padding="same", name="conv2d_3")(y)
+    y = L.Add(name="add_1")([block, skip])
+    y = L.Conv2D(8, 3, padding="same", name="conv2d_4")(y)
+    y = L.Conv2D(16, 3, padding="same", name="conv2d_5")(y)
+    flat = L.Flatten(name="flat")(y)
+    m = L.Dense(4, name="m")(meta)
+    h = L.Concatenate(name="h")([flat, m])
+    digit = L.Dense(10, activation="softmax", name="digit")(h)
+    even = L.Dense(1, activation="sigmoid", name="even")(h)
+    return keras.Model([image, meta], [digit, even])
+
+
+def _broadcast_rank(keras):
+    L = keras.layers
+    x = keras.Input((5, 3), name="input")
+    seq = L.Dense(8, name="seq")(x)
+    v = L.Dense(8, name="v")(L.Flatten(name="flatten")(x))
+    added = L.Add(name="add")([seq, v])  # (5, 8) + (8): the vector added at every step
+    return keras.Model(x, L.Dense(1, name="dense")(L.Flatten(name="flatten_1")(added)))
+
+
+def _broadcast_gate(keras):
+    L = keras.layers
+    x = keras.Input((5, 3), name="input")
+    seq = L.Dense(8, name="seq")(x)
+    gate = L.Dense(1, activation="sigmoid", name="gate")(x)
+    gated = L.Multiply(name="multiply")([seq, gate])  # (5, 8) * (5, 1): one weight per step
+    return keras.Model(x, L.Dense(1, name="dense")(L.Flatten(name="flatten")(gated)))
+
+
+def _lines(*rows: str) -> str:
+    return "\n".join(rows) + "\n"
+
+
+CASES = {
+    "named_point_and_from": (_lines(
+        "net points", "input (4)", "output a, b", "h = dense(8, activation=relu)", "a = dense(3, activation=softmax)",
+        "from h", "b = dense(1)",
+    ), _named_point_and_from),
+    "from_input": (_lines(
+        "net from_input", "input (4)", "a = dense(8)", "from input", "b = dense(5)", "concatenate(a, b)", "dense(1)",
+    ), _from_input),
+    **{f"merge_{kind}": _merge(kind, 2 if kind == "subtract" else 3)
+       for kind in ("add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate")},
+    "concatenate_last_axis": (_lines(
+        "net join", "input (5, 6)", "a = dense(4)", "from input", "b = dense(3)", "joined = concatenate(a, b, axis=-1)",
+        "flatten", "dense(1)",
+    ), _concatenate_last_axis),
+    "concatenate_steps": (_lines(
+        "net join", "input (5, 6)", "a = dense(4)", "from input", "b = dense(4)", "joined = concatenate(a, b, axis=1)",
+        "flatten", "dense(1)",
+    ), _concatenate_steps),
+    "dot_vectors_normalized": (_lines(
+        "net similar", "input a (4)", "input b (3)", "from a", "x = dense(6)", "from b", "y = dense(6)",
+        "similarity = dot(x, y, axes=1, normalize=true)", "dense(1)",
+    ), _dot_vectors),
+    "dot_axes_pair": (_lines(
+        "net scores", "input (5, 4)", "q = dense(6)", "from input", "k = dense(6)", "dot(q, k, axes=(2, 2))",
+        "flatten", "dense(1)",
+    ), _dot_pair),
+    "dot_axes_mixed": (_lines(
+        "net scores", "input p (5, 6)", "input q (7, 3)", "from p", "a = identity", "from q", "b = dense(5)",
+        "dot(a, b, axes=(1, 2))", "flatten", "dense(1)",
+    ), _dot_pair_mixed),
+    "identity": (_lines(
+        "net ident", "input (4)", "start = identity", "h = dense(4)", "add(start, h)", "dense(1)",
+    ), _identity),
+    "residual": (_lines(
+        "net res", "input (8, 8, 1)", "conv2d(4, 3, padding=same, activation=relu)", "residual {",
+        "    conv2d(4, 3, padding=same, activation=relu)", "    conv2d(4, 3, padding=same)", "}",
+        "global_average_pooling2d", "dense(3, activation=softmax)",
+    ), _residual),
+    "residual_skip": (_lines(
+        "net res", "input (8, 8, 1)", "stem = conv2d(4, 3, padding=same)", "residual {",
+        "    conv2d(8, 3, strides=2, padding=same, activation=relu)", "    conv2d(8, 3, padding=same)", "} skip {",
+        "    conv2d(8, 1, strides=2, padding=same)", "}", "flatten", "dense(1)",
+    ), _residual_skip),
+    "residual_in_repeat": (_lines(
+        "net deep", "input (8)", "repeat 2 {", "    h = dense(8, activation=relu)", "    g = dense(8)", "    add(h, g)",
+        "}", "repeat 2 {", "    residual {", "        dense(8, activation=relu)", "    }", "}", "dense(1)",
+    ), _residual_in_repeat),
+    "repeat_values": (_lines(
+        "net widen", "input (8, 8, 1)", "repeat f in [4, 8] {", "    conv2d(f, 3, padding=same)", "    dense(2 * f)",
+        "}", "global_max_pooling2d", "dense(1)",
+    ), _repeat_values),
+    "repeat_param_values": (_lines(
+        "net widen", "param width = 8 in [4, 8]", "input (6)", "repeat units in [width, 2 * width] {",
+        "    layer = dense(units)", "}", "dense(1)",
+    ), _repeat_param_values),
+    "text_and_numbers": (_lines(
+        "net review", "input words text", "input stats (3)", "output score", "from words",
+        "text_vectorization(max_tokens=50, output_sequence_length=6)", "embedding(50, 4)", "global_average_pooling1d",
+        "t = dense(4)", "from stats", "s = dense(4)", "concatenate(t, s)", "score = dense(1, activation=sigmoid)",
+    ), _text_and_numbers),
+    "two_towers": (_lines(
+        "net two_towers", "input image (8, 8, 1)", "input meta (3)", "output digit, even", "from image",
+        "x = conv2d(8, 3, padding=same, activation=relu)", "residual {",
+        "    conv2d(8, 3, padding=same, activation=relu)", "    conv2d(8, 3, padding=same)", "}", "residual {",
+        "    conv2d(16, 3, strides=2, padding=same)", "} skip {", "    conv2d(16, 1, strides=2, padding=same)", "}",
+        "repeat f in [8, 16] {", "    conv2d(f, 3, padding=same)", "}", "flat = flatten", "from meta", "m = dense(4)",
+        "h = concatenate(flat, m)", "digit = dense(10, activation=softmax)", "from h",
+        "even = dense(1, activation=sigmoid)",
+    ), _two_towers),
+    "broadcast_rank": (_lines(
+        "net spread", "input (5, 3)", "seq = dense(8)", "from input", "flatten", "v = dense(8)", "add(seq, v)", "flatten",
+        "dense(1)",
+    ), _broadcast_rank),
+    "broadcast_gate": (_lines(
+        "net gated", "input (5, 3)", "seq = dense(8)", "from input", "gate = dense(1, activation=sigmoid)",
+        "multiply(seq, gate)", "flatten", "dense(1)",
+    ), _broadcast_gate),
+}  # fmt: skip
+
+
+def _weights(variables) -> int:
+    return sum(int(np.prod(v.shape)) for v in variables)
+
+
+def _inbound(model) -> dict[str, tuple[str, ...]]:
+    """Each layer's name -> the names of the layers it reads, in order (from the model's config,
+    Keras's public record of the connections)."""
+
+    def history(value):
+        if isinstance(value, dict) and "keras_history" in value.get("config", {}):
+            yield value["config"]["keras_history"][0]
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from history(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                yield from history(item)
+
+    return {layer["name"]: tuple(history(layer["inbound_nodes"])) for layer in model.get_config()["layers"]}
+
+
+def _layers(model) -> dict[str, tuple]:
+    """Each layer's name -> its class, output shape (no batch), weights (all, trainable), inputs."""
+    inbound = _inbound(model)
+    return {
+        layer.name: (type(layer).__name__, tuple(layer.output.shape[1:]), layer.count_params(),
+                     _weights(layer.trainable_weights), inbound[layer.name])
+        for layer in model.layers
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_graph_is_the_net_keras_builds_by_hand(keras, name):
+    text, builder = CASES[name]
+    net = loads(text)
+    summary = analyse(net)
+    expected = builder(keras)  # (every layer named: no need to restart Keras's generated names)
+    layers = _layers(expected)
+    inputs = {layer.name for layer in expected.layers if type(layer).__name__ == "InputLayer"}
+
+    # `netdsl show`: one row per layer, each as Keras has it: shape, weights, the points it reads.
+    assert sorted(row.name for row in summary.rows) == sorted(n for n in layers if n not in inputs)
+    for row in summary.rows:
+        _, shape, params, trainable, reads = layers[row.name]
+        assert (row.output_shape, row.params, row.params - row.non_trainable_params, row.inputs) == (
+            shape, params, trainable, reads), row.name
+    assert summary.total_params == expected.count_params()
+    assert summary.trainable_params == _weights(expected.trainable_weights)
+    assert summary.inputs == {x.name.split(":")[0]: tuple(x.shape[1:]) for x in expected.inputs}
+    outputs = [name for name, _, _ in expected.get_config()["output_layers"]]
+    assert summary.outputs == {name: tuple(y.shape[1:]) for name, y in zip(outputs, expected.outputs)}
+
+    # The model netdsl builds: the same layers, wired the same way, inputs and outputs in order.
+    from netdsl.estimators.compile import build_model
+
+    built = build_model(resolve(net), text_samples=TEXTS if "text" in name else None)
+    assert _layers(built) == layers
+    assert [x.name for x in built.inputs] == [x.name for x in expected.inputs]
+    assert [y.shape for y in built.outputs] == [y.shape for y in expected.outputs]
+    assert built.count_params() == expected.count_params()
