@@ -108,10 +108,11 @@ class _Builder:
             if dim is None:
                 continue
             size = self.value(dim, path + ("shape", i))
-            if size is None:
+            if size is None and None in shape:
                 self._problem(
-                    "N213", "variable-length axes are not supported yet", dim,
-                    help="give every axis a size, e.g. `input (100, 7)` for sequences of 100 steps (pad shorter ones)",
+                    "N213", "at most one axis of an input may be `none`", dim,
+                    help="the data gives each sample's values in a row: one axis of any length can be found from "
+                    "the row's width, not two; give the other axes a size",
                 )
                 size = 1  # reported; 1 stands in for it
             shape.append(size)

@@ -63,7 +63,11 @@ class InputsMixin:
         # Sparse X (a OneHotEncoder's, a ColumnTransformer's output) is accepted and made dense: the
         # net computes on dense arrays.
         try:
-            if y is None:
+            if y is None and not reset and _any_length(spec):  # the length may differ from the fit's
+                from sklearn.utils.validation import check_array
+
+                X = check_array(X, dtype=[np.float32, np.float64], ensure_min_samples=1, accept_sparse=True)
+            elif y is None:
                 X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64], ensure_min_samples=1,
                                   accept_sparse=True)
             else:
@@ -107,6 +111,19 @@ class InputsMixin:
             raise InputError("Found array with 0 sample(s) while a minimum of 1 is required.")
         return rows, y
 
+    def _shape_any_length(self, X, spec, shape: tuple):
+        """Rows reshaped to an input with an axis of any length: its length is the row's width over
+        the other axes' sizes (sequences of 70 steps of 7 values: rows of 490)."""
+        per_step = int(np.prod([d for d in shape if d is not None]))
+        if X.shape[1] % per_step or not X.shape[1]:
+            raise spec.source.located(
+                f"the data has {X.shape[1]} values per sample, which is not a whole number of "
+                f"{shape_text(tuple('none' if d is None else d for d in shape))} (a multiple of {per_step})",
+                ("input",), help=f"give each sample a multiple of {per_step} values, or an array shaped "
+                "(samples, ...) as the input", code="N701",
+            )
+        return X.reshape((len(X),) + tuple(-1 if d is None else d for d in shape))
+
     def _data_names(self, spec, X) -> dict:
         """The data-bound names X gives: `n_features` (none for a text net, or one with several inputs)."""
         return {"n_features": int(X.shape[1])} if not is_text(spec) and not several_inputs(spec) else {}
@@ -121,6 +138,8 @@ class InputsMixin:
 
             return as_text(X)
         shape = tuple(spec.input.shape) if spec.input is not None else (X.shape[1],)
+        if None in shape:  # an axis of any length (`input (none, 7)`): found from the row's width
+            return self._shape_any_length(X, spec, shape)
         size = int(np.prod(shape))
         if X.shape[1] != size:
             dims = "x".join(str(d) for d in shape)
@@ -136,6 +155,11 @@ class InputsMixin:
             title, path, help = problem
             raise spec.source.located(title, path, help=help, code="N702")
         return X.reshape((len(X),) + shape)
+
+
+def _any_length(spec: specs.Net) -> bool:
+    """Whether the net's input has an axis of any length (`input (none, 7)`)."""
+    return spec.input is not None and spec.input.shape is not None and None in spec.input.shape
 
 
 def _rows_of(y):

@@ -3,7 +3,7 @@ bound (`n_features`, `n_classes`, ...) are `Sym` polynomials, plain ints once th
 
 from __future__ import annotations
 
-__all__ = ["Sym", "known", "prod", "as_json"]
+__all__ = ["Sym", "UNKNOWN", "known", "prod", "as_json"]
 
 
 class Sym:
@@ -34,6 +34,8 @@ class Sym:
 
     @staticmethod
     def _terms(value) -> dict | None:
+        if isinstance(value, _Unknown):
+            return None
         if isinstance(value, Sym):
             return value.terms
         if isinstance(value, float) and value.is_integer():
@@ -44,6 +46,8 @@ class Sym:
 
     @staticmethod
     def _opaque(left, op: str, right) -> "Sym":
+        if isinstance(left, _Unknown) or isinstance(right, _Unknown):
+            return UNKNOWN
         return Sym(f"{_paren(left)} {op} {_paren(right)}")
 
     # -- arithmetic -----------------------------------------------------------------------
@@ -142,6 +146,35 @@ class Sym:
                 term = term * values.get(name, Sym(name))
             out = out + term
         return out
+
+
+class _Unknown(Sym):
+    """A size known only when the data comes, batch by batch (`none` in `input (none, 7)`: sequences
+    of any length): whatever is computed from it is unknown too, and it is written `none`."""
+
+    def __init__(self):
+        super().__init__(terms={("none",): 1})
+
+    def _same(self, *_):
+        return self
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _same
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __neg__ = _same
+
+    def __eq__(self, other):
+        return isinstance(other, _Unknown)
+
+    def __hash__(self):
+        return hash("none")
+
+    def __str__(self) -> str:
+        return "none"
+
+    def subs(self, values: dict):
+        return self
+
+
+UNKNOWN = _Unknown()
 
 
 def _paren(value) -> str:

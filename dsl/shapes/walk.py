@@ -17,7 +17,7 @@ from .names import Names, check_names
 from ..graph import input_names
 from .pretrained import check_base_fit, expand, freeze
 from .rules import apply
-from .symbolic import Sym, as_json
+from .symbolic import UNKNOWN, Sym, as_json
 from .training import check_memory, check_training
 
 __all__ = ["Row", "Summary", "analyse", "analyse_resolved", "layer_names"]
@@ -185,7 +185,7 @@ class _Walk:
             elif declared is None or declared.shape is None:
                 tensors.append(Tensor((self.env["n_features"],), "raw"))
             else:
-                tensors.append(Tensor(tuple(evaluate(d, self.env) for d in declared.shape), "raw"))
+                tensors.append(Tensor(tuple(UNKNOWN if d is None else evaluate(d, self.env) for d in declared.shape), "raw"))
         return tensors
 
     def run(self, inputs: list[Tensor], augment) -> list[tuple[str, Tensor]]:
