@@ -354,7 +354,8 @@ def test_graph_is_the_net_keras_builds_by_hand(keras, name):
     assert summary.total_params == expected.count_params()
     assert summary.trainable_params == _weights(expected.trainable_weights)
     assert summary.inputs == {x.name.split(":")[0]: tuple(x.shape[1:]) for x in expected.inputs}
-    outputs = [name for name, _, _ in expected.get_config()["output_layers"]]
+    outputs = expected.get_config()["output_layers"]  # [name, node, index] each, or one of them alone
+    outputs = [name for name, _, _ in (outputs if isinstance(outputs[0], list) else [outputs])]
     assert summary.outputs == {name: tuple(y.shape[1:]) for name, y in zip(outputs, expected.outputs)}
 
     # The model netdsl builds: the same layers, wired the same way, inputs and outputs in order.
