@@ -366,3 +366,126 @@ def test_graph_is_the_net_keras_builds_by_hand(keras, name):
     assert [x.name for x in built.inputs] == [x.name for x in expected.inputs]
     assert [y.shape for y in built.outputs] == [y.shape for y in expected.outputs]
     assert built.count_params() == expected.count_params()
+
+
+# ---- the text: fmt and dumps --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_graph_programs_are_formatted_and_read_back_from_dumps(name):
+    text = CASES[name][0]
+    assert format_source(text) == text  # the programs above are in the house style
+    net = loads(text)
+    assert loads(dumps(net)) == net
+    assert dumps(loads(dumps(net))) == dumps(net)
+
+
+MESSY = _lines(
+    "# top",
+    "net   towers   # after net",
+    "input image(8,8,1)   # image input",
+    "input  meta ( 3, )",
+    "output digit ,even,   # outputs",
+    "# before from",
+    "from   image # trailing from",
+    "x=conv2d( 8,3,padding=same ) # named",
+    "residual{ # opens residual",
+    "# first in block",
+    "conv2d(8,",
+    "  # inside a call",
+    "  3, padding=same)",
+    "}skip{   # skip opens",
+    "   conv2d(8,1)   # in skip",
+    "  # last in skip",
+    "}   # after skip",
+    "repeat f in[4,",
+    "   # inside the values",
+    "   8]{ # repeat opens",
+    "      y=conv2d(f,3,padding=same)",
+    "}",
+    "flat=flatten",
+    "from meta",
+    "m = dense( 4 )",
+    "h=concatenate( flat,m, axis = -1 )   # merge",
+    "digit=dense(10,activation=softmax)",
+    "from h",
+    "even = dense(1,activation=sigmoid)",
+    "# the end",
+)
+
+
+def test_fmt_of_a_graph_keeps_every_comment_where_it_belongs():
+    formatted = format_source(MESSY)
+    assert formatted == _lines(
+        "# top",
+        "net towers  # after net",
+        "input image (8, 8, 1)  # image input",
+        "input meta (3)",
+        "output digit, even  # outputs",
+        "# before from",
+        "from image  # trailing from",
+        "x = conv2d(8, 3, padding=same)  # named",
+        "residual {  # opens residual",
+        "    # first in block",
+        "    # inside a call",  # a comment inside a statement moves before it
+        "    conv2d(8, 3, padding=same)",
+        "} skip {  # skip opens",
+        "    conv2d(8, 1)  # in skip",
+        "    # last in skip",
+        "}   # after skip",  # the code unchanged: the comment keeps its column
+        "# inside the values",
+        "repeat f in [4, 8] {  # repeat opens",
+        "    y = conv2d(f, 3, padding=same)",
+        "}",
+        "flat = flatten",
+        "from meta",
+        "m = dense(4)",
+        "h = concatenate(flat, m, axis=-1)  # merge",
+        "digit = dense(10, activation=softmax)",
+        "from h",
+        "even = dense(1, activation=sigmoid)",
+        "# the end",
+    )
+    assert format_source(formatted) == formatted
+    assert sorted(line.split("#", 1)[1] for line in MESSY.splitlines() if "#" in line) == sorted(
+        line.split("#", 1)[1].rstrip() for line in formatted.splitlines() if "#" in line)
+    assert loads(formatted) == loads(MESSY)
+    assert loads(dumps(loads(MESSY))) == loads(MESSY)
+
+
+# ---- netdsl show ---------------------------------------------------------------------------------
+
+
+def test_show_of_a_graph_says_what_each_layer_reads_and_the_outputs(tmp_path, capsys):
+    from netdsl.pipelines.cli import main
+
+    path = tmp_path / "two_towers.net"
+    path.write_text(CASES["two_towers"][0])
+    assert main(["show", str(path), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["inputs"] == {"image": [8, 8, 1], "meta": [3]}
+    assert shown["outputs"] == {"digit": [10], "even": [1]}
+    reads = {row["name"]: row["inputs"] for row in shown["rows"]}
+    assert reads["x"] == ["image"] and reads["m"] == ["meta"]
+    assert reads["add"] == ["conv2d_1", "x"] and reads["add_1"] == ["conv2d_2", "conv2d_3"]
+    assert reads["h"] == ["flat", "m"] and reads["digit"] == reads["even"] == ["h"]
+    assert shown["total_params"] == 7775
+
+    assert main(["show", str(path)]) == 0
+    table = capsys.readouterr().out
+    assert "reads" in table and "conv2d_2, conv2d_3" in table
+    assert "outputs: digit (batch, 10), even (batch, 1)" in table
+
+
+def test_show_json_of_a_chain_has_one_input_and_one_output(tmp_path, capsys):
+    from netdsl.pipelines.cli import main
+
+    path = tmp_path / "chain.net"
+    path.write_text("net chain\ninput (4)\ndense(8)\ndense(1)\n")
+    assert main(["show", str(path), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["inputs"] == {"input": [4]} and shown["outputs"] == {"dense_1": [1]}
+    assert [row["inputs"] for row in shown["rows"]] == [["input"], ["dense"]]
+    assert main(["show", str(path)]) == 0
+    table = capsys.readouterr().out
+    assert "reads" not in table and "outputs:" not in table
