@@ -17,6 +17,8 @@ import pytest
 from netdsl.dsl import NetError, load, loads, specs
 from netdsl.dsl import flat_layers, resolve
 from netdsl.dsl.shapes import LAYER_RULES, Sym, analyse, analyse_resolved, layer_names
+from netdsl.dsl.graph import wire
+from netdsl.dsl.graph_specs import Merge
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.net"))
 TEXTS = ["a good film", "a bad film", "the best story ever told", "not good at all", "fine"]
@@ -39,6 +41,7 @@ def keras_layer(keras, layer):
     kwargs = layer.model_dump(exclude={"kind"})
     trainable = kwargs.pop("trainable")  # Keras 3.15's SpatialDropout1D/2D do not take it
     kwargs.pop("embeddings", None)  # a word-vector file read at fit, not a Keras argument
+    kwargs.pop("inputs", None)  # a merge's points, wired by `keras_model`
     if layer.kind == "bidirectional":
         kwargs["layer"] = keras_layer(keras, layer.layer)
     for key in ("kernel_initializer", "bias_initializer"):
@@ -63,13 +66,21 @@ def keras_model(keras, net, params=None, data=None):
     else:
         inputs = keras.Input(shape=resolved.input.shape)
     x, layers = inputs, []
-    for layer in list(resolved.augment) + [layer for _, layer in flat_layers(resolved)]:
-        built = keras_layer(keras, layer)
-        if layer.kind == "text_vectorization":
+    for layer in resolved.augment:
+        layers.append(keras_layer(keras, layer))
+        x = layers[-1](x)
+    graph = wire(resolved)  # a step reads its points: a step's index, or ~0 for the (augmented) input
+    points = []
+    for step in graph.steps:
+        built = keras_layer(keras, step.layer)
+        if step.layer.kind == "text_vectorization":
             built.adapt(TEXTS)
-        x = built(x)
+        read = [points[i] if i >= 0 else x for i in step.inputs]
+        if step.layer.kind == "multi_head_attention":
+            read = read * 2  # self-attention
+        points.append(built(read) if isinstance(step.layer, Merge) else built(*read))
         layers.append(built)
-    return keras.Model(inputs, x), layers
+    return keras.Model(inputs, points[graph.outputs[0]] if graph.steps else x), layers
 
 
 def weights(variables) -> int:
