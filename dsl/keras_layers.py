@@ -1,7 +1,7 @@
 """Keras 3's layer kinds, by the names a `.net` file would give them (the snake_case class name,
 as Keras's `to_snake_case` makes it), each with its Keras class name.
 
-netdsl supports some of them (`specs.LAYERS`); the others are here so that `up_sampling2d` is
+netdsl supports some of them (`specs.LAYERS`); the others are here so that `conv3d` is
 reported as a Keras layer netdsl does not support yet, rather than as a typo of another kind.
 The table is checked in, not read from Keras: `netdsl.dsl` never imports Keras. It was generated
 from `keras.layers` (Keras 3.15); `tests/test_check_semantics.py` compares it with the installed
@@ -81,7 +81,7 @@ def unknown_layer(word: str, supported) -> tuple[str, str]:
 
     by_class = {cls: kind for kind, cls in KERAS_LAYERS.items()}
     listed = "the supported layer kinds are listed in docs/language.md"
-    if word in by_class:  # Keras's class name, `Dense` or `UpSampling2D`
+    if word in by_class:  # Keras's class name, `Dense` or `Conv3D`
         kind = by_class[word]
         if kind in supported:
             return f"unknown layer kind `{word}`", f"layer kinds are Keras's class names in snake case: write `{kind}`"

@@ -8,8 +8,10 @@ registers in its family where it is defined, with the name of its Keras class:
         kind: Literal["adam"] = "adam"
         ...
 
-so a new optimizer is one class in `dsl/train_specs.py` (a new layer kind: one class in
-`dsl/layer_specs.py`, plus its shape rule in `dsl/shapes/`). Kinds that are plain names (losses,
+so a new optimizer is one class in `dsl/train_specs.py` (a new layer kind: one class in the
+`dsl/layer_specs*.py` module of its family, plus its shape rule in `dsl/shapes/rules/`; a kind
+Keras lacks names netdsl's own class and its module, `register("PositionEmbedding",
+module="netdsl.estimators.layers")`). Kinds that are plain names (losses,
 metrics, activations, initializers) are the tables below. Keras classes are named by string:
 this module, like all of `netdsl.dsl`, never imports TensorFlow or Keras; `estimators/compile.py`
 looks the names up when it builds a model, and `tests/test_kinds.py` checks every name against the
@@ -28,10 +30,12 @@ class Family:
         self.keras_module = keras_module
         self.specs: dict[str, type] = {}
         self.keras: dict[str, str] = {}
+        self.modules: dict[str, str] = {}  # kind -> module of a class netdsl writes itself (not Keras's)
 
-    def register(self, keras_class: str | None):
+    def register(self, keras_class: str | None, module: str | None = None):
         """Class decorator: the spec class is the kind its `kind` field names, built by Keras's
-        `keras_class` (None: no single Keras class, as for `pretrained`)."""
+        `keras_class` (None: no single Keras class, as for `pretrained`), or by the class of that
+        name in `module` for a layer Keras lacks, which netdsl provides (`position_embedding`)."""
 
         def add(cls):
             kind = cls.model_fields["kind"].default
@@ -40,13 +44,16 @@ class Family:
             self.specs[kind] = cls
             if keras_class is not None:
                 self.keras[kind] = keras_class
+            if module is not None:
+                self.modules[kind] = module
             return cls
 
         return add
 
     def keras_path(self, kind: str) -> str:
-        """`keras.optimizers.Adam` for `adam`."""
-        return f"{self.keras_module}.{self.keras[kind]}"
+        """`keras.optimizers.Adam` for `adam` (`netdsl.estimators.layers.PositionEmbedding` for a
+        class of netdsl's own)."""
+        return f"{self.modules.get(kind, self.keras_module)}.{self.keras[kind]}"
 
     def __repr__(self) -> str:
         return f"Family({self.name!r}, {len(self.specs)} kinds)"

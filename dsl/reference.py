@@ -33,15 +33,22 @@ COMMON_ARGUMENTS = ("name", "trainable")
 LAYER_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Core layers", "Fully connected layers, activations and changes of shape or scale.",
      ("dense", "activation", "flatten", "reshape", "rescaling")),
-    ("Convolution layers", "Learned (or literal) filters slid over sequences and images.",
-     ("conv1d", "conv2d")),
+    ("Convolution layers", "Learned (or literal) filters slid over sequences and images; depthwise and "
+     "separable ones with fewer weights; transposed ones and up-sampling, which grow them back (decoders).",
+     ("conv1d", "conv2d", "depthwise_conv2d", "separable_conv2d", "conv1d_transpose", "conv2d_transpose",
+      "up_sampling1d", "up_sampling2d")),
     ("Pooling layers", "Summaries over windows, or over all steps or pixels.",
      ("max_pooling1d", "max_pooling2d", "average_pooling1d", "average_pooling2d",
       "global_average_pooling1d", "global_average_pooling2d", "global_max_pooling1d", "global_max_pooling2d")),
     ("Normalization and regularization layers", "Layers that steady or regularise training.",
      ("batch_normalization", "layer_normalization", "dropout", "spatial_dropout1d", "spatial_dropout2d")),
+    ("Activation layers", "Activations with arguments of their own (a cap, a slope, a learned slope); "
+     "`activation(...)` applies the plain ones.", ("re_lu", "leaky_re_lu", "p_re_lu")),
     ("Recurrent layers", "Layers that read a sequence step by step: input (steps, features).",
      ("simple_rnn", "lstm", "gru", "bidirectional")),
+    ("Sequence and attention layers", "A vector repeated into steps, a layer applied at every step, and "
+     "what transformers are made of: attention over the steps, and learned positions.",
+     ("repeat_vector", "time_distributed", "multi_head_attention", "position_embedding")),
     ("Text layers", "From raw strings to token sequences to vectors.",
      ("text_vectorization", "embedding")),
     ("Augmentation layers",

@@ -16,6 +16,7 @@ are the base's). A layer that cannot be read is recorded with the reason, and is
 
 from __future__ import annotations
 
+import functools
 import json
 import zipfile
 import zlib
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from . import specs
+from . import kinds, specs
 from .errors import NetdslError
 
 KERAS_KINDS = {keras_class: kind for kind, keras_class in specs.LAYER_CLASSES.items()}
@@ -292,6 +293,11 @@ def keras_bytes(path: Path) -> bytes:
         return read_member(archive, _model_member(archive, path), MAX_MODEL_BYTES, path)
 
 
+# netdsl's own layer classes (`position_embedding`), which a model netdsl saved may hold: code of
+# netdsl's, registered with Keras, not code from the file.
+_OWN_LAYERS = frozenset((module, kinds.LAYERS.keras[kind]) for kind, module in kinds.LAYERS.modules.items())
+
+
 def unsafe_content(config) -> str | None:
     """What in a Keras config would run Python code when Keras loads it, or None: a `Lambda` layer,
     a Python function (`__lambda__`), an object of a class from outside Keras."""
@@ -306,7 +312,8 @@ def unsafe_content(config) -> str | None:
                 return f"a `Lambda` layer (`{value.get('name') or (value.get('config') or {}).get('name')}`)"
             if kind == "__lambda__":
                 return "a Python function (`__lambda__`)"
-            if isinstance(module, str) and module.split(".")[0] != "keras" and module != "builtins":
+            if isinstance(module, str) and module.split(".")[0] != "keras" and module != "builtins" \
+                    and (module, kind) not in _OWN_LAYERS:
                 return f"an object of class `{kind}` from the module `{module}`"
             stack.extend(value.values())
     return None
@@ -408,11 +415,17 @@ def _spec(keras_class: str, config: dict) -> tuple[specs.Layer | None, str | Non
     if kind is None:
         return None, f"netdsl has no layer kind for the Keras class `{keras_class}`"
     try:
-        return TypeAdapter(specs.LayerSpec).validate_python(_spec_data(kind, config)), None
+        return _layer_adapter().validate_python(_spec_data(kind, config)), None
     except (ValidationError, ValueError, TypeError) as error:
         first = error.errors(include_url=False)[0] if isinstance(error, ValidationError) else {"loc": (), "msg": str(error)}
         where = ".".join(str(p) for p in first["loc"][1:])
         return None, f"its `{where}` cannot be read ({first['msg']})"
+
+
+@functools.cache
+def _layer_adapter() -> TypeAdapter:
+    """The validator of any layer spec, built once (not once per layer of every saved net read)."""
+    return TypeAdapter(specs.LayerSpec)
 
 
 def _spec_data(kind: str, config: dict) -> dict:

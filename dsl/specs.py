@@ -56,13 +56,41 @@ from .layer_specs import (
     RandomTranslation,
     RandomZoom,
     Regularizer,
-    Repeat,
     Rescaling,
     Reshape,
     SimpleRNN,
     SpatialDropout1D,
     SpatialDropout2D,
     TextVectorization,
+)
+# The other layer spec modules, imported before `graph_specs`, which reads the whole layer registry.
+from .layer_specs_activation import LeakyReLU, PReLU, ReLU
+from .layer_specs_conv import (
+    Conv1DTranspose,
+    Conv2DTranspose,
+    DepthwiseConv2D,
+    SeparableConv2D,
+    UpSampling1D,
+    UpSampling2D,
+)
+from .layer_specs_sequence import MultiHeadAttention, PositionEmbedding, RepeatVector, TimeDistributed
+from .graph_specs import (
+    FLOW_TYPES,
+    MERGE_KINDS,
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    FlowStatement,
+    From,
+    Identity,
+    Maximum,
+    Merge,
+    Minimum,
+    Multiply,
+    Repeat,
+    Residual,
+    Subtract,
 )
 from .nodes import ByKind, Node
 from .nodes import described as _d
@@ -82,10 +110,11 @@ from .train_specs import (
     Optimizer,
     ReduceLROnPlateau,
     RMSprop,
+    OutputTraining,
     Train,
     Unfreeze,
 )
-from .values import PosInt
+from .values import Name, PosInt
 
 __all__ = [
     "AUGMENTATION_KINDS", "CALLBACK_TYPES", "CALLBACKS", "LAYER_CLASSES", "LAYER_TYPES", "LAYERS", "LOSSES",
@@ -97,7 +126,11 @@ __all__ = [
     "LayerNormalization", "ActivationLayer", "Reshape", "Rescaling", "Embedding", "SimpleRNN", "LSTM", "GRU",
     "Bidirectional", "TextVectorization", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
     "RandomContrast", "GaussianNoise", "Pretrained", "Adam", "AdamW", "Nadam", "SGD", "RMSprop", "Adagrad",
-    "Adadelta", "EarlyStopping", "ReduceLROnPlateau",
+    "Adadelta", "EarlyStopping", "ReduceLROnPlateau", "FLOW_TYPES", "MERGE_KINDS", "FlowStatement", "From",
+    "Residual", "Merge", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
+    "Identity", "SeparableConv2D", "DepthwiseConv2D", "Conv1DTranspose", "Conv2DTranspose", "UpSampling1D",
+    "UpSampling2D", "ReLU", "LeakyReLU", "PReLU", "RepeatVector", "TimeDistributed", "MultiHeadAttention",
+    "PositionEmbedding", "OutputTraining",
 ]  # fmt: skip
 
 
@@ -110,9 +143,13 @@ class Param(Node):
 
 
 class Input(Node):
-    """`input (d1, d2, ...)`: one sample's shape; `input text`: raw strings."""
+    """`input (d1, d2, ...)`: one sample's shape; `input text`: raw strings; `input NAME (...)`: a
+    named input, one of several."""
 
-    shape: tuple[PosInt, ...] | None = _d("Shape of one sample (no batch axis); None for text.", None)
+    name: Name | None = _d("The input's name (a net with several inputs names each).", None)
+    shape: tuple[PosInt | None, ...] | None = _d(
+        "Shape of one sample (no batch axis; `none`: an axis of any length, as sequences of any length); None for text.", None
+    )
     text: bool = _d("Samples are raw strings.", False)
 
 
@@ -122,9 +159,10 @@ class Net(Node):
     name: str = _d("`net NAME`.", "net")
     params: tuple[Param, ...] = _d("Tunable parameters, in order.", ())
     input: Input | None = _d("Input shape; omitted: `(n_features)`, bound from the data.", None)
-    layers: tuple[Annotated[Union[LAYER_TYPES + (Repeat,)], ByKind()], ...] = _d(
-        "The network, in order.", ()
-    )
+    inputs: tuple[Input, ...] = _d("The inputs of a net with several (then `input` is None), each named.", ())
+    outputs: tuple[Name, ...] = _d("`output A, B`: the named points the net outputs, in order; "
+                                   "empty: the flow's last point.", ())
+    layers: tuple[FlowStatement, ...] = _d("The network, in order.", ())
     augment: tuple[LayerSpec, ...] = _d("Augmentation layers, active only while training.", ())
     train: Train | None = _d("Training settings.", None)
 
@@ -136,6 +174,11 @@ class Net(Node):
     def source(self) -> Source:
         """The program's source: text, file name and the span of each part, for located errors."""
         return self._source
+
+    @property
+    def all_inputs(self) -> tuple[Input, ...]:
+        """Every input, in order: the one `input` (None when omitted: `(n_features)`), or `inputs`."""
+        return self.inputs if self.inputs else (self.input,)
 
     @property
     def param_defaults(self) -> dict[str, Any]:

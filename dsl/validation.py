@@ -112,6 +112,9 @@ def translate(error: ValidationError | list[dict], spans: SourceMap, params: dic
         if kind == "union_tag_invalid" and "loss" in loc:
             diagnostics.append(_loss_call_problem(item["ctx"]["tag"], span))
             continue
+        if kind == "union_tag_invalid" and loc[-2:] == ("time_distributed", "layer"):
+            diagnostics.append(_not_wrapped(item["ctx"]["tag"], span))
+            continue
         if kind == "union_tag_invalid":
             diagnostics.append(_unknown_kind(item, loc, span))
             continue
@@ -193,7 +196,21 @@ def _example_call(loc) -> str:
         return "adam(learning_rate=0.001)"
     if "callbacks" in loc:
         return "early_stopping(patience=3)"
+    if "time_distributed" in loc:
+        return "dense(8)"
     return "lstm(32)"
+
+
+def _not_wrapped(tag: str, span) -> Diagnostic:
+    """A kind `time_distributed` does not wrap: a layer kind (and why not), or an unknown word."""
+    from .layer_specs_sequence import NOT_WRAPPED
+
+    if tag in specs.LAYERS:
+        why = NOT_WRAPPED.get(tag, f"`{tag}` reads the named points it merges, not one step")
+        return Diagnostic(f"`time_distributed` cannot wrap `{tag}`", span,
+                          help=f"{why}; wrap a layer of one input, such as `dense(8)` or `conv2d(16, 3)`", code="N203")
+    return Diagnostic(f"unknown layer kind `{tag}`", span, code="N203",
+                      help=did_you_mean(tag, list(specs.LAYERS)) or "the layer kinds are listed in docs/language.md")
 
 
 def _what(cls) -> str:

@@ -1,18 +1,20 @@
 """Resolved `.net` specs compiled to Keras 3 objects, through one explicit registry per family.
 
-`build_model` makes a functional model: input -> augment layers (Keras's random layers act only
-while training) -> the layers in order. Literal weight arrays are assigned after the model is
+`build_model` makes a functional model: input(s) -> augment layers (Keras's random layers act only
+while training) -> the layers in order, each called on the points it reads (`dsl/graph.py`). Literal weight arrays are assigned after the model is
 built, broadcast to the kernel's real shape, so the model holds exactly those weights.
 """
 
 from __future__ import annotations
 
+import importlib
 import warnings
 
 import keras
 import numpy as np
 
 from netdsl.dsl import flat_layers, kinds, specs
+from netdsl.dsl.graph import wire
 from netdsl.dsl.errors import InputError
 from netdsl.dsl.train_specs import from_logits, loss_name
 from netdsl.dsl.values import Expr
@@ -39,7 +41,7 @@ def layer_kwargs(layer: specs.Layer) -> dict:
     _check_bound(layer)
     kwargs = {}
     for field in type(layer).model_fields:
-        if field in ("kind", "trainable", "embeddings"):  # `embeddings`: a file, assigned after the build
+        if field in ("kind", "trainable", "embeddings", "inputs"):  # `embeddings`: a file, assigned after the build
             continue
         value = getattr(layer, field)
         if field in INITIALIZER_FIELDS and isinstance(value, list):
@@ -70,10 +72,16 @@ def _regularizer(spec) -> keras.regularizers.Regularizer:
     return cls(**{f: getattr(spec, f) for f in type(spec).model_fields if f != "kind"})
 
 
+def layer_class(kind: str) -> type:
+    """The class that builds a layer kind: Keras's, or netdsl's own for a kind Keras lacks (in the
+    module `kinds.LAYERS.modules` names, `netdsl.estimators.layers`)."""
+    module = importlib.import_module(kinds.LAYERS.modules[kind]) if kind in kinds.LAYERS.modules else keras.layers
+    return getattr(module, LAYER_CLASSES[kind])
+
+
 def build_layer(layer: specs.Layer) -> keras.layers.Layer:
     """One Keras layer from its spec; `trainable=false` freezes it."""
-    cls = getattr(keras.layers, LAYER_CLASSES[layer.kind])
-    built = cls(**layer_kwargs(layer))
+    built = layer_class(layer.kind)(**layer_kwargs(layer))
     built.trainable = layer.trainable
     return built
 
@@ -89,24 +97,25 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None, cove
     receives the report of each such layer, by its name in `netdsl show`. `analysis` is the net's
     static analysis (`analyse_resolved`), which names the layers; made here when not given."""
     analysis = analysis if analysis is not None else _analysis(net)
-    if net.input is not None and net.input.text:
-        inputs = keras.Input(shape=(), dtype="string", name="text")
-    else:
-        shape = net.input.shape if net.input is not None else None
-        if shape is None or any(isinstance(d, Expr) for d in shape):
-            raise ValueError("the input shape is not bound; bind `n_features` first")
-        inputs = keras.Input(shape=tuple(shape), name="input")
-    x = inputs
+    graph = wire(net)
+    inputs = [_keras_input(declared, name) for declared, name in zip(net.all_inputs, graph.inputs)]
+    made = {~k: x for k, x in enumerate(inputs)}  # point -> Keras tensor (graph.wire's points)
     built_layers = []
     vocabulary, pretrained = None, []
+    step = 0
     for path, spec, layer in new_layers(net, analysis):
+        if path[0] == "augment":  # augmentation acts on the (first) input, only while training
+            made[~0] = layer(made[~0])
+            continue
+        reads = [made[p] for p in graph.steps[step].inputs]
+        step += 1
         if spec.kind == "pretrained":
-            x = take_base_layers(net, path, spec, x, layer)
+            made[step - 1] = take_base_layers(net, path, spec, reads[0], layer)
             continue
         if spec.kind == "text_vectorization":
             if text_samples is None:
                 raise ValueError("`text_vectorization` needs training texts to learn its vocabulary")
-            layer.adapt(as_text(text_samples))
+            layer.adapt(as_text(_texts_read(text_samples, graph, step - 1)))
             vocabulary = layer.get_vocabulary()
             if not layer.get_vocabulary(include_special_tokens=False):  # else a graph error at the first step
                 raise InputError(
@@ -115,10 +124,15 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None, cove
                 )
         elif getattr(spec, "embeddings", None) is not None:
             pretrained.append((path, spec, layer, vocabulary))
-        _unroll_if_short(spec, layer, x.shape)
-        x = layer(x)
+        if isinstance(spec, specs.Merge):
+            made[step - 1] = layer(reads)
+        else:
+            _unroll_if_short(spec, layer, reads[0].shape)
+            made[step - 1] = _call(spec, layer, reads[0])
         built_layers.append((spec, layer))
-    model = keras.Model(inputs, x, name=name or net.name)
+    outputs = [made[p] for p in graph.outputs]
+    model = keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0],
+                        name=name or net.name)
     for spec, layer in built_layers:
         assign_literal_weights(spec, layer)
     shown = analysis.layer_names if pretrained else {}
@@ -127,6 +141,35 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None, cove
         if coverage is not None:
             coverage[shown.get(path, layer.name)] = report
     return model
+
+
+def _call(spec: specs.Layer, layer, x):
+    """A layer called on the point before it. `multi_head_attention` in a chain is self-attention:
+    the point is its query, value and key."""
+    if spec.kind == "multi_head_attention":
+        return layer(x, x)
+    return layer(x)
+
+
+def _texts_read(text_samples, graph, step: int):
+    """The training texts a `text_vectorization` step reads: all of them, or with several inputs
+    (`text_samples` by input name) those of the input it reads."""
+    if not isinstance(text_samples, dict):
+        return text_samples
+    point = graph.steps[step].inputs[0]
+    if point >= 0:
+        raise ValueError("`text_vectorization` reads a text input directly (`from NAME`, then the layer)")
+    return text_samples[graph.inputs[~point]]
+
+
+def _keras_input(declared: specs.Input | None, name: str):
+    """The Keras input of one declared input (None: omitted, `(n_features)` bound by `resolve`)."""
+    if declared is not None and declared.text:
+        return keras.Input(shape=(), dtype="string", name=name)
+    shape = declared.shape if declared is not None else None
+    if shape is None or any(isinstance(d, Expr) for d in shape):
+        raise ValueError("the input shape is not bound; bind `n_features` first")
+    return keras.Input(shape=tuple(shape), name=name)
 
 
 def new_layers(net: specs.Net, analysis=None):
@@ -202,6 +245,8 @@ def take_base_layers(net: specs.Net, path: tuple, spec: specs.Layer, x, plan):
         file = Path(folder) / "base.keras"
         file.write_bytes(data)
         try:
+            for module in set(kinds.LAYERS.modules.values()):
+                importlib.import_module(module)  # registers netdsl's own layer classes, which the base may hold
             base = keras.models.load_model(file, compile=False, safe_mode=not spec.trust)  # see dsl/saved.py
         except Exception as error:  # noqa: BLE001 - Keras raises many kinds for a damaged file
             reason = (str(error).strip().splitlines() or [""])[0][:300]

@@ -155,6 +155,8 @@ def model_from_bytes(data: bytes, what: str = "the saved net"):
     configure_process()  # before Keras and TensorFlow start
     import keras
 
+    from . import layers  # noqa: F401 - registers netdsl's own layer classes, which the model may hold
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             saved.check_sizes(archive, Path(what))

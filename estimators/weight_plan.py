@@ -34,6 +34,19 @@ def fresh_weights(net: specs.Net, model: keras.Model, analysis=None) -> list | N
     return None if made is None else _initial_values(made)
 
 
+def _build_like(layer, spec, target) -> None:
+    """Builds a new layer as calling it where `target` was called builds it: a merge on the list of
+    its inputs' shapes, `multi_head_attention` on its query's and value's (self-attention: the same
+    point twice), any other layer on its input's shape."""
+    inputs = target.input
+    if not isinstance(inputs, (list, tuple)):
+        layer.build(inputs.shape)
+    elif spec.kind == "multi_head_attention":
+        layer.build(*(tensor.shape for tensor in inputs))
+    else:
+        layer.build([tensor.shape for tensor in inputs])
+
+
 def _made_anew(net: specs.Net, model: keras.Model, analysis=None) -> list | None:
     """`fresh_weights`'s new layers' variables, each with the literal value assigned to it (None for
     those that keep their initializer); None where a restart must build the net whole."""
@@ -48,7 +61,7 @@ def _made_anew(net: specs.Net, model: keras.Model, analysis=None) -> list | None
                 if spec.kind == "pretrained" or getattr(spec, "embeddings", None) is not None or target is None:
                     return None
                 if target.weights:
-                    layer.build(target.input.shape)  # as calling it in a new model would, before the next layer is made
+                    _build_like(layer, spec, target)  # as calling it in a new model would, before the next layer is made
                 if len(layer.variables) != len(target.variables):
                     return None
                 assign_literal_weights(spec, layer)  # recorded by the scope, read below

@@ -50,10 +50,13 @@ def test_keras_layer_table_matches_the_installed_keras():
 
 
 @pytest.mark.parametrize("word, title, help", [
-    ("up_sampling2d", "`up_sampling2d` is a Keras layer netdsl does not support yet",
+    ("conv3d", "`conv3d` is a Keras layer netdsl does not support yet",
      "the supported layer kinds are listed in docs/language.md"),
-    ("UpSampling2D", "`UpSampling2D` (`up_sampling2d`) is a Keras layer netdsl does not support yet",
+    ("Conv3D", "`Conv3D` (`conv3d`) is a Keras layer netdsl does not support yet",
      "the supported layer kinds are listed in docs/language.md"),
+    ("UpSampling2D", "unknown layer kind `UpSampling2D`",
+     "layer kinds are Keras's class names in snake case: write `up_sampling2d`"),
+    ("leaky_relu", "unknown layer kind `leaky_relu`", "did you mean `leaky_re_lu`?"),
     ("Dense", "unknown layer kind `Dense`", "layer kinds are Keras's class names in snake case: write `dense`"),
     ("dens", "unknown layer kind `dens`", "did you mean `dense`?"),
     ("frobnicate", "unknown layer kind `frobnicate`", "netdsl's layer kinds are listed in docs/language.md"),

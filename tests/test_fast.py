@@ -104,6 +104,27 @@ lstm(6)
 dense(3, activation=relu, kernel_initializer=[[0.1, -0.2, 0.3], [0.2, 0.1, 0.0], [0.0, 0.3, -0.1], [0.1, 0.1, 0.1], [-0.3, 0.2, 0.1], [0.2, -0.1, 0.3]], bias_initializer=[0.5, 0.0, -0.5])
 dense(10, activation=softmax)
 """,
+    "attention, position embedding, activation layers": """net t
+input (8, 8)
+position_embedding(8)
+multi_head_attention(2, 4, dropout=0.1)
+p_re_lu
+time_distributed(dense(4))
+leaky_re_lu(0.1)
+flatten
+dense(10, activation=softmax)
+""",
+    "depthwise, separable and transposed conv2d": """net u
+input (8, 8, 1)
+depthwise_conv2d(3, depth_multiplier=2, padding=same)
+separable_conv2d(4, 3, strides=2, activation=relu)
+conv2d_transpose(3, 3, strides=2, padding=same)
+up_sampling2d
+re_lu(6)
+global_average_pooling2d
+dropout(0.1)
+dense(10, activation=softmax)
+""",
 }
 TRAIN = """train {
     loss = sparse_categorical_crossentropy

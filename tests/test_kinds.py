@@ -8,8 +8,10 @@ TensorFlow; those that take the `keras` fixture import it.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
+import re
 import subprocess
 import sys
 
@@ -66,7 +68,17 @@ def test_every_layer_kind_has_a_shape_rule():
 
 
 def test_every_layer_kind_is_the_snake_case_of_its_keras_class():
-    assert {kind: KERAS_LAYERS.get(kind) for kind in kinds.LAYERS.keras} == kinds.LAYERS.keras
+    of_keras = {kind: cls for kind, cls in kinds.LAYERS.keras.items() if kind not in kinds.LAYERS.modules}
+    assert {kind: KERAS_LAYERS.get(kind) for kind in of_keras} == of_keras
+
+
+def test_netdsl_s_own_layer_classes_are_kinds_keras_lacks():
+    """A kind netdsl builds with its own class (`position_embedding`) is one Keras 3 does not have,
+    named as Keras would name the class."""
+    assert kinds.LAYERS.modules == {"position_embedding": "netdsl.estimators.layers"}
+    for kind in kinds.LAYERS.modules:
+        assert kind not in KERAS_LAYERS and kinds.LAYERS.keras[kind] not in KERAS_LAYERS.values()
+        assert kind == re.sub(r"(?<!^)(?=[A-Z])", "_", kinds.LAYERS.keras[kind]).lower()
 
 
 def test_the_name_tables_agree():
@@ -95,6 +107,8 @@ def keras():
 
 
 def _keras_class(keras, family, kind):
+    if kind in family.modules:  # a class of netdsl's own
+        return getattr(importlib.import_module(family.modules[kind]), family.keras[kind])
     module = keras
     for part in family.keras_path(kind).split(".")[1:]:
         module = getattr(module, part, None)

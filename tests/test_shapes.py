@@ -42,7 +42,7 @@ def keras_layer(keras, layer):
     trainable = kwargs.pop("trainable")  # Keras 3.15's SpatialDropout1D/2D do not take it
     kwargs.pop("embeddings", None)  # a word-vector file read at fit, not a Keras argument
     kwargs.pop("inputs", None)  # a merge's points, wired by `keras_model`
-    if layer.kind == "bidirectional":
+    if layer.kind in ("bidirectional", "time_distributed"):
         kwargs["layer"] = keras_layer(keras, layer.layer)
     for key in ("kernel_initializer", "bias_initializer"):
         value = kwargs.get(key)
@@ -50,9 +50,18 @@ def keras_layer(keras, layer):
             if key == "kernel_initializer" and kwargs.get("kernel_size") is None:
                 kwargs["kernel_size"] = np.shape(value)[: 2 if layer.kind == "conv2d" else 1]
             kwargs[key] = "zeros"  # only shapes are compared here
-    built = getattr(keras.layers, KERAS_CLASS.get(type(layer).__name__, type(layer).__name__))(**kwargs)
+    built = keras_class(keras, type(layer))(**kwargs)
     built.trainable = trainable
     return built
+
+
+def keras_class(keras, spec_class):
+    """Keras's class of a spec, or netdsl's own for a kind Keras lacks (`position_embedding`)."""
+    if spec_class.__name__ == "PositionEmbedding":
+        from netdsl.estimators.layers import PositionEmbedding
+
+        return PositionEmbedding
+    return getattr(keras.layers, KERAS_CLASS.get(spec_class.__name__, spec_class.__name__))
 
 
 def keras_model(keras, net, params=None, data=None):
@@ -252,6 +261,78 @@ PROGRAMS = {
         flatten
         dense(1)
     """,
+    "depthwise_separable": """
+        input (9, 9, 3)
+        depthwise_conv2d(3, depth_multiplier=2, padding=same, activation=relu)
+        separable_conv2d(8, 3, strides=2, use_bias=false)
+        separable_conv2d(4, (3, 1), depth_multiplier=3, dilation_rate=(1, 2))
+        depthwise_conv2d((2, 1), strides=(1, 2), use_bias=false)
+        global_average_pooling2d
+        dense(2)
+    """,
+    "conv2d_transpose": """
+        input (5, 5, 2)
+        conv2d_transpose(4, 3, strides=2)
+        conv2d_transpose(3, (3, 2), strides=(2, 3), padding=same, output_padding=(1, 0))
+        conv2d_transpose(2, 3, dilation_rate=2, use_bias=false)
+        conv2d_transpose(2, 4, strides=2, output_padding=1)
+        up_sampling2d((2, 1))
+        up_sampling2d(interpolation=bilinear)
+        p_re_lu(shared_axes=(1, 2))
+    """,
+    "conv1d_transpose": """
+        input (7, 3)
+        conv1d_transpose(4, 3, strides=2)
+        conv1d_transpose(2, 4, strides=3, padding=same)
+        conv1d_transpose(2, 3, strides=2, padding=same, output_padding=1)
+        up_sampling1d(3)
+        re_lu(6, 0.1, 0.5)
+        leaky_re_lu
+        leaky_re_lu(0.2)
+        p_re_lu
+        flatten
+        repeat_vector(2)
+    """,
+    "time_distributed": """
+        input (6)
+        repeat_vector(4)
+        time_distributed(dense(3))
+        lstm(5, return_sequences=true)
+        time_distributed(dense(2, activation=softmax), name=per_step)
+        time_distributed(batch_normalization)
+        dense(2, name=dense_out)
+    """,
+    "time_distributed_frames": """
+        input (3, 8, 8, 1)
+        time_distributed(conv2d(2, 3, activation=relu))
+        time_distributed(max_pooling2d)
+        time_distributed(time_distributed(dense(2)))
+        time_distributed(flatten)
+        gru(4)
+        dense(1)
+    """,
+    "transformer": """
+        input (8)
+        embedding(20, 16)
+        position_embedding(10)
+        multi_head_attention(2, 8, dropout=0.1)
+        layer_normalization
+        multi_head_attention(4, 4, value_dim=3, use_bias=false, output_shape=6)
+        multi_head_attention(1, 2, output_shape=(2, 3))
+        reshape((8, 6))
+        time_distributed(dense(4))
+        global_average_pooling1d
+        dense(2)
+    """,
+    "transformer_text": """
+        input text
+        text_vectorization(max_tokens=30, output_sequence_length=6)
+        embedding(30, 8, mask_zero=true)
+        position_embedding(6)
+        multi_head_attention(2, 4)
+        global_average_pooling1d
+        dense(1, activation=sigmoid)
+    """,
     "edge_literal_conv1d": """
         input (9, 2)
         conv1d(3, kernel_initializer=[1, 0, -1])
@@ -299,15 +380,16 @@ def test_an_analysis_of_a_resolved_net_is_the_analysis_of_the_net(monkeypatch):
 
 
 def test_one_analysis_lists_the_layers_once(monkeypatch):
-    import netdsl.dsl.shapes.pretrained as pretrained
+    import netdsl.dsl.graph as graph
 
     calls = []
+    wire = graph.wire
 
-    def counted(net):
+    def counted(net, span_of=None):
         calls.append(net)
-        return flat_layers(net)
+        return wire(net, span_of)
 
-    monkeypatch.setattr(pretrained, "flat_layers", counted)
+    monkeypatch.setattr(graph, "wire", counted)
     analyse(program("input (8, 8, 1)\nrepeat 2 { conv2d(4, 3) }\nflatten\ndense(n_classes)"))
     assert len(calls) == 1
 
@@ -315,8 +397,9 @@ def test_one_analysis_lists_the_layers_once(monkeypatch):
 def _all_layers(net):
     for layer in list(net.augment) + [layer for _, layer in flat_layers(net)]:
         yield layer
-        if layer.kind == "bidirectional":
-            yield layer.layer
+        while layer.kind in ("bidirectional", "time_distributed"):
+            layer = layer.layer
+            yield layer
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
@@ -346,15 +429,16 @@ def test_spec_defaults_are_keras_defaults(keras):
     """Every spec default equals Keras's, apart from the language's deliberate choices."""
     deliberate = {("conv1d", "kernel_size"), ("conv2d", "kernel_size"),  # may come from a literal kernel
                   ("average_pooling1d", "pool_size"), ("average_pooling2d", "pool_size"),  # 2, like max pooling
-                  *((kind, "unroll") for kind in ("simple_rnn", "lstm", "gru"))}  # left out: netdsl decides (<= 32 steps)
+                  *((kind, "unroll") for kind in ("simple_rnn", "lstm", "gru")),  # left out: netdsl decides (<= 32 steps)
+                  ("p_re_lu", "alpha_initializer")}  # Keras writes `Zeros`: the same initializer, spelt as the others
     for kind, cls in specs.LAYERS.items():
         if kind == "pretrained":  # the layers of a saved net, not one Keras layer
             continue
-        keras_cls = getattr(keras.layers, KERAS_CLASS.get(cls.__name__, cls.__name__))
+        keras_cls = keras_class(keras, cls)
         signature = inspect.signature(keras_cls.__init__).parameters
         assert tuple(signature)[1 : 1 + len(cls.positional)] == cls.positional, kind
         for field, info in cls.model_fields.items():
-            if field in ("kind", "name", "trainable") or (kind, field) in deliberate or info.is_required():
+            if field in ("kind", "name", "trainable", "inputs") or (kind, field) in deliberate or info.is_required():
                 continue
             if (kind, field) == ("embedding", "embeddings"):  # a word-vector file read at fit, not Keras's
                 continue

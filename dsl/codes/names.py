@@ -17,7 +17,7 @@ CODES = [
         "N202", "unsupported-keras-layer", "A Keras layer netdsl does not support yet",
         "The layer is a Keras layer, but netdsl cannot build it (yet).",
         "Use the layer kinds listed in docs/language.md, or compose the layer from supported ones.",
-        "net demo\ninput (8, 8, 1)\nup_sampling2d(2)\n",
+        "net demo\ninput (8, 8, 8, 1)\nconv3d(4, 3)\n",
     ),
     Code(
         "N203", "unknown-kind", "Unknown optimizer, callback, regularizer or recurrent layer",

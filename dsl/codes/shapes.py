@@ -59,8 +59,9 @@ CODES = [
     ),
     Code(
         "N308", "unknown-steps", "The number of steps is unknown",
-        "After `text_vectorization` without `output_sequence_length` the number of steps is known only "
-        "once the texts are read, but the layer needs it now (`flatten` then `dense`, `unroll=true`).",
+        "After `text_vectorization` without `output_sequence_length`, or from an input axis of any length "
+        "(`input (none, 7)`), the number of steps is known only once the data is read, but the layer needs it "
+        "now (`flatten` then `dense`, `unroll=true`).",
         "Give `text_vectorization` an `output_sequence_length=...`, or pool over the steps "
         "(`global_average_pooling1d`).",
         "net demo\ninput text\ntext_vectorization(max_tokens=1000)\nembedding(1000, 8)\nflatten\ndense(1)\n",
@@ -103,5 +104,14 @@ CODES = [
         "Use fewer units or filters, a smaller input before the layer (pooling, strides), or a smaller "
         "`batch_size`.",
         "net demo\ninput (100000, 100000)\ndense(100000)\nflatten\ndense(1)\n",
+    ),
+    Code(
+        "N314", "sequence-too-long", "More steps than `position_embedding` has positions",
+        "`position_embedding(sequence_length)` learns one vector per position, up to `sequence_length`; its "
+        "input has more steps, whose positions would have no vector.",
+        "Give `sequence_length` at least the number of steps (`netdsl show` lists it), or shorten the "
+        "sequences before it (`output_sequence_length` of `text_vectorization`).",
+        "net demo\ninput (12)\nembedding(100, 8)\nposition_embedding(10)\nmulti_head_attention(2, 4)\n"
+        "global_average_pooling1d\ndense(1)\n",
     ),
 ]

@@ -8,13 +8,15 @@ To add a layer kind, write its rule in its family's module and list it in that m
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 from ...values import FLOAT32_MAX
 from ..context import Context, Out, Problem, Tensor
-from ..symbolic import Sym, known
+from ..symbolic import UNKNOWN, Sym, known
 from ..text import shape_text
-from . import augmentation, conv, dense, elementwise, embedding_text, normalization, recurrent, reshaping
+from . import augmentation, conv, dense, elementwise, embedding_text, merge, normalization, recurrent, reshaping
+from . import attention, upsampling, wrappers
 
 __all__ = ["LAYER_RULES", "apply"]
 
@@ -27,13 +29,23 @@ LAYER_RULES: dict[str, Callable[[Any, Tensor, Context], Out] | None] = {
     **normalization.RULES,
     **embedding_text.RULES,
     **recurrent.RULES,
+    **merge.RULES,
+    **upsampling.RULES,
+    **attention.RULES,
+    "time_distributed": None,  # runs the rule of the layer it wraps (`wrappers`): set below `apply`
     "pretrained": None,  # replaced by the saved net's layers before the walk (`pretrained.expand`)
 }
 """Layer kind -> rule: (bound layer, input tensor, context) -> output. Every kind of `specs.LAYERS`."""
 
 
 # Layers whose weights are sized by the input's last axis: Keras must know it when it builds them.
-_SIZED_BY_LAST_AXIS = frozenset({"dense", "conv1d", "conv2d", "simple_rnn", "lstm", "gru", "bidirectional"})
+_SIZED_BY_LAST_AXIS = frozenset({
+    "dense", "conv1d", "conv2d", "simple_rnn", "lstm", "gru", "bidirectional", "depthwise_conv2d", "separable_conv2d",
+    "conv1d_transpose", "conv2d_transpose", "multi_head_attention", "position_embedding", "p_re_lu",
+})
+# Layers with an `activation` argument, whose softmax over one value is worth a note.
+_WITH_ACTIVATION = frozenset({"dense", "conv1d", "conv2d", "activation", "depthwise_conv2d", "separable_conv2d",
+                              "conv1d_transpose", "conv2d_transpose"})
 
 
 def _of_steps(dim) -> bool:
@@ -55,8 +67,14 @@ def _beyond_float32(value, at=()) -> tuple | None:
     return at if isinstance(value, float) and not abs(value) <= FLOAT32_MAX else None
 
 
-def apply(layer, x: Tensor, ctx: Context) -> Out:
-    """One layer: the text check every layer but `text_vectorization` shares, then its rule."""
+def apply(layer, x: Tensor | tuple[Tensor, ...], ctx: Context) -> Out:
+    """One layer: the text check every layer but `text_vectorization` shares, then its rule (a
+    merge's input is the tuple of tensors it reads)."""
+    if isinstance(x, tuple):
+        if any(t.dtype == "string" for t in x):
+            raise Problem("N307", f"`{layer.kind}` cannot read raw text",
+                          help="turn the text into numbers first (`text_vectorization`, `embedding`, a pooling)")
+        return LAYER_RULES[layer.kind](layer, x, ctx)
     if x.dtype == "string" and layer.kind != "text_vectorization":
         raise Problem(
             "N307", f"`{layer.kind}` cannot read raw text",
@@ -80,8 +98,15 @@ def apply(layer, x: Tensor, ctx: Context) -> Out:
             help="give `text_vectorization` an `output_sequence_length=...`, or pool over the steps "
             "(`global_average_pooling1d`) instead of `flatten`",
         )
+    if layer.kind in _SIZED_BY_LAST_AXIS and x.shape and x.shape[-1] == UNKNOWN:
+        raise Problem(
+            "N308", f"`{layer.kind}` needs a known number of inputs, but gets `none` {ctx.after}: an axis of any "
+            "length (`input (none, ...)`) reached the last axis",
+            help="pool over the axis of any length (`global_average_pooling1d`, a recurrent layer) instead of "
+            "`flatten`; only a layer's last axis sizes its weights",
+        )
     out = LAYER_RULES[layer.kind](layer, x, ctx)
-    if getattr(layer, "activation", None) == "softmax" and layer.kind in ("dense", "conv1d", "conv2d", "activation") \
+    if getattr(layer, "activation", None) == "softmax" and layer.kind in _WITH_ACTIVATION \
             and out.shape and known(out.shape[-1]) and out.shape[-1] == 1:
         ctx.note("N309", "`softmax` over a single value is always 1", arg="activation",
                  help="it normalises over the last axis, here of size 1, so nothing could be learned: use `sigmoid` "
@@ -92,3 +117,6 @@ def apply(layer, x: Tensor, ctx: Context) -> Out:
             help="every dimension must be at least 1; use smaller windows or strides, or `padding=same`",
         )
     return out
+
+
+LAYER_RULES["time_distributed"] = functools.partial(wrappers.time_distributed, apply=apply)

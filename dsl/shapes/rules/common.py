@@ -16,6 +16,8 @@ SPATIAL_RANK = {
     "conv1d": 1, "conv2d": 2, "max_pooling1d": 1, "max_pooling2d": 2, "average_pooling1d": 1,
     "average_pooling2d": 2, "global_average_pooling1d": 1, "global_average_pooling2d": 2,
     "global_max_pooling1d": 1, "global_max_pooling2d": 2, "spatial_dropout1d": 1, "spatial_dropout2d": 2,
+    "depthwise_conv2d": 2, "separable_conv2d": 2, "conv1d_transpose": 1, "conv2d_transpose": 2,
+    "up_sampling1d": 1, "up_sampling2d": 2,
 }  # fmt: skip
 
 
@@ -55,6 +57,9 @@ def _rank_help(shape: tuple, rank: int, ctx: Context) -> str:
         to = "it" if inner is ctx.previous else f"the `{inner.kind}(...)` it wraps"
         return (f"{ctx.source} outputs only its last step: add `return_sequences=true` to {to}, so that it "
                 "outputs every step for this layer to read")
+    if rank == 1:
+        return ("it reads one vector per sample: add `flatten` before it, or a pooling layer such as "
+                "`global_average_pooling1d`")
     if rank == 3:
         if got == 1:
             n = shape[0]

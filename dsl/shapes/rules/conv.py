@@ -1,4 +1,5 @@
-"""Shape rules of the window layers: convolutions and pooling (local and global)."""
+"""Shape rules of the window layers: convolutions (plain, depthwise and separable) and pooling (local
+and global)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,15 @@ def _conv(layer, x: Tensor, ctx: Context) -> Out:
     need_spatial(x, rank, ctx)
     channels = x.shape[-1]
     kernel = _kernel_size(layer, rank, channels, ctx)
+    spatial, field = _window(layer, x, kernel, rank, ctx)
+    check_bias(layer, layer.filters, ctx)
+    params = prod(kernel) * channels * layer.filters + (layer.filters if layer.use_bias else 0)
+    return Out(spatial + (layer.filters,), params, field=field)
+
+
+def _window(layer, x: Tensor, kernel: tuple, rank: int, ctx: Context) -> tuple:
+    """The spatial output size and receptive field of a convolution's window: its `strides`,
+    `dilation_rate` and `padding` (which Keras's convolutions all read alike)."""
     strides = per_axis(layer.strides, rank, "strides", ctx)
     dilation = per_axis(layer.dilation_rate, rank, "dilation_rate", ctx)
     if known(*strides, *dilation) and max(strides) > 1 and max(dilation) > 1:
@@ -62,10 +72,23 @@ def _conv(layer, x: Tensor, ctx: Context) -> Out:
     words = f"kernel_size {sizes_text(kernel)}"
     if windows != kernel:
         words += f" with dilation_rate {sizes_text(dilation)} spans {sizes_text(windows)}, which"
-    spatial = slide(x, windows, strides, layer.padding, ctx, words)
-    check_bias(layer, layer.filters, ctx)
-    params = prod(kernel) * channels * layer.filters + (layer.filters if layer.use_bias else 0)
-    return Out(spatial + (layer.filters,), params, field=grow(x.field, windows, strides))
+    return slide(x, windows, strides, layer.padding, ctx, words), grow(x.field, windows, strides)
+
+
+def _depthwise(layer, x: Tensor, ctx: Context) -> Out:
+    """DepthwiseConv2D: each input channel convolved on its own by `depth_multiplier` kernels
+    (channels * depth_multiplier outputs); SeparableConv2D then mixes those into `filters` by a 1x1
+    convolution. Weights: prod(kernel) * channels * depth_multiplier, plus channels * depth_multiplier
+    * filters for the 1x1 step, plus one bias per output channel."""
+    rank = SPATIAL_RANK[layer.kind]
+    need_spatial(x, rank, ctx)
+    channels = x.shape[-1]
+    kernel = per_axis(layer.kernel_size, rank, "kernel_size", ctx)
+    spatial, field = _window(layer, x, kernel, rank, ctx)
+    depth = channels * layer.depth_multiplier
+    outputs = layer.filters if layer.kind == "separable_conv2d" else depth
+    params = prod(kernel) * depth + (depth * outputs if layer.kind == "separable_conv2d" else 0)
+    return Out(spatial + (outputs,), params + (outputs if layer.use_bias else 0), field=field)
 
 
 def _pool(layer, x: Tensor, ctx: Context) -> Out:
@@ -90,6 +113,8 @@ def _global_pool(layer, x: Tensor, ctx: Context) -> Out:
 RULES = {
     "conv1d": _conv,
     "conv2d": _conv,
+    "depthwise_conv2d": _depthwise,
+    "separable_conv2d": _depthwise,
     "max_pooling1d": _pool,
     "max_pooling2d": _pool,
     "average_pooling1d": _pool,

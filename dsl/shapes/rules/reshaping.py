@@ -1,10 +1,11 @@
-"""Shape rules of the layers that rearrange values: `flatten` and `reshape`."""
+"""Shape rules of the layers that rearrange values: `flatten`, `reshape` and `repeat_vector`."""
 
 from __future__ import annotations
 
 from ..context import KEEP, Context, Out, Problem, Tensor
 from ..symbolic import known, prod
 from ..text import shape_text
+from .common import need_rank
 
 def _flatten(layer, x: Tensor, ctx: Context) -> Out:
     """Everything but the batch axis in one: the product of the dimensions. Values are kept, so
@@ -45,7 +46,14 @@ def _reshape(layer, x: Tensor, ctx: Context) -> Out:
     return Out(target, field=None, dtype=KEEP)
 
 
+def _repeat_vector(layer, x: Tensor, ctx: Context) -> Out:
+    """RepeatVector: one vector per sample, repeated `n` times: (features) -> (n, features)."""
+    need_rank(x, 1, ctx, "features")
+    return Out((layer.n,) + x.shape, field=None)
+
+
 RULES = {
+    "repeat_vector": _repeat_vector,
     "flatten": _flatten,
     "reshape": _reshape,
 }
