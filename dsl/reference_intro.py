@@ -136,8 +136,8 @@ dense(10, activation=softmax)
 
 ### `repeat N { ... }`
 
-The body's layers `N` times in a row. `N` is a literal or a `param` (not a data-bound name: the
-depth of the network must be known before fitting). Repeats may nest.
+The body's statements `N` times in a row. `N` is a literal or a `param` (not a data-bound name:
+the depth of the network must be known before fitting). Repeats may nest.
 
 ```net
 param blocks = 2 in [1, 2, 3]
@@ -150,6 +150,122 @@ repeat blocks {
 }
 dense(1)
 ```
+
+`repeat NAME in [V1, V2, ...] { ... }` makes one copy of the body per value, with `NAME` bound to
+it in that copy: the widths of a stack that grows (`NAME` may also be a `param` holding a list).
+
+```net
+input (8, 8, 1)
+repeat filters in [8, 16, 32] {
+    conv2d(filters, 3, padding=same, activation=relu)
+    max_pooling2d(2, padding=same)
+}
+global_average_pooling2d
+dense(n_classes, activation=softmax)
+```
+
+## Graphs: names, branches, merges, several inputs and outputs
+
+A body is a *flow*: each layer reads the point the layer before it made. Four things make it
+more than a chain, and a chain is written exactly as before.
+
+- `NAME = layer(...)` names the point the layer makes (and the layer: `NAME` is its name in
+  `netdsl show`, in `freeze`, and for `NetTransformer(layer="NAME")`). `identity` names a point
+  without computing anything.
+- `from NAME` goes on from a named point: an input, or a layer above. The layers below read it.
+- A merge reads the points it names, not the one before it: `add(a, b)`, `subtract(a, b)`,
+  `multiply(...)`, `average(...)`, `maximum(...)`, `minimum(...)`, `concatenate(a, b, axis=-1)`,
+  `dot(a, b, axes=1)`. A name means the latest layer of that name above: the flow runs downward,
+  so a cycle cannot be written.
+- `residual { ... }` adds the block's output to its input, as a ResNet block does;
+  `residual { ... } skip { ... }` sends the input through the `skip` layers first (a 1x1 strided
+  convolution where the block changes the shape).
+
+```net
+input (8, 8, 1)
+conv2d(16, 3, padding=same, activation=relu)
+repeat 2 {
+    residual {
+        conv2d(16, 3, padding=same, activation=relu)
+        conv2d(16, 3, padding=same)
+    }
+    re_lu
+}
+residual {
+    conv2d(32, 3, strides=2, padding=same, activation=relu)
+    conv2d(32, 3, padding=same)
+} skip {
+    conv2d(32, 1, strides=2, padding=same)
+}
+global_average_pooling2d
+dense(n_classes, activation=softmax)
+```
+
+Several inputs are each named, `input NAME (shape)` or `input NAME text`; each branch starts with
+`from NAME`. The unnamed input of a chain is the point `input` (`text` for `input text`). Several
+outputs are listed by name with `output A, B` (in the order of y's columns), and each may have its
+own training settings in `train { }`, written with its name: `A.loss`, `A.loss_weight`,
+`A.metrics`.
+
+```net
+input image (8, 8, 1)
+input meta (3)
+output digit, even
+
+from image
+conv2d(8, 3, activation=relu)
+pixels = flatten
+from meta
+numbers = dense(4, activation=relu)
+features = concatenate(pixels, numbers)
+digit = dense(10, activation=softmax)
+from features
+even = dense(1, activation=sigmoid)
+
+train {
+    epochs = 20
+    digit.loss = sparse_categorical_crossentropy
+    even.loss = binary_crossentropy
+    even.loss_weight = 0.5
+    digit.metrics = [accuracy]
+}
+```
+
+An input may have one axis of any length, `none`: `input (none, 7)` reads sequences of 7 values
+per step, of any number of steps (found from each row's width, at fit and at predict).
+
+`netdsl check` finds the wiring's mistakes, each at its line: an unknown name (with the close one),
+a name used above the layer that makes it (N803), a merge of too few points or of shapes that do
+not fit (naming both branches and their shapes), a layer whose output nothing reads, an input no
+output depends on, layers before any `from` in a net with several inputs (the N8xx codes of
+[diagnostics.md](diagnostics.md)). `netdsl show` then lists what each layer reads, and `--json`
+gives the graph (each row's `inputs`, and the net's `inputs` and `outputs`).
+
+### Why this syntax
+
+Other languages say graphs in four ways, and each taught something:
+
+- **Caffe's prototxt** names blobs: every layer lists its `bottom` (inputs) and `top` (output)
+  blobs. Everything is explicit, so a chain of ten layers repeats ten names it never needed; and
+  a blob name reused as `top` (Caffe's in-place layers) means two things in one file.
+- **ONNX's text format** (`agraph (float[N] X) => (float[N] Y) { T = MatMul(X, W) ... }`) and
+  Keras's functional calls (`x = layers.Dense(64)(x)`) are single assignments: clear, but a chain is
+  `x = ...(x)` on every line, and reassigning `x` is how Keras users write chains, which a text
+  language cannot tell from a mistake.
+- **BrainScript** (CNTK) writes expressions, `h = Sigmoid(W * x + b)`, and composes them: compact
+  for formulas, far from the layer lists people read in `model.summary()`.
+- **Ludwig** declares input features and a *combiner* (`concat`, `transformer`) with output
+  features: several inputs and outputs without a graph, so a residual block or a branch inside a
+  feature cannot be said.
+
+netdsl keeps the implicit flow for the common case (a chain needs no names, as in every existing
+file) and adds names only where the flow branches, as a person would say it: "name this point",
+"from there", "add these two". Assignment (`x = dense(8)`) is the functional API's and ONNX's form,
+but names a *layer's* point once, with no reassignment; a merge lists every point it reads, like
+Caffe's `bottom`, so nothing is implied by position; `from` is Caffe's `bottom` for a whole branch;
+`residual { }` is the one pattern every residual net repeats (the Keras examples write it by hand
+each time), with `skip { }` for the projection; `output A, B` and `NAME.loss` are Ludwig's output
+features, in the `train` block where the other losses are.
 
 ### `augment { ... }`
 

@@ -89,6 +89,8 @@ class LabelTargets:
         return np.searchsorted(self.classes_, y), {"n_classes": n, "n_outputs": n}
 
     def _stratify(self):
+        if getattr(self, "heads_", None):  # several outputs: y is by output, held out at random
+            return False
         return not self._multilabel and not getattr(self, "_per_step", False)
 
     def _check_output(self, summary, resolved):

@@ -49,6 +49,7 @@ def tiny(tmp_path):
         ("digits_cnn", {"filters": [8, 16, 32], "depth": [1, 2]}),
         ("digits_mlp", {}),
         ("edge_detector", {}),
+        ("resnet_digits", {"width": [8, 16, 32], "blocks": [1, 2]}),
         ("sentiment_lstm", {"units": [16, 32]}),
         ("sunspots_gru", {"units": [8, 16, 32]}),
     ],

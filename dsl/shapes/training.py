@@ -141,6 +141,9 @@ def check_training(resolved: specs.Net, walked: list, span_of, problems: list) -
     train = resolved.train
     if train is None:
         return
+    if len(resolved.outputs) > 1:
+        _check_heads(resolved, walked, span_of, problems)
+        return
     activation = output_activation(bound for _, bound in walked)
     units = walked[-1][0].output_shape[-1] if walked and walked[-1][0].output_shape else None
     task = output_task(activation, units, train.loss)
@@ -179,6 +182,44 @@ def check_training(resolved: specs.Net, walked: list, span_of, problems: list) -
             "`clipnorm` and `clipvalue` cannot both be set", span_of(("train", "optimizer", optimizer.kind, "clipvalue")),
             help="Keras clips gradients one way: keep one of the two", code="N312",
         ))
+
+
+def _check_heads(resolved: specs.Net, walked: list, span_of, problems: list) -> None:
+    """`check_training` for a net with several outputs: each output's metrics against its own
+    output and loss (`NAME.metrics`, else the block's), and monitors of what Keras reports then
+    (`loss`, `NAME_loss`, `NAME_METRIC`)."""
+    train = resolved.train
+    rows = {row.name: (row, bound) for row, bound in walked}
+    reported = ["loss"]
+    for name in resolved.outputs:
+        own = train.outputs.get(name, specs.OutputTraining())
+        loss = own.loss if own.loss is not None else train.loss
+        metrics, where = (own.metrics, ("train", "outputs", name, "metrics")) if own.metrics is not None else (
+            train.metrics, ("train", "metrics"))
+        reported += [f"{name}_loss"] + [f"{name}_{metric}" for metric in metrics]
+        if name not in rows:
+            continue
+        row, bound = rows[name]
+        units = row.output_shape[-1] if row.output_shape else None
+        task = output_task(output_activation([bound]), units, loss)
+        if task is None:
+            continue
+        targets = _targets(task, loss)
+        for i, metric in enumerate(metrics):
+            problem = _metric_problem(metric, targets, units if task == "multiclass" else None)
+            if problem is not None:
+                problems.append(Diagnostic(f"output `{name}`: {problem[0]}", span_of(where + (i,)), help=problem[1],
+                                           code="N401"))
+    for i, callback in enumerate(train.callbacks):
+        if callback.monitor.removeprefix("val_") not in reported:
+            close = did_you_mean(callback.monitor, reported + [f"val_{name}" for name in reported])
+            problems.append(Diagnostic(
+                f"`{callback.kind}` monitors `{callback.monitor}`, which the net does not report",
+                span_of(("train", "callbacks", i, callback.kind, "monitor")),
+                help=(close + " " if close else "") + "a net with several outputs reports " +
+                ", ".join(f"`{r}`" for r in reported) + " (and their `val_` values with `validation_split`)",
+                code="N404",
+            ))  # fmt: skip
 
 
 def memory_limit() -> int | None:
