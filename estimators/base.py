@@ -339,7 +339,8 @@ def _architecture(resolved: specs.Net) -> str:
 def _trained_with(spec: specs.Net, loss) -> specs.Net:
     """`spec` as this fit trains it: the estimator's `loss` (when set) in its `train` block, so that
     `analyse` checks the metrics against the targets this loss makes (`categorical_crossentropy`:
-    one-hot, so `top_k_categorical_accuracy` can be computed)."""
-    if spec.train is None or loss is None or loss == spec.train.loss:
+    one-hot, so `top_k_categorical_accuracy` can be computed), and the classifier reads logits
+    (`from_logits=true`) from it, for a file without a `train` block too."""
+    if loss is None or (spec.train is not None and loss == spec.train.loss):
         return spec
-    return spec.model_copy(update={"train": spec.train.model_copy(update={"loss": loss})})
+    return spec.model_copy(update={"train": (spec.train or specs.Train()).model_copy(update={"loss": loss})})

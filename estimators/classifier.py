@@ -99,6 +99,12 @@ class LabelTargets:
         path, layer = self._last_layer(resolved)
         activation = getattr(layer, "activation", None)
         logits = from_logits(summary.net.train.loss) if summary.net is not None and summary.net.train else False
+        if logits and activation in ("softmax", "sigmoid"):  # the estimator's `loss` (`check` finds the file's)
+            raise resolved.source.located(
+                f"the loss reads the outputs as logits (`from_logits=true`), but the last layer ends in `{activation}`",
+                path, help="the loss applies it itself: drop the last layer's activation, or give the loss without "
+                "`from_logits=true`", code="N408",
+            )
         if logits and activation in (None, "linear"):
             # Logits (`from_logits=true`): the loss applies the softmax or sigmoid, the net ends without it.
             activation = "softmax" if loss_name(summary.net.train.loss) in SOFTMAX_LOSSES else "sigmoid"

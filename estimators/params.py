@@ -63,6 +63,7 @@ def parse_net(net) -> specs.Net:
 
 
 _OPTIMIZERS: dict[str, specs.Node] = {}
+_LOSSES: dict[str, object] = {}  # `loss` call text -> its spec, read once
 
 
 def optimizer_spec(value):
@@ -81,6 +82,23 @@ def optimizer_spec(value):
             _OPTIMIZERS.clear()
         _OPTIMIZERS[value] = net.train.optimizer
     return _OPTIMIZERS[value]
+
+
+def loss_spec(value):
+    """An estimator's `loss`: a name (`"mse"`, checked by `_settings`) or `.net` call text
+    (`"sparse_categorical_crossentropy(from_logits=true)"`), read as the `train` block reads it."""
+    if not isinstance(value, str) or "(" not in value:
+        return value
+    if value not in _LOSSES:
+        try:
+            net = loads(f"train {{\n    loss = {value}\n}}\n", filename="<loss>")
+        except NetError as error:
+            first = error.diagnostics[0]
+            raise ParameterError(f"Invalid loss {value!r}: {first.title}; {first.help}") from None
+        if len(_LOSSES) > _CACHE_SIZE:
+            _LOSSES.clear()
+        _LOSSES[value] = net.train.loss
+    return _LOSSES[value]
 
 
 def _is_count(value) -> bool:
@@ -185,7 +203,7 @@ class ParamsMixin:
                 f"The 'learning_rate' parameter of {type(self).__name__} must be a float in the range (0, inf). "
                 f"Got {self.learning_rate!r} instead."
             )
-        loss = self.loss if self.loss is not None else train.loss
+        loss = loss_spec(self.loss) if self.loss is not None else train.loss
         if loss is not None and loss_name(loss) not in specs.LOSSES:  # a name, or the file's call (`from_logits`)
             hint = did_you_mean(str(loss), specs.LOSSES)
             raise ParameterError(f"Unknown loss {loss!r}. " + (hint or "Expected one of: " + ", ".join(specs.LOSSES)))

@@ -35,7 +35,11 @@ def composed(net_estimator, categorical=(), scale: bool = False):
     pipeline = make_pipeline(*steps, net_estimator)
     if not scale or not is_regressor(net_estimator):
         return pipeline
-    return TransformedTargetRegressor(regressor=pipeline, transformer=StandardScaler())
+    # Targets with more axes per sample (an image, a sequence of vectors) are scaled flat, one
+    # column per value, and the net fits them flat (NetRegressor reshapes flat targets to its
+    # output); a flat round trip is not y's shape, so the inverse is not checked against y.
+    scaler = make_pipeline(FunctionTransformer(flat_samples), StandardScaler())
+    return TransformedTargetRegressor(regressor=pipeline, transformer=scaler, check_inverse=False)
 
 
 def fitted_net(model):

@@ -118,6 +118,18 @@ def test_cross_validation_of_image_targets(images):
     np.testing.assert_allclose(scores, flat, rtol=1e-5)
 
 
+def test_the_command_line_s_target_scaling_takes_image_targets(images):
+    """`netdsl fit --scale` standardises the targets flat (a column per value), which the net fits
+    flat: its predictions are then flat too, in y's units."""
+    from netdsl.pipelines.composite import composed
+
+    X, Y = images
+    model = composed(NetRegressor(AUTOENCODER, random_state=0), scale=True).fit(X, Y * 10 + 5)
+    predicted = model.predict(X)
+    assert predicted.shape == (48, 64)
+    assert r2_score((Y * 10 + 5).reshape(48, -1), predicted) > 0
+
+
 # ---- NetClassifier: one label per time step --------------------------------------------------
 
 
@@ -209,6 +221,20 @@ def test_binary_logits_are_read_through_a_sigmoid_and_their_metrics_at_0():
     metrics = clf.model_.evaluate(X, y.astype("float32")[:, None], verbose=0, return_dict=True)
     assert metrics["accuracy"] == pytest.approx(np.mean((logit > 0) == y))
     assert metrics["precision"] == pytest.approx(np.mean(y[logit > 0]))
+
+
+def test_the_estimator_s_loss_may_be_a_call_of_logits():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(40, 4)).astype("float32")
+    y = (X[:, 0] > 0).astype(int)
+    logits = "logits", "sparse_categorical_crossentropy(from_logits=true)"
+    clf = NetClassifier("dense(8, activation=relu)\ndense(n_classes)\n", loss=logits[1], epochs=1, random_state=0)
+    np.testing.assert_allclose(clf.fit(X, y).predict_proba(X[:3]).sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    assert clf.get_params()["loss"] == logits[1]  # stored as given (clone)
+    with user_error(NetError, match=r"(?s)error\[N408\]: the loss reads the outputs as logits .*ends in `softmax`"):
+        NetClassifier("dense(n_classes, activation=softmax)\n", loss=logits[1], epochs=1).fit(X, y)
+    with user_error(ValueError, match=r"Invalid loss 'mse\(from_logits=true\)': `mse` takes no arguments"):
+        NetClassifier("dense(n_classes)\n", loss="mse(from_logits=true)").fit(X, y)
 
 
 def test_logits_after_a_softmax_are_flagged_by_check():

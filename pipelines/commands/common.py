@@ -288,6 +288,8 @@ def print_scores(console, task, y_true, y_pred, data, where: str, report: bool =
             _print_report(console, y_true, y_pred, data)
         return
     y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float).reshape(np.shape(y_true))
+    if y_true.ndim > 2:  # image- or sequence-shaped targets: every value an output (as NetRegressor.score)
+        y_true, y_pred = y_true.reshape(len(y_true), -1), y_pred.reshape(len(y_pred), -1)
     if len(y_true) < 2:
         console.print(f"MAE ({where}): [bold]{metrics.mean_absolute_error(y_true, y_pred):.4g}[/]")
         return
