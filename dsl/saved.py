@@ -22,10 +22,12 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Union
 
 from pydantic import TypeAdapter, ValidationError
 
 from . import kinds, specs
+from .nodes import ByKind
 from .errors import NetdslError
 
 KERAS_KINDS = {keras_class: kind for kind, keras_class in specs.LAYER_CLASSES.items()}
@@ -353,7 +355,7 @@ def _parse(path: Path, config) -> SavedNet:
         problem = None
         if model_class != "Sequential":
             read_from = _reads(entry)
-            if read_from != [(previous, 0, 0)]:
+            if read_from != [(previous, 0, 0)] and not _self_attention(keras_class, read_from, previous):
                 problem = _not_chained(read_from, previous)
         spec, why = (None, None) if problem else _spec(keras_class, layer_config)  # no spec for a broken chain
         problem = problem or why
@@ -374,6 +376,12 @@ def _shape(value) -> tuple | None:
     if not all(d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0) for d in value):
         return None
     return tuple(value[1:])
+
+
+def _self_attention(keras_class: str, read_from: list[tuple], previous: str | None) -> bool:
+    """`MultiHeadAttention` called on the layer before it as its query and value (and key): in a
+    chain, the self-attention `multi_head_attention` is."""
+    return keras_class == "MultiHeadAttention" and len(read_from) in (2, 3) and set(read_from) == {(previous, 0, 0)}
 
 
 def _not_chained(read_from: list[tuple], previous: str | None) -> str:
@@ -424,8 +432,10 @@ def _spec(keras_class: str, config: dict) -> tuple[specs.Layer | None, str | Non
 
 @functools.cache
 def _layer_adapter() -> TypeAdapter:
-    """The validator of any layer spec, built once (not once per layer of every saved net read)."""
-    return TypeAdapter(specs.LayerSpec)
+    """The validator of any layer spec, built once (not once per layer of every saved net read): every
+    kind of the registry, which by the first use holds the kinds of every module of layer specs
+    (`specs.LayerSpec` is the union of `layer_specs.py`'s alone)."""
+    return TypeAdapter(Annotated[Union[tuple(kinds.LAYERS.specs.values())], ByKind()])
 
 
 def _spec_data(kind: str, config: dict) -> dict:

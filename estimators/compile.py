@@ -260,7 +260,7 @@ def take_base_layers(net: specs.Net, path: tuple, spec: specs.Layer, x, plan):
                           "a damaged file; save the base again")
         layer = base.get_layer(taken.name)
         layer.trainable = row.trainable
-        x = layer(x)
+        x = _call(taken.spec, layer, x)
     return x
 
 

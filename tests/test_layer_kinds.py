@@ -165,20 +165,29 @@ def test_position_embedding_adds_the_first_vectors_to_shorter_inputs(keras):
         PositionEmbedding(0)
 
 
-def test_a_keras_file_with_a_position_embedding_is_a_safe_base(keras, tmp_path):
-    """A `.keras` file holding netdsl's `PositionEmbedding` is netdsl's code, not the file's: it loads
-    in safe mode, and `pretrained` takes it like a layer of Keras."""
+def test_a_keras_base_with_these_kinds_is_taken_by_pretrained(keras, tmp_path):
+    """A `.keras` file holding them (self-attention on the layer before it, netdsl's
+    `PositionEmbedding`, a wrapped layer) is a chain `pretrained` takes, with Keras's shapes and
+    counts; `PositionEmbedding` is netdsl's code, not the file's: the file loads in safe mode."""
     from netdsl.dsl import saved
-
-    inputs = keras.Input((6, 4))
     from netdsl.estimators.layers import PositionEmbedding
 
-    outputs = keras.layers.Dense(2)(PositionEmbedding(6, name="positions")(inputs))
+    inputs = keras.Input((6, 4))
+    x = keras.layers.MultiHeadAttention(2, 3, name="attention")(inputs, inputs)
+    x = PositionEmbedding(6, name="positions")(x)
+    x = keras.layers.TimeDistributed(keras.layers.Dense(2), name="per_step")(x)
+    x = keras.layers.Conv1DTranspose(3, 3, strides=2, name="up")(x)
+    x = keras.layers.LeakyReLU(name="leaky")(x)
+    base = keras.Model(inputs, x)
     file = tmp_path / "base.keras"
-    keras.Model(inputs, outputs).save(file)
-    base = saved.read(file)
-    assert base.unsafe is None
-    assert [layer.keras_class for layer in base.layers] == ["PositionEmbedding", "Dense"]
+    base.save(file)
+    read = saved.read(file)
+    assert read.unsafe is None and all(layer.problem is None for layer in read.layers)
+    assert [layer.spec.kind for layer in read.layers] == [
+        "multi_head_attention", "position_embedding", "time_distributed", "conv1d_transpose", "leaky_re_lu"]
+    summary = analyse(loads(f'net t\ninput (6, 4)\npretrained("{file}")\n'))
+    assert [(row.name, row.output_shape, row.params) for row in summary.rows] == [
+        (layer.name, tuple(layer.output.shape[1:]), layer.count_params()) for layer in base.layers[1:]]
     assert keras.models.load_model(file, safe_mode=True).get_layer("positions").sequence_length == 6
 
 
