@@ -367,6 +367,12 @@ _VALUES = _values(_ATOMS)
 _ARGS = st.lists(st.one_of(_VALUES, st.tuples(_NAMES, _VALUES).map("=".join)), max_size=3).map(",".join)
 _LAYERS = st.one_of(_NAMES, st.tuples(_NAMES, _ARGS).map(lambda t: f"{t[0]}({t[1]})"))
 _COMMENT = st.sampled_from(["", "", " # note", "  #", "\t# tab"])
+# The statements of a graph: `NAME = layer`, `from NAME`, merges (a layer of names, as `_LAYERS` makes).
+_FLOW = st.one_of(
+    _LAYERS,
+    st.tuples(_NAMES, _GAP, _GAP, _LAYERS).map(lambda t: f"{t[0]}{t[1]}={t[2]}{t[3]}"),
+    st.tuples(st.sampled_from([" ", "  ", "\t"]), _NAMES).map(lambda t: f"from{t[0]}{t[1]}"),
+)
 
 
 def _lines_of(statements, indent: str):
@@ -376,23 +382,30 @@ def _lines_of(statements, indent: str):
 
 
 def _blocks():
-    body = st.deferred(lambda: st.one_of(_LAYERS, repeat))
-    repeat = st.tuples(_VALUES, _COMMENT, _lines_of(body, "  ")).map(lambda t: f"repeat {t[0]} {{{t[1]}\n{t[2]}\n}}")
+    body = st.deferred(lambda: st.one_of(_FLOW, repeat, residual))
+    head = st.one_of(_VALUES, st.tuples(_NAMES, _GAP, _VALUES).map(lambda t: f"{t[0]} in{t[1]}[{t[2]}]"))
+    repeat = st.tuples(head, _COMMENT, _lines_of(body, "  ")).map(lambda t: f"repeat {t[0]} {{{t[1]}\n{t[2]}\n}}")
+    skip = st.tuples(_GAP, _COMMENT, _lines_of(body, "\t")).map(lambda t: f"{t[0]}skip {{{t[1]}\n{t[2]}\n}}")
+    residual = st.tuples(_COMMENT, _lines_of(body, "    "), st.one_of(st.just(""), skip)).map(
+        lambda t: f"residual {{{t[0]}\n{t[1]}\n}}{t[2]}"
+    )
     settings_ = st.tuples(_NAMES, _GAP, _VALUES).map(lambda t: f"{t[0]}{t[1]}={t[2]}")
     augment = _lines_of(_LAYERS, "    ").map(lambda s: f"augment {{\n{s}\n}}")
     # `train { a = 1 }` on one line too, unless a comment would swallow the `}`.
     train = _lines_of(settings_, "\t").map(lambda s: "train {" + s + ("\n}" if "#" in s else "}"))
-    return st.one_of(repeat, augment, train)
+    return st.one_of(repeat, residual, augment, train)
 
 
 _STATEMENTS = st.one_of(
     _NAMES.map(lambda n: f"net {n}"),
     st.lists(_VALUES, max_size=3).map(lambda vs: f"input ({','.join(vs)})"),
     _NAMES.map(lambda n: f"input {n}"),
+    st.tuples(_NAMES, st.lists(_VALUES, max_size=3)).map(lambda t: f"input {t[0]}({','.join(t[1])})"),
+    st.lists(_NAMES, min_size=1, max_size=3).map(lambda ns: "output " + " ,".join(ns)),
     st.tuples(_NAMES, _VALUES, st.lists(_ATOMS, max_size=3)).map(
         lambda t: f"param {t[0]} = {t[1]}" + (f" in [{', '.join(t[2])}]" if t[2] else "")
     ),
-    _LAYERS,
+    _FLOW,
     _blocks(),
 )
 _SEPARATOR = st.sampled_from(["\n", "\n", "\n\n", "\n\n\n", "\n# own line\n", "\n   # indented\n\n"])

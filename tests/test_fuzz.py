@@ -13,7 +13,8 @@ GRAMMAR = resources.files("netdsl.grammar").joinpath("net.lark").read_text(encod
 # The generator does not insert ignored whitespace, so give tokens their own separators.
 NAMES = st.sampled_from(
     ["dense", "conv2d", "lstm", "relu", "same", "units", "filters", "hidden", "n_classes", "n_features",
-     "true", "none", "text", "adam", "x", "kernel_size", "epochs", "early_stopping", "max_pooling2d"]
+     "true", "none", "text", "adam", "x", "kernel_size", "epochs", "early_stopping", "max_pooling2d",
+     "input", "add", "concatenate", "dot", "identity", "h"]  # the points and merges of graphs
 ).map(lambda name: f" {name} ")  # fmt: skip
 EXPLICIT = {
     "NAME": NAMES,
