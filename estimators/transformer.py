@@ -170,7 +170,8 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
             else:
                 from sklearn.utils.multiclass import type_of_target
 
-                continuous = user_data(type_of_target, y) in ("continuous", "continuous-multioutput")
+                flat = np.asarray(y).reshape(len(y), -1) if np.ndim(y) > 2 else y  # image- or sequence-shaped: by value
+                continuous = user_data(type_of_target, flat) in ("continuous", "continuous-multioutput")
                 self.task_ = "regression" if continuous else "classification"
         return self._learner()._targets(self, y, spec, reset, classes)
 

@@ -8,7 +8,7 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import KFold, cross_val_score
 
 from netdsl.dsl import NetError, analyse, dumps, loads
-from netdsl.estimators import NetClassifier, NetRegressor, load
+from netdsl.estimators import NetClassifier, NetRegressor, NetTransformer, load
 
 from conftest import user_error
 
@@ -181,6 +181,18 @@ def test_per_step_mistakes_are_located(sequences):
         clf.fit(X, y[:, 0])
     with user_error(ValueError, match=r"y has 3 labels per sample, but the model was fitted with 6 \(one per step\)"):
         clf.fit(X, y[:, :3])
+
+
+def test_a_transformer_learns_per_step_labels_and_shaped_numbers(sequences):
+    """NetTransformer reads y as the classifier and the regressor do (`task="auto"`: shaped numbers
+    are regressed, value by value)."""
+    X, y = sequences
+    net = TAGGER.replace("gru(8, return_sequences=true)", 'gru(8, return_sequences=true, name="steps")')
+    t = NetTransformer(net, layer="steps", epochs=1, random_state=0).fit(X, y)
+    assert (t.task_, t.output_mode_) == ("classification", "per_step") and t.transform(X[:2]).shape == (2, STEPS * 8)
+    t = NetTransformer(f"input ({STEPS * 2})\ndense({STEPS * 2})\nreshape(({STEPS}, 2))\ntrain {{\n    epochs = 1\n}}\n",
+                       random_state=0).fit(X, X.reshape(60, STEPS, 2))
+    assert t.task_ == "regression" and t.transform(X[:2]).shape == (2, STEPS * 2)
 
 
 # ---- logits: `from_logits=true` ----------------------------------------------------------------
