@@ -58,6 +58,9 @@ def diagnostics_of(text: str) -> list[str]:
      "3:1 N301 `up_sampling2d` needs a 4-D input (batch, height, width, channels), got a 3-D tensor (batch, 6, 4)"),
     ("input (6, 4)\np_re_lu(shared_axes=(1, 3))",
      "3:21 N304 `shared_axes` names axis 3, but the input (batch, 6, 4) has axes 1 to 2"),
+    ("input (none, 4)\np_re_lu",
+     "3:1 N308 `p_re_lu` learns a slope per value, but axis 1 of its input (batch, none, 4) has a length known only "
+     "from the data"),
     ("input (6, 4)\ntime_distributed(multi_head_attention(2, 4))",
      "3:18 N203 `time_distributed` cannot wrap `multi_head_attention`"),
     ("input (6, 4)\ntime_distributed(text_vectorization)", "3:18 N203 `time_distributed` cannot wrap `text_vectorization`"),

@@ -4,7 +4,7 @@ activation layers `re_lu`, `leaky_re_lu`, `p_re_lu`), rescaling, dropout and noi
 from __future__ import annotations
 
 from ..context import Context, Out, Problem, Tensor
-from ..symbolic import known, prod
+from ..symbolic import UNKNOWN, Sym, known, prod
 from ..text import batch_text
 from .common import SPATIAL_RANK, need_spatial
 
@@ -34,6 +34,13 @@ def _p_re_lu(layer, x: Tensor, ctx: Context) -> Out:
                 arg="shared_axes",
             )
         shape[axis - 1] = 1
+    unknown = [i for i, n in enumerate(shape, 1) if n == UNKNOWN or isinstance(n, Sym) and "steps" in str(n)]
+    if unknown:
+        raise Problem(
+            "N308", f"`p_re_lu` learns a slope per value, but axis {unknown[0]} of its input {batch_text(x.shape)} "
+            "has a length known only from the data",
+            help=f"share a slope along it: `shared_axes={unknown[0]}` (or a tuple with it)", arg="shared_axes",
+        )
     return Out(x.shape, prod(shape))
 
 
