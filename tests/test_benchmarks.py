@@ -14,7 +14,7 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT))  # `benchmarks` is a folder of the repository, not an installed package
 
-from benchmarks import grid_accuracy, grid_search, models  # noqa: E402
+from benchmarks import grid_accuracy, grid_search, models, startup  # noqa: E402
 from benchmarks.common import NETS, Table  # noqa: E402
 
 
@@ -73,3 +73,16 @@ def test_the_accuracy_check_searches_the_same_way_under_the_same_seed():
 def test_the_accuracy_check_names_the_grids_when_given_an_unknown_one():
     with pytest.raises(SystemExit, match="mlp, cnn, lstm"):
         grid_accuracy.run(grid="resnet")
+
+
+def test_the_start_up_steps_and_a_baseline_run(tmp_path):
+    # A baseline is a folder holding a netdsl package: here this checkout's, linked.
+    site = tmp_path / "site"
+    (site / "netdsl").mkdir(parents=True)
+    for package in ("dsl", "estimators", "pipelines", "grammar"):
+        (site / "netdsl" / package).symlink_to(ROOT / package)
+    table = startup.against(str(site), runs=1)
+    assert [row[0] for row in table.rows] == [f"baseline ({site})", "this checkout"]
+    assert [row[-1] for row in table.rows] == ["0", "0"]  # both checked every example
+    steps = startup.steps(runs=1)
+    assert [row[0] for row in steps.rows][1:-2] == list(startup.STEP_NAMES)
