@@ -270,17 +270,42 @@ def set_learning_rate(model, value: float) -> None:
 
 
 def _signature(*tensors) -> tuple:
-    """Generic shapes (any number of rows): one trace serves every data size and batch size."""
+    """Generic shapes (any number of rows): one trace serves every data size and batch size. A
+    tensor may be a structure of them (the inputs of a net with several, by name; its outputs)."""
     import tensorflow as tf
 
-    return tuple(
-        None if t is None else tf.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype) for t in tensors
-    )
+    def generic(t):
+        return tf.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype)
+
+    return tuple(None if t is None else tf.nest.map_structure(generic, t) for t in tensors)
+
+
+def _rows(x):
+    """The number of rows of a tensor, or of a structure of tensors (they all have as many)."""
+    import tensorflow as tf
+
+    return tf.shape(tf.nest.flatten(x)[0])[0]
+
+
+def _take(x, index):
+    """Rows `index` of a tensor, or of each tensor of a structure."""
+    import tensorflow as tf
+
+    return tf.nest.map_structure(lambda t: tf.gather(t, index), x)
+
+
+def _slice(x, start, stop):
+    import tensorflow as tf
+
+    return tf.nest.map_structure(lambda t: t[start:stop], x)
 
 
 def _traced(entry: _Entry, kind: str, make, *tensors):
     """The traced function `kind` of this model for these tensors' dtypes and trailing shapes."""
-    key = (kind,) + tuple(None if t is None else (t.dtype.name, tuple(t.shape[1:])) for t in tensors)
+    import tensorflow as tf
+
+    key = (kind,) + tuple(None if t is None else repr(tf.nest.map_structure(lambda v: (v.dtype.name, tuple(v.shape[1:])), t))
+                          for t in tensors)
     function = entry.functions.get(key)
     if function is None:
         function = entry.functions[key] = make(entry.model, _signature(*tensors))
@@ -326,7 +351,7 @@ def _fused_adam_step(model):
         with tf.GradientTape() as tape:
             y_pred = model(x, training=True)
             loss = compat.training_loss(model, x, y, y_pred, sample_weight)
-        tracker.update_state(loss, sample_weight=tf.shape(x)[0])
+        tracker.update_state(loss, sample_weight=_rows(x))
         gradients = tape.gradient(loss, variables)
         local_step = tf.cast(optimizer.iterations + 1, "float32")
         beta_1, beta_2 = float(optimizer.beta_1), float(optimizer.beta_2)
@@ -364,7 +389,7 @@ def _epoch_function(model, signature, several: bool = False):
     def epoch(x, y, seed, batch_size, shuffle, sample_weight=None):
         for metric in model.metrics:
             metric.reset_state()
-        n = tf.shape(x)[0]
+        n = _rows(x)
         order = tf.cond(
             shuffle,
             lambda: tf.argsort(tf.random.stateless_uniform([n], seed=seed)),
@@ -374,7 +399,7 @@ def _epoch_function(model, signature, several: bool = False):
 
         def one_step(step):
             index = order[step * batch_size : tf.minimum((step + 1) * batch_size, n)]
-            batch = (tf.gather(x, index), tf.gather(y, index))
+            batch = (_take(x, index), _take(y, index))
             if sample_weight is not None:
                 batch = batch + (tf.gather(sample_weight, index),)
             train_step(batch)
@@ -415,11 +440,11 @@ def _evaluate_function(model, signature):
     def evaluate(x, y, sample_weight):
         for metric in model.metrics:
             metric.reset_state()
-        n = tf.shape(x)[0]
+        n = _rows(x)
 
         def one_chunk(start):
             stop = tf.minimum(start + EVALUATE_CHUNK, n)
-            batch = (x[start:stop], y[start:stop])
+            batch = (_slice(x, start, stop), _slice(y, start, stop))
             if sample_weight is not None:
                 batch = batch + (sample_weight[start:stop],)
             model.test_step(batch)
@@ -440,19 +465,19 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
     import tensorflow as tf
 
     model = entry.model
-    x = tf.convert_to_tensor(x)
-    y = tf.convert_to_tensor(y)
+    x = tf.nest.map_structure(tf.convert_to_tensor, x)  # several inputs or outputs: by name
+    y = tf.nest.map_structure(tf.convert_to_tensor, y)
     weights = None if sample_weight is None else tf.convert_to_tensor(np.asarray(sample_weight, dtype="float32"))
     if not entry.functions:
         entry.executor = _executor(model)
         # Build the loss's and metrics' variables now, eagerly, on one row: a function that creates
         # variables while it is traced is traced twice (the second trace costs as much as the first).
-        one = (x[:1], y[:1]) + (() if weights is None else (weights[:1],))
+        one = (_slice(x, 0, 1), _slice(y, 0, 1)) + (() if weights is None else (weights[:1],))
         model.test_step(one)
     several = entry.executor == ""  # `_epoch_function`: many epochs per call, on the default executor only
     run = _traced(entry, "epochs" if several else "epoch", lambda m, sig: _epoch_function(m, sig, several), x, y, weights)
     if validation is not None:
-        val_x, val_y = tf.convert_to_tensor(validation[0]), tf.convert_to_tensor(validation[1])
+        val_x, val_y = (tf.nest.map_structure(tf.convert_to_tensor, part) for part in validation[:2])
         val_w = None if len(validation) < 3 else tf.convert_to_tensor(np.asarray(validation[2], dtype="float32"))
         evaluate = _traced(entry, "evaluate", _evaluate_function, val_x, val_y, val_w)
     callback_list = keras.callbacks.CallbackList(list(callbacks), model=model, epochs=epochs, verbose=0)

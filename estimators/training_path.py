@@ -21,8 +21,6 @@ def choose(resolved: specs.Net, owner: str, verbose=0) -> str:
         reason = "the fast path is turned off (NETDSL_FAST_PATH=0)"
     elif any(declared is not None and declared.text for declared in resolved.all_inputs):
         reason = "`text_vectorization` learns a new vocabulary at each fit"
-    elif len(resolved.inputs) > 1 or len(resolved.outputs) > 1:
-        reason = "the fast path takes nets of one input and one output"
     elif getattr(resolved.train, "fine_tune", None) is not None:
         reason = "a two-stage schedule (`fine_tune`) recompiles the model between stages"
     if reason is None:
@@ -45,8 +43,9 @@ def fast_model(estimator, resolved: specs.Net, architecture: str, settings: dict
     from .weight_plan import fresh_weights, learn_weight_plan
 
     optimizer = settings["optimizer"].model_dump(mode="json", exclude={"learning_rate"})
-    key = repr((architecture, loss, list(settings["metrics"]), optimizer, str(y_fit.dtype), y_fit.shape[1:],
-                files_read(resolved)))
+    targets = y_fit.parts if hasattr(y_fit, "parts") else {"": y_fit}  # several outputs: by name
+    shapes = [(name, str(part.dtype), part.shape[1:]) for name, part in targets.items()]
+    key = repr((architecture, repr(loss), list(settings["metrics"]), optimizer, shapes, files_read(resolved)))
 
     def make_model():
         model = estimator._build(resolved, analysis=analysis)
