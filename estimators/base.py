@@ -35,7 +35,9 @@ from netdsl.dsl.shapes import Summary, analyse_resolved
 
 from . import fast, runtime, seeding, training_path
 from .inputs import InputsMixin, end_layer, refuse_iterator, rows_origin, user_data
+from .heads import HeadsMixin, is_heads
 from .params import ParamsMixin
+from .several import Rows, several_outputs
 from .training import TrainingDiverged, TrainingMixin, checked_class_weight, put_back, snapshot
 
 __all__ = ["BaseNet", "FitPlan", "TrainingDiverged"]
@@ -59,7 +61,7 @@ class FitPlan:
     origin: Any  # each row's original under augmentation, or None
 
 
-class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, BaseEstimator):
+class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, HeadsMixin, BaseEstimator):
     """Common machinery; use `NetClassifier`, `NetRegressor` or `NetTransformer`."""
 
     def __init__(
@@ -120,6 +122,10 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, BaseEstimator):
     def _compile(self, model, settings, loss, metrics):
         from .compile import build_loss, build_metrics, build_optimizer
 
+        if is_heads(loss):  # several outputs: a loss, weight and metrics per output
+            self._compile_heads(model, settings, loss)
+            return
+
         model.compile(
             optimizer=build_optimizer(settings["optimizer"], settings["learning_rate"]),
             loss=build_loss(loss),
@@ -165,17 +171,22 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, BaseEstimator):
         origin = rows_origin(X)
         if y is None and self.__sklearn_tags__().target_tags.required:
             raise InputError(f"This {type(self).__name__} estimator requires y to be passed, but the target y is None.")
-        X, y = self._validate_X(X, spec, reset=not self._continuing, y=y, **self._y_validation())
-        targets, data = self._targets(y, spec, reset=not self._continuing, classes=classes)
+        heads = several_outputs(spec)  # y is split per output, after the analysis gives their shapes
+        X, y = self._validate_X(X, spec, reset=not self._continuing, y=y, **({} if heads else self._y_validation()))
+        targets, data = self._targets(y, spec, reset=not self._continuing, classes=classes) if not heads else (None, {})
         data.update(self._data_names(spec, X))
         resolved = resolve(spec, self._param_values(spec), data)
         settings = self._settings(resolved)  # the `train` block with the params' values (`adam(learning_rate=lr)`)
         analysis = analyse_resolved(_trained_with(resolved, settings["loss"]), data)  # metrics vs task, as fitted
         self._shape_inputs(X[:1], resolved)  # the data must fit `input` (say which line)
-        mode = self._check_output(analysis, resolved)
-        loss, y_fit = self._loss_and_targets(targets, settings, mode, resolved)
+        if heads:
+            loss, y_fit = self._fit_heads(y, resolved, analysis, reset=not self._continuing)
+            mode = "multioutput"
+        else:
+            mode = self._check_output(analysis, resolved)
+            loss, y_fit = self._loss_and_targets(targets, settings, mode, resolved)
         sample_weight = self._sample_weights(sample_weight, X, spec, origin)
-        class_weight = checked_class_weight(self._class_weights(targets, settings))
+        class_weight = checked_class_weight(self._class_weights(targets, settings)) if not heads else None
         return FitPlan(spec, resolved, analysis, settings, X, targets, y_fit, loss, mode, sample_weight,
                        class_weight, origin)
 
@@ -236,6 +247,7 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, BaseEstimator):
                                                     analysis=plan.analysis)
             return model, entry, architecture
         text_samples = train_x if self._is_text(plan.spec) else None
+        text_samples = text_samples.parts if isinstance(text_samples, Rows) else text_samples  # by input name
         model = self._build(plan.resolved, text_samples=text_samples, analysis=plan.analysis)
         self._compile(model, settings, plan.loss, settings["metrics"])
         return model, None, architecture

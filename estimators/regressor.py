@@ -193,7 +193,10 @@ class NetRegressor(RegressorMixin, ValueTargets, BaseNet):
 
     def predict(self, X):
         """Predictions in y's shape at fit: (n_samples,) for 1-D y, (n_samples, n_outputs) for
-        columns, (n_samples, ...) for targets with more axes (as given: flat or shaped)."""
+        columns, (n_samples, ...) for targets with more axes (as given: flat or shaped); with several
+        outputs, (n_samples, n_columns) (`estimators/several.py`)."""
+        if getattr(self, "heads_", None):
+            return self._predict_heads(X)
         out = self._raw_outputs(X).astype(np.float64)  # scikit-learn's regressors predict float64
         return out.reshape((len(out),) + _fitted_shape(self))
 
@@ -204,6 +207,8 @@ class NetRegressor(RegressorMixin, ValueTargets, BaseNet):
         flattened. (scikit-learn's scorers take at most 2-D targets: with `scoring="r2"`, give y flat.)"""
         from sklearn.metrics import r2_score
 
+        if getattr(self, "heads_", None):
+            return self._score_heads(X, y, sample_weight)
         predicted = self.predict(X)
         y = np.asarray(y)
         if y.ndim > 2 or predicted.ndim > 2:
