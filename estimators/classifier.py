@@ -154,11 +154,14 @@ class LabelTargets:
         (`sparse_categorical_crossentropy(from_logits=true)`), which `compile.build_loss` builds."""
         loss = settings["loss"]
         name = loss_name(loss)
-        if mode in ("binary", "multilabel"):
+        if mode in ("binary", "multilabel", "per_step_binary"):
             if name not in (None,) + SIGMOID_LOSSES:
-                what = "one sigmoid unit for two classes" if mode == "binary" else "a multilabel target (sigmoid units)"
+                what = {"binary": "one sigmoid unit for two classes", "multilabel": "a multilabel target (sigmoid units)",
+                        "per_step_binary": "one sigmoid unit per step for two classes"}[mode]
                 raise ParameterError(f"Loss {name!r} does not fit {what}; use binary_crossentropy.")
-            return loss if from_logits(loss) else "binary_crossentropy", targets.astype("float32").reshape(len(targets), -1)
+            y = targets.astype("float32")
+            y = y[..., None] if mode == "per_step_binary" else y.reshape(len(y), -1)  # the output's shape
+            return loss if from_logits(loss) else "binary_crossentropy", y
         if name == "categorical_crossentropy":
             return loss, np.eye(len(self.classes_), dtype="float32")[targets]  # one-hot (per step: (n, T, n_classes))
         if name in (None, "sparse_categorical_crossentropy"):
@@ -219,18 +222,23 @@ def check_steps(estimator, out: tuple, activation, path, resolved) -> str:
     shown = ", ".join(str(d) for d in out)
     if len(out) == 2 and out == (steps, n) and activation == "softmax":
         return "per_step"
+    if n == 2 and out == (steps, 1) and activation == "sigmoid":
+        return "per_step_binary"  # one sigmoid unit per step, for two classes
     if len(out) != 2:
         title = f"the last layer outputs ({shown}) per sample, but y has one label per step ({steps} steps)"
     elif out[0] != steps:
         title = f"the last layer outputs ({shown}) per sample, {out[0]} steps, but y has {steps} labels per sample (one per step)"
-    elif out[1] != n:
+    elif out[1] not in (n, 1) or (out[1] == 1 and n != 2):
         title = f"the last layer outputs ({shown}) per sample, {out[1]} values per step, but the data has {n} classes"
+    elif out[1] == 1:
+        title = f"one unit per step for two classes needs `activation=sigmoid` (the last layer has {_shown(activation)})"
     else:
         title = f"a classifier per step needs a `softmax` over the classes at each step (the last layer has {_shown(activation)})"
     raise resolved.source.located(
         title, path, code="N703",
         help=f"end with a sequence of class scores, (steps, n_classes) = ({steps}, {n}): e.g. `gru(16, "
-        "return_sequences=true)` then `dense(n_classes, activation=softmax)`, applied at each step",
+        "return_sequences=true)` then `dense(n_classes, activation=softmax)`, applied at each step"
+        + (", or `dense(1, activation=sigmoid)` for two classes" if n == 2 else ""),
     )
 
 
@@ -266,7 +274,8 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
 
     One label per time step (sequence tagging): y of shape (n_samples, n_steps), for a net whose
     output is (n_steps, n_classes), a softmax over the classes at each step (e.g. `gru(16,
-    return_sequences=true)` then `dense(n_classes, activation=softmax)`). Whether a label matrix is
+    return_sequences=true)` then `dense(n_classes, activation=softmax)`; for two classes also
+    `dense(1, activation=sigmoid)` at each step). Whether a label matrix is
     that or a multilabel matrix is read from the net's output: a sequence per sample, or one
     vector. The labels (strings too) are encoded over all steps; `predict` gives (n_samples,
     n_steps) labels, `predict_proba` (n_samples, n_steps, n_classes) probabilities (float64, each
@@ -310,7 +319,8 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
         The column names of X at fit; set only when X has string column names.
     output_mode_ : str
         How the outputs are read: `"binary"` (one sigmoid unit), `"multiclass"` (softmax),
-        `"multilabel"` (a sigmoid unit per label) or `"per_step"` (a softmax at each time step);
+        `"multilabel"` (a sigmoid unit per label), `"per_step"` (a softmax at each time step) or
+        `"per_step_binary"` (a sigmoid unit at each time step, for two classes);
         with `from_logits=true`, of the logits before them.
 
     Examples
@@ -367,15 +377,15 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
         or sigmoid applied here, in float64."""
         out = self._raw_outputs(X).astype(np.float64)
         logits = getattr(self, "_from_logits", False)
-        if self.output_mode_ in ("multilabel", "binary"):
+        if self.output_mode_ in ("multilabel", "binary", "per_step_binary"):
             if logits:
                 from scipy.special import expit
 
                 out = expit(out)
             if self.output_mode_ == "multilabel":
                 return out
-            p = out.reshape(-1)
-            return np.column_stack([1 - p, p])
+            p = out[..., 0]  # (n,), or (n, n_steps): the second class's probability
+            return np.stack([1 - p, p], axis=-1)
         if logits:
             out = np.exp(out - out.max(axis=-1, keepdims=True))
         # A float32 softmax sums to 1 only within ~1e-7, and log_loss warns about it: normalised in float64.

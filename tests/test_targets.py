@@ -159,6 +159,18 @@ def test_per_step_labels_of_0_and_1_are_not_a_multilabel_matrix(sequences):
     assert clf.predict(X[:2]).shape == (2, STEPS) and clf.score(X, labels) > 0.8
 
 
+def test_two_classes_per_step_may_be_one_sigmoid_unit_of_logits(sequences):
+    X, y = sequences
+    net = TAGGER.replace("dense(n_classes, activation=softmax)", "dense(1)").replace(
+        "metrics = [accuracy]", "loss = binary_crossentropy(from_logits=true)\n    metrics = [accuracy]")
+    clf = NetClassifier(net, random_state=0).fit(X, y)
+    assert clf.output_mode_ == "per_step_binary" and clf.training_path_ == "fast"
+    proba = clf.predict_proba(X[:3])
+    assert proba.shape == (3, STEPS, 2) and np.all((proba > 0) & (proba < 1))
+    np.testing.assert_allclose(proba.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
+    assert clf.predict(X[:3]).shape == (3, STEPS) and clf.score(X, y) > 0.8
+
+
 def test_cross_validation_of_a_classifier_per_step(sequences):
     X, y = sequences
     scores = cross_val_score(NetClassifier(TAGGER, epochs=2, random_state=0), X, y, cv=2)
