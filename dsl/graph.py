@@ -137,7 +137,7 @@ class _Wiring:
             inputs = self.merge_inputs(layer, path)
             if inputs is None:  # (reported) the flow goes on as if it were not there, its name standing
                 self.no_flow_reported |= current is None  # for the point before: one mistake, told once
-                return self.name_point(point_name, current, path) if point_name else current
+                return self.name_point(point_name, current, path, env) if point_name else current
         elif current is None:
             self.no_flow(path)
             return None
@@ -145,7 +145,7 @@ class _Wiring:
             inputs = (current,)
         self.steps.append(Step(path, layer, inputs))
         if point_name:
-            self.name_point(point_name, len(self.steps) - 1, path)
+            self.name_point(point_name, len(self.steps) - 1, path, env)
         return len(self.steps) - 1
 
     def bound(self, layer, path: tuple, env: dict):
@@ -204,13 +204,15 @@ class _Wiring:
         ))  # fmt: skip
         return None
 
-    def name_point(self, name: str, point, path: tuple):
+    def name_point(self, name: str, point, path: tuple, env=()):
+        """`name` made to stand for `point` (N810 where it already means something else)."""
         where = self.span_of(path + ("name",)) or self.span_of(path)
-        if name in self.params:  # (a layer named as the one input: `check_names`, N216)
-            self.problems.append(Diagnostic(
-                f"`{name}` names a layer and a `param`", where,
-                help="a bare name must mean one thing: rename the layer", code="N810",
-            ))  # fmt: skip
+        clash = "a `param`" if name in self.params else "a `repeat` name" if name in env else None
+        title = f"`{name}` names a layer and {clash}"
+        if clash:  # once, not once per copy of a `repeat` (a layer named as the one input: `check_names`, N216)
+            if not any(p.title == title and p.span == where for p in self.problems):
+                self.problems.append(Diagnostic(title, where, help="a bare name must mean one thing: rename the layer",
+                                                code="N810"))
         elif name in self.inputs and len(self.inputs) > 1:  # (else the input is left unread: N807)
             self.problems.append(Diagnostic(
                 f"`{name}` names a layer and an input", where,
