@@ -489,3 +489,55 @@ def test_show_json_of_a_chain_has_one_input_and_one_output(tmp_path, capsys):
     assert main(["show", str(path)]) == 0
     table = capsys.readouterr().out
     assert "reads" not in table and "outputs:" not in table
+
+
+# ---- the analysis of graphs, without Keras --------------------------------------------------------
+
+
+def test_repeat_over_param_values_follows_the_value_set_from_outside():
+    net = loads(CASES["repeat_param_values"][0])
+    assert [row.output_shape for row in analyse(net).rows] == [(8,), (16,), (1,)]
+    assert [(row.name, row.output_shape) for row in analyse(net, {"width": 4}).rows] == [
+        ("layer_1", (4,)), ("layer_2", (8,)), ("dense", (1,))]
+
+
+def test_wire_gives_each_step_the_points_it_reads():
+    from netdsl.dsl.graph import wire
+
+    graph = wire(loads(CASES["text_and_numbers"][0]))
+    assert graph.inputs == ("words", "stats") and not graph.problems
+    assert [step.inputs for step in graph.steps] == [(~0,), (0,), (1,), (2,), (~1,), (3, 4), (5,)]
+    assert graph.outputs == (6,) and graph.output_names == ("score",) and not graph.is_chain
+    assert wire(loads("net chain\ninput (4)\ndense(8)\ndense(1)\n")).is_chain
+    assert not wire(loads(CASES["residual"][0])).is_chain
+
+
+# Each is refused by Keras too, but for axis 0, which Keras takes (it joins the samples of a batch).
+MERGE_MISTAKES = {
+    "concatenate_batch_axis": ("a = dense(4)\nfrom input\nb = dense(4)\nconcatenate(a, b, axis=0)",
+                               (6, 24), "`concatenate` cannot join along axis 0 of (batch, 5, 4)"),
+    "concatenate_past_the_last_axis": ("a = dense(4)\nfrom input\nb = dense(4)\nconcatenate(a, b, axis=3)",
+                                       (6, 24), "`concatenate` cannot join along axis 3 of (batch, 5, 4)"),
+    "dot_axis_past_the_last": ("a = dense(4)\nfrom input\nb = dense(4)\ndot(a, b, axes=3)",
+                               (6, 16), "`dot` has no axis 3 in (batch, 5, 4)"),
+    "dot_sizes": ("a = dense(4)\nfrom input\nb = dense(3)\ndot(a, b, axes=(2, 2))", (6, 5),
+                  "`dot` cannot merge `a` (layer 1, `dense`, line 3) (batch, 5, 4) with `b` (layer 2, `dense`, line 5) "
+                  "(batch, 5, 3): the summed axes have sizes 4 and 3"),
+    "elementwise_sizes": ("a = dense(4)\nfrom input\nb = dense(3)\nmultiply(a, b)", (6, 10),
+                          "`multiply` cannot merge `a` (layer 1, `dense`, line 3) (batch, 5, 4) with `b` (layer 2, "
+                          "`dense`, line 5) (batch, 5, 3): element-wise merges need equal shapes"),
+    "elementwise_rank_not_aligned": ("a = dense(4)\nfrom input\nflatten\nb = dense(5)\nadd(a, b)", (7, 5),
+                                     "`add` cannot merge `a` (layer 1, `dense`, line 3) (batch, 5, 4) with `b` (layer "
+                                     "3, `dense`, line 6) (batch, 5): element-wise merges need equal shapes"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", MERGE_MISTAKES)
+def test_a_merge_of_shapes_that_do_not_fit_is_a_located_n805(name):
+    from netdsl.dsl import NetError
+
+    body, (line, col), title = MERGE_MISTAKES[name]
+    with pytest.raises(NetError) as caught:
+        analyse(loads(f"net m\ninput (5, 6)\n{body}\nflatten\ndense(1)\n"))
+    [diagnostic] = caught.value.diagnostics
+    assert (diagnostic.code, diagnostic.span.line, diagnostic.span.col, diagnostic.title) == ("N805", line, col, title)
