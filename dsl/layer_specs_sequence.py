@@ -44,6 +44,10 @@ class _WrappableLayer:
         return ByKind().__get_pydantic_core_schema__(Union[members], handler)
 
 
+# A layer `time_distributed` wraps: a call, or a bare kind (`flatten`) read as the call without arguments.
+WrappedLayer = Annotated[Layer, _WrappableLayer(), BeforeValidator(call_or_bare), Label("a layer: `dense(8)`, `flatten`, ...")]
+
+
 @kinds.LAYERS.register("RepeatVector")
 class RepeatVector(Layer):
     """Repeats a vector `n` times: (features) -> (n, features), e.g. an encoder's summary read by a
@@ -62,9 +66,9 @@ class TimeDistributed(Layer):
 
     kind: Literal["time_distributed"] = "time_distributed"
     positional: ClassVar = ("layer",)
-    layer: Annotated[Layer, _WrappableLayer(), BeforeValidator(call_or_bare), Label("a layer: `dense(8)`, `flatten`, ...")] = _d(
-        "The layer applied at every step, e.g. `dense(8)` or `flatten` (any kind but `pretrained`, `text_vectorization`, "
-        "`multi_head_attention` and the merges)."
+    layer: WrappedLayer = _d(
+        "The layer applied at every step, e.g. `dense(8)` or `flatten` (any kind but `pretrained`, "
+        "`text_vectorization`, `multi_head_attention` and the merges)."
     )
 
 
@@ -81,7 +85,9 @@ class MultiHeadAttention(Layer):
     value_dim: PosInt | None = _d("Size of each head's value; left out: `key_dim`.", None)
     dropout: Rate = _d("Dropout on the attention weights while training.", 0.0)
     use_bias: Bool = _d("Whether the projections add biases.", True)
-    output_shape: IntOrPair | None = _d("Size of the output's last axis (or axes); left out: the query's features.", None)
+    output_shape: IntOrPair | None = _d(
+        "Size of the output's last axis (or axes); left out: the query's features.", None
+    )
     kernel_initializer: InitializerName = _d("Initial projection kernels.", "glorot_uniform")
     bias_initializer: InitializerName = _d("Initial biases.", "zeros")
     kernel_regularizer: Regularizer | None = _d("Penalty on the projection kernels.", None)
