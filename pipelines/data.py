@@ -29,7 +29,9 @@ from typing import TYPE_CHECKING, Literal
 
 from netdsl.dsl.errors import close_match, error_reason
 
+from .derived import DERIVED, digit_heads, noisy_pixels, text_numbers
 from .errors import DataError
+from .npz import read_npz
 from .series import make_windows
 
 if TYPE_CHECKING:  # numpy and pandas load on first use: `netdsl check` imports this module too
@@ -49,6 +51,7 @@ BUILTINS = {
     "diabetes": "regression",
     "sunspots": "regression",  # a series: needs a window
     "reviews": "classification",  # raw text
+    **{name: task for name, (_, task, _) in DERIVED.items()},  # with columns for the graph examples
 }
 # Real data shipped as files inside the packages of the `examples` extra (read as files, nothing
 # downloaded, the packages never imported): name -> (package, file inside it, what it is).
@@ -113,23 +116,26 @@ class Dataset:
 
 
 def load_data(
-    source: str, target: str | None = None, window: int | None = None, *, has_target: bool = True,
+    source: str, target: str | list[str] | None = None, window: int | None = None, *, has_target: bool = True,
     columns: dict | None = None,
 ) -> Dataset:
     """Load a built-in data set by name or a data file by path.
 
     - `source`: `digits`, `iris`, `wine`, `breast_cancer` or `diabetes` (scikit-learn's bundled sets),
       `sunspots` (a series, with `window`) or `reviews` (texts labelled fresh/rotten), which ship in
-      the packages of the `examples` extra, or a path to a `.csv`/`.tsv` (compressed too),
+      the packages of the `examples` extra, their variants for nets with several inputs or outputs
+      (`reviews_meta`, `digits_two_heads`, `digits_noisy`: `netdsl.pipelines.derived`), or a path to a `.csv`/`.tsv` (compressed too),
       `.parquet` or `.npz` (arrays `X` and `y`) file. A one-column CSV may lack a header line.
-    - `target`: the label column of a CSV or Parquet file; default: the last column.
+    - `target`: the label column of a CSV or Parquet file; default: the last column. A list of
+      columns for a net with several outputs: `y` is then a DataFrame of those columns (the
+      estimators match them to the outputs by name, else take them in order).
     - `window`: turn a series (the `target` column, default the last one) into forecasting samples:
       X = the `window` previous values, shape (n, window, 1), y = the next value; a regression task
       (`netdsl.pipelines.windows(series, window)`).
     - `has_target=False`: the file has no labels: every column is a feature and `y` is None.
     - `columns`: the columns a saved model was trained on, `{"features": [...], "target": NAME or
       None, "categorical": [...]}`: for a CSV or Parquet file, `X` is exactly those feature
-      columns (others are ignored), and `y` the target column if the file has it (None if not,
+      columns (others are ignored), and `y` the target column(s) if the file has them (None if not,
       unless `target` was given). Built-in sets and `.npz` files ignore it.
     """
     source = str(source)
@@ -137,6 +143,7 @@ def load_data(
         raise DataError(f"window must be a positive whole number of time steps, got {window!r}")
     key = source.strip().lower().replace("-", "_")
     path = Path(source).expanduser()
+    target = _target_names(target)
     if key in BUILTINS and not path.is_file():
         if target is not None:
             raise DataError(
@@ -146,7 +153,7 @@ def load_data(
             return _packaged(key, window, has_target)
         if window is not None:
             raise DataError(f"`window` applies to a series in a CSV or Parquet file, not to the built-in data set `{key}`")
-        return _builtin(key, has_target)
+        return _derived(key, has_target) if key in DERIVED else _builtin(key, has_target)
     if not path.exists():
         if not path.suffix and "/" not in source and "\\" not in source:
             raise DataError(_unknown_builtin(source))
@@ -227,6 +234,28 @@ def _builtin(name: str, has_target: bool) -> Dataset:
         feature_names=[str(f) for f in bunch.feature_names],
         target_names=[str(t) for t in names] if names is not None and task == "classification" else None,
         target="target" if has_target else None,
+        source=name,
+    )
+
+
+def _derived(name: str, has_target: bool) -> Dataset:
+    """A variant of a built-in set with the columns a net with several inputs or outputs reads
+    (`netdsl.pipelines.derived` says which)."""
+    base, task, _ = DERIVED[name]
+    data = _packaged(base, None, True) if base in PACKAGED else _builtin(base, True)
+    X, y, target, features = data.X, data.y, data.target, data.feature_names
+    if name == "reviews_meta":
+        X = text_numbers(data.X)
+        features = list(X.columns)
+    elif name == "digits_two_heads":
+        y = digit_heads(data.y)
+        target = list(y.columns)
+    else:  # digits_noisy: noisy pixels in, clean pixels out
+        X, y = noisy_pixels(data.X)
+        target = [f"clean_{i}" for i in range(y.shape[1])]
+    return Dataset(
+        X=X, y=y if has_target else None, name=name, task=task if has_target else None, feature_names=features,
+        target_names=data.target_names if name == "reviews_meta" else None, target=target if has_target else None,
         source=name,
     )
 
@@ -342,7 +371,8 @@ def _read_parquet(path: Path, source: str):
 
 
 def _from_frame(
-    frame, source: str, path: Path, target: str | None, window: int | None, has_target: bool, known: dict | None = None
+    frame, source: str, path: Path, target: str | list[str] | None, window: int | None, has_target: bool,
+    known: dict | None = None,
 ) -> Dataset:
     name = path.name.split(".")[0] or path.name
     columns = [str(c) for c in frame.columns]
@@ -352,14 +382,22 @@ def _from_frame(
     if len(set(columns)) != len(columns):
         duplicated = sorted({c for c in columns if columns.count(c) > 1})
         raise DataError(f"`{source}` has duplicate column names ({', '.join(duplicated)}); give every column its own name")
-    if target is not None and str(target) not in columns:
-        raise DataError(f"no column `{target}` in `{source}`{_close(str(target), columns)} The columns are: {', '.join(columns)}")
+    for wanted in [target] if isinstance(target, str) else target or []:
+        if wanted not in columns:
+            raise DataError(f"no column `{wanted}` in `{source}`{_close(wanted, columns)} The columns are: {', '.join(columns)}")
     if known is not None and window is None:
         return _known_columns(frame, source, name, target, has_target, known)
-    target = str(target) if target is not None else columns[-1]
+    target = target if target is not None else columns[-1]
 
     if window is not None:
+        if isinstance(target, list):
+            raise DataError(f"a window forecasts one series; give one target column, not {', '.join(target)}")
         return _windows(frame[target], source, name, target, window)
+    if isinstance(target, list) and has_target:
+        y, task = _targets(frame, target, source)
+        X, feature_names, categorical = _features(frame.drop(columns=target), source)
+        return Dataset(X=X, y=y, name=name, task=task, feature_names=feature_names, target=target, source=source,
+                       table=True, categorical=categorical)
 
     if not has_target:
         features = frame
@@ -387,6 +425,28 @@ def _from_frame(
     )
 
 
+def _target_names(target) -> str | list[str] | None:
+    """`target` as given (a name, or None), or a list of two or more names (a list of one: the name)."""
+    if target is None or isinstance(target, str):
+        return target
+    names = [str(name) for name in target]
+    if not names:
+        return None
+    if len(set(names)) != len(names):
+        raise DataError(f"the target columns {', '.join(names)} name a column twice; name each once")
+    return names[0] if len(names) == 1 else names
+
+
+def _targets(frame, targets: list[str], source: str):
+    """The labels of several target columns (one per output of the net): a DataFrame, and its task
+    when every column has the same one (None when they differ: the file's loss decides)."""
+    import pandas as pd
+
+    y = pd.DataFrame({name: _target(frame[name], name, source) for name in targets})
+    tasks = {infer_task(frame[name]) for name in targets}
+    return y, tasks.pop() if len(tasks) == 1 else None
+
+
 def _close(name: str, names) -> str:
     match = close_match(name, names)
     return f": did you mean `{match}`?" if match else "."
@@ -405,9 +465,9 @@ def _target(labels, target: str, source: str):
     return _labels(labels)
 
 
-def _known_columns(frame, source: str, name: str, target: str | None, has_target: bool, known: dict) -> Dataset:
+def _known_columns(frame, source: str, name: str, target, has_target: bool, known: dict) -> Dataset:
     """The rows of a table as a saved model reads them: its feature columns, and its target column
-    when the file has it (or `target` names one)."""
+    (or columns, for several outputs: all of them) when the file has it (or `target` names one)."""
     columns = list(frame.columns)
     features = [str(c) for c in known.get("features") or []]
     absent = [c for c in features if c not in columns]
@@ -418,14 +478,16 @@ def _known_columns(frame, source: str, name: str, target: str | None, has_target
             f"{', '.join(f'`{c}`' for c in absent)} the model was trained on{_close(first, columns)} "
             f"The columns are: {', '.join(columns)}"
         )
-    target = target if target is not None else known.get("target")
-    y = None
-    if has_target and target is not None and target in columns and target not in features:
-        y = _target(frame[target], target, source)
+    target = _target_names(target if target is not None else known.get("target"))
+    y, task = None, None
+    names = [target] if isinstance(target, str) else target or []
+    if has_target and names and all(t in columns and t not in features for t in names):
+        y, task = _targets(frame, names, source) if isinstance(target, list) else (
+            _target(frame[target], target, source), infer_task(frame[target]))
     # string columns at fit are strings here too, even where this file's values look like numbers
     X, feature_names, categorical = _features(frame[features], source, categorical=known.get("categorical") or [])
     return Dataset(
-        X=X, y=y, name=name, task=infer_task(frame[target]) if y is not None else None,
+        X=X, y=y, name=name, task=task,
         feature_names=feature_names, target=target if y is not None else None, source=source, table=True,
         categorical=categorical,
     )
@@ -506,71 +568,8 @@ def _windows(series, source: str, name: str, column: str, window: int) -> Datase
     )
 
 
-def _check_unpacked_size(archive, members: list[str], source: str) -> None:
-    """Refuse arrays whose unpacked size exceeds this machine's memory before reading any of them:
-    a small compressed file can claim gigabytes (a zip bomb), and reading it would exhaust memory
-    rather than fail. The arrays are read with at most their declared size, so the claim bounds them."""
-    from netdsl.dsl.shapes import memory_limit
-
-    limit = memory_limit()
-    claimed = sum(info.file_size for info in archive.infolist() if info.filename in members)
-    if limit is not None and claimed > limit:
-        raise DataError(
-            f"the arrays of `{source}` unpack to {claimed / 2**30:,.1f} GiB, more than this machine's memory "
-            f"({limit / 2**30:,.1f} GiB); use a smaller sample of the data"
-        )
-
-
 def _npz(path: Path, source: str, has_target: bool) -> Dataset:
-    import zipfile
-
-    import numpy as np
-
-    try:  # allow_pickle=False: an object array (a pickle) in the file is refused, never run
-        archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise DataError(f"cannot read `{source}` as an .npz archive of arrays ({error_reason(error)}); save it with np.savez") from None
-    if not hasattr(archive, "files"):
-        raise DataError(f"`{source}` holds a single array, not an .npz archive; save it with np.savez(path, X=X, y=y)")
-    with archive:
-        keys = list(archive.files)
-        needed = ["X", "y"] if has_target else ["X"]
-        absent = [k for k in needed if k not in keys]
-        if absent:
-            names = " and ".join(f"`{k}`" for k in absent)
-            raise DataError(
-                f"`{source}` has no array named {names} (it has: {', '.join(keys) or 'no arrays'}); "
-                f"save the features as `X` and the labels as `y`: np.savez(path, X=X, y=y)"
-            )
-        _check_unpacked_size(archive.zip, [f"{k}.npy" for k in needed], source)
-        try:
-            X = archive["X"]
-            y = archive["y"] if has_target else None
-        except ValueError as error:  # object arrays need pickle, which we never load
-            if "pickle" in str(error):
-                raise DataError(
-                    f"the arrays of `{source}` hold Python objects, which are read by unpickling (running "
-                    "code from the file), which netdsl never does; save plain numeric or string arrays"
-                ) from None
-            raise DataError(f"cannot read the arrays of `{source}` ({error_reason(error)}); is the file cut short?") from None
-        except (OSError, EOFError, zipfile.BadZipFile) as error:  # a damaged member (CRC, truncated)
-            raise DataError(f"cannot read the arrays of `{source}` ({error_reason(error)}); is the file cut short?") from None
-    if X.ndim == 0:
-        raise DataError(f"the array `X` of `{source}` is a single value; it needs one row per sample")
-    if X.dtype.kind in "fc" and np.isnan(X).any():
-        raise DataError(f"the array `X` of `{source}` has {int(np.isnan(X).sum())} missing (NaN) value(s); drop or fill them first")
-    if y is not None:
-        if y.ndim == 0 or len(y) != len(X):
-            raise DataError(
-                f"`X` and `y` of `{source}` disagree: {len(X)} samples in `X` but "
-                f"{'a single value' if y.ndim == 0 else len(y)} in `y`; they need one label per sample"
-            )
-        if y.dtype.kind in "fc" and np.isnan(y).any():
-            rows = np.flatnonzero(np.isnan(y).reshape(len(y), -1).any(axis=1))
-            raise DataError(
-                f"the target `y` of `{source}` has {len(rows)} missing (NaN) value(s) "
-                f"(first in sample {rows[0]}); drop or fill those samples first"
-            )
+    X, y = read_npz(path, source, has_target)
     return Dataset(
         X=X,
         y=y,

@@ -44,8 +44,10 @@ def test_builtin_sets_load_with_task_and_shapes(name, shape, task, n_classes):
 
 
 def test_builtins_are_all_tested():
-    assert set(BUILTINS) == {"digits", "iris", "wine", "breast_cancer", "diabetes", "sunspots", "reviews"}
-    # the packaged real sets are tested in test_sequences.py (sunspots) and test_text.py (reviews)
+    assert set(BUILTINS) == {"digits", "iris", "wine", "breast_cancer", "diabetes", "sunspots", "reviews",
+                             "reviews_meta", "digits_two_heads", "digits_noisy"}
+    # the packaged real sets are tested in test_sequences.py (sunspots) and test_text.py (reviews),
+    # the sets derived for the graph examples in test_graph_examples.py
     assert set(PACKAGED) == {"sunspots", "reviews"}
 
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from netdsl.dsl import NetError
+from netdsl.pipelines.commands.several import TARGET_HELP
 from netdsl.pipelines.composite import composed
 from netdsl.pipelines.data import BUILTINS, DataError
 
@@ -87,7 +88,7 @@ def add_training_data_arguments(parser: argparse.ArgumentParser) -> None:
     """FILE and the data options shared by the commands that train (`fit`, `search`)."""
     parser.add_argument("file", type=Path, metavar="FILE", help="the .net program")
     parser.add_argument("--data", required=True, metavar="NAME_OR_PATH", help=DATA_HELP)
-    parser.add_argument("--target", metavar="COL", help="label column of a CSV/Parquet file (default: the last column)")
+    parser.add_argument("--target", action="append", metavar="COL", help=TARGET_HELP)
     parser.add_argument("--window", type=positive_int, metavar="N", help="forecast a series: X = N previous values, y = the next")
     parser.add_argument(
         "--task", choices=("auto", "classification", "regression"), default="auto",

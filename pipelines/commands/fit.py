@@ -19,6 +19,7 @@ from netdsl.pipelines.commands.common import (
     save_model,
     set_params,
 )
+from netdsl.pipelines.commands.several import for_net, is_several, print_output_scores, target_columns
 from netdsl.pipelines.composite import fitted_net, remember_columns
 from netdsl.pipelines.data import DataError, load_data
 
@@ -46,7 +47,7 @@ def run(args) -> int:
     # Read and validated once: the estimator is given this spec (its errors still point into FILE).
     net = load(args.file)  # a NetError here is rendered by main, before any data or TensorFlow work
     params = set_params(args.set)
-    data = load_data(args.data, target=args.target, window=args.window)
+    data = for_net(load_data(args.data, target=target_columns(args.target), window=args.window), net)
     if data.y is None:  # pragma: no cover - load_data always gives labels here
         raise DataError(f"`{args.data}` has no labels to fit")
     task, origin = choose_task(args.task, data, net)
@@ -72,7 +73,10 @@ def run(args) -> int:
             raise
         except ValueError as problem:
             return error(problem, code="D101")
-        print_scores(console, task, y_test, predictions, data, "held out")
+        if is_several(model):
+            print_output_scores(console, model, y_test, predictions, "held out")
+        else:
+            print_scores(console, task, y_test, predictions, data, "held out")
     _print_training(console, fitted_net(model), args.quiet)
     console.print(f"fit time: {seconds:.2f} s")
     if args.save is not None:

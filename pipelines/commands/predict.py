@@ -7,6 +7,7 @@ from pathlib import Path
 
 from netdsl.dsl import NetError
 from netdsl.pipelines.commands.common import DATA_HELP, error, load_model, positive_int, print_scores, write_csv
+from netdsl.pipelines.commands.several import is_several, output_columns, print_output_scores, target_columns
 from netdsl.pipelines.composite import known_columns
 from netdsl.pipelines.data import load_data
 
@@ -20,9 +21,10 @@ def register(commands) -> None:
     predict.add_argument("model", type=Path, metavar="MODEL", help="a model written by `netdsl fit --save`")
     predict.add_argument("--data", required=True, metavar="NAME_OR_PATH", help=DATA_HELP)
     predict.add_argument(
-        "--target", metavar="COL",
+        "--target", action="append", metavar="COL",
         help="label column of a CSV/Parquet file, to score against (default: the model's target column if the "
-        "file has it; for a model not trained on a table, the last column)",
+        "file has it; for a model not trained on a table, the last column); several for a net with several "
+        "outputs: --target digit,even",
     )  # fmt: skip
     predict.add_argument(
         "--no-target", action="store_true",
@@ -41,7 +43,7 @@ def run(args) -> int:
     console = Console(soft_wrap=True, highlight=False)  # long paths stay on one line; no quadratic highlighting
     model = load_model(args.model)
     data = load_data(
-        args.data, target=args.target, window=args.window, has_target=not args.no_target, columns=known_columns(model)
+        args.data, target=target_columns(args.target), window=args.window, has_target=not args.no_target, columns=known_columns(model)
     )
     try:
         predictions = model.predict(data.X)
@@ -53,27 +55,38 @@ def run(args) -> int:
     import numpy as np
     import pandas as pd
 
-    frame = pd.DataFrame(_columns("prediction", np.asarray(predictions)))
+    several = is_several(model)
+    names = output_columns(model) if several else None
+    frame = pd.DataFrame(_columns("prediction", np.asarray(predictions), names))
     if data.y is not None:
-        frame = frame.join(pd.DataFrame(_columns("target", np.asarray(data.y))))
+        frame = frame.join(pd.DataFrame(_columns("target", np.asarray(data.y), names)))
     if args.out is not None:
         write_csv(frame, args.out)
         console.print(f"wrote {len(frame)} predictions to {args.out}")
     else:
         _print_frame(console, frame, args.rows, data)
-    if data.y is not None:
+    if data.y is not None and several:
+        print_output_scores(console, model, data.y, predictions, "on all rows")
+    elif data.y is not None:
         task = "classification" if is_classifier(model) else "regression"
         print_scores(console, task, data.y, predictions, data, "on all rows", report=False)
     return 0
 
 
-def _columns(name: str, values) -> dict:
+def _columns(name: str, values, outputs: list[str] | None = None) -> dict:
+    """Columns NAME, or NAME_i for several values a row; NAME_OUTPUT for a net with several outputs
+    (`outputs`: the name of each column, `several.output_columns`)."""
+    flat = values.reshape(len(values), -1)
+    if outputs is not None and len(outputs) == flat.shape[1]:
+        return {f"{name}_{output}": flat[:, i] for i, output in enumerate(outputs)}
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
     if values.ndim == 1:
         return {name: values}
-    flat = values.reshape(len(values), -1)
     return {f"{name}_{i}": flat[:, i] for i in range(flat.shape[1])}
+
+
+_MAX_COLUMNS = 10  # printed; --out writes every column
 
 
 def _print_frame(console, frame, rows: int, data) -> None:
@@ -81,11 +94,14 @@ def _print_frame(console, frame, rows: int, data) -> None:
 
     table = Table(title=f"predictions on {data.name}", title_justify="left")
     table.add_column("row", justify="right", style="dim")
-    for column in frame.columns:
+    shown = frame.iloc[:, :_MAX_COLUMNS]  # an image a row (an autoencoder's 64 pixels) would not fit
+    for column in shown.columns:
         table.add_column(str(column), justify="right")
-    for index, row in frame.head(rows).iterrows():
+    for index, row in shown.head(rows).iterrows():
         table.add_row(str(index), *(_cell(v) for v in row))
     console.print(table)
+    if frame.shape[1] > _MAX_COLUMNS:
+        console.print(f"... {frame.shape[1] - _MAX_COLUMNS} more columns (write them all with --out FILE.csv)")
     if len(frame) > rows:
         console.print(f"... {len(frame) - rows} more rows (write them all with --out FILE.csv)")
 

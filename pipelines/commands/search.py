@@ -23,6 +23,7 @@ from netdsl.pipelines.commands.common import (
     save_model,
     set_params,
 )
+from netdsl.pipelines.commands.several import for_net, is_several, print_output_scores, target_columns
 from netdsl.pipelines.composite import fitted_net, remember_columns
 from netdsl.pipelines.data import load_data
 from netdsl.pipelines.errors import SearchError
@@ -113,12 +114,14 @@ def _check_outputs(args) -> None:
         raise SearchError(f"--save `{args.save}` is a folder; name a model file")
 
 
-def _cv(folds: int, task: str, windowed: bool, seed: int):
+def _cv(folds: int, task: str, windowed: bool, seed: int, several: bool = False):
+    """The folds: in time order for a series, stratified for one classification output (scikit-learn
+    stratifies one column of labels), else shuffled."""
     from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
 
     if windowed:
         return TimeSeriesSplit(folds), "time-ordered folds"
-    if task == "classification":
+    if task == "classification" and not several:
         return StratifiedKFold(folds, shuffle=True, random_state=seed), "stratified folds"
     return KFold(folds, shuffle=True, random_state=seed), "shuffled folds"
 
@@ -132,10 +135,10 @@ def _run_search(args, spec, extra) -> int:
     console = Console(soft_wrap=True)
     params = set_params(args.set)
     starting = start_workers(args.jobs) if args.scheduler is None else None
-    data = load_data(args.data, target=args.target, window=args.window)
+    data = for_net(load_data(args.data, target=target_columns(args.target), window=args.window), spec)
     task, origin = choose_task(args.task, data, spec)
     X_train, X_test, y_train, y_test, how = holdout_split(data, task, args.test_size, args.seed, console)
-    cv, folds = _cv(args.cv, task, data.windowed, args.seed)
+    cv, folds = _cv(args.cv, task, data.windowed, args.seed, several=len(spec.outputs) > 1)
     console.print(f"net [bold]{spec.name}[/] on [bold]{data.name}[/]: {task} (from {origin})")
     console.print(f"{len(y_train)} rows to search on with {args.cv} {folds}; {how}")
 
@@ -162,7 +165,10 @@ def _run_search(args, spec, extra) -> int:
     _print_outcome(console, search, task, seconds, len(y_train))
     if X_test is not None:
         predictions = search.best_estimator_.predict(X_test)
-        print_scores(console, task, y_test, predictions, data, "held out, best refitted", report=False)
+        if is_several(search.best_estimator_):
+            print_output_scores(console, search.best_estimator_, y_test, predictions, "held out, best refitted")
+        else:
+            print_scores(console, task, y_test, predictions, data, "held out, best refitted", report=False)
     console.print(f"results of every candidate: {args.out}")
     if args.save is not None:
         where = save_model(search.best_estimator_, args.save)

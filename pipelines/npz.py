@@ -1,0 +1,83 @@
+"""`.npz` archives of arrays (`X` and `y`) read safely: no pickled objects ever loaded, the unpacked
+size checked against this machine's memory before anything is read, every problem a `DataError`
+that names the file. `netdsl.pipelines.data.load_data` wraps the arrays in a `Dataset`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from netdsl.dsl.errors import error_reason
+
+from .errors import DataError
+
+__all__ = ["check_unpacked_size", "read_npz"]
+
+
+def check_unpacked_size(archive, members: list[str], source: str) -> None:
+    """Refuse arrays whose unpacked size exceeds this machine's memory before reading any of them:
+    a small compressed file can claim gigabytes (a zip bomb), and reading it would exhaust memory
+    rather than fail. The arrays are read with at most their declared size, so the claim bounds them."""
+    from netdsl.dsl.shapes import memory_limit
+
+    limit = memory_limit()
+    claimed = sum(info.file_size for info in archive.infolist() if info.filename in members)
+    if limit is not None and claimed > limit:
+        raise DataError(
+            f"the arrays of `{source}` unpack to {claimed / 2**30:,.1f} GiB, more than this machine's memory "
+            f"({limit / 2**30:,.1f} GiB); use a smaller sample of the data"
+        )
+
+
+def read_npz(path: Path, source: str, has_target: bool) -> tuple:
+    """(X, y) of the .npz archive at `path` (y None without `has_target`), checked: both arrays
+    present, no pickled objects, no NaN, one label per sample; every problem a DataError."""
+    import zipfile
+
+    import numpy as np
+
+    try:  # allow_pickle=False: an object array (a pickle) in the file is refused, never run
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise DataError(f"cannot read `{source}` as an .npz archive of arrays ({error_reason(error)}); save it with np.savez") from None
+    if not hasattr(archive, "files"):
+        raise DataError(f"`{source}` holds a single array, not an .npz archive; save it with np.savez(path, X=X, y=y)")
+    with archive:
+        keys = list(archive.files)
+        needed = ["X", "y"] if has_target else ["X"]
+        absent = [k for k in needed if k not in keys]
+        if absent:
+            names = " and ".join(f"`{k}`" for k in absent)
+            raise DataError(
+                f"`{source}` has no array named {names} (it has: {', '.join(keys) or 'no arrays'}); "
+                f"save the features as `X` and the labels as `y`: np.savez(path, X=X, y=y)"
+            )
+        check_unpacked_size(archive.zip, [f"{k}.npy" for k in needed], source)
+        try:
+            X = archive["X"]
+            y = archive["y"] if has_target else None
+        except ValueError as error:  # object arrays need pickle, which we never load
+            if "pickle" in str(error):
+                raise DataError(
+                    f"the arrays of `{source}` hold Python objects, which are read by unpickling (running "
+                    "code from the file), which netdsl never does; save plain numeric or string arrays"
+                ) from None
+            raise DataError(f"cannot read the arrays of `{source}` ({error_reason(error)}); is the file cut short?") from None
+        except (OSError, EOFError, zipfile.BadZipFile) as error:  # a damaged member (CRC, truncated)
+            raise DataError(f"cannot read the arrays of `{source}` ({error_reason(error)}); is the file cut short?") from None
+    if X.ndim == 0:
+        raise DataError(f"the array `X` of `{source}` is a single value; it needs one row per sample")
+    if X.dtype.kind in "fc" and np.isnan(X).any():
+        raise DataError(f"the array `X` of `{source}` has {int(np.isnan(X).sum())} missing (NaN) value(s); drop or fill them first")
+    if y is not None:
+        if y.ndim == 0 or len(y) != len(X):
+            raise DataError(
+                f"`X` and `y` of `{source}` disagree: {len(X)} samples in `X` but "
+                f"{'a single value' if y.ndim == 0 else len(y)} in `y`; they need one label per sample"
+            )
+        if y.dtype.kind in "fc" and np.isnan(y).any():
+            rows = np.flatnonzero(np.isnan(y).reshape(len(y), -1).any(axis=1))
+            raise DataError(
+                f"the target `y` of `{source}` has {len(rows)} missing (NaN) value(s) "
+                f"(first in sample {rows[0]}); drop or fill those samples first"
+            )
+    return X, y
