@@ -20,10 +20,11 @@ CODES = [
         "net demo\ninput (8, 8, 8, 1)\nconv3d(4, 3)\n",
     ),
     Code(
-        "N203", "unknown-kind", "Unknown optimizer, callback, regularizer or recurrent layer",
+        "N203", "unknown-kind", "Unknown optimizer, callback, regularizer or wrapped layer",
         "A call in a place that takes one family of kinds (`optimizer = ...`, `callbacks = [...]`, "
-        "`kernel_regularizer=...`, the layer inside `bidirectional(...)`) names a kind that family does "
-        "not have.",
+        "`kernel_regularizer=...`, the recurrent layer inside `bidirectional(...)`, the layer inside "
+        "`time_distributed(...)`) names a kind that family does not have, or one the wrapper cannot "
+        "wrap (`time_distributed(multi_head_attention(...))`).",
         "Use a kind the help line lists (the close match it suggests, most often).",
         "net demo\ninput (4)\ndense(1)\ntrain {\n    optimizer = adamm(learning_rate=0.01)\n}\n",
     ),
