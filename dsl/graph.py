@@ -24,6 +24,16 @@ __all__ = ["Step", "Graph", "wire", "input_names", "MERGE_ARITY"]
 
 # Merges that read exactly two points; the others read two or more.
 MERGE_ARITY = {"subtract": 2, "dot": 2}
+# Most layers a program may have once its `repeat` blocks are unrolled (N218): beyond any trained
+# network (ResNet-152 has about 500 Keras layers), a bound on what `check` and `fit` allocate
+# (`repeat 1000000000 { dense(4) }`), and within what Keras can build: it maps a model's graph
+# recursively, a Python frame per layer, under the recursion limit of 3,000 that TensorFlow sets,
+# so 4,000 dense layers stop `fit` with a RecursionError (10,000 after a minute), while 2,000 fit.
+# `resolution` checks the counts it knows before the net is wired; `wire` stops at it too.
+MAX_LAYERS = 2_000
+# Statements visited while unrolling: bounds the work of `repeat` blocks that make no layer
+# (`repeat 2000 { from x }`) or whose count a `repeat NAME in` sets, which no count says beforehand.
+MAX_STATEMENTS = 50 * MAX_LAYERS
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,7 @@ class _Wiring:
         self.later = _names_made(net.layers)  # every name the body gives, to tell "later" from "unknown"
         self.params = {p.name for p in net.params}
         self.no_flow_reported = False
+        self.visited = 0  # statements unrolled so far (`MAX_STATEMENTS`)
 
     def run(self) -> Graph:
         start = ~0 if len(self.inputs) == 1 else None  # several inputs: the flow starts at a `from`
@@ -97,6 +108,7 @@ class _Wiring:
         """The statements `items` from the point `current`; returns the point the flow ends at."""
         for i, item in enumerate(items):
             path = prefix + (i, item.kind)
+            self.visited += 1
             if isinstance(item, specs.Repeat):
                 current = self.repeat(item, path, current, env)
             elif isinstance(item, specs.Residual):
@@ -108,13 +120,35 @@ class _Wiring:
         return current
 
     def repeat(self, item: specs.Repeat, path: tuple, current, env: dict):
+        item = self.head_bound(item, path, env)
+        if item is None:
+            return current
         if isinstance(item.count, Expr) or isinstance(item.values, Expr):
             raise ValueError(f"repeat count `{item.count or item.values}` is not bound")
-        values = item.values if item.values is not None else [None] * item.count
-        for value in values:
-            inner = env if item.variable is None else {**env, item.variable: value}
+        for k in range(item.times):
+            if len(self.steps) > MAX_LAYERS or self.visited > MAX_STATEMENTS:
+                return self.too_large(path)
+            inner = env if item.variable is None else {**env, item.variable: item.values[k]}
             current = self.body(item.body, path + ("body",), current, inner, True)
         return current
+
+    def head_bound(self, item: specs.Repeat, path: tuple, env: dict):
+        """The `repeat` with the names of an outer `repeat NAME in` put in its count or values (only
+        there: its body binds its own), or None if they do not fit (reported)."""
+        head = {key: _substitute(evaluate(getattr(item, key), env), env) for key in ("count", "values")} if env else {}
+        if not env or head == {"count": item.count, "values": item.values}:
+            return item
+        return self.validated(specs.Repeat, {**dict(item), **head}, path, env)
+
+    def too_large(self, path: tuple) -> None:
+        """N218, told once: unrolled, the `repeat` at `path` goes past what a net may hold."""
+        self.no_flow_reported = True  # the flow stops here: the layers below have nothing to read
+        if not any(p.code == "N218" for p in self.problems):
+            self.problems.append(Diagnostic(
+                f"too many layers: more than {MAX_LAYERS:,} once `repeat` blocks are unrolled", self.span_of(path),
+                help=f"this `repeat` unrolls past the limit; a net has at most {MAX_LAYERS:,} layers", code="N218",
+            ))  # fmt: skip
+        return None
 
     def residual(self, item: specs.Residual, path: tuple, current, env: dict, repeated: bool):
         block = self.body(item.body, path + ("body",), current, env, repeated)
@@ -155,10 +189,13 @@ class _Wiring:
             return layer
         data = layer.model_dump()
         bound = _substitute(data, env)
-        if bound == data:
-            return layer
+        return layer if bound == data else self.validated(type(layer), bound, path, env)
+
+    def validated(self, cls, data, path: tuple, env: dict):
+        """`cls` made of `data` (with the names of `env` put in), or None where a value does not fit
+        (reported at the source, saying the values)."""
         try:
-            return type(layer).model_validate(bound)
+            return cls.model_validate(data)
         except ValidationError as error:
             from .validation import translate
 

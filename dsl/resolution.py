@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from . import specs
 from .errors import Diagnostic, NetError, did_you_mean
+from .graph import MAX_LAYERS
 from .values import DATA_NAMES, Expr, evaluate
 
 
@@ -153,20 +154,14 @@ def _base_input(layer: dict, net: specs.Net, spans, problems: list[Diagnostic]) 
     return None if shape is None or None in shape else {"shape": list(shape)}
 
 
-# Most layers a program may have once its `repeat` blocks are unrolled: beyond any trained network
-# (ResNet-152 has about 500 Keras layers), a bound on what `check` and `fit` allocate
-# (`repeat 1000000000 { dense(4) }`), and within what Keras can build: it maps a model's graph
-# recursively, a Python frame per layer, under the recursion limit of 3,000 that TensorFlow sets,
-# so 4,000 dense layers stop `fit` with a RecursionError (10,000 after a minute), while 2,000 fit.
-MAX_LAYERS = 2_000
-
-
 def _layer_count(items) -> int:
-    """Layers of `items` with `repeat` unrolled, counted without unrolling (nesting is bounded)."""
+    """Layers of `items` with `repeat` unrolled, counted without unrolling (nesting is bounded). A
+    count an outer `repeat NAME in` sets is known only as `graph.wire` unrolls it, which stops at
+    `MAX_LAYERS` itself: here it counts as 0."""
     total = 0
     for item in items:
         if isinstance(item, specs.Repeat):
-            total += item.times * _layer_count(item.body)
+            total += (item.times if isinstance(item.times, int) else 0) * _layer_count(item.body)
         elif isinstance(item, specs.Residual):
             total += _layer_count(item.body) + _layer_count(item.skip) + 1  # and its `add`
         elif not isinstance(item, specs.From):

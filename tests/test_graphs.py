@@ -541,3 +541,31 @@ def test_a_merge_of_shapes_that_do_not_fit_is_a_located_n805(name):
         analyse(loads(f"net m\ninput (5, 6)\n{body}\nflatten\ndense(1)\n"))
     [diagnostic] = caught.value.diagnostics
     assert (diagnostic.code, diagnostic.span.line, diagnostic.span.col, diagnostic.title) == ("N805", line, col, title)
+
+
+def test_a_repeat_inside_repeat_reads_the_outer_name_in_its_values_and_count():
+    nested = "net n\ninput (4)\nrepeat f in [2, 3] {\n    repeat g in [f, 2 * f] {\n        dense(g * f)\n    }\n}\ndense(1)\n"
+    assert [row.output_shape for row in analyse(loads(nested)).rows] == [(4,), (8,), (9,), (18,), (1,)]
+    counted = "net n\ninput (4)\nrepeat n in [1, 2] {\n    repeat n {\n        h = dense(n)\n    }\n}\ndense(1)\n"
+    assert [(row.name, row.output_shape) for row in analyse(loads(counted)).rows] == [
+        ("h_1", (1,)), ("h_2", (2,)), ("h_3", (2,)), ("dense", (1,))]
+
+
+@pytest.mark.parametrize("body, where, title", [
+    ("repeat n in [1.5] {\n    repeat n {\n        dense(4)\n    }\n}", (4, 12), "invalid value for `count`"),
+    ("repeat n in [1000000000] {\n    repeat n {\n        dense(4)\n    }\n}", (4, 5),
+     "too many layers: more than 2,000 once `repeat` blocks are unrolled"),
+    ("repeat 2000 {\n    repeat 2000 {\n        repeat 2000 {\n            from input\n        }\n    }\n}", (5, 9),
+     "too many layers: more than 2,000 once `repeat` blocks are unrolled"),
+])  # fmt: skip
+def test_a_repeat_count_known_only_when_unrolled_is_checked_and_bounded(body, where, title):
+    import time
+
+    from netdsl.dsl import NetError
+
+    start = time.perf_counter()
+    with pytest.raises(NetError) as caught:
+        analyse(loads(f"net n\ninput (4)\n{body}\ndense(1)\n"))
+    assert time.perf_counter() - start < 5, "unrolled too far before stopping"
+    [diagnostic] = caught.value.diagnostics
+    assert ((diagnostic.span.line, diagnostic.span.col), diagnostic.title) == (where, title)
