@@ -135,8 +135,13 @@ class _Wiring:
     def head_bound(self, item: specs.Repeat, path: tuple, env: dict):
         """The `repeat` with the names of an outer `repeat NAME in` put in its count or values (only
         there: its body binds its own), or None if they do not fit (reported)."""
-        head = {key: _substitute(evaluate(getattr(item, key), env), env) for key in ("count", "values")} if env else {}
-        if not env or head == {"count": item.count, "values": item.values}:
+        if not env:
+            return item
+        try:
+            head = {key: _substitute(_data(getattr(item, key)), env, (key,)) for key in ("count", "values")}
+        except _Uncomputable as error:
+            return self.uncomputable(error, path, env)
+        if head == {"count": _data(item.count), "values": _data(item.values)}:
             return item
         return self.validated(specs.Repeat, {**dict(item), **head}, path, env)
 
@@ -188,8 +193,20 @@ class _Wiring:
         if not env:
             return layer
         data = layer.model_dump()
-        bound = _substitute(data, env)
+        try:
+            bound = _substitute(data, env)
+        except _Uncomputable as error:
+            return self.uncomputable(error, path, env)
         return layer if bound == data else self.validated(type(layer), bound, path, env)
+
+    def uncomputable(self, error: _Uncomputable, path: tuple, env: dict) -> None:
+        """N508 at the value that arithmetic cannot compute with the `repeat` names' values."""
+        values = ", ".join(f"{k} = {v!r}" for k, v in env.items())
+        self.problems.append(Diagnostic(
+            f"cannot compute `{error.expr}`: {error.error}", self.span_of(path + error.where) or self.span_of(path),
+            help=f"change the `repeat` values it is computed from (with {values})", code="N508",
+        ))  # fmt: skip
+        return None
 
     def validated(self, cls, data, path: tuple, env: dict):
         """`cls` made of `data` (with the names of `env` put in), or None where a value does not fit
@@ -343,13 +360,31 @@ def _names_made(items, found=None) -> set:
     return found
 
 
-def _substitute(value, env: dict):
+class _Uncomputable(Exception):
+    """An expression over `repeat` names that arithmetic cannot compute (`4 / n` with n = 0), at
+    `where` in the spec's data."""
+
+    def __init__(self, where: tuple, expr: Expr, error: Exception):
+        super().__init__(str(error))
+        self.where, self.expr, self.error = where, expr, error
+
+
+def _data(value):
+    """An `Expr` as plain data (as `model_dump` gives it), anything else as it is."""
+    return value.as_data() if isinstance(value, Expr) else value
+
+
+def _substitute(value, env: dict, where: tuple = ()):
     """Plain spec data with the `repeat` names of `env` put in (expressions over them computed)."""
     if isinstance(value, dict) and "op" in value and set(value) <= {"op", "name", "args"}:
-        result = evaluate(Expr.model_validate(value), env)
+        expr = Expr.model_validate(value)
+        try:
+            result = evaluate(expr, env)
+        except (TypeError, ArithmeticError) as error:  # a word times a number, a division by zero
+            raise _Uncomputable(where, expr, error) from None
         return result.as_data() if isinstance(result, Expr) else result
     if isinstance(value, dict):
-        return {k: _substitute(v, env) for k, v in value.items()}
+        return {k: _substitute(v, env, where + (k,)) for k, v in value.items()}
     if isinstance(value, (list, tuple)) and not set(map(type, value)) <= {int, float}:
-        return type(value)(_substitute(v, env) for v in value)
+        return type(value)(_substitute(v, env, where + (i,)) for i, v in enumerate(value))
     return value

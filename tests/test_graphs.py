@@ -555,10 +555,14 @@ def test_a_repeat_inside_repeat_reads_the_outer_name_in_its_values_and_count():
     ("repeat n in [1.5] {\n    repeat n {\n        dense(4)\n    }\n}", (4, 12), "invalid value for `count`"),
     ("repeat n in [1000000000] {\n    repeat n {\n        dense(4)\n    }\n}", (4, 5),
      "too many layers: more than 2,000 once `repeat` blocks are unrolled"),
+    ("repeat a in [2, 0] {\n    dense(4 / a)\n}", (4, 11), "cannot compute `4 / a`: division by zero"),
+    ("repeat a in [relu] {\n    dense(4 * a)\n}", (4, 11), "cannot compute `4 * a`: cannot compute `*` with the word `relu`"),
+    ("repeat f in [2] {\n    repeat g in [f / 0] {\n        dense(g)\n    }\n}", (4, 18),
+     "cannot compute `f / 0`: division by zero"),
     ("repeat 2000 {\n    repeat 2000 {\n        repeat 2000 {\n            from input\n        }\n    }\n}", (5, 9),
      "too many layers: more than 2,000 once `repeat` blocks are unrolled"),
 ])  # fmt: skip
-def test_a_repeat_count_known_only_when_unrolled_is_checked_and_bounded(body, where, title):
+def test_what_a_repeat_name_sets_is_checked_located_and_bounded(body, where, title):
     import time
 
     from netdsl.dsl import NetError
