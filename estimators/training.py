@@ -16,7 +16,8 @@ from . import fast, seeding
 from .several import Rows
 
 __all__ = [
-    "TrainingDiverged", "TrainingMixin", "checked_class_weight", "class_weight_per_sample", "snapshot", "put_back",
+    "TrainingDiverged", "TrainingMixin", "checked_class_weight", "class_weight_per_sample", "weights_for_loss", "snapshot",
+    "put_back",
 ]  # fmt: skip
 
 
@@ -54,10 +55,11 @@ class TrainingMixin:
         watch = [keras.callbacks.TerminateOnNaN()]
         if self.verbose:
             watch.append(EpochProgress(epochs or settings["epochs"], style="bar" if self.verbose == 1 else "lines"))
+        sample_weight = weights_for_loss(y, sample_weight)
+        if validation is not None and len(validation) > 2:
+            validation = validation[:2] + (weights_for_loss(validation[1], validation[2]),)
         if class_weight is not None:  # one weight per sample, as Keras does it (and with sample weights too)
             per_class = class_weight_per_sample(y, class_weight)  # (n,), or (n, T) with one label per step
-            if sample_weight is not None:
-                sample_weight = np.asarray(sample_weight).reshape((len(per_class),) + (1,) * (per_class.ndim - 1))
             sample_weight = per_class if sample_weight is None else sample_weight * per_class
         y = y.parts if isinstance(y, Rows) else y  # several outputs: by name, as Keras takes them
         if validation is not None and isinstance(validation[1], Rows):
@@ -172,6 +174,18 @@ def checked_class_weight(weights):
                 "(a negative weight makes the loss negative)."
             )
     return weights
+
+
+def weights_for_loss(y, sample_weight):
+    """Sample weights shaped to broadcast over the loss's values: a loss of targets with more axes
+    per sample (a sequence, an image; one label per step) has a value per step or pixel, (n, T)
+    or (n, 8, 8), which Keras multiplies by the weights of shape (n,) only when the last axis is 1.
+    Integer targets are class indices (a value per index); others lose their last axis to the loss."""
+    if sample_weight is None or not isinstance(y, np.ndarray):  # several outputs: Keras's own per output
+        return sample_weight
+    rank = y.ndim if np.issubdtype(y.dtype, np.integer) else y.ndim - 1
+    sample_weight = np.asarray(sample_weight)
+    return sample_weight.reshape((len(sample_weight),) + (1,) * (rank - 1)) if rank > 1 and sample_weight.ndim == 1 else sample_weight
 
 
 def class_weight_per_sample(y, class_weight: dict) -> np.ndarray:

@@ -98,6 +98,21 @@ def test_sequence_targets_of_vectors_bind_n_outputs_to_their_last_axis():
     assert reg.predict(X[:3]).shape == (3, 5, 2)
 
 
+def test_sample_weights_weigh_each_sample_s_whole_target(images, sequences):
+    """A weight per sample weighs all of its values (pixels, steps): weights of 0 for half the rows
+    train nearly as that half alone would (the loss is a mean over all rows, which Adam nearly undoes)."""
+    X, Y = images
+    net = AUTOENCODER.replace("epochs = 3", "epochs = 3\n    batch_size = 48\n    shuffle = false")
+    half = np.r_[np.ones(24), np.zeros(24)]
+    weighted = NetRegressor(net, random_state=0).fit(X, Y, sample_weight=half).predict(X)
+    alone = NetRegressor(net, random_state=0).fit(X[:24], Y[:24]).predict(X)
+    every = NetRegressor(net, random_state=0).fit(X, Y).predict(X)
+    assert np.abs(weighted - alone).mean() < np.abs(every - alone).mean() / 10
+    X, y = sequences
+    clf = NetClassifier(TAGGER, epochs=1, class_weight="balanced", random_state=0)
+    assert clf.fit(X, y, sample_weight=np.linspace(0.5, 1.5, 60)).predict(X[:2]).shape == (2, STEPS)
+
+
 def test_regressor_target_shape_mistakes_are_located(images):
     X, Y = images
     with user_error(NetError, match=r"(?s)error\[N703\].*the last layer outputs \(8, 8, 1\) per sample, but the targets "
