@@ -46,12 +46,15 @@ def tiny(tmp_path):
 @pytest.mark.parametrize(
     "name, space",
     [
+        ("denoise_digits", {"filters": [16, 32]}),
         ("digits_cnn", {"filters": [8, 16, 32], "depth": [1, 2]}),
         ("digits_mlp", {}),
         ("edge_detector", {}),
         ("resnet_digits", {"width": [8, 16, 32], "blocks": [1, 2]}),
+        ("reviews_meta", {"width": [32, 64]}),
         ("sentiment_lstm", {"units": [16, 32]}),
         ("sunspots_gru", {"units": [8, 16, 32]}),
+        ("two_heads", {"filters": [8, 16]}),
     ],
 )
 def test_search_space_of_each_example(name, space):
