@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from . import specs
 from .errors import Diagnostic, SourceMap, did_you_mean
 from .kinds import LOSSES
+from .layer_specs_sequence import NOT_WRAPPED
 from .train_specs import LOSS_CALLS
 from .values import DATA_NAMES, Label, describe
 from .words import KEYWORDS, KINDS
@@ -203,8 +204,6 @@ def _example_call(loc) -> str:
 
 def _not_wrapped(tag: str, span) -> Diagnostic:
     """A kind `time_distributed` does not wrap: a layer kind (and why not), or an unknown word."""
-    from .layer_specs_sequence import NOT_WRAPPED
-
     if tag in specs.LAYERS:
         why = NOT_WRAPPED.get(tag, f"`{tag}` reads the named points it merges, not one step")
         return Diagnostic(f"`time_distributed` cannot wrap `{tag}`", span,
