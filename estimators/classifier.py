@@ -97,7 +97,7 @@ class LabelTargets:
         n = len(self.classes_)
         out = tuple(summary.output_shape)
         path, layer = self._last_layer(resolved)
-        activation = getattr(layer, "activation", None)
+        activation = _activation_of(layer)
         logits = from_logits(summary.net.train.loss) if summary.net is not None and summary.net.train else False
         if logits and activation in ("softmax", "sigmoid"):  # the estimator's `loss` (`check` finds the file's)
             raise resolved.source.located(
@@ -171,6 +171,14 @@ class LabelTargets:
             f"Loss {name!r} does not fit a {len(self.classes_)}-class softmax{per}; "
             "use categorical_crossentropy or sparse_categorical_crossentropy."
         )
+
+
+def _activation_of(layer):
+    """The activation that makes a layer's outputs: its own, or that of the layer it applies at
+    every step (`time_distributed(dense(n_classes, activation=softmax))`)."""
+    if getattr(layer, "kind", None) == "time_distributed":
+        layer = layer.layer
+    return getattr(layer, "activation", None)
 
 
 def reads_per_step(estimator, spec, reset: bool) -> bool:

@@ -187,8 +187,10 @@ def test_two_classes_per_step_may_be_one_sigmoid_unit_of_logits(sequences):
 
 
 def test_cross_validation_of_a_classifier_per_step(sequences):
+    """(Its softmax in `time_distributed`, which applies a layer at every step, as `dense` does.)"""
     X, y = sequences
-    scores = cross_val_score(NetClassifier(TAGGER, epochs=2, random_state=0), X, y, cv=2)
+    net = TAGGER.replace("dense(n_classes, activation=softmax)", "time_distributed(dense(n_classes, activation=softmax))")
+    scores = cross_val_score(NetClassifier(net, epochs=2, random_state=0), X, y, cv=2)
     assert scores.shape == (2,) and np.all(scores > 0.6)
 
 
