@@ -60,7 +60,8 @@ def _statements(items, indent: str) -> list[str]:
     lines = []
     for item in items:
         if isinstance(item, specs.Repeat):
-            head = value_text(item.count) if item.values is None else f"{item.variable} in {value_text(list(item.values))}"
+            values = list(item.values) if isinstance(item.values, tuple) else item.values  # a list, or a `param`
+            head = value_text(item.count) if item.values is None else f"{item.variable} in {value_text(values)}"
             lines.append(f"{indent}repeat {head} {{")
             lines += _statements(item.body, indent + "    ")
             lines.append(f"{indent}}}")

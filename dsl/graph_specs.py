@@ -17,7 +17,7 @@ from . import kinds
 from .layer_specs import Layer
 from .nodes import ByKind, Node
 from .nodes import described as _d
-from .values import Bool, Int, Name, NonNegInt
+from .values import Bool, Expr, Int, Name, NonNegInt
 
 # ---- merges -----------------------------------------------------------------------------------
 
@@ -122,7 +122,8 @@ class Repeat(Node):
     kind: Literal["repeat"] = "repeat"
     count: NonNegInt | None = _d("How many times (for `repeat N`).", None)
     variable: Name | None = _d("The name bound to each value in turn (for `repeat NAME in [...]`).", None)
-    values: tuple[Any, ...] | None = _d("The values `variable` takes, in order.", None)
+    values: tuple[Any, ...] | Expr | None = _d("The values `variable` takes, in order (a list, or a `param` whose "
+                                               "value is one).", None)
     body: tuple[FlowStatement, ...] = _d("The repeated statements.")
 
     @model_validator(mode="after")
@@ -134,7 +135,9 @@ class Repeat(Node):
     @property
     def times(self):
         """How many copies of the body (the count, or the number of values)."""
-        return self.count if self.values is None else len(self.values)
+        if self.values is None or isinstance(self.values, Expr):  # (an `Expr`: unknown until resolved)
+            return self.count if self.values is None else self.values
+        return len(self.values)
 
 
 class Residual(Node):

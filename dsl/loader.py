@@ -150,7 +150,9 @@ class _Builder:
             )
         self.declared = {p for p in self.params if p in self._before}
         result = {"name": name.value, "default": self.value(default, path + ("default",))}
-        if values is not None:
+        if values is not None and values.data == "matrix":  # `in [[8], [8, 16]]`: lists of numbers, one token
+            items = self.value(values, path + ("values",))
+        elif values is not None:
             items = [self.value(v, path + ("values", i)) for i, v in enumerate(values.children) if v is not None]
         self.declared = None
         self._before.add(name.value)
@@ -206,7 +208,8 @@ class _Builder:
             self.spans[path + ("variable",)] = Span.of(variable)
             data["values"] = self.value(values, path + ("values",))
             data["variable"] = variable.value
-            if not isinstance(data["values"], list) or not data["values"]:
+            named = isinstance(data["values"], Expr) and not data["values"].names() & set(DATA_NAMES)
+            if not named and (not isinstance(data["values"], list) or not data["values"]):  # named: a `param`'s list
                 self._problem(
                     "N809", f"`repeat {variable.value} in` takes a list of values", values,
                     help=f"write e.g. `repeat {variable.value} in [32, 64, 128] {{ ... }}`",

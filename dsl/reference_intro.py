@@ -152,7 +152,8 @@ dense(1)
 ```
 
 `repeat NAME in [V1, V2, ...] { ... }` makes one copy of the body per value, with `NAME` bound to
-it in that copy: the widths of a stack that grows (`NAME` may also be a `param` holding a list).
+it in that copy: the widths of a stack that grows (the list may also be a `param` whose value is a
+list: `param widths = [8, 16]`, then `repeat filters in widths`).
 
 ```net
 input (8, 8, 1)

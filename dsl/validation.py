@@ -129,6 +129,10 @@ def translate(error: ValidationError | list[dict], spans: SourceMap, params: dic
                            help=did_you_mean(value, names) or f"declare it with `param {value} = ...`, or write {label}", code="N211")
             )
             continue
+        if cls is specs.Repeat and field == "values":  # `repeat NAME in P`: the `param` P holds no list
+            diagnostics.append(Diagnostic("`repeat ... in` takes a list of values", span, code="N809",
+                                          help=f"give the `param` a list as its value, e.g. `[32, 64]`; got {describe(value)}"))
+            continue
         if kind in ("list_type", "tuple_type"):
             if cls is specs.Train:
                 title, hint = f"`{field}` takes a list", f"write it in brackets: `{field} = [...]`"

@@ -280,6 +280,10 @@ CASES = {
         "net widen", "param width = 8 in [4, 8]", "input (6)", "repeat units in [width, 2 * width] {",
         "    layer = dense(units)", "}", "dense(1)",
     ), _repeat_param_values),
+    "repeat_param_list": (_lines(
+        "net widen", "param widths = [8, 16]", "input (6)", "repeat units in widths {",
+        "    layer = dense(units)", "}", "dense(1)",
+    ), _repeat_param_values),
     "text_and_numbers": (_lines(
         "net review", "input words text", "input stats (3)", "output score", "from words",
         "text_vectorization(max_tokens=50, output_sequence_length=6)", "embedding(50, 4)", "global_average_pooling1d",
@@ -573,3 +577,11 @@ def test_what_a_repeat_name_sets_is_checked_located_and_bounded(body, where, tit
     assert time.perf_counter() - start < 5, "unrolled too far before stopping"
     [diagnostic] = caught.value.diagnostics
     assert ((diagnostic.span.line, diagnostic.span.col), diagnostic.title) == (where, title)
+
+
+def test_repeat_over_a_param_holding_a_list_follows_its_value():
+    net = loads(CASES["repeat_param_list"][0])
+    assert loads("param widths = [8, 16] in [[8], [8, 16]]\n").params[0].values == ([8], [8, 16])  # one token
+    assert [row.output_shape for row in analyse(net).rows] == [(8,), (16,), (1,)]
+    assert [row.output_shape for row in analyse(net, {"widths": [4, 4, 2]}).rows] == [(4,), (4,), (2,), (1,)]
+    assert [row.output_shape for row in analyse(net, {"widths": [8]}).rows] == [(8,), (1,)]

@@ -63,8 +63,9 @@ CODES = [
     ),
     Code(
         "N809", "repeat-values", "`repeat NAME in` without a list",
-        "`repeat NAME in [V1, V2, ...] { }` takes a list of values, one copy of the block for each.",
-        "Write the values as a list, e.g. `repeat filters in [32, 64, 128] { ... }`.",
+        "`repeat NAME in [V1, V2, ...] { }` takes a list of values, one copy of the block for each: written "
+        "out, or a `param` whose value is a list (`param widths = [32, 64]`, then `repeat f in widths`).",
+        "Write the values as a list, e.g. `repeat filters in [32, 64, 128] { ... }`, or give the `param` a list.",
         "net demo\ninput (4)\nrepeat units in 8 {\n    dense(units)\n}\ndense(1)\n",
     ),
     Code(
