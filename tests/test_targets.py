@@ -282,6 +282,10 @@ def test_logits_after_a_softmax_are_flagged_by_check():
     text = LOGITS.replace("dense(n_classes)", "dense(n_classes, activation=softmax)")
     with pytest.raises(NetError, match=r"(?s)error\[N408\].*reads the outputs as logits, but the net ends in `softmax`"):
         analyse(loads(text))
+    wrapped = TAGGER.replace("metrics = [accuracy]", "loss = sparse_categorical_crossentropy(true)").replace(
+        "dense(n_classes, activation=softmax)", "time_distributed(dense(n_classes, activation=softmax))")
+    with pytest.raises(NetError, match=r"error\[N408\]"):  # the layer applied at every step ends in it
+        analyse(loads(wrapped))
     # a softmax with the loss's plain form (or from_logits=false) is as it always was
     plain = text.replace("(from_logits=true)", "(from_logits=false)")
     assert loads(plain).train.loss == "sparse_categorical_crossentropy"

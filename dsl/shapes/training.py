@@ -21,6 +21,8 @@ def output_activation(layers) -> str | None:
     """The activation that makes the net's outputs (`linear` for none), from its (bound) layers in
     order; None where it is not known statically (a recurrent or normalisation layer last)."""
     for layer in reversed(list(layers)):
+        if layer.kind == "time_distributed":  # the layer it applies at every step makes the values
+            layer = layer.layer
         if layer.kind in ("dense", "conv1d", "conv2d", "activation"):
             return layer.activation if isinstance(layer.activation, str) else "linear"
         if layer.kind not in _KEEPS_VALUES:
