@@ -42,17 +42,15 @@ def picture(noisy, denoised, clean, path=None, count: int = 10):
     from netdsl.pipelines import figures
 
     count = min(count, len(clean))
-    figure = figures.new_figure(count * 0.9, 3 * 1.1)
-    rows = [("noisy input", noisy), ("denoised by the net", denoised), ("clean", clean)]
-    axes = figure.subplots(3, count, squeeze=False)
-    for r, (title, images) in enumerate(rows):
+    figure = figures.new_figure(count * 0.9, 3 * 1.2)
+    rows = [("noisy input", noisy), ("denoised by the net", denoised), ("clean (the target)", clean)]
+    for band, (title, images) in zip(figure.subfigures(3, 1), rows):
         mse = float(np.mean((images - clean) ** 2))
-        for c in range(count):
-            ax = axes[r][c]
-            ax.imshow(images[c], cmap="gray_r", vmin=0, vmax=1)
+        band.suptitle(title + (f": MSE {mse:.4f} over all held-out digits" if mse else ""), x=0.01, ha="left", fontsize=9)
+        for ax, image in zip(band.subplots(1, count, squeeze=False)[0], images):
+            ax.imshow(image, cmap="gray_r", vmin=0, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
-        axes[r][0].set_title(f"{title} (MSE {mse:.4f} on all held-out digits)", loc="left", fontsize=9)
     if path is not None:
         figures.save(figure, path)
     return figure
