@@ -141,6 +141,18 @@ def token_task():
     return X, (X[:, :4].sum(1) > X[:, 4:].sum(1)).astype(int)
 
 
+def test_the_valid_program_of_every_new_kind_matches_keras(keras):
+    """tests/data/valid/layer_kinds.net (each kind with arguments; its spec and round trip are golden)
+    against the model built by hand with Keras's functional API, as tests/test_shapes.py builds it."""
+    from conftest import DATA
+    from test_shapes import assert_same_as_keras
+
+    from netdsl.dsl import load
+
+    summary = assert_same_as_keras(keras, load(DATA / "valid" / "layer_kinds.net"), data={"n_classes": 3})
+    assert summary.total_params == 2754 + 5 * 3
+
+
 def test_a_small_transformer_learns_and_its_saved_model_loads_safely(keras, tmp_path):
     from netdsl.estimators import NetClassifier, load
 

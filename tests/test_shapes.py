@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from netdsl.dsl import NetError, load, loads, specs
+from netdsl.dsl import NetError, kinds, load, loads, specs
 from netdsl.dsl import flat_layers, resolve
 from netdsl.dsl.shapes import LAYER_RULES, Sym, analyse, analyse_resolved, layer_names
 from netdsl.dsl.graph import wire
@@ -44,6 +44,9 @@ def keras_layer(keras, layer):
     kwargs.pop("inputs", None)  # a merge's points, wired by `keras_model`
     if layer.kind in ("bidirectional", "time_distributed"):
         kwargs["layer"] = keras_layer(keras, layer.layer)
+    for key, value in kwargs.items():
+        if key.endswith("_regularizer") and isinstance(value, dict):  # l2(0.001): keras.regularizers.L2(0.001)
+            kwargs[key] = getattr(keras.regularizers, kinds.REGULARIZERS.keras[value.pop("kind")])(**value)
     for key in ("kernel_initializer", "bias_initializer"):
         value = kwargs.get(key)
         if isinstance(value, list):  # a literal array: its spatial axes are the kernel size
