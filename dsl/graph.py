@@ -327,8 +327,11 @@ class _Wiring:
         read = {p for step in self.steps for p in step.inputs} | set(outputs)
         for index, step in enumerate(self.steps):
             if index not in read:
+                named = isinstance(step.layer.name, str)
+                what = f"`{step.layer.name}` (`{step.layer.kind}`)" if named else f"the output of `{step.layer.kind}`"
+                what = "the output of this `residual` block" if step.path[-2:] == ("residual", "add") else what
                 self.problems.append(Diagnostic(
-                    f"nothing reads the output of `{step.layer.kind}`", self.span_of(step.path),
+                    f"nothing reads {what}", self.span_of(step.path),
                     help="merge this branch into the flow, list it in `output`, or remove it", code="N806",
                 ))  # fmt: skip
         reached, stack = set(), list(outputs)
