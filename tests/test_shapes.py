@@ -273,6 +273,11 @@ PROGRAMS = {
         global_average_pooling2d
         dense(2)
     """,
+    "depthwise_strided_dilated": """
+        input (9, 9, 2)
+        depthwise_conv2d(3, strides=2, dilation_rate=2)
+        separable_conv2d(2, 2, strides=2, dilation_rate=(1, 2))
+    """,
     "conv2d_transpose": """
         input (5, 5, 2)
         conv2d_transpose(4, 3, strides=2)

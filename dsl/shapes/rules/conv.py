@@ -62,10 +62,11 @@ def _conv(layer, x: Tensor, ctx: Context) -> Out:
 
 def _window(layer, x: Tensor, kernel: tuple, rank: int, ctx: Context) -> tuple:
     """The spatial output size and receptive field of a convolution's window: its `strides`,
-    `dilation_rate` and `padding` (which Keras's convolutions all read alike)."""
+    `dilation_rate` and `padding` (which Keras's convolutions all read alike). Conv1D and Conv2D
+    refuse strides and dilation both above 1; the depthwise and separable ones take them."""
     strides = per_axis(layer.strides, rank, "strides", ctx)
     dilation = per_axis(layer.dilation_rate, rank, "dilation_rate", ctx)
-    if known(*strides, *dilation) and max(strides) > 1 and max(dilation) > 1:
+    if ctx.kind in ("conv1d", "conv2d") and known(*strides, *dilation) and max(strides) > 1 and max(dilation) > 1:
         ctx.note("N312", "`strides` above 1 cannot be combined with `dilation_rate` above 1",
                  help="Keras refuses the combination: use one or the other", arg="dilation_rate")
     windows = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
