@@ -585,3 +585,11 @@ def test_repeat_over_a_param_holding_a_list_follows_its_value():
     assert [row.output_shape for row in analyse(net).rows] == [(8,), (16,), (1,)]
     assert [row.output_shape for row in analyse(net, {"widths": [4, 4, 2]}).rows] == [(4,), (4,), (2,), (1,)]
     assert [row.output_shape for row in analyse(net, {"widths": [8]}).rows] == [(8,), (1,)]
+
+
+def test_the_keras_cases_cover_every_merge_and_identity():
+    """tests/test_shapes.py leaves these kinds to this file: each is in a case built with Keras."""
+    from netdsl.dsl.resolution import flat_layers
+
+    used = {layer.kind for text, _ in CASES.values() for _, layer in flat_layers(resolve(loads(text)))}
+    assert {"add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot", "identity"} <= used

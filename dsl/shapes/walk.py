@@ -282,7 +282,12 @@ class _Walk:
         related = None
         if ctx.from_input and problem.about_input and self.input_span(0) is not None:
             related = (self.input_span(0), "the input is declared here")
-        return Diagnostic(problem.title, where, help=problem.help, related=related, code=problem.code)
+        help = problem.help
+        if problem.code == "N805" and path[-2:] == ("residual", "add"):  # the block changed its input's shape
+            help = ("a `residual` block's output is added to its input, so both need one shape: keep it in the block, or "
+                    "add `skip { }` that changes the input the same way (a 1x1 `conv2d` with the block's filters and "
+                    "strides, a `dense` with its units)")
+        return Diagnostic(problem.title, where, help=help, related=related, code=problem.code)
 
 
 def _bind(node: specs.Node, env: dict) -> SimpleNamespace:

@@ -278,11 +278,19 @@ def write_csv(frame, path: Path) -> None:
 # ---- scores ------------------------------------------------------------------------------------------
 
 
-def print_scores(console, task, y_true, y_pred, data, where: str, report: bool = True) -> None:
-    """Accuracy (and with `report` a table per class) or R² and MAE (MAE alone for one row)."""
+def print_scores(console, task, y_true, y_pred, data, where: str, report: bool = True, per_step=None) -> None:
+    """Accuracy (and with `report` a table per class) or R² and MAE (MAE alone for one row).
+    `per_step`: the labels are one per time step (y of shape (n, T)), whose accuracy is over all
+    steps, as `NetClassifier.score` gives it; None: read from y (a matrix of labels but 0/1)."""
     import numpy as np
     from sklearn import metrics
+    from sklearn.utils.multiclass import type_of_target
 
+    if task == "classification" and np.ndim(y_true) == 2 and (
+            per_step or (per_step is None and type_of_target(np.asarray(y_true)) == "multiclass-multioutput")):
+        right = np.mean(np.asarray(y_true) == np.asarray(y_pred).reshape(np.shape(y_true)))
+        console.print(f"accuracy ({where}, over all {np.shape(y_true)[1]} steps): [bold]{right:.4f}[/]")
+        return
     if task == "classification":
         console.print(f"accuracy ({where}): [bold]{metrics.accuracy_score(y_true, y_pred):.4f}[/]")
         if report:

@@ -76,7 +76,8 @@ def run(args) -> int:
         if is_several(model):
             print_output_scores(console, model, y_test, predictions, "held out")
         else:
-            print_scores(console, task, y_test, predictions, data, "held out")
+            per_step = str(getattr(fitted_net(model), "output_mode_", "")).startswith("per_step")
+            print_scores(console, task, y_test, predictions, data, "held out", per_step=per_step)
     _print_training(console, fitted_net(model), args.quiet)
     console.print(f"fit time: {seconds:.2f} s")
     if args.save is not None:
