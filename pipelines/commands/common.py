@@ -302,9 +302,13 @@ def print_scores(console, task, y_true, y_pred, data, where: str, report: bool =
     if len(y_true) < 2:
         console.print(f"MAE ({where}): [bold]{metrics.mean_absolute_error(y_true, y_pred):.4g}[/]")
         return
+    # Several values a row (an autoencoder's pixels): R² is the mean of each column's, which a nearly
+    # constant column (a corner pixel) drags far below zero; the mean squared error is said too.
+    several = y_true.ndim == 2 and y_true.shape[1] > 1
     console.print(
         f"R² ({where}): [bold]{metrics.r2_score(y_true, y_pred):.4f}[/]   "
         f"MAE: [bold]{metrics.mean_absolute_error(y_true, y_pred):.4g}[/]"
+        + (f"   MSE: [bold]{metrics.mean_squared_error(y_true, y_pred):.4g}[/]" if several else "")
     )
 
 
