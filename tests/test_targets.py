@@ -298,3 +298,24 @@ def test_a_loss_call_round_trips():
     assert "loss = sparse_categorical_crossentropy(from_logits=true)" in dumps(net)
     assert loads(dumps(net)) == net
     assert loads(LOGITS.replace("(from_logits=true)", "(true)")) == net  # positionally, as Keras takes it
+
+
+# ---- the command line ---------------------------------------------------------------------------
+
+
+def test_the_command_line_fits_shaped_targets_and_labels_per_step(tmp_path, capsys, sequences):
+    """`netdsl fit` on a `.npz` of (n, T) labels or (n, T, d) numbers: held-out accuracy over all
+    steps, R² over every value (with --scale too)."""
+    from netdsl.pipelines.cli import main
+
+    X, y = sequences
+    np.savez(tmp_path / "tags.npz", X=X, y=(y == "up").astype(int) + (X.reshape(60, STEPS, 2)[:, :, 1] > 0))
+    np.savez(tmp_path / "shaped.npz", X=X, y=X.reshape(60, STEPS, 2) * 3)
+    (tmp_path / "tagger.net").write_text(TAGGER)
+    (tmp_path / "shaped.net").write_text(f"input ({STEPS * 2})\ndense({STEPS * 2})\nreshape(({STEPS}, 2))\n")
+    assert main(["fit", str(tmp_path / "tagger.net"), "--data", str(tmp_path / "tags.npz"), "--epochs", "1", "--quiet"]) == 0
+    assert f"accuracy (held out, over all {STEPS} steps):" in capsys.readouterr().out
+    for scale in ([], ["--scale"]):
+        code = main(["fit", str(tmp_path / "shaped.net"), "--data", str(tmp_path / "shaped.npz"), "--epochs", "1", "--quiet",
+                     *scale])
+        assert code == 0 and "R² (held out):" in capsys.readouterr().out
