@@ -1,8 +1,9 @@
 """Grid search speed: `GridSearchCV(NetClassifier(...))` against scikeras, Keras's own
 `keras.wrappers.SKLearnClassifier` and scikit-learn's `MLPClassifier`, on the 8x8 digits.
 
-Three nets (benchmarks/nets/*.net and the same models in benchmarks/models.py): the 64-128-10 MLP,
-the digits convnet and an LSTM over the 8 rows. Each grid is the net's size hyperparameter (2
+Four nets (benchmarks/nets/*.net and the same models in benchmarks/models.py): the 64-128-10 MLP,
+the digits convnet, an LSTM over the 8 rows and a residual MLP (a graph: two `residual { }` blocks
+of two dense layers, built by hand with Keras's functional API for the wrappers). Each grid is the net's size hyperparameter (2
 values) x Adam's learning rate (4 values) = 8 candidates, 3-fold CV, 10 epochs, batch 32, refit of
 the best; every contender gets the same X (pixels / 16, flat), the same candidates and n_jobs=1.
 Each contender runs in a fresh process per repeat, contenders interleaved across repeats (the
@@ -29,6 +30,7 @@ GRIDS = {
     "mlp": ("mlp.net", "units", [64, 128]),
     "cnn": ("cnn.net", "filters", [8, 16]),
     "lstm": ("lstm.net", "units", [16, 32]),
+    "resmlp": ("resmlp.net", "units", [64, 128]),
 }
 LEARNING_RATES = [0.0003, 0.001, 0.003, 0.01]
 BATCH_SIZE = 32
@@ -169,7 +171,7 @@ def grid_sizes(grid: str, quick: bool) -> list:
     return GRIDS[grid][2][-1:] if quick else GRIDS[grid][2]
 
 
-def run(quick=False, repeats=None, grids="mlp,cnn,lstm", contenders=None, epochs=None, folds=None):
+def run(quick=False, repeats=None, grids=",".join(GRIDS), contenders=None, epochs=None, folds=None):
     """All grids x contenders, interleaved; one table per grid."""
     repeats = repeats or (1 if quick else 3)
     learning_rates, epochs, folds, n_rows = search_settings(quick, epochs, folds)
@@ -238,7 +240,7 @@ def run(quick=False, repeats=None, grids="mlp,cnn,lstm", contenders=None, epochs
 
 def _arguments(p):
     p.add_argument("--repeats", type=int, help="runs per contender (default 3, 1 with --quick)")
-    p.add_argument("--grids", default="mlp,cnn,lstm", help="comma-separated: mlp, cnn, lstm")
+    p.add_argument("--grids", default=",".join(GRIDS), help="comma-separated: " + ", ".join(GRIDS))
     p.add_argument("--contenders", help="comma-separated: " + ", ".join(CONTENDERS) + " (default: all; --quick: no thread-setting rows)")
     p.add_argument("--epochs", type=int, help="epochs per fit (default 10, 1 with --quick)")
     p.add_argument("--folds", type=int, help="CV folds (default 3, 2 with --quick)")

@@ -1,7 +1,8 @@
 """The benchmark nets as plain Keras models: the same layers as `benchmarks/nets/*.net`.
 
 Each builder takes the flat 64 pixels (what every scikit-learn wrapper passes on) and the grid's
-hyperparameter (`units` or `filters`), and returns an uncompiled model; `compiled` adds Adam and
+hyperparameter (`units` or `filters`), and returns an uncompiled model (a `Sequential` for a
+chain, a functional `Model` for the residual MLP); `compiled` adds Adam and
 a loss. The grids of `grid_search.py` vary that hyperparameter and the learning rate.
 """
 
@@ -50,7 +51,21 @@ def lstm(units=32):
     ])  # fmt: skip
 
 
-BUILDERS = {"mlp": mlp, "cnn": cnn, "lstm": lstm}
+def resmlp(units=128):
+    """dense(units, relu), then 2 residual blocks (dense(units, relu), dense(units), added to the
+    block's input), dense(10, softmax): a graph, so Keras's functional API."""
+    import keras
+
+    L = keras.layers
+    inputs = keras.Input((N_FEATURES,))
+    x = L.Dense(units, activation="relu")(inputs)
+    for _ in range(2):
+        block = L.Dense(units)(L.Dense(units, activation="relu")(x))
+        x = L.Add()([block, x])  # the order netdsl's `residual { }` adds them in
+    return keras.Model(inputs, L.Dense(N_CLASSES, activation="softmax")(x))
+
+
+BUILDERS = {"mlp": mlp, "cnn": cnn, "lstm": lstm, "resmlp": resmlp}
 
 
 def compiled(model, learning_rate=0.001, loss="sparse_categorical_crossentropy"):
