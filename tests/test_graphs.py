@@ -593,3 +593,69 @@ def test_the_keras_cases_cover_every_merge_and_identity():
 
     used = {layer.kind for text, _ in CASES.values() for _, layer in flat_layers(resolve(loads(text)))}
     assert {"add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot", "identity"} <= used
+
+
+# ---- random graphs: netdsl and Keras agree on what fits and on every shape ------------------------
+
+_RANDOM_LAYERS = ["dense({u})", "flatten", "conv1d({u}, 2, padding=same)", "global_average_pooling1d", "reshape((1, {u}))",
+                  "max_pooling1d(2)", "identity", "repeat_vector(3)"]
+_RANDOM_MERGES = {"add": [""], "subtract": [""], "multiply": [""], "maximum": [""], "concatenate": ["", ", axis=1", ", axis=2"],
+                  "dot": [", axes=1", ", axes=-1", ", axes=(2, 1)", ", axes=2, normalize=true"]}
+
+
+def _random_graph(rng) -> str:
+    """A small graph of named points: layers, `from`, `residual`, and merges of two points."""
+    lines, names = ["net r", f"input ({rng.choice([4, 6])}, {rng.choice([1, 3])})"], ["input"]
+    for i in range(rng.randint(2, 7)):
+        r = rng.random()
+        if r < 0.3 and len(names) >= 2:
+            kind = rng.choice(sorted(_RANDOM_MERGES))
+            lines.append(f"p{i} = {kind}({', '.join(rng.sample(names, 2))}{rng.choice(_RANDOM_MERGES[kind])})")
+        elif r < 0.4:
+            lines.append(f"from {rng.choice(names)}")
+            continue
+        elif r < 0.5:
+            lines += ["residual {", "    " + rng.choice(_RANDOM_LAYERS).format(u=rng.choice([1, 3])), "}"]
+            continue
+        else:
+            lines.append(f"p{i} = " + rng.choice(_RANDOM_LAYERS).format(u=rng.choice([1, 2, 3])))
+        names.append(f"p{i}")
+    return "\n".join(lines + ["dense(1)"]) + "\n"
+
+
+def _keras_of_steps(keras, net):
+    """The wired steps built with Keras's classes, straight from the specs (None where Keras refuses)."""
+    from netdsl.dsl.graph import wire
+
+    made = {~0: keras.Input(tuple(net.input.shape))}
+    for i, step in enumerate(wire(net).steps):
+        spec = step.layer
+        layer = getattr(keras.layers, type(spec).__name__)(**spec.model_dump(exclude={"kind", "name", "inputs", "trainable"}))
+        reads = [made[p] for p in step.inputs]
+        try:
+            made[i] = layer(reads) if hasattr(spec, "inputs") else layer(reads[0])
+        except ValueError:
+            return None
+    return made
+
+
+def test_random_graphs_fit_together_in_netdsl_exactly_when_they_do_in_keras(keras):
+    import random
+
+    from netdsl.dsl import NetError
+
+    rng, agreed = random.Random(17), {"built": 0, "refused": 0}
+    for _ in range(150):
+        text = _random_graph(rng)
+        try:
+            summary = analyse(loads(text))
+        except NetError as error:
+            if [d.code for d in error.diagnostics] == ["N805"]:  # a merge that does not fit: Keras refuses it too
+                assert _keras_of_steps(keras, resolve(loads(text))) is None, text
+                agreed["refused"] += 1
+            continue
+        made = _keras_of_steps(keras, resolve(loads(text)))
+        assert made is not None, text
+        assert [row.output_shape for row in summary.rows] == [tuple(made[i].shape[1:]) for i in range(len(summary.rows))], text
+        agreed["built"] += 1
+    assert agreed["built"] >= 30 and agreed["refused"] >= 8, agreed
