@@ -100,7 +100,7 @@ class _Wiring:
         self.output_settings()
         if not self.problems:
             self.dead_ends(outputs)
-        return Graph(self.steps, outputs, self.inputs, self.problems, names)
+        return Graph(self.steps, outputs, self.inputs, _once(self.problems), names)
 
     # -- statements ------------------------------------------------------------------------------
 
@@ -349,6 +349,17 @@ class _Wiring:
                     f"no output depends on the input `{name}`", self.span_of(path),
                     help=f"read it in a branch (`from {name}`) that reaches an output, or remove it", code="N807",
                 ))  # fmt: skip
+
+
+def _once(problems: list[Diagnostic]) -> list[Diagnostic]:
+    """Each problem once: a mistake inside `repeat` is found again in every copy, at the same spot."""
+    seen, kept = set(), []
+    for problem in problems:
+        key = (problem.code, problem.title, problem.span)
+        if key not in seen:
+            seen.add(key)
+            kept.append(problem)
+    return kept
 
 
 def _names_made(items, found=None) -> set:
