@@ -142,6 +142,10 @@ def test_fit_and_predict_two_heads_from_a_csv(digits_csv, tmp_path, capsys):
     written = pd.read_csv(out_csv)
     assert list(written.columns) == ["prediction_digit", "prediction_even", "target_digit", "target_even"]
     assert "digit: accuracy (on all rows)" in capsys.readouterr().out
+    again = tmp_path / "again.csv"  # the target columns named in another order: matched by name
+    assert main(["predict", str(model), "--data", str(digits_csv), "--target", "even,digit", "--out", str(again)]) == 0
+    assert pd.read_csv(again).equals(written)
+    capsys.readouterr()
     assert main(["predict", str(model), "--data", str(digits_csv), "--no-target", "--rows", "2"]) == 0
     assert "prediction_even" in capsys.readouterr().out
 

@@ -59,7 +59,10 @@ def run(args) -> int:
     names = output_columns(model) if several else None
     frame = pd.DataFrame(_columns("prediction", np.asarray(predictions), names))
     if data.y is not None:
-        frame = frame.join(pd.DataFrame(_columns("target", np.asarray(data.y), names)))
+        truth = data.y
+        if names is not None and hasattr(truth, "columns") and set(names) <= {str(c) for c in truth.columns}:
+            truth = truth[names]  # --target even,digit: the columns in the outputs' order, as predicted
+        frame = frame.join(pd.DataFrame(_columns("target", np.asarray(truth), names)))
     if args.out is not None:
         write_csv(frame, args.out)
         console.print(f"wrote {len(frame)} predictions to {args.out}")
