@@ -71,28 +71,33 @@ def keras_model(keras, net, params=None, data=None):
     """The net as a Keras functional model (augmentation first), and its layers in row order."""
     keras.backend.clear_session()  # generated names start again, as in a fresh process
     resolved = resolve(net, params, data)
-    if resolved.input is not None and resolved.input.text:
-        inputs = keras.Input(shape=(), dtype="string")
-    elif resolved.input is None:
-        inputs = keras.Input(shape=(data["n_features"],))
-    else:
-        inputs = keras.Input(shape=resolved.input.shape)
-    x, layers = inputs, []
+    graph = wire(resolved)  # a step reads its points: a step's index, or ~k for input k
+    inputs = [keras_input(keras, declared, data) for declared in resolved.all_inputs]
+    x, layers = list(inputs), []
     for layer in resolved.augment:
         layers.append(keras_layer(keras, layer))
-        x = layers[-1](x)
-    graph = wire(resolved)  # a step reads its points: a step's index, or ~0 for the (augmented) input
+        x[0] = layers[-1](x[0])
     points = []
     for step in graph.steps:
         built = keras_layer(keras, step.layer)
         if step.layer.kind == "text_vectorization":
             built.adapt(TEXTS)
-        read = [points[i] if i >= 0 else x for i in step.inputs]
+        read = [points[i] if i >= 0 else x[~i] for i in step.inputs]
         if step.layer.kind == "multi_head_attention":
             read = read * 2  # self-attention
         points.append(built(read) if isinstance(step.layer, Merge) else built(*read))
         layers.append(built)
-    return keras.Model(inputs, points[graph.outputs[0]] if graph.steps else x), layers
+    outputs = [points[i] if i >= 0 else x[~i] for i in graph.outputs]
+    return keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0]), layers
+
+
+def keras_input(keras, declared, data):
+    """The Keras input of one declared input (None: a net without `input`, the data's features)."""
+    if declared is None:
+        return keras.Input(shape=(data["n_features"],))
+    if declared.text:
+        return keras.Input(shape=(), dtype="string")
+    return keras.Input(shape=declared.shape)
 
 
 def weights(variables) -> int:
@@ -122,7 +127,10 @@ def assert_same_as_keras(keras, net, params=None, data=None):
     assert concrete(summary.total_params) == model.count_params()
     assert concrete(summary.trainable_params) == weights(model.trainable_weights)
     assert concrete(summary.non_trainable_params) == weights(model.non_trainable_weights)
-    assert shape(summary.output_shape) == tuple(model.output.shape[1:])
+    if isinstance(model.output, list):  # several outputs, in `output`'s order
+        assert [shape(v) for v in summary.outputs.values()] == [tuple(o.shape[1:]) for o in model.output]
+    else:
+        assert shape(summary.output_shape) == tuple(model.output.shape[1:])
     return summary
 
 
