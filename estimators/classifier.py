@@ -382,7 +382,10 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
         """Class probabilities, columns in the order of `classes_` (multilabel: each label's
         probability, as MLPClassifier gives them; rows need not sum to 1). One label per step:
         shape (n_samples, n_steps, n_classes). A net of logits (`from_logits=true`) has its softmax
-        or sigmoid applied here, in float64."""
+        or sigmoid applied here, in float64. Several outputs: a list, one array per classification
+        output (`estimators/several.py`)."""
+        if getattr(self, "heads_", None):
+            return self._predict_proba_heads(X)
         out = self._raw_outputs(X).astype(np.float64)
         logits = getattr(self, "_from_logits", False)
         if self.output_mode_ in ("multilabel", "binary", "per_step_binary"):
@@ -401,7 +404,9 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
 
     def predict(self, X):
         """The class of each sample (of each step, (n_samples, n_steps), with one label per step;
-        the 0/1 matrix for a multilabel target)."""
+        the 0/1 matrix for a multilabel target; with several outputs, (n_samples, n_columns))."""
+        if getattr(self, "heads_", None):
+            return self._predict_heads(X)
         proba = self.predict_proba(X)  # checks that the estimator is fitted
         if self.output_mode_ == "multilabel":
             return (proba > 0.5).astype(np.int64)  # the 0/1 matrix, as MLPClassifier predicts it
@@ -410,7 +415,10 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
     def score(self, X, y, sample_weight=None):
         """The mean accuracy of `predict(X)`, as `ClassifierMixin.score` gives it (the subset
         accuracy for a multilabel target). With one label per step, the accuracy over all steps:
-        every step of every sample counts once (`sample_weight` weighs each sample's steps)."""
+        every step of every sample counts once (`sample_weight` weighs each sample's steps). Several
+        outputs: see `estimators/several.py` (subset accuracy when every output classifies)."""
+        if getattr(self, "heads_", None):
+            return self._score_heads(X, y, sample_weight)
         if not getattr(self, "_per_step", False):
             return super().score(X, y, sample_weight=sample_weight)
         predicted = self.predict(X)
@@ -422,6 +430,9 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
     def _keep(self, plan, outcome, text):
         super()._keep(plan, outcome, text)
         self._from_logits = from_logits(plan.loss)  # predict_proba applies the softmax or sigmoid
+
+    def _default_task(self) -> str:
+        return "classification"  # an output without a loss of its own, of a net with several
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
