@@ -25,7 +25,6 @@ from .values import (
     Interpolation,
     Name,
     NonNegFloat,
-    NonNegInt,
     Padding,
     PosFloat,
     PosInt,

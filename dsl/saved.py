@@ -22,12 +22,10 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Union
 
 from pydantic import TypeAdapter, ValidationError
 
 from . import kinds, specs
-from .nodes import ByKind
 from .errors import NetdslError
 
 KERAS_KINDS = {keras_class: kind for kind, keras_class in specs.LAYER_CLASSES.items()}
@@ -432,10 +430,9 @@ def _spec(keras_class: str, config: dict) -> tuple[specs.Layer | None, str | Non
 
 @functools.cache
 def _layer_adapter() -> TypeAdapter:
-    """The validator of any layer spec, built once (not once per layer of every saved net read): every
-    kind of the registry, which by the first use holds the kinds of every module of layer specs
-    (`specs.LayerSpec` is the union of `layer_specs.py`'s alone)."""
-    return TypeAdapter(Annotated[Union[tuple(kinds.LAYERS.specs.values())], ByKind()])
+    """The validator of any layer spec (`specs.LayerSpec`: every kind of every module of layer
+    specs), built once, not once per layer of every saved net read."""
+    return TypeAdapter(specs.LayerSpec)
 
 
 def _spec_data(kind: str, config: dict) -> dict:

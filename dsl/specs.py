@@ -21,7 +21,6 @@ from .kinds import LOSSES, METRIC_ALIASES, METRICS
 from .layer_specs import (
     AUGMENTATION_KINDS,
     LAYER_CLASSES,
-    LAYER_TYPES,
     LAYERS,
     L1,
     L1L2,
@@ -46,7 +45,6 @@ from .layer_specs import (
     GRU,
     Layer,
     LayerNormalization,
-    LayerSpec,
     MaxPooling1D,
     MaxPooling2D,
     Pretrained,
@@ -94,6 +92,10 @@ from .graph_specs import (
 )
 from .nodes import ByKind, Node
 from .nodes import described as _d
+
+# Every layer kind of every spec module (layer_specs.py's alone were registered when it made its own).
+LAYER_TYPES = tuple(LAYERS.values())
+LayerSpec = Annotated[Union[LAYER_TYPES], ByKind()]
 from .train_specs import (
     CALLBACK_TYPES,
     CALLBACKS,

@@ -23,9 +23,10 @@ from netdsl.dsl.shapes import LAYER_RULES
 
 # Kinds that are not one Keras object: `pretrained` takes many layers of a saved net, `repeat`
 # unrolls its body, `unfreeze` is a second training stage.
-NOT_KERAS = {"pretrained", "repeat", "unfreeze"}
-# Spec fields that are not arguments of the Keras class: netdsl reads them itself.
-NETDSL_FIELDS = {"kind", "trainable", "embeddings", "name"}
+NOT_KERAS = {"pretrained", "repeat", "residual", "from", "unfreeze"}  # statements of the flow, and a stage
+# Spec fields that are not arguments of the Keras class: netdsl reads them itself (`inputs`: the
+# points a merge reads, which the compiler calls it on).
+NETDSL_FIELDS = {"kind", "trainable", "embeddings", "name", "inputs"}
 REGISTERED = {kind: cls for family in kinds.FAMILIES for kind, cls in family.specs.items()}
 
 

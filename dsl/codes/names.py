@@ -93,10 +93,10 @@ CODES = [
     ),
     Code(
         "N213", "invalid-input", "Invalid `input` declaration",
-        "`input` takes `text` or one sample's shape with a size per axis: an unknown word, an empty shape "
-        "or an axis without a size (`None`, variable-length sequences) is not supported.",
-        "Write `input text` for raw strings, or a shape such as `input (8, 8, 1)`; pad variable-length "
-        "sequences to one length.",
+        "`input` takes `text` or one sample's shape: an unknown word, an empty shape, or more than one "
+        "axis of any length (`none`: one can be found from each row's width, two cannot) is refused.",
+        "Write `input text` for raw strings, or a shape such as `input (8, 8, 1)` or `input (none, 7)` "
+        "(sequences of any length); give the other axes a size.",
         "net demo\ninput texts\ndense(1)\n",
     ),
     Code(
