@@ -251,10 +251,11 @@ def test_two_settings_on_one_line_say_one_setting_per_line():
     assert diagnostic.help == "expected the end of the line: write one setting per line"
 
 
-def test_a_variable_length_axis_says_it_is_not_supported():
-    diagnostic = only(error_of("net a\ninput (none, 7)\ndense(2)\n"))
-    assert diagnostic.title == "variable-length axes are not supported yet"
-    assert "none" not in diagnostic.help
+def test_one_axis_of_any_length_is_read_and_two_are_refused():
+    assert loads("net a\ninput (none, 7)\ngru(4)\ndense(2)\n").input.shape == (None, 7)
+    diagnostic = only(error_of("net a\ninput (none, none, 7)\ngru(4)\ndense(2)\n"))
+    assert diagnostic.title == "at most one axis of an input may be `none`"
+    assert diagnostic.code == "N213" and (diagnostic.span.line, diagnostic.span.col) == (2, 14)
 
 
 # ---- large literal arrays ----------------------------------------------------------------------------
