@@ -22,9 +22,9 @@ per-op hand-offs between threads, which are most of a small op's cost.
 
 A cached model is lent to one estimator at a time: it stays with the estimator as `model_` until
 that estimator is garbage (or is refitted with another model), so a fitted estimator's model is
-never changed behind its back. The cache holds at most `MAX_MODELS` models.
-
-`NETDSL_FAST_PATH=0` in the environment turns the fast path off (for comparisons).
+never changed behind its back. The cache holds at most `MAX_MODELS` models. `NETDSL_FAST_PATH=0`
+in the environment turns the fast path off (for comparisons). Nets with several inputs or outputs
+run the same way, their data as structures of tensors by name (`_rows`, `_take`).
 """
 
 from __future__ import annotations
@@ -274,38 +274,29 @@ def _signature(*tensors) -> tuple:
     tensor may be a structure of them (the inputs of a net with several, by name; its outputs)."""
     import tensorflow as tf
 
-    def generic(t):
-        return tf.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype)
-
+    generic = lambda t: tf.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype)  # noqa: E731
     return tuple(None if t is None else tf.nest.map_structure(generic, t) for t in tensors)
 
 
 def _rows(x):
-    """The number of rows of a tensor, or of a structure of tensors (they all have as many)."""
+    """The number of rows of a tensor, or of a structure of tensors (`_take` picks rows of each)."""
     import tensorflow as tf
 
     return tf.shape(tf.nest.flatten(x)[0])[0]
 
 
 def _take(x, index):
-    """Rows `index` of a tensor, or of each tensor of a structure."""
     import tensorflow as tf
 
     return tf.nest.map_structure(lambda t: tf.gather(t, index), x)
-
-
-def _slice(x, start, stop):
-    import tensorflow as tf
-
-    return tf.nest.map_structure(lambda t: t[start:stop], x)
 
 
 def _traced(entry: _Entry, kind: str, make, *tensors):
     """The traced function `kind` of this model for these tensors' dtypes and trailing shapes."""
     import tensorflow as tf
 
-    key = (kind,) + tuple(None if t is None else repr(tf.nest.map_structure(lambda v: (v.dtype.name, tuple(v.shape[1:])), t))
-                          for t in tensors)
+    shapes = tuple(None if t is None else tf.nest.map_structure(lambda v: (v.dtype.name, tuple(v.shape[1:])), t) for t in tensors)
+    key = (kind, repr(shapes))
     function = entry.functions.get(key)
     if function is None:
         function = entry.functions[key] = make(entry.model, _signature(*tensors))
@@ -444,7 +435,7 @@ def _evaluate_function(model, signature):
 
         def one_chunk(start):
             stop = tf.minimum(start + EVALUATE_CHUNK, n)
-            batch = (_slice(x, start, stop), _slice(y, start, stop))
+            batch = (_take(x, tf.range(start, stop)), _take(y, tf.range(start, stop)))
             if sample_weight is not None:
                 batch = batch + (sample_weight[start:stop],)
             model.test_step(batch)
@@ -472,7 +463,7 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
         entry.executor = _executor(model)
         # Build the loss's and metrics' variables now, eagerly, on one row: a function that creates
         # variables while it is traced is traced twice (the second trace costs as much as the first).
-        one = (_slice(x, 0, 1), _slice(y, 0, 1)) + (() if weights is None else (weights[:1],))
+        one = (_take(x, [0]), _take(y, [0])) + (() if weights is None else (weights[:1],))
         model.test_step(one)
     several = entry.executor == ""  # `_epoch_function`: many epochs per call, on the default executor only
     run = _traced(entry, "epochs" if several else "epoch", lambda m, sig: _epoch_function(m, sig, several), x, y, weights)
@@ -536,23 +527,25 @@ def predict(model, x) -> np.ndarray | list:
         if predictor is None:
             function = tf.function(_chunked(weakref.ref(model)), reduce_retracing=True, autograph=False)
             predictor = _PREDICTORS[model] = _Predictor(function, _executor(model))
-    parts = x if isinstance(x, dict) else {None: x}  # a net with several inputs: by input name
-    n = None
-    padded = {}
-    for name, part in parts.items():
-        part = part.numpy() if isinstance(part, tf.Tensor) else np.asarray(part)
-        n = len(part)
-        chunks = max(1, -(-n // PREDICT_CHUNK))
-        if chunks * PREDICT_CHUNK != n:
-            shape = (chunks * PREDICT_CHUNK - n,) + part.shape[1:]
-            padding = np.full(shape, b"", dtype=object) if part.dtype == object else np.zeros(shape, dtype=part.dtype)
-            part = np.concatenate([part, padding]) if n else padding
-        padded[name] = tf.convert_to_tensor(part)
-    x = padded[None] if None in padded else padded
-    output, predictor.executor = _call(predictor.executor, predictor.function, x)
+    n = len(tf.nest.flatten(x)[0])
+    output, predictor.executor = _call(predictor.executor, predictor.function, tf.nest.map_structure(_padded, x))
     if isinstance(output, (list, tuple)):  # several outputs: one array each, in the model's order
         return [np.asarray(o)[:n] for o in output]
     return np.asarray(output)[:n]
+
+
+def _padded(part):
+    """One input's rows with padding rows after them, up to a whole number of chunks."""
+    import tensorflow as tf
+
+    part = part.numpy() if isinstance(part, tf.Tensor) else np.asarray(part)
+    n = len(part)
+    chunks = max(1, -(-n // PREDICT_CHUNK))
+    if chunks * PREDICT_CHUNK != n:
+        shape = (chunks * PREDICT_CHUNK - n,) + part.shape[1:]
+        padding = np.full(shape, b"", dtype=object) if part.dtype == object else np.zeros(shape, dtype=part.dtype)
+        part = np.concatenate([part, padding]) if n else padding
+    return tf.convert_to_tensor(part)
 
 
 @dataclass(eq=False)

@@ -15,7 +15,7 @@ from netdsl.dsl import specs
 from netdsl.dsl.errors import InputError, InputTypeError, as_input_error, user_data
 from netdsl.dsl.shapes.text import shape_text
 
-from .several import Rows, several_inputs, several_outputs, split_inputs, validate_part
+from .several import Rows, input_sizes, several_inputs, several_outputs, split_inputs
 
 __all__ = [
     "InputsMixin", "is_text", "refuse_iterator", "refuse_time_columns", "explain_non_numeric", "is_number",
@@ -92,8 +92,8 @@ class InputsMixin:
             user_data(check_consistent_length, X, _rows_of(y))
             return X, y
         parts, names = split_inputs(X, spec)
-        sizes = {i.name: None if i.text else int(np.prod(i.shape)) for i in spec.inputs}
-        rows = Rows({name: validate_part(part, sizes[name], name) for name, part in parts.items()})
+        sizes = input_sizes(spec)
+        rows = Rows({name: _validated_part(part, sizes[name], name) for name, part in parts.items()})
         if y is not None:
             user_data(check_consistent_length, *rows.parts.values(), _rows_of(y))
         else:
@@ -155,6 +155,25 @@ class InputsMixin:
             title, path, help = problem
             raise spec.source.located(title, path, help=help, code="N702")
         return X.reshape((len(X),) + shape)
+
+
+def _validated_part(part, size: int | None, name: str):
+    """One input's part: strings (a text input) as a 1-D object array, numbers as float32 (n, size)."""
+    from sklearn.utils.validation import check_array
+
+    if size is None:
+        return as_texts(part)
+    values = np.asarray(part) if not hasattr(part, "iloc") else part
+    if isinstance(values, np.ndarray) and values.ndim > 2:
+        values = values.reshape(len(values), -1)
+    try:
+        values = check_array(values, dtype=[np.float32, np.float64], ensure_2d=False)
+    except (TypeError, ValueError) as error:
+        raise as_input_error(type(error)(f"input `{name}`: {error}")) from error
+    values = values.reshape(len(values), -1)
+    if values.shape[1] != size:
+        raise InputError(f"input `{name}` takes {size} values per sample, but X gives {values.shape[1]}")
+    return as_float32(values, None)
 
 
 def _any_length(spec: specs.Net) -> bool:

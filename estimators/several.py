@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from netdsl.dsl import specs
-from netdsl.dsl.errors import InputError, as_input_error
+from netdsl.dsl.errors import InputError
 
-__all__ = ["Rows", "several_inputs", "several_outputs", "split_inputs", "Head", "plan_heads", "split_targets"]
+__all__ = ["Rows", "several_inputs", "several_outputs", "split_inputs", "input_sizes", "Head", "plan_heads", "split_targets"]
 
 
 def several_inputs(spec: specs.Net) -> bool:
@@ -62,14 +62,14 @@ class Rows:
         return (len(self), sum(1 if part.ndim == 1 else int(np.prod(part.shape[1:])) for part in self.parts.values()))
 
 
-def _sizes(spec: specs.Net) -> dict[str, int | None]:
+def input_sizes(spec: specs.Net) -> dict[str, int | None]:
     """Input name -> the columns one sample takes (None: a text input, one column of strings)."""
     return {i.name: None if i.text else int(np.prod(i.shape)) for i in spec.inputs}
 
 
 def split_inputs(X, spec: specs.Net) -> tuple[dict, list | None]:
     """X as {input name: its part}, and the column names used (None for arrays)."""
-    sizes = _sizes(spec)
+    sizes = input_sizes(spec)
     if isinstance(X, dict):
         missing = [name for name in sizes if name not in X]
         extra = [name for name in X if name not in sizes]
@@ -132,27 +132,6 @@ def _split_frame(frame, sizes: dict, data: str = "X", parts: str = "inputs") -> 
                              f"({', '.join(names[j] for j in index[:5])}{', ...' if len(index) > 5 else ''})")
         out[name] = frame.iloc[:, index]
     return out
-
-
-def validate_part(part, size: int | None, name: str):
-    """One input's part: strings (a text input) as a 1-D object array, numbers as float32 (n, size)."""
-    from sklearn.utils.validation import check_array
-
-    from .inputs import as_float32, as_texts
-
-    if size is None:
-        return as_texts(part)
-    values = np.asarray(part) if not hasattr(part, "iloc") else part
-    if isinstance(values, np.ndarray) and values.ndim > 2:
-        values = values.reshape(len(values), -1)
-    try:
-        values = check_array(values, dtype=[np.float32, np.float64], ensure_2d=False)
-    except (TypeError, ValueError) as error:
-        raise as_input_error(type(error)(f"input `{name}`: {error}")) from error
-    values = values.reshape(len(values), -1)
-    if values.shape[1] != size:
-        raise InputError(f"input `{name}` takes {size} values per sample, but X gives {values.shape[1]}")
-    return as_float32(values, None)
 
 
 # ---- heads: the outputs of a net with several ------------------------------------------------
