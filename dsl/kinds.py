@@ -68,6 +68,11 @@ REGULARIZERS = Family("regularizer", "keras.regularizers")
 LOSS_CALLS = Family("loss", "keras.losses")
 FAMILIES = (LAYERS, OPTIMIZERS, CALLBACKS, REGULARIZERS, LOSS_CALLS)
 
+# Other spellings of a layer kind that people write: the name of Keras's activation function for
+# its layer (`leaky_relu` for `LeakyReLU`, whose snake case, the kind, is `leaky_re_lu`). The loader
+# reads them as the kind; `fmt` keeps what was written, `dumps` writes the kind.
+LAYER_ALIASES = {"leaky_relu": "leaky_re_lu", "prelu": "p_re_lu"}
+
 # ---- losses ------------------------------------------------------------------------------------
 
 # The values of `loss`: each netdsl name, the class of `keras.losses` that computes it (Keras's

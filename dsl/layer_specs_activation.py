@@ -26,7 +26,8 @@ class ReLU(Layer):
 
 @kinds.LAYERS.register("LeakyReLU")
 class LeakyReLU(Layer):
-    """`x` for x >= 0, `negative_slope * x` below: a ReLU that keeps a gradient for negative inputs."""
+    """`x` for x >= 0, `negative_slope * x` below: a ReLU that keeps a gradient for negative inputs.
+    Also written `leaky_relu`, as Keras's activation function is named."""
 
     kind: Literal["leaky_re_lu"] = "leaky_re_lu"
     positional: ClassVar = ("negative_slope",)
@@ -36,7 +37,7 @@ class LeakyReLU(Layer):
 @kinds.LAYERS.register("PReLU")
 class PReLU(Layer):
     """A leaky ReLU whose negative slope is learned, one per input value (or shared along
-    `shared_axes`, e.g. one per channel of an image)."""
+    `shared_axes`, e.g. one per channel of an image). Also written `prelu`."""
 
     kind: Literal["p_re_lu"] = "p_re_lu"
     alpha_initializer: InitializerName = _d("Initial slopes.", "zeros")

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from . import specs
 from .errors import Diagnostic, NetError, Source, SourceMap, Span, close_match
 from .keras_layers import unknown_layer
+from .kinds import LAYER_ALIASES
 from .parser import SyntaxProblem, matrix_parts, matrix_values, parse
 from .validation import translate
 from .values import DATA_NAMES, LITERAL_WORDS, MAX_INT, Expr, describe, evaluate, number_problem
@@ -250,7 +251,7 @@ class _Builder:
     def layer(self, statement: Tree, path: tuple) -> dict:
         (call,) = statement.children
         name = call.children[0]
-        if name.value not in specs.LAYERS:
+        if LAYER_ALIASES.get(name.value, name.value) not in specs.LAYERS:
             title, hint = unknown_layer(name.value, specs.LAYERS)  # a Keras layer not supported yet, a typo...
             if name.value in CALLABLE_VALUES:
                 hint = f"`{name.value}` is not a layer; it goes in the `train {{ }}` block"
@@ -321,7 +322,7 @@ class _Builder:
     def call(self, call: Tree, path: tuple) -> dict:
         """`kind(positional..., key=value...)` mapped onto the kind's argument names."""
         name, arguments = call.children
-        kind = name.value
+        kind = LAYER_ALIASES.get(name.value, name.value)  # `leaky_relu` is the kind `leaky_re_lu`
         path_with_tag = path + (kind,)
         self.spans[path] = Span.of(name)  # an unknown kind is reported at its name
         self.spans[path_with_tag] = Span.of(call)

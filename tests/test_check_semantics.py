@@ -56,7 +56,7 @@ def test_keras_layer_table_matches_the_installed_keras():
      "the supported layer kinds are listed in docs/language.md"),
     ("UpSampling2D", "unknown layer kind `UpSampling2D`",
      "layer kinds are Keras's class names in snake case: write `up_sampling2d`"),
-    ("leaky_relu", "unknown layer kind `leaky_relu`", "did you mean `leaky_re_lu`?"),
+    ("leaky_rleu", "unknown layer kind `leaky_rleu`", "did you mean `leaky_re_lu`?"),
     ("Dense", "unknown layer kind `Dense`", "layer kinds are Keras's class names in snake case: write `dense`"),
     ("dens", "unknown layer kind `dens`", "did you mean `dense`?"),
     ("frobnicate", "unknown layer kind `frobnicate`", "netdsl's layer kinds are listed in docs/language.md"),

@@ -70,18 +70,26 @@ def diagnostics_of(text: str) -> list[str]:
     ("input (6, 4)\nleaky_re_lu(negative_slope=-0.1)", "3:28 N209 invalid value for `negative_slope`"),
     ("input (6, 4)\nup_sampling1d((2, 2))", "3:15 N209 invalid value for `size`"),
     ("input (6, 4)\nmulti_head_attention(2)", "3:1 N205 `multi_head_attention` needs `key_dim`"),
-    ("input (6, 4)\nleaky_relu(0.1)", "3:1 N201 unknown layer kind `leaky_relu`"),
+    ("input (6, 4)\nleaky_relu(-0.1)", "3:12 N209 invalid value for `negative_slope`"),
 ])  # fmt: skip
 def test_mistakes_are_located_with_their_code(text, expected):
     assert expected in diagnostics_of(text)
 
 
-def test_a_kind_keras_spells_otherwise_is_pointed_to():
-    """Keras's snake case of `LeakyReLU` is `leaky_re_lu` (as its automatic layer names): the
-    activation's spelling as a layer gets the kind."""
+def test_the_activation_functions_names_are_read_as_their_layers_kinds():
+    """Keras's snake case of `LeakyReLU` is `leaky_re_lu` (as its automatic layer names), the kind;
+    the activation function's spelling, `leaky_relu` (`prelu`), is read as that kind: `fmt` keeps
+    what was written, `dumps` writes the kind, and a mistake in its arguments is located."""
+    from netdsl.dsl import dumps, format_source
+
+    text = "input (4)\nleaky_relu(0.1)\nprelu\n"
+    net = loads(text)
+    assert [layer.kind for layer in net.layers] == ["leaky_re_lu", "p_re_lu"] and net.layers[0].negative_slope == 0.1
+    assert format_source(text) == text and "leaky_re_lu(negative_slope=0.1)" in dumps(net)
     with pytest.raises(NetError) as caught:
-        loads("input (4)\nleaky_relu(0.1)\nprelu\n")
-    assert [d.help for d in caught.value.diagnostics] == ["did you mean `leaky_re_lu`?", "did you mean `p_re_lu`?"]
+        loads("input (4)\nleaky_relu(slope=0.1)\n")
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "N204" and (diagnostic.span.line, diagnostic.span.col) == (2, 12)
 
 
 def test_the_wrapped_layers_names_are_used_up_as_keras_uses_them():
