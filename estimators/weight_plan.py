@@ -52,12 +52,15 @@ def _made_anew(net: specs.Net, model: keras.Model, analysis=None) -> list | None
     those that keep their initializer); None where a restart must build the net whole."""
     if net.input is not None and net.input.text:
         return None
-    targets = iter([layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)])
-    made = []
+    # By name: a graph's model lists its layers in an order of its own (a branch's layers may come
+    # after another's), while layers are made in the file's order (their seeds are drawn so).
+    order = [layer.name for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    targets = {layer.name: layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)}
+    made = {}
     try:
         with _deferred_variables() as scope:
             for _, spec, layer in new_layers(net, analysis):
-                target = next(targets, None)
+                target = targets.get(layer.name)
                 if spec.kind == "pretrained" or getattr(spec, "embeddings", None) is not None or target is None:
                     return None
                 if target.weights:
@@ -65,10 +68,10 @@ def _made_anew(net: specs.Net, model: keras.Model, analysis=None) -> list | None
                 if len(layer.variables) != len(target.variables):
                     return None
                 assign_literal_weights(spec, layer)  # recorded by the scope, read below
-                made.extend(layer.variables)
-            if next(targets, None) is not None:
+                made[layer.name] = layer.variables
+            if set(made) != set(order):
                 return None
-            return [(variable, scope.get_current_value(variable)) for variable in made]
+            return [(variable, scope.get_current_value(variable)) for name in order for variable in made[name]]
     except ValueError:  # a variable made from a fixed value, which the scope refuses: build it whole
         return None
 

@@ -196,3 +196,27 @@ def test_an_input_of_any_length_fits_and_predicts_other_lengths():
     with user_error(NetError, "not a whole number of"):
         est.predict(rng.normal(size=(2, 10)))
     assert loads(net).input.shape == (None, 3)
+
+
+def test_a_restarted_graph_starts_as_a_new_build_whatever_order_keras_lists_its_layers():
+    """Keras lists this model's layers `na` before `nb` (by its inputs), the file makes `nb` first:
+    the fast path's restart of a cached model matches layers by name, so the same seed gives the
+    same model as a new build."""
+    from netdsl.estimators import fast
+
+    net = ("input a (6)\ninput b (3)\nfrom b\nnb = dense(5, activation=relu)\nfrom a\nna = dense(7, activation=relu)\n"
+           "both = concatenate(na, nb)\ndense(2, activation=softmax)\ntrain {\n    epochs = 2\n}\n")
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 9)).astype("float32")
+    y = (X[:, 0] > 0).astype(int)
+    fast.clear_cache()
+    first = NetClassifier(net, random_state=3).fit(X, y)
+    expected = first.predict_proba(X)
+    assert [layer.name for layer in first.model_.layers][2:4] == ["na", "nb"]
+    del first  # its model goes back to the cache, to be restarted
+    import gc
+
+    gc.collect()
+    again = NetClassifier(net, random_state=3).fit(X, y)
+    assert fast.cache_size() == 1
+    np.testing.assert_array_equal(again.predict_proba(X), expected)
