@@ -99,7 +99,8 @@ def call_text(node: specs.Node, bare_ok: bool = False) -> str:
         value = getattr(node, field)
         if field in required or value == info.default:
             continue
-        args.append(f"{field}={value_text(value)}")
+        point = field in getattr(cls, "points", ()) and value.isidentifier()  # `value=encoded`: a point, bare
+        args.append(f"{field}={value if point else value_text(value)}")
     if not args and bare_ok:
         return node.kind
     return f"{node.kind}({', '.join(args)})"

@@ -181,7 +181,9 @@ class _Wiring:
             self.no_flow(path)
             return None
         else:
-            inputs = (current,)
+            inputs = (current,) + self.named_points(layer, path)
+            if None in inputs:
+                return current
         self.steps.append(Step(path, layer, inputs))
         if point_name:
             self.name_point(point_name, len(self.steps) - 1, path, env)
@@ -237,6 +239,18 @@ class _Wiring:
             return None
         points = [self.point(name, tag + (j,), path) for j, name in enumerate(layer.inputs)]
         return None if any(p is None for p in points) else tuple(points)
+
+    def named_points(self, layer, path: tuple) -> tuple:
+        """The points a layer reads besides the flow, named by its fields (`multi_head_attention`'s
+        `value=` and `key=`), in the order of those fields; None for one not found (reported)."""
+        named = [field for field in getattr(type(layer), "points", ()) if getattr(layer, field) is not None]
+        if "key" in named and "value" not in named:
+            self.problems.append(Diagnostic(
+                f"`{layer.kind}` takes `key=` with `value=`", self.span_of(path + ("key",)) or self.span_of(path),
+                help="the key scores the value's steps: name the value too (`value=NAME, key=NAME`)", code="N804",
+            ))  # fmt: skip
+            return (None,)
+        return tuple(self.point(getattr(layer, field), path + (field,), path) for field in named)
 
     def point(self, name, where: tuple, path: tuple):
         """The point `name` stands for here, or None (reported: unknown, or named only below)."""

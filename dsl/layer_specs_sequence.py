@@ -17,7 +17,7 @@ from .layer_specs import Layer, Regularizer
 from .layer_specs_values import InitializerName
 from .nodes import ByKind, call_or_bare
 from .nodes import described as _d
-from .values import Bool, Int, IntOrPair, Label, PosInt, Rate
+from .values import Bool, Int, IntOrPair, Label, Name, PosInt, Rate
 
 # Kinds `time_distributed` cannot wrap, and why (a merge cannot either: it reads named points).
 NOT_WRAPPED = {
@@ -76,10 +76,11 @@ class TimeDistributed(Layer):
 class MultiHeadAttention(Layer):
     """Multi-head attention, as in transformers. In a chain it is self-attention: the query, the
     value and the key are all the layer's input, (steps, features) -> (steps, features), or
-    (steps, output_shape)."""
+    (steps, output_shape). `value=NAME` (and `key=NAME`) attend over another point: cross-attention."""
 
     kind: Literal["multi_head_attention"] = "multi_head_attention"
     positional: ClassVar = ("num_heads", "key_dim")
+    points: ClassVar = ("value", "key")  # fields that name points the layer reads besides the flow (`dsl/graph.py`)
     num_heads: PosInt = _d("Number of attention heads.")
     key_dim: PosInt = _d("Size of each head's query and key.")
     value_dim: PosInt | None = _d("Size of each head's value; left out: `key_dim`.", None)
@@ -93,6 +94,9 @@ class MultiHeadAttention(Layer):
     kernel_regularizer: Regularizer | None = _d("Penalty on the projection kernels.", None)
     bias_regularizer: Regularizer | None = _d("Penalty on the biases.", None)
     seed: Int | None = _d("Random seed of the dropout.", None)
+    value: Name | None = _d("A named point attended over (cross-attention: the query is the flow, the value "
+                            "another branch, as a decoder reads its encoder); left out: the flow itself.", None)
+    key: Name | None = _d("A named point to score the value's steps by; left out: the value.", None)
 
 
 @kinds.LAYERS.register("PositionEmbedding", module="netdsl.estimators.layers")

@@ -41,7 +41,8 @@ def layer_kwargs(layer: specs.Layer) -> dict:
     _check_bound(layer)
     kwargs = {}
     for field in type(layer).model_fields:
-        if field in ("kind", "trainable", "embeddings", "inputs"):  # `embeddings`: a file, assigned after the build
+        if field in ("kind", "trainable", "embeddings", "inputs") or field in getattr(type(layer), "points", ()):
+            # `embeddings`: a file, assigned after the build; `inputs` and `points`: what it is called on
             continue
         value = getattr(layer, field)
         if field in INITIALIZER_FIELDS and isinstance(value, list):
@@ -128,7 +129,7 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None, cove
             made[step - 1] = layer(reads)
         else:
             _unroll_if_short(spec, layer, reads[0].shape)
-            made[step - 1] = _call(spec, layer, reads[0])
+            made[step - 1] = _call(spec, layer, *reads)
         built_layers.append((spec, layer))
     outputs = [made[p] for p in graph.outputs]
     model = keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0],
@@ -143,11 +144,13 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None, cove
     return model
 
 
-def _call(spec: specs.Layer, layer, x):
+def _call(spec: specs.Layer, layer, x, *named):
     """A layer called on the point before it. `multi_head_attention` in a chain is self-attention:
-    the point is its query, value and key."""
+    the point is its query, value and key; with `value=` (and `key=`) it attends over those points
+    (`named`, in that order)."""
     if spec.kind == "multi_head_attention":
-        return layer(x, x)
+        value = named[0] if named else x
+        return layer(x, value, key=named[1]) if len(named) > 1 else layer(x, value)
     return layer(x)
 
 

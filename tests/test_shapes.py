@@ -42,6 +42,8 @@ def keras_layer(keras, layer):
     trainable = kwargs.pop("trainable")  # Keras 3.15's SpatialDropout1D/2D do not take it
     kwargs.pop("embeddings", None)  # a word-vector file read at fit, not a Keras argument
     kwargs.pop("inputs", None)  # a merge's points, wired by `keras_model`
+    for field in getattr(type(layer), "points", ()):  # `value=`: a point attention reads, not an argument
+        kwargs.pop(field)
     if layer.kind in ("bidirectional", "time_distributed"):
         kwargs["layer"] = keras_layer(keras, layer.layer)
     for key, value in kwargs.items():
@@ -456,7 +458,8 @@ def test_spec_defaults_are_keras_defaults(keras):
         signature = inspect.signature(keras_cls.__init__).parameters
         assert tuple(signature)[1 : 1 + len(cls.positional)] == cls.positional, kind
         for field, info in cls.model_fields.items():
-            if field in ("kind", "name", "trainable", "inputs") or (kind, field) in deliberate or info.is_required():
+            if field in ("kind", "name", "trainable", "inputs") or (kind, field) in deliberate or info.is_required() \
+                    or field in getattr(cls, "points", ()):  # points it is called on, not arguments
                 continue
             if (kind, field) == ("embedding", "embeddings"):  # a word-vector file read at fit, not Keras's
                 continue

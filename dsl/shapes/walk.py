@@ -199,7 +199,7 @@ class _Walk:
             if any(p not in self.made for p in reads):
                 continue
             xs = [self.made[p][0] for p in reads]
-            x = tuple(xs) if isinstance(layer, specs.Merge) else xs[0]
+            x = tuple(xs) if isinstance(layer, specs.Merge) or len(xs) > 1 else xs[0]  # a merge, or `value=`
             y = self.step(path, layer, x, self.context(layer.kind, reads), number, base, reads)
             if y is not None:
                 self.named[number - 1] = self.rows[-1].name

@@ -31,12 +31,18 @@ def attention(layer, query: tuple, value: tuple, key: tuple | None, ctx: Context
     return Out(tuple(query[:-1]) + out, weights + biases, field=None)
 
 
-def _self_attention(layer, x: Tensor, ctx: Context) -> Out:
+def _self_attention(layer, x: Tensor | tuple, ctx: Context) -> Out:
     """In a chain, multi-head attention attends over its input: query = value = key = x, which needs
-    positions to attend over, (steps, features) or more axes."""
-    if len(x.shape) < 2:
-        need_rank(x, 2, ctx, "steps, features")
-    return attention(layer, x.shape, x.shape, x.shape, ctx)
+    positions to attend over, (steps, features) or more axes. With `value=` (and `key=`) it gets the
+    tuple (query, value[, key]): cross-attention."""
+    tensors = x if isinstance(x, tuple) else (x,)
+    for tensor in tensors:
+        if len(tensor.shape) < 2:
+            need_rank(tensor, 2, ctx, "steps, features")
+    query = tensors[0].shape
+    value = tensors[1].shape if len(tensors) > 1 else query
+    key = tensors[2].shape if len(tensors) > 2 else value
+    return attention(layer, query, value, key, ctx)
 
 
 def _position_embedding(layer, x: Tensor, ctx: Context) -> Out:
