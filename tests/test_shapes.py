@@ -760,3 +760,12 @@ def test_a_per_axis_argument_of_the_wrong_length_counts_the_axes_in_words(kind, 
         analyse(loads(f"net t\ninput {shape}\n{kind}(4, kernel_size={kernel})\n"))
     assert raised.value.diagnostics[0].title.endswith(f"`{kind}` has {axes}")
     assert raised.value.diagnostics[0].code == "N305"
+
+
+def test_receptive_fields_go_on_through_up_sampling():
+    """Measured with Keras (the extent of the input pixels with a non-zero gradient, largest over the
+    output positions) for this stack on 16x16: 8 after the second conv, 8 after up-sampling, then
+    10 and 12: a step after up-sampling is half a step of the input further on."""
+    net = program("input (16, 16, 1)\nconv2d(1, 3, padding=same)\nmax_pooling2d(2)\nconv2d(1, 3, padding=same)\n"
+                  "up_sampling2d(2)\nconv2d(1, 3, padding=same)\nconv2d(1, 3, padding=same)")
+    assert [row.receptive_field for row in analyse(net).rows] == [(3, 3), (4, 4), (8, 8), (8, 8), (10, 10), (12, 12)]

@@ -143,10 +143,20 @@ def slide(x: Tensor, windows, strides, padding: str, ctx: Context, words: str, g
 
 
 def grow(field, windows, strides):
-    """Receptive field after a window layer: size += (window - 1) * jump; jump *= stride."""
+    """Receptive field after a window layer: size += (window - 1) * jump; jump *= stride. After an
+    up-sampling a jump is a fraction of a pixel (`Fraction`): the window's steps then cover at most
+    the next whole number of the input's."""
     if field is None or len(field) != len(windows):
         field = ((1, 1),) * len(windows)
-    return tuple((size + (w - 1) * jump, jump * s) for (size, jump), w, s in zip(field, windows, strides))
+    return tuple((size + _whole((w - 1) * jump), jump * s) for (size, jump), w, s in zip(field, windows, strides))
+
+
+def _whole(span):
+    from fractions import Fraction
+
+    if isinstance(span, Fraction):
+        return span.numerator // span.denominator + (span.numerator % span.denominator > 0)
+    return span
 
 
 def array_shape(value):

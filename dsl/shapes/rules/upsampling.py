@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from ..context import Context, Out, Tensor
 from ..symbolic import known, prod
 from ..text import sizes_text
@@ -54,7 +56,11 @@ def _up_sampling(layer, x: Tensor, ctx: Context) -> Out:
     else:
         need_spatial(x, rank, ctx)
     size = per_axis(layer.size, rank, "size", ctx)
-    return Out(tuple(n * s for n, s in zip(x.shape[:-1], size)) + x.shape[-1:], field=None)
+    # Each step is repeated: a step sees what the step it copies saw, and the next step is 1/size
+    # of a step of the input further on (`common.grow`).
+    field = None if x.field is None or not all(known(s) for s in size) else tuple(
+        (seen, Fraction(jump) / s) for (seen, jump), s in zip(x.field, size))
+    return Out(tuple(n * s for n, s in zip(x.shape[:-1], size)) + x.shape[-1:], field=field)
 
 
 RULES = {
