@@ -60,8 +60,10 @@ def _made_anew(net: specs.Net, model: keras.Model, analysis=None) -> list | None
     try:
         with _deferred_variables() as scope:
             for _, spec, layer in new_layers(net, analysis):
+                if spec.kind == "pretrained" or getattr(spec, "embeddings", None) is not None:
+                    return None  # (for `pretrained`, `layer` is the rows of the base's layers)
                 target = targets.get(layer.name)
-                if spec.kind == "pretrained" or getattr(spec, "embeddings", None) is not None or target is None:
+                if target is None:
                     return None
                 if target.weights:
                     _build_like(layer, spec, target)  # as calling it in a new model would, before the next layer is made
