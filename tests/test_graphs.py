@@ -702,3 +702,18 @@ def test_cross_attention_trains_on_the_fast_path():
     X = rng.normal(size=(32, 36)).astype("float32")  # source's 24 values, then target's 12
     est = NetRegressor(net, random_state=0).fit(X, X[:, 0])
     assert est.training_path_ == "fast" and est.predict(X).shape == (32,)
+
+
+def test_each_outputs_train_settings_are_checked_against_that_output():
+    from netdsl.dsl import NetError
+
+    text = _lines("net heads", "input (16)", "output kind, yes", "h = dense(8)", "kind = dense(3, activation=softmax)",
+                  "from h", "yes = dense(1, activation=sigmoid)", "train {",
+                  "    kind.loss = sparse_categorical_crossentropy(from_logits=true)",
+                  "    yes.loss = categorical_crossentropy", "    kind.metrics = [categorical_accuracy]",
+                  "    callbacks = [early_stopping(monitor=val_kind_acc)]", "}")
+    with pytest.raises(NetError) as caught:
+        analyse(loads(text))
+    found = [(d.code, d.span.line, d.span.col) for d in caught.value.diagnostics]
+    assert found == [("N408", 9, 61), ("N402", 10, 16), ("N401", 11, 21), ("N404", 12, 41)]
+    assert "did you mean `val_kind_loss`?" in caught.value.diagnostics[-1].help

@@ -102,12 +102,14 @@ def output_task(activation: str | None, units, loss) -> str | None:
     return {"softmax": "multiclass", "sigmoid": "binary" if units == 1 else "multilabel"}.get(activation)
 
 
-def loss_problems(resolved: specs.Net, activation: str | None, span_of, problems: list) -> None:
+def loss_problems(resolved: specs.Net, activation: str | None, span_of, problems: list,
+                  where: tuple = ("train", "loss"), loss=None) -> None:
     """A loss the file writes that the net's last activation cannot have: a softmax cross-entropy
     after another activation (N402), or logits (`from_logits=true`) after a softmax or sigmoid,
     which would be applied twice (N408). Only a loss the file writes: an estimator's `loss`, put in
-    the spec for the metrics, is checked by the estimator (the file's line would be the wrong place)."""
-    loss, loss_span = resolved.train.loss, span_of(("train", "loss"))
+    the spec for the metrics, is checked by the estimator (the file's line would be the wrong place).
+    `where` and `loss`: an output's own (`NAME.loss`, a net with several outputs)."""
+    loss, loss_span = (resolved.train.loss if loss is None else loss), span_of(where)
     name = loss_name(loss)
     source_lines = resolved.source.text.splitlines()
     written = (loss_span is not None and loss_span.line <= len(source_lines)
@@ -120,7 +122,7 @@ def loss_problems(resolved: specs.Net, activation: str | None, span_of, problems
         applied = "softmax" if name in SOFTMAX_LOSSES else "sigmoid"
         problems.append(Diagnostic(
             f"`from_logits=true` reads the outputs as logits, but the net ends in `{activation}`",
-            span_of(("train", "loss", name, "from_logits")) or loss_span,
+            span_of(where + (name, "from_logits")) or loss_span,
             help=f"the loss applies the {applied} itself: end with no activation (e.g. "
             f"`dense({'n_classes' if applied == 'softmax' else '1'})`), or drop `from_logits=true` to keep "
             f"`{activation}`" + (" (the outputs then must be probabilities)" if activation not in ("softmax", "sigmoid") else ""),
@@ -203,7 +205,12 @@ def _check_heads(resolved: specs.Net, walked: list, span_of, problems: list) -> 
             continue
         row, bound = rows[name]
         units = row.output_shape[-1] if row.output_shape else None
-        task = output_task(output_activation([bound]), units, loss)
+        activation = output_activation([bound])
+        if loss is not None:
+            own_loss = own.loss is not None
+            loss_problems(resolved, activation, span_of, problems,
+                          ("train", "outputs", name, "loss") if own_loss else ("train", "loss"), loss)
+        task = output_task(activation, units, loss)
         if task is None:
             continue
         targets = _targets(task, loss)
