@@ -325,6 +325,12 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
         The number of features of X at fit (1 for a net with `input text`).
     feature_names_in_ : ndarray of shape (n_features_in_,)
         The column names of X at fit; set only when X has string column names.
+    outputs_ : tuple of str
+        The names of the outputs, in `output`'s order; set only for a net with several outputs
+        (`estimators/several.py` says how y, `predict` and `score` go then).
+    heads_ : list of dict
+        Each of those outputs as fitted: its name, task (`"classification"` or `"regression"`),
+        shape, y columns and class labels.
     output_mode_ : str
         How the outputs are read: `"binary"` (one sigmoid unit), `"multiclass"` (softmax),
         `"multilabel"` (a sigmoid unit per label), `"per_step"` (a softmax at each time step) or
