@@ -72,16 +72,7 @@ def optimizer_spec(value):
         return value
     if not isinstance(value, str):
         raise ParameterError(f"`optimizer` must be a name such as 'adam' or a call such as 'sgd(momentum=0.9)'; got {value!r}")
-    if value not in _OPTIMIZERS:
-        try:
-            net = loads(f"train {{\n    optimizer = {value}\n}}\n", filename="<optimizer>")
-        except NetError as error:
-            first = error.diagnostics[0]
-            raise ParameterError(f"Invalid optimizer {value!r}: {first.title}; {first.help}") from None
-        if len(_OPTIMIZERS) > _CACHE_SIZE:
-            _OPTIMIZERS.clear()
-        _OPTIMIZERS[value] = net.train.optimizer
-    return _OPTIMIZERS[value]
+    return _read_setting("optimizer", value, _OPTIMIZERS)
 
 
 def loss_spec(value):
@@ -89,16 +80,22 @@ def loss_spec(value):
     (`"sparse_categorical_crossentropy(from_logits=true)"`), read as the `train` block reads it."""
     if not isinstance(value, str) or "(" not in value:
         return value
-    if value not in _LOSSES:
+    return _read_setting("loss", value, _LOSSES)
+
+
+def _read_setting(key: str, value: str, cache: dict):
+    """The `train` setting `key` written as `value` (`.net` text), read as the `train` block reads
+    it (its mistakes a `ParameterError` with the language's words), and kept in `cache`."""
+    if value not in cache:
         try:
-            net = loads(f"train {{\n    loss = {value}\n}}\n", filename="<loss>")
+            net = loads(f"train {{\n    {key} = {value}\n}}\n", filename=f"<{key}>")
         except NetError as error:
             first = error.diagnostics[0]
-            raise ParameterError(f"Invalid loss {value!r}: {first.title}; {first.help}") from None
-        if len(_LOSSES) > _CACHE_SIZE:
-            _LOSSES.clear()
-        _LOSSES[value] = net.train.loss
-    return _LOSSES[value]
+            raise ParameterError(f"Invalid {key} {value!r}: {first.title}; {first.help}") from None
+        if len(cache) > _CACHE_SIZE:
+            cache.clear()
+        cache[value] = getattr(net.train, key)
+    return cache[value]
 
 
 def _is_count(value) -> bool:
