@@ -13,7 +13,7 @@ import warnings
 import keras
 import numpy as np
 
-from netdsl.dsl import flat_layers, kinds, specs
+from netdsl.dsl import kinds, specs
 from netdsl.dsl.graph import wire
 from netdsl.dsl.errors import InputError
 from netdsl.dsl.train_specs import from_logits, loss_name
@@ -104,7 +104,7 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None, cove
     built_layers = []
     vocabulary, pretrained = None, []
     step = 0
-    for path, spec, layer in new_layers(net, analysis):
+    for path, spec, layer in new_layers(net, analysis, graph):
         if path[0] == "augment":  # augmentation acts on the (first) input, only while training
             made[~0] = layer(made[~0])
             continue
@@ -175,13 +175,14 @@ def _keras_input(declared: specs.Input | None, name: str):
     return keras.Input(shape=tuple(shape), name=name)
 
 
-def new_layers(net: specs.Net, analysis=None):
+def new_layers(net: specs.Net, analysis=None, graph=None):
     """(source path, spec, new Keras layer) for the augmentation layers and then the layers, in the
     file's order: the one place layers are made, so that under a seed every build draws the same
     initial weights. Each layer is named and frozen as the net's static analysis lists it
     (`analysis`, made here when not given), so that a name means the same layer in `netdsl show`,
     in `freeze` / `unfreeze` and in `NetTransformer(layer=...)`. For `pretrained` the third item
-    is the analysis rows (names, frozen state) its base layers take."""
+    is the analysis rows (names, frozen state) its base layers take. `graph`: the net's wiring
+    (`graph.wire`) when the caller has it already (`build_model`), so a build wires the net once."""
     rows = (analysis if analysis is not None else _analysis(net)).rows
     augment = iter([row for row in rows if row.path[0] == "augment"])
     for i, spec in enumerate(net.augment):
@@ -189,7 +190,8 @@ def new_layers(net: specs.Net, analysis=None):
         spec = spec.model_copy(update={"name": next(augment).name}) if "name" in type(spec).model_fields else spec
         yield path, spec, _located(net, path, spec)
     plan = iter([row for row in rows if row.path[0] != "augment"])
-    for path, spec in flat_layers(net):
+    steps = graph.steps if graph is not None else wire(net).steps  # `graph`: the caller's `wire(net)`
+    for path, spec in ((step.path, step.layer) for step in steps):
         if spec.kind == "pretrained":
             yield path, spec, plan
             continue
