@@ -155,6 +155,7 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, HeadsMixin, BaseEstimator
         runtime.configure_process()  # before Keras and TensorFlow start (see runtime.py)
         spec, text = program or self._program()
         self._continuing = hasattr(self, "model_") and (bool(self.warm_start) or incremental)
+        self._continuing = self._continuing or getattr(self, "_checkpoint", None) is not None  # checkpoint.resume
         plan = self._plan(spec, X, y, sample_weight, classes)
         self.training_path_ = training_path.choose(plan.resolved, type(self).__name__, self.verbose)
         with seeding.fitting(seeded=self.random_state is not None):  # one fit at a time; global state put back
@@ -233,6 +234,10 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, HeadsMixin, BaseEstimator
         same graph), a cached one on the fast path, or a new build from the fit's analysis."""
         settings = plan.settings
         architecture = _architecture(plan.resolved)
+        if getattr(self, "_checkpoint", None) is not None:  # checkpoint.resume: its values in the graph's model
+            from .checkpoint import model_for
+
+            return (*model_for(self, self._checkpoint, plan, architecture, train_x), architecture)
         if self._continuing and getattr(self, "_architecture", None) == architecture:
             model = self.model_
             entry = getattr(self, "_fast_entry", None) if self.training_path_ == "fast" else None

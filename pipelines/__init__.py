@@ -4,14 +4,15 @@ _AUGMENT = ("AugmentedArray", "BaseAugmenter", "ImageAugmenter", "SequenceAugmen
 _SERIES = ("windows", "flat_samples")
 _SEARCH = ("search_space", "grid_search", "SearchError", "ChunkedGridSearchCV")
 _DATA = ("load_data", "DataError")
+_TUNE = ("tune", "NetSearch")
 
-__all__ = [*_AUGMENT, *_SERIES, *_SEARCH, *_DATA]
+__all__ = [*_AUGMENT, *_SERIES, *_SEARCH, *_DATA, *_TUNE]
 
 
 def __getattr__(name):
     """`from netdsl.pipelines import ImageAugmenter` (or `grid_search`) works, importing the module
     that defines it (`augment` and imblearn, `search`, ...) only then."""
-    for names, module in ((_AUGMENT, "augment"), (_SERIES, "series"), (_SEARCH, "search"), (_DATA, "data")):
+    for names, module in ((_AUGMENT, "augment"), (_SERIES, "series"), (_SEARCH, "search"), (_DATA, "data"), (_TUNE, "tuning")):
         if name in names:
             import importlib
 

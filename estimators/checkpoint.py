@@ -1,0 +1,234 @@
+"""Training checkpoints: a fitted estimator's whole training state as NumPy arrays and plain data,
+and a new estimator continuing from one for more epochs.
+
+    state = checkpoint.capture(estimator)                  # after a fit of E1 epochs
+    checkpoint.save(state, "state.npz"); state = checkpoint.load("state.npz")
+    more = clone(estimator).set_params(epochs=E2)
+    checkpoint.resume(more, state, X, y)                   # trains E2 more epochs
+
+A `Checkpoint` holds every variable of the model (weights, statistics, the random generators'
+states, so that dropout goes on drawing where it stopped), the optimizer's variables (its step
+count and moments; not its learning rate, which the continuing estimator sets, as a warm start
+does), `history_` and the other fitted attributes, and the graph it belongs to. It is plain data:
+a search sends it to a worker with a task and gets the next one back with the result
+(`netdsl.pipelines.tune`), and `save`/`load` write it as an `.npz` file read with
+`allow_pickle=False`, so loading one runs no code from the file.
+
+Why not pickle the estimator: a pickled estimator carries its model as a `.keras` zip, and the
+unpickled model trains on Keras's standard path. `resume` instead borrows the fast path's cached
+compiled model for the graph (`training_path.fast_model`; one is built only when none is cached)
+and sets its variables, so a continuation neither rebuilds nor traces again.
+
+Exactness: on the fast path, epoch e's mini-batch order is drawn from (random_state, e), the
+continuing fit's first epoch is numbered after the checkpoint's (`history_`), and every variable
+that the next epoch reads is restored; so E1 epochs, a checkpoint and E2 more give the weights of
+one fit of E1 + E2 epochs under the same `random_state` (tests/test_tune.py). Without a
+`random_state` each fit draws its own shuffling seed, and a continuation is merely a continuation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from netdsl.dsl.errors import ParameterError
+
+__all__ = ["Checkpoint", "capture", "load", "resume", "save"]
+
+FORMAT = "netdsl-checkpoint"
+VERSION = 1
+# Fitted attributes a fit makes again (or that hold live objects): never part of a checkpoint.
+_SKIPPED = {"model_", "_fast_entry", "spec_", "_continuing", "_checkpoint", "embedding_coverage_", "training_path_",
+            "feature_model_"}
+
+
+@dataclass
+class Checkpoint:
+    """A fitted estimator's training state (see the module docstring). `model` and `optimizer`:
+    the variables' values in the model's order (`fast.layer_variables`) and the optimizer's
+    (without its learning rate); `attributes`: the fitted attributes as plain data (arrays
+    apart, in `arrays`); `architecture`: what decides the graph (a continuation must match it)."""
+
+    architecture: str
+    model: list = field(default_factory=list)
+    optimizer: list = field(default_factory=list)
+    attributes: dict = field(default_factory=dict)
+    arrays: dict = field(default_factory=dict)
+
+    @property
+    def epochs(self) -> int:
+        """Epochs trained so far."""
+        return len(self.attributes.get("history_", {}).get("loss", []))
+
+
+def _optimizer_variables(model) -> list:
+    from netdsl.dsl import compat
+
+    optimizer = model.optimizer
+    rate = compat.learning_rate_variable(optimizer)
+    return [v for v in optimizer.variables if v is not rate]
+
+
+def _plain(value, name: str):
+    """`value` as JSON data (tuples tagged, to come back as tuples); ValueError when it is not."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, tuple):
+        return {"__tuple__": [_plain(v, name) for v in value]}
+    if isinstance(value, list):
+        return [_plain(v, name) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: _plain(v, name) for k, v in value.items()}
+    raise ValueError(f"the fitted attribute {name} ({type(value).__name__}) is not plain data")
+
+
+def _unplain(value):
+    if isinstance(value, list):
+        return [_unplain(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"__tuple__"}:
+            return tuple(_unplain(v) for v in value["__tuple__"])
+        return {k: _unplain(v) for k, v in value.items()}
+    return value
+
+
+def capture(estimator) -> Checkpoint:
+    """The training state of a fitted netdsl estimator (its variables' values are copied)."""
+    from . import fast
+
+    model = getattr(estimator, "model_", None)
+    if model is None:
+        raise ParameterError(f"{type(estimator).__name__} is not fitted: there is no training state to capture.")
+    attributes, arrays = {}, {}
+    params = set(estimator.get_params(deep=False))
+    for name, value in vars(estimator).items():
+        if name in params or name in _SKIPPED or not name.endswith("_") and not name.startswith("_"):
+            continue
+        if isinstance(value, np.ndarray):
+            arrays[name] = value
+            continue
+        try:
+            attributes[name] = _plain(value, name)
+        except ValueError:
+            if name.endswith("_") and not name.startswith("_"):
+                raise ParameterError(f"cannot capture {type(estimator).__name__}'s state: the fitted attribute "
+                                     f"{name} is not plain data") from None
+    model_values = [np.array(v.numpy(), copy=True) for v in fast.layer_variables(model)]
+    optimizer = getattr(model, "optimizer", None)
+    optimizer_values = ([np.array(v.numpy(), copy=True) for v in _optimizer_variables(model)]
+                        if optimizer is not None and getattr(optimizer, "built", False) else [])
+    return Checkpoint(estimator._architecture, model_values, optimizer_values, attributes, arrays)
+
+
+def resume(estimator, state: Checkpoint, X, y=None, sample_weight=None):
+    """Continue `state` with `estimator` (unfitted, or fitted: its fitted state is replaced), the
+    estimator that made it with the same parameters but `epochs`: trains `epochs` more epochs on
+    (X, y), as a warm start of the original would, and returns the estimator."""
+    for name in [n for n in vars(estimator) if n.endswith("_") and not n.startswith("__")] + ["_fast_entry"]:
+        estimator.__dict__.pop(name, None)  # whatever it was fitted to before
+    for name, value in state.attributes.items():
+        setattr(estimator, name, _unplain(value))
+    for name, value in state.arrays.items():
+        setattr(estimator, name, value)
+    estimator._checkpoint = state
+    try:
+        estimator.fit(X, y, sample_weight=sample_weight)
+    finally:
+        estimator.__dict__.pop("_checkpoint", None)
+    return estimator
+
+
+def model_for(estimator, state: Checkpoint, plan, architecture: str, train_x) -> tuple:
+    """(model, fast-path entry or None) for `BaseNet._model_for`: the graph's model with the
+    checkpoint's values (the fast path's cached one when it has one, else a new build)."""
+    from . import fast, training_path
+
+    if state.architecture != architecture:
+        raise ParameterError(
+            f"this checkpoint was made by another net than {type(estimator).__name__}'s now (its layers, "
+            "inputs or frozen layers differ): continue a checkpoint with the parameters that made it, "
+            "epochs aside"
+        )
+    if estimator.training_path_ == "fast":
+        entry, model = training_path.fast_model(estimator, plan.resolved, architecture, plan.settings, plan.loss,
+                                                plan.y_fit, analysis=plan.analysis)
+    else:
+        text_samples = train_x if estimator._is_text(plan.spec) else None
+        entry, model = None, estimator._build(plan.resolved, text_samples=text_samples, analysis=plan.analysis)
+        estimator._compile(model, plan.settings, plan.loss, plan.settings["metrics"])
+    try:
+        _assign(fast.layer_variables(model), state.model, "model")
+        if state.optimizer:
+            model.optimizer.build(model.trainable_variables)
+            _assign(_optimizer_variables(model), state.optimizer, "optimizer")
+    except BaseException:
+        if entry is not None:
+            fast.release(entry, kept=False)
+        raise
+    return model, entry
+
+
+def _assign(variables, values, what: str) -> None:
+    if len(variables) != len(values) or any(tuple(v.shape) != np.shape(a) for v, a in zip(variables, values)):
+        raise ParameterError(f"this checkpoint's {what} variables do not match the model's: it was made by another net")
+    for variable, value in zip(variables, values):
+        variable.assign(value)
+
+
+# ---- files ----------------------------------------------------------------------------------------
+
+
+def save(state: Checkpoint, path) -> Path:
+    """Write `state` as an `.npz` file (a temporary file beside it, then renamed over it)."""
+    path = Path(path)
+    meta = {"format": FORMAT, "version": VERSION, "architecture": state.architecture,
+            "attributes": state.attributes, "arrays": {}}
+    members = {}
+    for i, value in enumerate(state.model):
+        members[f"model_{i}"] = value
+    for i, value in enumerate(state.optimizer):
+        members[f"optimizer_{i}"] = value
+    for name, value in state.arrays.items():
+        if value.dtype == object:  # strings (feature names): as text, object again when read
+            meta["arrays"][name] = "object"
+            value = value.astype(str)
+        members[f"attr_{name}"] = value
+    meta["counts"] = [len(state.model), len(state.optimizer)]
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            np.savez(handle, meta=np.array(json.dumps(meta)), **members)
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+    return path
+
+
+def load(path) -> Checkpoint:
+    """A checkpoint written by `save` (read with `allow_pickle=False`: no code runs from the file)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+                raise ValueError("not a netdsl checkpoint of this version")
+            n_model, n_optimizer = meta["counts"]
+            model = [data[f"model_{i}"] for i in range(n_model)]
+            optimizer = [data[f"optimizer_{i}"] for i in range(n_optimizer)]
+            arrays = {}
+            for key in data.files:
+                if key.startswith("attr_"):
+                    name = key[len("attr_"):]
+                    value = data[key]
+                    arrays[name] = value.astype(object) if meta["arrays"].get(name) == "object" else value
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ParameterError(f"cannot read the checkpoint {path}: {error}") from None
+    return Checkpoint(meta["architecture"], model, optimizer, meta["attributes"], arrays)
