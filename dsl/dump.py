@@ -20,6 +20,9 @@ def dumps(net: specs.Net) -> str:
         text = f"param {param.name} = {value_text(param.default)}"
         if param.values is not None:
             text += f" in {value_text(list(param.values))}"
+        elif param.range is not None:
+            bounds = [param.range.low, param.range.high] + ([param.range.step] if param.range.step is not None else [])
+            text += f" in {param.range.kind}({', '.join(value_text(b) for b in bounds)})"
         lines.append(text)
     if net.params:
         lines.append("")

@@ -363,6 +363,8 @@ class _Formatter:
         inside = self._arguments(arguments) if arguments is not None else ""
         return _concat(f"{name}(", inside, ")"), _ATOM
 
+    _v_param_range = _v_call_value  # `param rate = 0.2 in uniform(0, 0.5)`
+
     def _v_list(self, node: Tree):
         items = [child for child in node.children if child is not None]
         if self._is_matrix(items):

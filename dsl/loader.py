@@ -15,12 +15,12 @@ from lark import Token, Tree
 from pydantic import ValidationError
 
 from . import specs
-from .errors import Diagnostic, NetError, Source, SourceMap, Span, close_match
+from .errors import Diagnostic, NetError, Source, SourceMap, Span, close_match, did_you_mean
 from .keras_layers import unknown_layer
 from .kinds import LAYER_ALIASES
 from .parser import SyntaxProblem, matrix_parts, matrix_values, parse
 from .validation import translate
-from .values import DATA_NAMES, LITERAL_WORDS, MAX_INT, Expr, describe, evaluate, number_problem
+from .values import DATA_NAMES, LITERAL_WORDS, MAX_INT, Expr, describe, evaluate, expr_text, number_problem
 from .words import CALLABLE_VALUES, KEYWORDS
 
 
@@ -151,6 +151,14 @@ class _Builder:
             )
         self.declared = {p for p in self.params if p in self._before}
         result = {"name": name.value, "default": self.value(default, path + ("default",))}
+        if values is not None and values.data == "param_range":  # `in uniform(0, 0.5)`
+            found = self.param_range(values, path + ("range",))
+            self.declared = None
+            self._before.add(name.value)
+            if found is not None:
+                self._range_default(name.value, result["default"], found, default)
+                result["range"] = found
+            return result
         if values is not None and values.data == "matrix":  # `in [[8], [8, 16]]`: lists of numbers, one token
             items = self.value(values, path + ("values",))
         elif values is not None:
@@ -169,6 +177,123 @@ class _Builder:
                 )
             result["values"] = items
         return result
+
+    def param_range(self, node: Tree, path: tuple) -> dict | None:
+        """`uniform(low, high)`, `loguniform(low, high)`, `range(low, high[, step])` as `ParamRange`
+        data, or None when it is not one (each mistake reported at its argument)."""
+        word, arguments = node.children
+        kind = word.value
+        self.spans[path] = Span.of(node)
+        if kind not in RANGE_ARGUMENTS:
+            close = RANGE_ALIASES.get(kind) or close_match(kind, RANGE_ARGUMENTS)
+            self._problem(
+                "N511", f"unknown search range `{kind}`", word,
+                help=(f"did you mean `{close}`? " if close else "") + "the ranges are `uniform(low, high)`, "
+                "`loguniform(low, high)` and `range(low, high[, step])`; or list the values: `in [V1, V2]`",
+            )
+            return None
+        names = RANGE_ARGUMENTS[kind]
+        takes = f"`{kind}` takes " + ("`low`, `high` and an optional `step`" if len(names) == 3 else "`low` and `high`")
+        data: dict[str, Any] = {"kind": kind}
+        spans: dict[str, Tree] = {}
+        good = True
+        positional, keywords = 0, False
+        for argument in arguments.children if arguments is not None else ():
+            if argument is None:
+                continue
+            if isinstance(argument, Tree) and argument.data == "kwarg":
+                key, value = argument.children
+                field, keywords = key.value, True
+                if field not in names:
+                    near = did_you_mean(field, names)
+                    self._problem("N512", f"`{kind}` has no argument `{field}`", key, help=(f"{near} " if near else "") + takes)
+                    good = False
+                    continue
+            elif keywords:
+                self._problem("N207", "positional argument after keyword arguments", argument,
+                              help="put positional arguments first, or name this one")
+                good = False
+                continue
+            elif positional >= len(names):
+                self._problem("N512", f"too many arguments for `{kind}`", argument, help=takes)
+                good = False
+                continue
+            else:
+                field, value, positional = names[positional], argument, positional + 1
+            if field in spans:
+                self._problem("N206", f"argument `{field}` is given twice", argument, help=f"give `{field}` once")
+                good = False
+                continue
+            spans[field] = value
+            number = self.value(value, path + (field,))
+            if isinstance(number, bool) or not isinstance(number, (int, float)):
+                got = (f"the parameter `{number.name}`" if number.op == "ref" else f"`{expr_text(number)}`") \
+                    if isinstance(number, Expr) else describe(number)
+                self._problem(
+                    "N512", f"`{field}` of `{kind}` must be a number, got {got}", value,
+                    help=takes + " as literal numbers" + ("; a range's bounds cannot use other parameters" if isinstance(number, Expr) else ""),
+                )
+                good = False
+                continue
+            if kind == "range" and not isinstance(number, int):
+                self._problem(
+                    "N515", f"`{field}` of `range` must be an integer, got {number!r}", value,
+                    help=f"write `{int(number)}`" if number.is_integer() else "`range` holds integers (its end "
+                    "excluded, as Python's); for any number between two bounds, write `uniform(low, high)`",
+                )
+                good = False
+                continue
+            data[field] = number
+        missing = [f"`{field}`" for field in names[:2] if field not in spans]
+        if missing and good:
+            self._problem("N512", f"`{kind}` is missing its {' and '.join(missing)}", node, help=takes + f", e.g. `{RANGE_EXAMPLES[kind]}`")
+        if missing or not good:
+            return None
+        low, high, step = data["low"], data["high"], data.get("step")
+        if step is not None and step <= 0:
+            self._problem("N515", f"`step` of `range` must be a positive integer, got {step}", spans["step"],
+                          help="`range(low, high, step)` counts up from low by step")
+            return None
+        if not low < high:
+            self._problem(
+                "N513", f"the range's low bound {_number_text(low)} is not below its high bound {_number_text(high)}", node,
+                help="write the lower bound first" + ("; `range`'s end is excluded, so `range(a, a)` is empty" if kind == "range" and low == high else ""),
+            )
+            return None
+        if kind == "loguniform" and low <= 0:
+            self._problem(
+                "N514", f"`loguniform` must start above 0, got {_number_text(low)}", spans["low"],
+                help="a log scale holds only positive numbers: start at e.g. `1e-5`, or use `uniform`",
+            )
+            return None
+        return data
+
+    def _range_default(self, name: str, default, found: dict, node: Tree) -> None:
+        """A range param's default is a value its search may draw (N517 of another type, N516 outside)."""
+        if isinstance(default, Expr):
+            return  # computed from other params: known only when they are
+        kind, low, high = found["kind"], found["low"], found["high"]
+        integer = kind == "range"
+        if isinstance(default, bool) or not isinstance(default, int if integer else (int, float)):
+            self._problem(
+                "N517", f"the default of `{name}` is {describe(default)}, not " + ("an integer" if integer else "a number"), node,
+                help=f"`{kind}` gives " + ("integers" if integer else "numbers") + " to a search: give a default of that type",
+            )
+            return
+        inside = specs.ParamRange(**found)
+        if default in inside:
+            return
+        if integer:
+            listed = inside.as_list()
+            shown = ", ".join(map(str, listed[:3])) + (", ..., " + str(listed[-1]) if len(listed) > 4 else
+                                                      "".join(f", {v}" for v in listed[3:]))
+            where = f"`range` excludes its end: {shown}" if default == high else f"the values are {shown}"
+        else:
+            where = f"the range is [{_number_text(low)}, {_number_text(high)}]"
+        self._problem(
+            "N516", f"the default of `{name}` ({_number_text(default)}) is outside `{_range_text(found)}`", node,
+            help=f"{where}; change the default or the range",
+        )
 
     def statement(self, statement: Tree, path: tuple) -> dict:
         kind = statement.data
@@ -493,6 +618,23 @@ def _numbers_in_range(value: list) -> bool:
         if item and not (all(map(math.isfinite, item)) and -MAX_INT <= min(item) and max(item) <= MAX_INT):
             return False
     return True
+
+
+# The ranges a `param` may be drawn from, with their arguments in order (dsl/specs.py `ParamRange`).
+RANGE_ARGUMENTS = {"uniform": ("low", "high"), "loguniform": ("low", "high"), "range": ("low", "high", "step")}
+# Other libraries' names for them, suggested as a close name (scipy.stats's, keras-tuner's `Int`, `Float`).
+RANGE_ALIASES = {"randint": "range", "int": "range", "integer": "range", "reciprocal": "loguniform",
+                 "log_uniform": "loguniform", "float": "uniform"}
+RANGE_EXAMPLES = {"uniform": "uniform(0, 0.5)", "loguniform": "loguniform(1e-4, 1e-1)", "range": "range(1, 5)"}
+
+
+def _number_text(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _range_text(found: dict) -> str:
+    bounds = [found["low"], found["high"]] + ([found["step"]] if found.get("step") is not None else [])
+    return f"{found['kind']}({', '.join(map(_number_text, bounds))})"
 
 
 def _value_kind(value) -> str:

@@ -91,7 +91,7 @@ dense(32, activation=relu)
 dense(n_outputs)
 ```
 
-### `param NAME = VALUE [in [V1, ...]]`
+### `param NAME = VALUE [in [V1, ...] | in RANGE(LOW, HIGH)]`
 
 A tunable value. Its name can be used, bare, anywhere a value goes — as a layer argument, inside
 arithmetic with `+ - * /` and parentheses (`dense(hidden * 2)`, `dropout(rate / 2)`), as a
@@ -119,6 +119,46 @@ A param must not shadow a word that already has a meaning: a keyword value such 
 such as `epochs`, `batch_size` or `learning_rate` (set those in `train { }` or on the estimator
 instead). The full list is under [Reserved names](#reserved-names). A param's default and its
 search values must all be of one type (all numbers, all words, all booleans or all lists).
+
+Instead of a list, a param may name a range for a search to draw from:
+
+| range | a search draws | `search_space` gives |
+|---|---|---|
+| `uniform(LOW, HIGH)` | any number in [LOW, HIGH], evenly | `scipy.stats.uniform(loc=LOW, scale=HIGH - LOW)` |
+| `loguniform(LOW, HIGH)` | any number in [LOW, HIGH], evenly on a log scale (LOW > 0): learning rates, weight decays | `scipy.stats.loguniform(LOW, HIGH)` |
+| `range(LOW, HIGH[, STEP])` | an integer LOW, LOW + STEP, ... below HIGH: **HIGH is excluded** | the list of those integers |
+
+```net
+param lr = 1e-3 in loguniform(1e-4, 1e-1)
+param rate = 0.2 in uniform(0, 0.5)
+param depth = 2 in range(1, 5)          # 1, 2, 3 or 4
+param width = 32 in range(16, 65, 16)   # 16, 32, 48 or 64
+
+input (20)
+repeat depth {
+    dense(width, activation=relu)
+    dropout(rate)
+}
+dense(n_classes, activation=softmax)
+
+train {
+    optimizer = adam(learning_rate=lr)
+}
+```
+
+`range` means what Python's `range` (and `scipy.stats.randint`) means: `range(1, 5)` is 1, 2, 3, 4.
+keras-tuner's `Int("depth", 1, 4)` and Optuna's `suggest_int("depth", 1, 4)` include their upper
+bound instead; netdsl keeps Python's meaning because the word is Python's, and the same text must not
+mean two things to a Python user (write `range(1, 5)` for keras-tuner's `Int(1, 4)`). The bounds are
+literal numbers (for `range`, integers, and a positive step); the default, which `check` and `fit`
+use, must be one of the values the range holds (a number for `uniform` and `loguniform`, an integer
+of the range for `range`). `netdsl check` reports each of these mistakes at its place (N511-N517).
+A `range` param can be searched by any strategy (a grid tries each integer); a `uniform` or
+`loguniform` one only by a search that draws its candidates (`netdsl search --strategy random` or
+`halving`, scikit-learn's `RandomizedSearchCV` with `search_space(net)` as its distributions): a
+grid refuses it, unless the grid gives that param a list of its own (`--grid lr=0.001,0.01`). A
+value set from outside (`--set`, a grid, `params=`) need not lie in the range: the range is only
+what a search draws from.
 
 ### Layer statements
 

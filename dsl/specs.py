@@ -12,9 +12,9 @@ Which kinds exist, and which Keras class runs each, is the registry in `dsl/kind
 descriptions become `docs/language.md`.
 """
 
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, model_validator
 
 from .errors import Source
 from .kinds import LOSSES, METRIC_ALIASES, METRICS
@@ -121,7 +121,7 @@ from .values import Name, PosInt
 __all__ = [
     "AUGMENTATION_KINDS", "CALLBACK_TYPES", "CALLBACKS", "LAYER_CLASSES", "LAYER_TYPES", "LAYERS", "LOSSES",
     "METRIC_ALIASES", "METRICS", "OPTIMIZER_TYPES", "OPTIMIZERS", "SETTING_NAMES", "ByKind", "Node", "Layer",
-    "LayerSpec", "Regularizer", "Optimizer", "Callback", "Repeat", "Train", "Unfreeze", "Param", "Input", "Net",
+    "LayerSpec", "Regularizer", "Optimizer", "Callback", "Repeat", "Train", "Unfreeze", "Param", "ParamRange", "Input", "Net",
     "L1", "L2", "L1L2", "Dense", "Conv1D", "Conv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
     "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
     "GlobalMaxPooling2D", "Flatten", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "BatchNormalization",
@@ -136,12 +136,77 @@ __all__ = [
 ]  # fmt: skip
 
 
+class ParamRange(Node):
+    """`in uniform(low, high)`, `in loguniform(low, high)`, `in range(low, high[, step])`: the values a
+    search draws a parameter from. `range` is Python's: its end is excluded (`range(1, 5)` is 1 to 4)."""
+
+    kind: Literal["uniform", "loguniform", "range"] = _d(
+        "`uniform`: any number in [low, high]; `loguniform`: the same, drawn evenly on a log scale; "
+        "`range`: the integers low, low + step, ... below high.")
+    low: int | float = _d("The lowest value.")
+    high: int | float = _d("The highest value (`uniform`, `loguniform`), or the end, excluded (`range`).")
+    step: int | None = _d("`range` only: the step between the integers (default 1).", None)
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        problem = range_problem(self.kind, self.low, self.high, self.step)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
+
+    def as_list(self) -> list[int] | None:
+        """Every value of a `range`, in order; None for a continuous range (there are infinitely many)."""
+        return list(range(self.low, self.high, self.step or 1)) if self.kind == "range" else None
+
+    def __contains__(self, value) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if self.kind == "range":
+            return isinstance(value, int) and value in range(self.low, self.high, self.step or 1)
+        return self.low <= value <= self.high
+
+
+def range_problem(kind: str, low, high, step=None) -> str | None:
+    """What is wrong with a range's bounds (in words), or None: its bounds in order, a `loguniform`
+    above zero, a `range` of integers."""
+    if kind == "range":
+        for name, value in (("low", low), ("high", high), ("step", step)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                return f"the {name} of `range` must be an integer, got {value!r}"
+        if step is not None and step <= 0:
+            return f"the step of `range` must be a positive integer, got {step}"
+    elif step is not None:
+        return f"`{kind}` takes no step"
+    if not low < high:
+        return f"the low bound must be below the high bound, got {low!r} and {high!r}"
+    if kind == "loguniform" and low <= 0:
+        return f"the low bound of `loguniform` must be above 0, got {low!r}"
+    return None
+
+
 class Param(Node):
-    """`param NAME = VALUE [in [V1, ...]]`: a tunable value, an estimator parameter of the same name."""
+    """`param NAME = VALUE [in [V1, ...]]`, `param NAME = VALUE in uniform(LOW, HIGH)` (or `loguniform`,
+    `range`): a tunable value, an estimator parameter of the same name."""
 
     name: str = _d("The parameter's name, used by bare name in the program.")
     default: Any = _d("Its value unless set from outside.")
     values: tuple[Any, ...] | None = _d("Values to search (`in [...]`), the default grid.", None)
+    range: ParamRange | None = _d("The range a search draws from (`in uniform(...)`, ...), instead of `values`.", None)
+
+    @model_validator(mode="after")
+    def _values_or_range(self):
+        if self.values is not None and self.range is not None:
+            raise ValueError("a `param` takes values to search (`in [...]`) or a range (`in uniform(...)`), not both")
+        return self
+
+    @property
+    def space(self) -> list | ParamRange | None:
+        """What a search tries: the list of values (a `range`'s integers), a continuous range, or None."""
+        if self.values is not None:
+            return list(self.values)
+        if self.range is not None:
+            return self.range.as_list() if self.range.kind == "range" else self.range
+        return None
 
 
 class Input(Node):
@@ -190,7 +255,7 @@ class Net(Node):
 # The statements of every program are built now, at import (under Python's import lock, so safely
 # for threads), and `Train` before `Net`, which then reuses its schema; only the specs of each kind
 # (layers, optimizers, callbacks, regularizers, `repeat`) wait until a program uses them.
-for _cls in (Input, Param, Train, Net):
+for _cls in (Input, ParamRange, Param, Train, Net):
     _cls.model_rebuild()
 del _cls
 

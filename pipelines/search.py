@@ -4,8 +4,10 @@
     {'filters': [8, 16, 32], 'depth': [1, 2]}
 
 `grid_search(net, X, y)` runs scikit-learn's `GridSearchCV` over the file's own space (every
-`param NAME = V in [V1, ...]`), with `param_grid` entries added or overriding it, and returns the
-fitted search (`best_estimator_`, `best_params_`, `cv_results_`):
+`param NAME = V in [V1, ...]`, and the integers of `in range(a, b)`; a continuous `in uniform(a, b)`
+or `loguniform(a, b)` is refused unless `param_grid` gives that param a list), with `param_grid`
+entries added or overriding it, and returns the fitted search (`best_estimator_`, `best_params_`,
+`cv_results_`):
 
     search = grid_search("examples/digits_cnn.net", X, y, {"epochs": [10, 20]}, cv=3, n_jobs=4,
                          results_path="search_results.csv", progress=True)
@@ -77,7 +79,9 @@ from netdsl.pipelines.search_workers import backend, effective_workers, worker_d
 if TYPE_CHECKING:
     from netdsl.dsl import specs
 
-__all__ = ["ChunkedGridSearchCV", "SearchError", "full_grid", "grid_search", "results_lock", "search_space"]
+__all__ = [
+    "ChunkedGridSearchCV", "SearchError", "distribution_text", "full_grid", "grid_search", "results_lock", "search_space",
+]
 
 
 # ---- the space ------------------------------------------------------------------------------------
@@ -93,9 +97,42 @@ def _spec(net) -> specs.Net:
     return loads(text, filename=filename)
 
 
-def search_space(net) -> dict[str, list]:
-    """The file's search space as a `param_grid`: every `param NAME = V in [V1, ...]`, in file order."""
-    return {p.name: list(p.values) for p in _spec(net).params if p.values}
+def search_space(net) -> dict[str, Any]:
+    """The file's search space, in file order: a list for `in [V1, ...]` and for `in range(a, b)`
+    (its integers: `range(1, 5)` is `[1, 2, 3, 4]`, the end excluded as in Python), a scipy.stats
+    distribution for `in uniform(a, b)` (`uniform(loc=a, scale=b - a)`) and `in loguniform(a, b)`.
+    It is a `param_grid` when every entry is a list, and always `param_distributions` of
+    `RandomizedSearchCV` and `HalvingRandomSearchCV`, which take it as it is."""
+    space = {}
+    for param in _spec(net).params:
+        found = param.space
+        if isinstance(found, list):
+            if found:
+                space[param.name] = found
+        elif found is not None:
+            space[param.name] = _distribution(found)
+    return space
+
+
+def _distribution(found: specs.ParamRange):
+    """The scipy.stats distribution of a continuous range (scipy is imported only for one)."""
+    from scipy import stats
+
+    if found.kind == "loguniform":
+        return stats.loguniform(found.low, found.high)
+    return stats.uniform(loc=found.low, scale=found.high - found.low)
+
+
+def _is_distribution(values) -> bool:
+    return hasattr(values, "rvs")
+
+
+def distribution_text(values) -> str:
+    """A scipy distribution in the words of a `.net` file: `loguniform(0.0001, 0.1)`."""
+    low, high = (_plain(bound) for bound in values.support())
+    name = getattr(getattr(values, "dist", None), "name", type(values).__name__)
+    name = "loguniform" if name == "reciprocal" else name
+    return f"{name}({low:g}, {high:g})" if isinstance(low, float) else f"{name}({low}, {high})"
 
 
 def _plain(value):
@@ -106,7 +143,9 @@ def _plain(value):
     return value
 
 
-def _values(key: str, values) -> list:
+def _values(key: str, values, sampled: bool = False):
+    if sampled and _is_distribution(values):
+        return values
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise SearchError(f"the grid entry `{key}` must be a list of values to try, got {values!r}; write [{values!r}]")
     values = [_plain(v) for v in values]
@@ -115,17 +154,32 @@ def _values(key: str, values) -> list:
     return values
 
 
-def full_grid(spec: specs.Net, param_grid) -> dict[str, list]:
+def full_grid(spec: specs.Net, param_grid, *, sampled: bool = False) -> dict[str, Any]:
     """The file's space with `param_grid`'s entries added or overriding it; a SearchError when it is
-    empty or an entry is not a non-empty list of values."""
-    grid = {key: _values(key, values) for key, values in search_space(spec).items()}
+    empty or an entry is not a non-empty list of values. `sampled`: the candidates are drawn (a
+    random or halving search), so a continuous range stays a distribution; for a grid (the default)
+    one that `param_grid` does not override is refused: a grid cannot try every number."""
+    given = param_grid if hasattr(param_grid, "keys") else {}
+    grid = {}
+    for key, values in search_space(spec).items():
+        if key in given:
+            grid[key] = None  # overridden below, in the file's order
+            continue
+        if _is_distribution(values) and not sampled:
+            raise SearchError(
+                f"`{key}` is drawn from {distribution_text(values)}, a continuous range: a grid cannot try "
+                f"every value. Search it with `--strategy random` or `--strategy halving` (in Python, "
+                f"strategy=\"random\" or \"halving\"), or give `{key}` a list of values to try (`--grid "
+                f"{key}=V1,V2`, param_grid={{\"{key}\": [...]}}, or `in [V1, V2]` in the file)"
+            )
+        grid[key] = _values(key, values, sampled)
     if param_grid is not None:
         if not hasattr(param_grid, "items"):
             raise SearchError(
                 f"param_grid must be a dict of name -> list of values, got {type(param_grid).__name__}"
             )
         for key, values in param_grid.items():
-            grid[str(key)] = _values(str(key), values)
+            grid[str(key)] = _values(str(key), values, sampled)
     if not grid:
         raise SearchError(
             f"nothing to search: the net `{spec.name}` declares no values to try (`param NAME = V in [V1, V2]`) "
@@ -183,6 +237,15 @@ def _diagnostic(error: NetError) -> str:
     return f"{first.title}{where}" + (f": {help}" if help else "")
 
 
+def _values_to_check(values) -> list:
+    """The values of a grid entry to check before training: a list's all; for a distribution, one
+    draw (seeded: almost surely not a whole number, as a search's draws) and its lowest and highest."""
+    if not _is_distribution(values):
+        return values
+    low, high = values.support()
+    return [float(values.rvs(random_state=0)), float(low), float(high)]
+
+
 def _check_grid(grid: dict, spec: specs.Net, estimator) -> dict:
     """The grid with keys as the estimator takes them, each key and value checked; SearchError otherwise."""
     from sklearn.base import clone
@@ -197,14 +260,18 @@ def _check_grid(grid: dict, spec: specs.Net, estimator) -> dict:
     for key, values in grid.items():
         local = key[len(prefix):] if prefix and key.startswith(prefix) else key
         if net_estimator is not None and local in file_params:
-            for value in values:
+            drawn = _is_distribution(values)
+            for value in _values_to_check(values):
                 try:
                     resolve(spec, {local: value})
                 except NetError as error:
-                    raise SearchError(f"the value {value!r} of `{local}` does not fit the net: {_diagnostic(error)}") from None
+                    what = f"`{local}`, drawn from {distribution_text(values)}," if drawn else f"`{local}`"
+                    hint = (" (a continuous range gives any number; for integers write `in range(low, high)`)"
+                            if drawn and isinstance(value, float) else "")
+                    raise SearchError(f"the value {value!r} of {what} does not fit the net: {_diagnostic(error)}{hint}") from None
             checked[prefix + local] = values
         elif net_estimator is not None and local in settings:
-            for value in values:
+            for value in _values_to_check(values):
                 try:
                     clone(net_estimator).set_params(**{local: value})._settings(spec)
                 except (ValueError, TypeError) as error:
