@@ -42,7 +42,8 @@ def run(quick=False, grid="lstm", seeds=None):
     if grid not in grid_search.GRIDS:
         raise SystemExit(f"unknown grid {grid!r} (grids: {', '.join(grid_search.GRIDS)})")
     seeds = seeds or (1 if quick else 5)
-    learning_rates, epochs, folds, n_rows = grid_search.search_settings(quick)
+    _, epochs, folds, n_rows = grid_search.search_settings(quick)
+    learning_rates = grid_search.grid_learning_rates(grid, quick)
     sizes = grid_search.grid_sizes(grid, quick)
     results = {contender: [] for contender in CONTENDERS}
     for seed in range(seeds):

@@ -5,7 +5,8 @@ Four nets (benchmarks/nets/*.net and the same models in benchmarks/models.py): t
 the digits convnet, an LSTM over the 8 rows and a residual MLP (a graph: two `residual { }` blocks
 of two dense layers, built by hand with Keras's functional API for the wrappers). Each grid is the net's size hyperparameter (2
 values) x Adam's learning rate (4 values) = 8 candidates, 3-fold CV, 10 epochs, batch 32, refit of
-the best; every contender gets the same X (pixels / 16, flat), the same candidates and n_jobs=1.
+the best; a fifth, `arch`, is the MLP with 4 widths (32, 64, 128, 256) x 2 learning rates, a new
+architecture every other candidate; every contender gets the same X (pixels / 16, flat), the same candidates and n_jobs=1.
 Each contender runs in a fresh process per repeat, contenders interleaved across repeats (the
 order rotates). Reported: median wall time of `GridSearchCV.fit`, the best candidate's mean CV
 accuracy and the mean over candidates, and how many times faster netdsl is.
@@ -31,8 +32,11 @@ GRIDS = {
     "cnn": ("cnn.net", "filters", [8, 16]),
     "lstm": ("lstm.net", "units", [16, 32]),
     "resmlp": ("resmlp.net", "units", [64, 128]),
+    "arch": ("mlp.net", "units", [32, 64, 128, 256]),  # 4 architectures (issue 18: each one traced anew)
 }
 LEARNING_RATES = [0.0003, 0.001, 0.003, 0.01]
+GRID_LEARNING_RATES = {"arch": [0.001, 0.003]}  # grids with other learning rates than LEARNING_RATES
+MLP_GRIDS = ("mlp", "arch")  # the grids MLPClassifier runs too
 BATCH_SIZE = 32
 QUICK_ROWS = 600  # --quick searches the first 600 digits only
 CONTENDERS = ("netdsl", "netdsl_tf_threads", "scikeras", "scikeras_1thread", "keras_sklearn", "sklearn_mlp")
@@ -96,8 +100,8 @@ def _search(contender: str, grid: str, sizes, learning_rates, epochs: int, fit_k
         estimator = SKLearnClassifier(model=_keras_wrapper_model, model_kwargs=candidates[0], fit_kwargs=fit_kwargs)
         return estimator, {"model_kwargs": candidates}
     if contender == "sklearn_mlp":
-        if grid != "mlp":
-            raise ValueError("MLPClassifier runs the MLP grid only")
+        if grid not in MLP_GRIDS:
+            raise ValueError("MLPClassifier runs the MLP grids only")
         from sklearn.neural_network import MLPClassifier
 
         estimator = MLPClassifier(hidden_layer_sizes=(128,), solver="adam", batch_size=BATCH_SIZE, max_iter=epochs)
@@ -118,7 +122,7 @@ def _epochs_trained(estimator) -> int:
 
 def run_contender(contender: str, grids: dict, learning_rates, epochs: int, folds: int, n_rows=None) -> dict:
     """`contender`'s search of each grid ({grid: sizes}) in this (fresh) process, in turn:
-    {grid: result or {"error": ...}}."""
+    {grid: result or {"error": ...}}. `learning_rates`: a list for every grid or {grid: list}."""
     import os
 
     if contender in THREADS:  # read by TensorFlow when it starts (not yet: this is a fresh process)
@@ -126,7 +130,8 @@ def run_contender(contender: str, grids: dict, learning_rates, epochs: int, fold
     results = {}
     for grid, sizes in grids.items():
         try:
-            results[grid] = _one_search(contender, grid, sizes, learning_rates, epochs, folds, n_rows)
+            rates = learning_rates[grid] if isinstance(learning_rates, dict) else learning_rates
+            results[grid] = _one_search(contender, grid, sizes, rates, epochs, folds, n_rows)
         except Exception as error:  # reported in the table; the other grids still run
             results[grid] = {"error": f"{type(error).__name__}: {error}"[:300]}
     return results
@@ -166,6 +171,11 @@ def search_settings(quick: bool, epochs=None, folds=None):
     return ([0.001, 0.003] if quick else LEARNING_RATES), epochs, folds, (QUICK_ROWS if quick else None)
 
 
+def grid_learning_rates(grid: str, quick: bool = False) -> list:
+    """The learning rates of `grid` (--quick: search_settings's two, for every grid)."""
+    return search_settings(True)[0] if quick else GRID_LEARNING_RATES.get(grid, LEARNING_RATES)
+
+
 def grid_sizes(grid: str, quick: bool) -> list:
     """The values of `grid`'s size hyperparameter: the largest only with --quick."""
     return GRIDS[grid][2][-1:] if quick else GRIDS[grid][2]
@@ -174,7 +184,7 @@ def grid_sizes(grid: str, quick: bool) -> list:
 def run(quick=False, repeats=None, grids=",".join(GRIDS), contenders=None, epochs=None, folds=None):
     """All grids x contenders, interleaved; one table per grid."""
     repeats = repeats or (1 if quick else 3)
-    learning_rates, epochs, folds, n_rows = search_settings(quick, epochs, folds)
+    _, epochs, folds, n_rows = search_settings(quick, epochs, folds)
     grid_names = [g.strip() for g in grids.split(",") if g.strip()]
     if contenders is None:  # --quick leaves out the thread-setting rows (two more TensorFlow processes)
         contenders = ",".join(c for c in CONTENDERS if not (quick and c in THREADS))
@@ -184,6 +194,7 @@ def run(quick=False, repeats=None, grids=",".join(GRIDS), contenders=None, epoch
         raise SystemExit(f"unknown grid or contender: {', '.join(unknown)} (grids: {', '.join(GRIDS)}; contenders: {', '.join(CONTENDERS)})")
     results = {(g, c): [] for g in grid_names for c in names}
     sizes = {grid: grid_sizes(grid, quick) for grid in grid_names}
+    learning_rates = {grid: grid_learning_rates(grid, quick) for grid in grid_names}
     for repeat in range(repeats):
         order = names[repeat % len(names):] + names[: repeat % len(names)]
         # Full: a fresh process per grid and contender. Quick: one per contender for all its grids
@@ -191,7 +202,7 @@ def run(quick=False, repeats=None, grids=",".join(GRIDS), contenders=None, epoch
         batches = [[g] for g in grid_names] if not quick else [grid_names]
         for batch in batches:
             for contender in order:
-                todo = {g: sizes[g] for g in batch if contender != "sklearn_mlp" or g == "mlp"}
+                todo = {g: sizes[g] for g in batch if contender != "sklearn_mlp" or g in MLP_GRIDS}
                 if not todo:
                     continue
                 found, error = try_in_fresh_process(run_contender, contender, todo, learning_rates, epochs, folds, n_rows)
@@ -204,7 +215,7 @@ def run(quick=False, repeats=None, grids=",".join(GRIDS), contenders=None, epoch
     tables = []
     for grid in grid_names:
         net_file, size_name, _ = GRIDS[grid]
-        n_candidates = len(sizes[grid]) * len(learning_rates)
+        n_candidates = len(sizes[grid]) * len(learning_rates[grid])
         rows = f"{n_rows} rows" if n_rows else "1797 rows"
         table = Table(
             f"Grid search, {grid} ({n_candidates} candidates x {folds} folds, {epochs} epoch{'s' * (epochs != 1)}, batch {BATCH_SIZE}, {rows})",
@@ -230,7 +241,7 @@ def run(quick=False, repeats=None, grids=",".join(GRIDS), contenders=None, epoch
             if errors:
                 table.notes.append(f"{LABELS[contender]} failed: {errors[0]}")
         table.notes.append(
-            f"grid: {size_name} in {sizes[grid]} x learning_rate in {learning_rates}; "
+            f"grid: {size_name} in {sizes[grid]} x learning_rate in {learning_rates[grid]}; "
             f"net benchmarks/nets/{net_file}; wall time of GridSearchCV.fit (refit included); "
             + ("one fresh process per contender for all grids (--quick)" if quick else "a fresh process per run")
         )

@@ -8,6 +8,8 @@ a loss. The grids of `grid_search.py` vary that hyperparameter and the learning 
 
 from __future__ import annotations
 
+from sklearn.base import BaseEstimator, TransformerMixin
+
 N_FEATURES = 64
 N_CLASSES = 10
 
@@ -23,8 +25,9 @@ def mlp(units=128):
     ])  # fmt: skip
 
 
-def cnn(filters=16):
-    """examples/digits_cnn.net at depth 1, without augmentation or early stopping."""
+def cnn(filters=16, width=64):
+    """examples/digits_cnn.net at depth 1, without augmentation or early stopping (`width`: the
+    dense layer's units, 64 there; `nets/cnn_space.net` searches it)."""
     import keras
 
     return keras.Sequential([
@@ -33,7 +36,7 @@ def cnn(filters=16):
         keras.layers.Conv2D(filters, 3, padding="same", activation="relu"),
         keras.layers.MaxPooling2D(2),
         keras.layers.Flatten(),
-        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(width, activation="relu"),
         keras.layers.Dropout(0.25),
         keras.layers.Dense(N_CLASSES, activation="softmax"),
     ])  # fmt: skip
@@ -65,7 +68,44 @@ def resmlp(units=128):
     return keras.Model(inputs, L.Dense(N_CLASSES, activation="softmax")(x))
 
 
-BUILDERS = {"mlp": mlp, "cnn": cnn, "lstm": lstm, "resmlp": resmlp}
+def reviews_bag(width=64, vocabulary=20000, length=48):
+    """`nets/reviews_bag.net` after its `text_vectorization` (done by `TextIds` in front of the
+    model): token ids -> embedding(vocabulary, width, mask_zero), averaged, dropout, sigmoid."""
+    import keras
+
+    return keras.Sequential([
+        keras.Input((length,), dtype="int64"),
+        keras.layers.Embedding(vocabulary, width, mask_zero=True),
+        keras.layers.GlobalAveragePooling1D(),
+        keras.layers.Dropout(0.4),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])  # fmt: skip
+
+
+class TextIds(TransformerMixin, BaseEstimator):
+    """Texts -> `length` token ids: a Keras `TextVectorization` adapted to the texts it is fitted on
+    (the vocabulary of the training fold). How a scikeras model takes text, in a pipeline in front
+    of it: scikeras accepts numeric X only (adriangb/scikeras#265)."""
+
+    def __init__(self, max_tokens=20000, length=48):
+        self.max_tokens = max_tokens
+        self.length = length
+
+    def fit(self, X, y=None):
+        import keras
+        import numpy as np
+
+        self.vectorizer_ = keras.layers.TextVectorization(max_tokens=self.max_tokens, output_sequence_length=self.length)
+        self.vectorizer_.adapt(np.asarray(X, dtype=str))
+        return self
+
+    def transform(self, X):
+        import numpy as np
+
+        return np.asarray(self.vectorizer_(np.asarray(X, dtype=str)))
+
+
+BUILDERS = {"mlp": mlp, "cnn": cnn, "lstm": lstm, "resmlp": resmlp, "arch": mlp}
 
 
 def compiled(model, learning_rate=0.001, loss="sparse_categorical_crossentropy"):

