@@ -10,7 +10,7 @@
 | `feature_maps(est, sample)` | the input and the output of every conv and pooling layer for one sample |
 | `saliency_map(est, sample, target=None)` | abs. gradient of a class's probability with respect to the input |
 | `confusion_matrix_plot(est, X, y)` | true against predicted classes (scikit-learn's `ConfusionMatrixDisplay`) |
-| `search_report(search)` | mean CV score (± std) against each searched parameter |
+| `search_report(search)` | mean CV score (± std) against each searched parameter; for a halving search, against the epochs of each rung, one line per candidate, the stopped ones marked |
 
 Each returns a `matplotlib.figure.Figure` (made directly, never through pyplot's global state, so
 figures are not kept alive by pyplot and several threads may draw at once) and, when `path` is

@@ -1,6 +1,8 @@
-"""The picture of a search: mean CV score against each searched parameter (`search_report`), from a
-fitted search, its `cv_results_`, or a table or CSV file of them. Exported by
-`netdsl.pipelines.plots` with the other pictures."""
+"""The picture of a search (`search_report`), from a fitted search, its `cv_results_`, or a table or
+CSV file of them: mean CV score against each searched parameter; for a search in rungs (successive
+halving: a results CSV with `candidate`, `rung` and `epochs` columns, or scikit-learn's halving
+`cv_results_` with `iter` and `n_resources`), mean CV score against the epochs (resources) spent, one
+line per candidate across its rungs. Exported by `netdsl.pipelines.plots` with the other pictures."""
 
 from __future__ import annotations
 
@@ -21,11 +23,12 @@ __all__ = ["search_report"]
 # ---- 6. search report --------------------------------------------------------------------------------
 
 
-def _search_table(source):
-    """(candidates, score name): each candidate as (params dict, mean score, std or NaN)."""
-    import numpy as np
+def _results(source):
+    """(table, params or None, resource name or None): the results as a DataFrame, with the `params`
+    dicts of a `cv_results_` and the resource a fitted halving search spent (its `resource`)."""
     import pandas as pd
 
+    resource = None
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
@@ -33,7 +36,11 @@ def _search_table(source):
         from netdsl.pipelines.data import read_table
 
         source = read_table(path, str(path))  # a DataError (a ValueError) says what is wrong with the file
-    if hasattr(source, "cv_results_"):
+    rows = getattr(source, "search_rows_", None)
+    if hasattr(source, "cv_results_") and rows and all("rung" in row and "candidate" in row for row in rows):
+        source = pd.DataFrame(rows)  # netdsl's `tune`: the rows of its results CSV, with each one's status
+    elif hasattr(source, "cv_results_"):
+        resource = getattr(source, "resource", None)  # scikit-learn's halving searches: "n_samples", ...
         source = source.cv_results_
     elif hasattr(source, "get_params") and not isinstance(source, (dict, pd.DataFrame)):
         raise ParameterError(f"search_report needs a fitted search (with `cv_results_`); got {type(source).__name__}")
@@ -48,6 +55,14 @@ def _search_table(source):
             f"search_report takes a fitted GridSearchCV/RandomizedSearchCV, its cv_results_, a DataFrame or a CSV path; "
             f"got {type(source).__name__}"
         )
+    return frame, params, resource if isinstance(resource, str) else None
+
+
+def _search_table(frame, params):
+    """(candidates, score name, failed): each candidate as (params dict, mean score, std or NaN)."""
+    import numpy as np
+    import pandas as pd
+
     scores = [c for c in frame.columns if str(c).startswith("mean_test_")]
     score = "mean_test_score" if "mean_test_score" in frame.columns else (scores[0] if scores else None)
     if score is None:
@@ -56,20 +71,7 @@ def _search_table(source):
             + ", ".join(map(str, frame.columns))
         )
     std = "std_test_" + score.removeprefix("mean_test_")
-    if params is None:
-        columns = [c for c in frame.columns if str(c).startswith("param_")]
-        if columns:
-            params = [
-                {c.removeprefix("param_"): _plain(v) for c, v in row.items() if not _missing(v)}
-                for row in frame[columns].to_dict("records")
-            ]
-        elif "params" in frame.columns and all(isinstance(v, dict) for v in frame["params"]):
-            params = list(frame["params"])
-        else:
-            raise InputError(
-                "search results need `param_*` columns (one per searched parameter); the columns are: "
-                + ", ".join(map(str, frame.columns))
-            )
+    params = _row_params(frame, params)
     means = pd.to_numeric(frame[score], errors="coerce").to_numpy(dtype=float)
     stds = pd.to_numeric(frame[std], errors="coerce").to_numpy(dtype=float) if std in frame.columns else np.full(len(frame), np.nan)
     rows = [(p, m, s) for p, m, s in zip(params, means, stds) if np.isfinite(m)]
@@ -77,6 +79,35 @@ def _search_table(source):
         raise InputError("search results hold no candidate with a finite mean test score (did every fit fail?)")
     name = score.removeprefix("mean_test_")
     return rows, ("" if name == "score" else name), len(params) - len(rows)
+
+
+def _row_params(frame, params) -> list[dict]:
+    """Each row's searched parameters: `params` when given (a `cv_results_`), else the `param_*`
+    columns (empty cells left out)."""
+    if params is not None:
+        return params
+    columns = [c for c in frame.columns if str(c).startswith("param_")]
+    if columns:
+        return [
+            {c.removeprefix("param_"): _plain(v) for c, v in row.items() if not _missing(v)}
+            for row in frame[columns].to_dict("records")
+        ]
+    if "params" in frame.columns and all(isinstance(v, dict) for v in frame["params"]):
+        return list(frame["params"])
+    raise InputError(
+        "search results need `param_*` columns (one per searched parameter); the columns are: "
+        + ", ".join(map(str, frame.columns))
+    )
+
+
+def _rung_columns(frame) -> tuple[str, str] | None:
+    """(rung column, resource column) of a search in rungs, or None: netdsl's results CSV (`rung`,
+    `epochs`) or scikit-learn's halving `cv_results_` (`iter`, `n_resources`); a search of one rung
+    (a grid or random search) is drawn as one."""
+    for rung, resource in (("rung", "epochs"), ("iter", "n_resources")):
+        if rung in frame.columns and resource in frame.columns and frame[rung].nunique(dropna=True) > 1:
+            return rung, resource
+    return None
 
 
 def _missing(value) -> bool:
@@ -108,10 +139,21 @@ def search_report(search_or_results, path=None) -> Figure:
     """Mean CV score against each searched parameter, one panel per parameter: for each value the best
     mean score over the other parameters, ± its std as error bars, every candidate as a faint point,
     and the best candidate as a star. Takes a fitted GridSearchCV/RandomizedSearchCV, its
-    `cv_results_`, or a DataFrame or CSV file of them (`param_*`, `mean_test_score`, `std_test_score`)."""
+    `cv_results_`, or a DataFrame or CSV file of them (`param_*`, `mean_test_score`, `std_test_score`).
+
+    A search in rungs (a halving search's results CSV, with `candidate`, `rung`, `epochs` and `status`;
+    a fitted HalvingGridSearchCV/HalvingRandomSearchCV or its `cv_results_`, with `iter` and
+    `n_resources`) is drawn as its rungs instead: mean CV score against the epochs (resources) each
+    rung had trained, one line per candidate across the rungs it ran, a stopped candidate's line
+    ending with a cross where it was stopped, the finalists' lines in colour, the best candidate's
+    thick with a star, and above each rung how many candidates it evaluated."""
     import numpy as np
 
-    rows, metric, failed = _search_table(search_or_results)
+    frame, params, resource = _results(search_or_results)
+    columns = _rung_columns(frame)
+    rows, metric, failed = _search_table(frame, params)
+    if columns is not None:
+        return _rungs_report(frame, _row_params(frame, params), metric, columns, resource, path)
     names = []
     for params, _, _ in rows:
         names.extend(name for name in params if name not in names)
@@ -181,3 +223,112 @@ def _wrap(text: str, width: int) -> str:
     import textwrap
 
     return "\n".join(textwrap.wrap(text, width, break_long_words=False)) or text
+
+
+# ---- a search in rungs --------------------------------------------------------------------------------
+
+
+def _rungs_report(frame, params, metric, columns, resource, path) -> Figure:
+    """`search_report` of a search in rungs (see there); `params` holds each row's parameters. The
+    best candidate is the best of the last rung any candidate reached (ties: the first candidate), as
+    the halving search picks it."""
+    import numpy as np
+    import pandas as pd
+    from matplotlib.lines import Line2D
+
+    rung_column, resource_column = columns
+    rungs = pd.to_numeric(frame[rung_column], errors="coerce").to_numpy(dtype=float)
+    spent = pd.to_numeric(frame[resource_column], errors="coerce").to_numpy(dtype=float)
+    score = "mean_test_" + (metric or "score")
+    means = pd.to_numeric(frame[score], errors="coerce").to_numpy(dtype=float)
+    stds = dict(enumerate(pd.to_numeric(frame["std_test_" + (metric or "score")], errors="coerce")
+                          if "std_test_" + (metric or "score") in frame.columns else []))
+    if "candidate" in frame.columns:
+        candidate = pd.to_numeric(frame["candidate"], errors="coerce").to_numpy()
+    else:  # scikit-learn's halving: a candidate is its parameters, listed again at each rung it reached
+        first: dict[str, int] = {}
+        candidate = np.array([first.setdefault(repr(sorted(p.items(), key=str)), len(first)) for p in params])
+    status = frame["status"].astype(str).to_numpy() if "status" in frame.columns else None
+    last_rung = np.nanmax(rungs)
+
+    traces: dict = {}  # candidate -> [(rung, resource, mean, frame row)], by rung
+    for i in range(len(frame)):
+        traces.setdefault(candidate[i], []).append((rungs[i], spent[i], means[i], i))
+    for trace in traces.values():
+        trace.sort()
+
+    def ended(trace) -> str:
+        """How the candidate's search ended: stopped, final, failed, or running (an unfinished search)."""
+        if status is not None:
+            return status[trace[-1][3]]
+        if not np.isfinite(trace[-1][2]):
+            return "failed"
+        return "final" if trace[-1][0] == last_rung else "stopped"
+
+    reached = [(c, t) for c, t in traces.items() if t[-1][0] == max(t2[-1][0] for t2 in traces.values())
+               and np.isfinite(t[-1][2])]
+    best, best_trace = max(reached, key=lambda item: (item[1][-1][2], -item[0]))  # ties: the first candidate
+    best_row = best_trace[-1][3]
+
+    figure = new_figure(9.5, 6)
+    ax = figure.subplots()
+    endings = {"stopped": 0, "final": 0, "failed": 0}
+    for c, trace in traces.items():
+        points = [(x, y) for _, x, y, _ in trace if np.isfinite(y) and np.isfinite(x)]
+        how = ended(trace)
+        endings[how] = endings.get(how, 0) + 1
+        if not points:
+            continue
+        xs, ys = zip(*points)
+        if c == best:
+            style = dict(color="C3", lw=2.6, alpha=1.0, zorder=5)
+        elif how == "final":
+            style = dict(color="C0", lw=1.5, alpha=0.85, zorder=4)
+        else:
+            style = dict(color="0.45", lw=1.0, alpha=0.45, zorder=3)
+        (line,) = ax.plot(xs, ys, "-", marker="o", ms=3.5, **style)
+        line.set_gid(f"candidate {c}")
+        if c == best:
+            ax.plot(xs[-1:], ys[-1:], marker="*", ms=17, color="C3", ls="none", zorder=6, gid="best")
+        elif how == "stopped":
+            ax.plot(xs[-1:], ys[-1:], marker="x", ms=7, mew=1.8, color="C1", ls="none", alpha=0.9, zorder=4,
+                    gid="stopped")  # fmt: skip
+        elif how == "final":
+            ax.plot(xs[-1:], ys[-1:], marker="o", ms=7, color="C0", ls="none", zorder=4, gid="final")
+
+    # the rungs: their resources as ticks, each with how many candidates it evaluated
+    order = sorted({(r, x) for r, x in zip(rungs, spent) if np.isfinite(r) and np.isfinite(x)})
+    positions = sorted({x for _, x in order})
+    counts = [(r, x, int(np.sum((rungs == r) & (spent == x)))) for r, x in order]
+    if len(positions) > 2 and min(positions) > 0 and max(positions) / min(positions) >= 8:
+        ax.set_xscale("log")
+    ax.set_xticks([x for _, x, _ in counts], [f"{x:g}\nrung {int(r)}: {n} candidate{'' if n == 1 else 's'}" for r, x, n in counts])
+    ax.minorticks_off()
+    spent_name = "epochs trained" if resource_column == "epochs" else resource or "resources"
+    ax.set_xlabel(f"{spent_name} (each rung's budget)")
+    ax.set_ylabel(f"mean CV {metric or 'score'}")
+    ax.grid(True, alpha=0.3)
+    handles = [
+        Line2D([], [], color="0.45", lw=1.0, marker="o", ms=3.5, alpha=0.6, label="a candidate across its rungs"),
+        Line2D([], [], color="C1", marker="x", ms=7, mew=1.8, ls="none", label=f"stopped ({endings['stopped']})"),
+        Line2D([], [], color="C0", lw=1.5, marker="o", ms=7, label=f"last rung ({endings.get('final', 0)})"),
+        Line2D([], [], color="C3", lw=2.6, marker="*", ms=14, label="best candidate"),
+    ]
+    figure.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=9, frameon=False)
+
+    per_rung = " \u2192 ".join(str(n) for _, _, n in counts)
+    shown = ", ".join(f"{k}={_short(v)}" for k, v in params[best_row].items())
+    spread = stds.get(best_row, float("nan"))
+    spread = f" \u00b1 {spread:.3f}" if np.isfinite(spread) else ""
+    failed = endings.get("failed", 0)
+    title = (f"search in {len(counts)} rungs: {len(traces)} candidates ({per_rung})" + (f", {failed} failed" if failed else "")
+             + f"; best {means[best_row]:.3f}{spread} with {shown}")
+    figure.suptitle(_wrap(title, int(figure.get_size_inches()[0] * 10)), fontsize=12)
+    save(figure, path)
+    return figure
+
+
+def _short(value) -> str:
+    """A parameter's value for a title: floats to 4 significant digits (a drawn 0.0031622776 is 0.003162)."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+

@@ -25,7 +25,8 @@ def register(commands) -> None:
             "conv2d layer), maps (the feature maps of row --sample of --data), saliency (which input values "
             "the predicted class of row --sample depends on), confusion (true against predicted classes on "
             "--data: every row, or with --test-size the rows `netdsl fit` held out with the same --test-size "
-            "and --seed) or search (mean CV score against each parameter, from a results CSV)."
+            "and --seed) or search (mean CV score against each parameter, from a results CSV; for a halving "
+            "search's CSV, against the epochs of each rung: which candidates were stopped when)."
         ),
     )
     plot.add_argument("what", choices=WHATS, metavar="WHAT", help=", ".join(WHATS))
