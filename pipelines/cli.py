@@ -5,23 +5,24 @@ Each command is a module of `netdsl.pipelines.commands` with `register(subparser
 command and turns the errors a user can meet into messages and exit statuses. Nothing here or in
 the command modules imports TensorFlow, scikit-learn or NumPy at import time: `check`, `fmt`, `show`
 and `--help` start instantly, and the commands that train import what they need when they run.
+A command line that names its command (`netdsl check FILE...`) imports that command's module
+alone: the others' imports (the data sets, the estimators' options) are no part of a cold `check`.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import os
 import sys
 
 from netdsl.dsl import NetError
-from netdsl.pipelines.commands import check, explain, fit, fmt, plot, predict, search, show
-from netdsl.pipelines.commands.common import error
-from netdsl.pipelines.data import DataError
+from netdsl.pipelines.errors import DataError
 
-# The subcommands, in the order `netdsl --help` lists them. To add one, write a module with
-# `register(subparsers)` and `run(args)` in netdsl.pipelines.commands and list it here.
-COMMANDS = (check, fmt, show, fit, predict, search, plot, explain)
+# The subcommands, in the order `netdsl --help` lists them: modules of netdsl.pipelines.commands. To
+# add one, write a module with `register(subparsers)` and `run(args)` there and list its name here.
+COMMANDS = ("check", "fmt", "show", "fit", "predict", "search", "plot", "explain")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str]) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
@@ -53,6 +54,8 @@ def _run(argv: list[str]) -> int:
         print(problem.render(), file=sys.stderr)
         return 1
     except DataError as problem:
+        from netdsl.pipelines.commands.common import error
+
         return error(problem)
     except BrokenPipeError:
         # The reader of our output went away (`netdsl show f.net --json | head`): stop quietly.
@@ -73,15 +76,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error[C101]: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of `netdsl`: one subparser per module of `COMMANDS`, added by its `register`."""
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of `netdsl`: one subparser per module of `COMMANDS`, added by its `register`;
+    when `argv` starts with a command's name, that command's alone (its module the only one
+    imported), as the others cannot be asked for then."""
     parser = _Parser(
         prog="netdsl",
         description="Declarative neural networks: check, format, inspect, fit and apply .net files.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
-        command.register(commands)
+    chosen = [argv[0]] if argv and argv[0] in COMMANDS else COMMANDS
+    for name in chosen:
+        importlib.import_module(f"netdsl.pipelines.commands.{name}").register(commands)
     return parser
 
 
