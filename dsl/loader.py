@@ -280,11 +280,11 @@ class _Builder:
                 help=f"`{kind}` gives " + ("integers" if integer else "numbers") + " to a search: give a default of that type",
             )
             return
-        inside = specs.ParamRange(**found)
-        if default in inside:
+        step = found.get("step")
+        if specs.in_range(kind, low, high, step, default):
             return
         if integer:
-            listed = inside.as_list()
+            listed = range(low, high, step or 1)  # a range object: its ends without listing them all
             shown = ", ".join(map(str, listed[:3])) + (", ..., " + str(listed[-1]) if len(listed) > 4 else
                                                       "".join(f", {v}" for v in listed[3:]))
             where = f"`range` excludes its end: {shown}" if default == high else f"the values are {shown}"

@@ -159,11 +159,17 @@ class ParamRange(Node):
         return list(range(self.low, self.high, self.step or 1)) if self.kind == "range" else None
 
     def __contains__(self, value) -> bool:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return False
-        if self.kind == "range":
-            return isinstance(value, int) and value in range(self.low, self.high, self.step or 1)
-        return self.low <= value <= self.high
+        return in_range(self.kind, self.low, self.high, self.step, value)
+
+
+def in_range(kind: str, low, high, step, value) -> bool:
+    """Whether a search may draw `value` from the range: an integer of `range(low, high, step)`, or
+    a number in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if kind == "range":
+        return isinstance(value, int) and value in range(low, high, step or 1)
+    return low <= value <= high
 
 
 def range_problem(kind: str, low, high, step=None) -> str | None:

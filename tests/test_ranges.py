@@ -161,6 +161,17 @@ def test_a_grid_refuses_a_continuous_range_and_says_what_to_do():
         grid_search(RANGES, np.zeros((4, 2)), np.array([0, 1, 0, 1]), {"lr": [0.01]})
 
 
+def test_netdsl_search_refuses_a_grid_over_a_continuous_range(tmp_path, capsys):
+    from netdsl.pipelines.cli import main
+
+    path = tmp_path / "ranges.net"
+    path.write_text(RANGES)
+    assert main(["search", str(path), "--data", "iris", "--cv", "2"]) == 1  # the grid is the default strategy
+    said = capsys.readouterr().err
+    assert said.startswith("netdsl: error[S101]: `lr` is drawn from loguniform(0.0001, 0.1), a continuous range")
+    assert "--strategy random" in said and "--grid lr=V1,V2" in said
+
+
 def test_a_range_whose_draws_do_not_fit_the_net_is_refused_before_training():
     from netdsl.estimators import NetClassifier
 
