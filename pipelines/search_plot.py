@@ -317,7 +317,7 @@ def _rungs_report(frame, params, metric, columns, resource, path) -> Figure:
     figure.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=9, frameon=False)
 
     per_rung = " \u2192 ".join(str(n) for _, _, n in counts)
-    shown = ", ".join(f"{k}={_short(v)}" for k, v in params[best_row].items())
+    shown = ", ".join(f"{k.rsplit('__', 1)[-1]}={_short(v)}" for k, v in params[best_row].items())  # a pipeline step's prefix dropped
     spread = stds.get(best_row, float("nan"))
     spread = f" \u00b1 {spread:.3f}" if np.isfinite(spread) else ""
     failed = endings.get("failed", 0)
