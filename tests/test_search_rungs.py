@@ -3,6 +3,8 @@ score against the epochs each rung had trained, one line per candidate across it
 ones marked where they stopped, the best highlighted, the candidates per rung on the axis. From a
 results CSV (netdsl's halving columns), scikit-learn's halving `cv_results_`, and a real `tune` run."""
 
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -85,7 +87,7 @@ def test_a_one_rung_csv_keeps_the_grid_picture(tmp_path):
 
 def test_the_rungs_of_scikit_learns_halving_search():
     from sklearn.datasets import load_iris
-    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    importlib.import_module("sklearn.experimental.enable_halving_search_cv")  # scikit-learn's switch for them
     from sklearn.model_selection import HalvingGridSearchCV
     from sklearn.tree import DecisionTreeClassifier
 
