@@ -235,36 +235,15 @@ class _Builder:
                 )
                 good = False
                 continue
-            if kind == "range" and not isinstance(number, int):
-                self._problem(
-                    "N515", f"`{field}` of `range` must be an integer, got {number!r}", value,
-                    help=f"write `{int(number)}`" if number.is_integer() else "`range` holds integers (its end "
-                    "excluded, as Python's); for any number between two bounds, write `uniform(low, high)`",
-                )
-                good = False
-                continue
             data[field] = number
         missing = [f"`{field}`" for field in names[:2] if field not in spans]
         if missing and good:
             self._problem("N512", f"`{kind}` is missing its {' and '.join(missing)}", node, help=takes + f", e.g. `{RANGE_EXAMPLES[kind]}`")
         if missing or not good:
             return None
-        low, high, step = data["low"], data["high"], data.get("step")
-        if step is not None and step <= 0:
-            self._problem("N515", f"`step` of `range` must be a positive integer, got {step}", spans["step"],
-                          help="`range(low, high, step)` counts up from low by step")
-            return None
-        if not low < high:
-            self._problem(
-                "N513", f"the range's low bound {_number_text(low)} is not below its high bound {_number_text(high)}", node,
-                help="write the lower bound first" + ("; `range`'s end is excluded, so `range(a, a)` is empty" if kind == "range" and low == high else ""),
-            )
-            return None
-        if kind == "loguniform" and low <= 0:
-            self._problem(
-                "N514", f"`loguniform` must start above 0, got {_number_text(low)}", spans["low"],
-                help="a log scale holds only positive numbers: start at e.g. `1e-5`, or use `uniform`",
-            )
+        problem = specs.range_problem(kind, data["low"], data["high"], data.get("step"))
+        if problem is not None:
+            self._problem(problem.code, problem.title, spans.get(problem.argument, node), help=problem.help)
             return None
         return data
 

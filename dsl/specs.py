@@ -12,7 +12,7 @@ Which kinds exist, and which Keras class runs each, is the registry in `dsl/kind
 descriptions become `docs/language.md`.
 """
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, NamedTuple, Union
 
 from pydantic import PrivateAttr, model_validator
 
@@ -151,7 +151,7 @@ class ParamRange(Node):
     def _bounds(self):
         problem = range_problem(self.kind, self.low, self.high, self.step)
         if problem is not None:
-            raise ValueError(problem)
+            raise ValueError(problem.title)
         return self
 
     def as_list(self) -> list[int] | None:
@@ -172,22 +172,44 @@ def in_range(kind: str, low, high, step, value) -> bool:
     return low <= value <= high
 
 
-def range_problem(kind: str, low, high, step=None) -> str | None:
-    """What is wrong with a range's bounds (in words), or None: its bounds in order, a `loguniform`
-    above zero, a `range` of integers."""
+class RangeProblem(NamedTuple):
+    """A mistake in a range's bounds: its diagnostic code, the argument at fault (None: the whole
+    range), what is wrong and how to fix it."""
+
+    code: str
+    argument: str | None
+    title: str
+    help: str
+
+
+def range_problem(kind: str, low, high, step=None) -> RangeProblem | None:
+    """What is wrong with a range's bounds, or None: a `range` of integers with a positive step, the
+    bounds in order, a `loguniform` above zero. The loader reports it located (N512-N515); a spec
+    made in Python raises it."""
     if kind == "range":
         for name, value in (("low", low), ("high", high), ("step", step)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                return f"the {name} of `range` must be an integer, got {value!r}"
+                whole = isinstance(value, float) and value.is_integer()
+                return RangeProblem("N515", name, f"`{name}` of `range` must be an integer, got {value!r}",
+                                    f"write `{int(value)}`" if whole else "`range` holds integers (its end excluded, "
+                                    "as Python's); for any number between two bounds, write `uniform(low, high)`")
         if step is not None and step <= 0:
-            return f"the step of `range` must be a positive integer, got {step}"
+            return RangeProblem("N515", "step", f"`step` of `range` must be a positive integer, got {step}",
+                                "`range(low, high, step)` counts up from low by step")
     elif step is not None:
-        return f"`{kind}` takes no step"
+        return RangeProblem("N512", "step", f"`{kind}` takes no step", f"`{kind}` takes `low` and `high`")
     if not low < high:
-        return f"the low bound must be below the high bound, got {low!r} and {high!r}"
+        empty = kind == "range" and low == high
+        return RangeProblem("N513", None, f"the range's low bound {_number(low)} is not below its high bound {_number(high)}",
+                            "write the lower bound first" + ("; `range`'s end is excluded, so `range(a, a)` is empty" if empty else ""))
     if kind == "loguniform" and low <= 0:
-        return f"the low bound of `loguniform` must be above 0, got {low!r}"
+        return RangeProblem("N514", "low", f"`loguniform` must start above 0, got {_number(low)}",
+                            "a log scale holds only positive numbers: start at e.g. `1e-5`, or use `uniform`")
     return None
+
+
+def _number(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 class Param(Node):

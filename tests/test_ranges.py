@@ -74,10 +74,10 @@ def test_dumps_and_fmt_round_trip_the_ranges():
 
 def test_the_spec_refuses_bounds_that_cannot_be_a_range():
     for kind, low, high, step, words in [
-        ("uniform", 1, 0, None, "low bound must be below"),
+        ("uniform", 1, 0, None, "low bound 1 is not below its high bound 0"),
         ("loguniform", 0, 1, None, "above 0"),
         ("range", 1, 4.5, None, "must be an integer"),
-        ("range", 1, 4, 0, "positive integer"),
+        ("range", 1, 4, 0, "must be a positive integer"),
         ("uniform", 0, 1, 2, "takes no step"),
     ]:
         with pytest.raises(ValidationError, match=words):
