@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from functools import lru_cache
-from importlib import resources
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
@@ -157,14 +157,11 @@ def matrix_values(token: Token) -> list:
 def _cache_path(grammar: str):
     """Where Lark keeps the parser tables (a user cache folder), or False where none is writable."""
     import hashlib
-    import os
-    import tempfile
 
     import lark
 
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     digest = hashlib.sha256((grammar + lark.__version__).encode()).hexdigest()[:16]
-    for folder in (os.path.join(root, "netdsl"), os.path.join(tempfile.gettempdir(), f"netdsl-{os.getuid()}")):
+    for folder in _cache_folders():
         try:
             os.makedirs(folder, exist_ok=True)
         except OSError:
@@ -174,9 +171,28 @@ def _cache_path(grammar: str):
     return False
 
 
+def _cache_folders():
+    """The user's cache folder for netdsl, then (tempfile imported only if it comes to that) one in
+    the folder of temporary files."""
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    yield os.path.join(root, "netdsl")
+    import tempfile
+
+    yield os.path.join(tempfile.gettempdir(), f"netdsl-{os.getuid()}")
+
+
+def grammar_text() -> str:
+    """The text of `grammar/net.lark`, the file beside the `netdsl.grammar` package (read as a plain
+    file: importlib.resources would import zipfile and tempfile into every cold `netdsl check`)."""
+    from netdsl import grammar
+
+    with open(os.path.join(os.path.dirname(grammar.__file__), "net.lark"), encoding="utf-8") as handle:
+        return handle.read()
+
+
 @lru_cache(maxsize=1)
 def _parser() -> tuple[Lark, _Brackets]:
-    grammar = resources.files("netdsl.grammar").joinpath("net.lark").read_text(encoding="utf-8")
+    grammar = grammar_text()
     brackets = _Brackets()
     comments: list[Token] = []
     parser = Lark(

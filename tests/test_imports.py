@@ -32,6 +32,24 @@ def test_cli_check_does_not_import_tensorflow():
     assert not {m for m in modules if m.split(".")[0] in ("tensorflow", "keras")}
 
 
+def test_cli_check_imports_only_what_check_needs():
+    # A cold `netdsl check` (benchmarks/startup.py): no other command's module, nor the data sets',
+    # nor importlib.resources's zipfile and tempfile for reading the grammar (those the interpreter
+    # imported before netdsl, a site hook's, are not counted).
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys\nbefore = set(sys.modules)\n"
+         "from netdsl.pipelines.cli import main\nassert main(['check', 'examples/digits_cnn.net']) == 0\n"
+         "print(' '.join(set(sys.modules) - before))"],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    ).stdout
+    modules = set(out.splitlines()[-1].split())
+    assert "netdsl.pipelines.commands.check" in modules and "netdsl.dsl.specs" in modules
+    others = {m for m in modules if m.startswith("netdsl.pipelines.") and m not in (
+        "netdsl.pipelines.cli", "netdsl.pipelines.commands", "netdsl.pipelines.commands.check", "netdsl.pipelines.errors")}
+    assert not others
+    assert not {"zipfile", "tempfile", "importlib.resources", "pandas", "rich", "numpy"} & modules
+
+
 def test_cli_help_reads_no_program_machinery():
     # `netdsl --help` builds no specs and no parser: pydantic and lark stay unimported.
     modules = _modules_after(
