@@ -101,6 +101,13 @@ def loss_tracker(model):
     return model._loss_tracker
 
 
+def call_graph(model, inputs):
+    """`model`'s graph of layers called again on the symbolic tensors `inputs` (in the order of
+    `model.inputs`), the same layer objects, so the outputs join the graph `inputs` come from
+    (`Function._run_through_graph`; calling `model` itself would nest it as one layer)."""
+    return model._run_through_graph(inputs, operation_fn=lambda operation: operation)
+
+
 # ---- TensorFlow -------------------------------------------------------------------------------------
 
 

@@ -8,8 +8,8 @@ settings and the file's `param`s), `inputs` (X as the net takes it), `training` 
 and `history_`), `training_path` (the fast path or Keras's), `compile` (specs to Keras objects).
 
 Training runs on the fast path (`fast.py`: a compiled model reused across fits of the same graph,
-each epoch one traced call) unless the net needs something only Keras's `fit` does (a text
-vocabulary learned per fit, a two-stage schedule); `training_path_` says which path ran and why.
+each epoch one traced call; text nets and two-stage schedules too, `training_path.py`) unless the
+net needs something only Keras's `fit` does; `training_path_` says which path ran and why.
 
 Every mistake a user can make raises a `netdsl.dsl.NetdslError` with a code: X, y or weights the
 estimator cannot take raise `InputError` (a `ValueError`) or `InputTypeError` (a `TypeError`), E101,
@@ -103,14 +103,16 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, HeadsMixin, BaseEstimator
 
     # ---- fitting ---------------------------------------------------------------------------
 
-    def _build(self, resolved: specs.Net, text_samples=None, analysis: Summary | None = None):
+    def _build(self, resolved: specs.Net, text_samples=None, analysis: Summary | None = None, vectorizers=None):
         """The Keras model, its layers named and frozen as `analysis` (of `resolved`) lists them;
         `embedding_coverage_` records how much of the vocabulary each `embeddings=` file covers
-        (logged when verbose, before training starts)."""
+        (logged when verbose, before training starts). `vectorizers`: the model on token ids
+        (`compile.build_model`)."""
         from .compile import build_model
 
         coverage: dict = {}
-        model = build_model(resolved, text_samples=text_samples, coverage=coverage, analysis=analysis)
+        model = build_model(resolved, text_samples=text_samples, coverage=coverage, analysis=analysis,
+                            vectorizers=vectorizers)
         self.embedding_coverage_ = coverage
         if self.verbose:
             from netdsl.dsl.vectors import coverage_text
@@ -207,25 +209,27 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, HeadsMixin, BaseEstimator
     def _run(self, plan: FitPlan, incremental: bool) -> dict:
         """Inside `seeding.fitting`: the validation hold-out, the model, and training (both stages)."""
         settings, X, y_fit, weights = plan.settings, plan.X, plan.y_fit, plan.sample_weight
-        validation = None
+        validation, val_index = None, None
         fit_index = np.arange(len(X))
         if settings["validation_split"] > 0 and not incremental:
             fit_index, val_index = self._split(len(X), settings["validation_split"], plan.targets, plan.origin)
-            val_x = self._shape_inputs(X[val_index], plan.resolved)
-            validation = (val_x, y_fit[val_index]) if weights is None else (val_x, y_fit[val_index], weights[val_index])
         train_x = X[fit_index]
         model, entry, architecture = self._model_for(plan, train_x)
+        if val_index is not None:  # inputs as the model trained takes them (a text net's fast path: tokens)
+            val_x = training_path.model_inputs(entry, self._shape_inputs(X[val_index], plan.resolved))
+            validation = (val_x, y_fit[val_index]) if weights is None else (val_x, y_fit[val_index], weights[val_index])
         if incremental:
             settings = dict(settings, callbacks=())
-        train_inputs = self._shape_inputs(train_x, plan.resolved)
+        train_inputs = training_path.model_inputs(entry, self._shape_inputs(train_x, plan.resolved))
         fit_args = dict(sample_weight=None if weights is None else weights[fit_index],
                         class_weight=plan.class_weight, validation=validation)
         history, stopper = self._first_stage(model, entry, train_inputs, y_fit[fit_index], settings,
                                              epochs=1 if incremental else None, **fit_args)
         stage_two = None
         if getattr(plan.resolved.train, "fine_tune", None) is not None and not incremental and not self._continuing:
-            stage_two = self._second_stage(model, plan.resolved.train.fine_tune, plan.analysis.unfrozen, settings,
-                                           plan.loss, train_inputs, y_fit[fit_index], **fit_args)
+            *stage_two, model, entry = self._second_stage(model, entry, plan.resolved.train.fine_tune,
+                                                          plan.analysis.unfrozen, settings, plan.loss, train_inputs,
+                                                          y_fit[fit_index], **fit_args)
         return dict(model=model, entry=entry, architecture=architecture, history=history, stopper=stopper,
                     stage_two=stage_two, settings=settings)
 
@@ -241,18 +245,18 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, HeadsMixin, BaseEstimator
         if self._continuing and getattr(self, "_architecture", None) == architecture:
             model = self.model_
             entry = getattr(self, "_fast_entry", None) if self.training_path_ == "fast" else None
-            if entry is not None and (entry.model is not model or not fast.borrow(entry)):
+            if entry is not None and (training_path.kept_model(entry) is not model or not fast.borrow(entry)):
                 entry = None
             # The learning rate as set now (as MLPClassifier's warm start takes learning_rate_init).
             fast.set_learning_rate(model, settings["learning_rate"] or settings["optimizer"].learning_rate)
             return model, entry, architecture
         self._continuing = False
-        if self.training_path_ == "fast":
-            entry, model = training_path.fast_model(self, plan.resolved, architecture, settings, plan.loss, plan.y_fit,
-                                                    analysis=plan.analysis)
-            return model, entry, architecture
         text_samples = train_x if self._is_text(plan.spec) else None
         text_samples = text_samples.parts if isinstance(text_samples, Rows) else text_samples  # by input name
+        if self.training_path_ == "fast":
+            entry, model = training_path.fast_model(self, plan.resolved, architecture, settings, plan.loss, plan.y_fit,
+                                                    analysis=plan.analysis, texts=text_samples)
+            return model, entry, architecture
         model = self._build(plan.resolved, text_samples=text_samples, analysis=plan.analysis)
         self._compile(model, settings, plan.loss, settings["metrics"])
         return model, None, architecture
@@ -267,7 +271,7 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, HeadsMixin, BaseEstimator
             if kept is not None:  # a failed refit leaves the fitted model as it was (weights, optimizer)
                 put_back(kept)
             if entry is not None:
-                fast.release(entry, kept=entry.model is getattr(self, "model_", None))
+                fast.release(entry, kept=training_path.kept_model(entry) is getattr(self, "model_", None))
             raise
         if entry is not None:
             fast.release(entry, kept=True)
@@ -315,7 +319,7 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, HeadsMixin, BaseEstimator
         check_is_fitted(self, "model_")
         X, _ = self._validate_X(X, self.spec_, reset=False)
         inputs = self._shape_inputs(X, self.spec_)
-        return fast.predict(self.model_, inputs)
+        return fast.predict(*training_path.predicting(getattr(self, "_fast_entry", None), self.model_, inputs))
 
     # ---- persistence -----------------------------------------------------------------------
 

@@ -157,11 +157,12 @@ def model_for(estimator, state: Checkpoint, plan, architecture: str, train_x) ->
             "inputs or frozen layers differ): continue a checkpoint with the parameters that made it, "
             "epochs aside"
         )
-    if estimator.training_path_ == "fast":
+    text_samples = train_x if estimator._is_text(plan.spec) else None
+    text_samples = text_samples.parts if hasattr(text_samples, "parts") else text_samples  # by input name
+    if estimator.training_path_ == "fast":  # a text net learns its vocabulary from the same texts again
         entry, model = training_path.fast_model(estimator, plan.resolved, architecture, plan.settings, plan.loss,
-                                                plan.y_fit, analysis=plan.analysis)
+                                                plan.y_fit, analysis=plan.analysis, texts=text_samples)
     else:
-        text_samples = train_x if estimator._is_text(plan.spec) else None
         entry, model = None, estimator._build(plan.resolved, text_samples=text_samples, analysis=plan.analysis)
         estimator._compile(model, plan.settings, plan.loss, plan.settings["metrics"])
     try:

@@ -13,7 +13,7 @@ import warnings
 import keras
 import numpy as np
 
-from netdsl.dsl import kinds, specs
+from netdsl.dsl import compat, kinds, specs
 from netdsl.dsl.graph import wire
 from netdsl.dsl.errors import InputError
 from netdsl.dsl.train_specs import from_logits, loss_name
@@ -91,15 +91,20 @@ MAX_UNROLLED_STEPS = 32  # recurrent layers over at most this many (known) time 
 
 
 def build_model(net: specs.Net, text_samples=None, name: str | None = None, coverage: dict | None = None,
-                analysis=None) -> keras.Model:
+                analysis=None, vectorizers: dict | None = None) -> keras.Model:
     """The Keras model of a resolved net (every name bound). `text_samples` adapt the vocabulary of a
     `text_vectorization` layer (its vocabulary is learned from the training texts); an embedding
     with `embeddings=` then takes the file's vectors for its words, and `coverage` (when given)
     receives the report of each such layer, by its name in `netdsl show`. `analysis` is the net's
-    static analysis (`analyse_resolved`), which names the layers; made here when not given."""
+    static analysis (`analyse_resolved`), which names the layers; made here when not given.
+
+    `vectorizers` ({text input name: its adapted `text_vectorization` layer, `text_vectorizers`}):
+    the model on token ids instead, for the fast path: each text input becomes an input of what
+    its layer makes (named as the input), so no vocabulary is inside the compiled model; `on_text`
+    puts the layers in front again for the model the estimator keeps."""
     analysis = analysis if analysis is not None else _analysis(net)
     graph = wire(net)
-    inputs = [_keras_input(declared, name) for declared, name in zip(net.all_inputs, graph.inputs)]
+    inputs = [_keras_input(declared, name, vectorizers) for declared, name in zip(net.all_inputs, graph.inputs)]
     made = {~k: x for k, x in enumerate(inputs)}  # point -> Keras tensor (graph.wire's points)
     built_layers = []
     vocabulary, pretrained = None, []
@@ -113,16 +118,14 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None, cove
         if spec.kind == "pretrained":
             made[step - 1] = take_base_layers(net, path, spec, reads[0], layer)
             continue
+        if spec.kind == "text_vectorization" and vectorizers is not None:  # the tokens are the input
+            vocabulary = vectorizers[graph.inputs[~graph.steps[step - 1].inputs[0]]].get_vocabulary()
+            made[step - 1] = reads[0]
+            continue
         if spec.kind == "text_vectorization":
             if text_samples is None:
                 raise ValueError("`text_vectorization` needs training texts to learn its vocabulary")
-            layer.adapt(as_text(_texts_read(text_samples, graph, step - 1)))
-            vocabulary = layer.get_vocabulary()
-            if not layer.get_vocabulary(include_special_tokens=False):  # else a graph error at the first step
-                raise InputError(
-                    f"The training texts hold no word for `text_vectorization` to learn (its vocabulary is empty after "
-                    f"standardize={spec.standardize!r} and split={spec.split!r}); give texts with words in them."
-                )
+            vocabulary = adapt_vocabulary(spec, layer, _texts_read(text_samples, graph, step - 1))
         elif getattr(spec, "embeddings", None) is not None:
             pretrained.append((path, spec, layer, vocabulary))
         if isinstance(spec, specs.Merge):
@@ -142,6 +145,55 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None, cove
         if coverage is not None:
             coverage[shown.get(path, layer.name)] = report
     return model
+
+
+def adapt_vocabulary(spec: specs.Layer, layer, texts) -> list:
+    """`layer` (a `text_vectorization`) adapted to `texts`; its vocabulary. Texts without a word
+    are the user's mistake (else a graph error at the first step)."""
+    layer.adapt(as_text(texts))
+    if not layer.get_vocabulary(include_special_tokens=False):
+        raise InputError(
+            f"The training texts hold no word for `text_vectorization` to learn (its vocabulary is empty after "
+            f"standardize={spec.standardize!r} and split={spec.split!r}); give texts with words in them."
+        )
+    return layer.get_vocabulary()
+
+
+def text_vectorizers(net: specs.Net, analysis=None) -> dict:
+    """{text input name: (its `text_vectorization` step's spec, a new layer for it)}, each named as
+    `netdsl show` names it; made alone (they draw no seeds), for the fast path, which learns the
+    vocabulary outside the compiled model (`build_model`'s `vectorizers`). `text_vectorization`
+    reads a text input directly, one per input (`training_path.choose`)."""
+    graph = wire(net)
+    names = {row.path: row.name for row in (analysis if analysis is not None else _analysis(net)).rows}
+    made = {}
+    for step in graph.steps:
+        if step.layer.kind == "text_vectorization":
+            spec = step.layer.model_copy(update={"name": names[step.path]})
+            made[graph.inputs[~step.inputs[0]]] = (spec, _located(net, step.path, spec))
+    return made
+
+
+def token_spec(layer) -> tuple:
+    """(shape of one text's output, dtype) of a `text_vectorization` layer (after `adapt` unless
+    its mode is `int`, where the vocabulary's size does not shape it)."""
+    made = layer.compute_output_spec(keras.KerasTensor((None,), dtype="string"))
+    return tuple(made.shape[1:]), made.dtype
+
+
+def on_text(model: keras.Model, vectorizers: dict, net: specs.Net) -> keras.Model:
+    """The model on raw strings whose part after the `text_vectorization` layers is `model` (built
+    with `vectorizers`): those layers in front of the same layer objects (the weights are shared),
+    so it is the model `build_model` makes without `vectorizers`, with the same names. A fitted
+    estimator keeps it: it saves, loads and predicts from raw strings."""
+    names = wire(net).inputs
+    raw = [keras.Input(shape=(), dtype="string", name=name) if name in vectorizers
+           else keras.Input(shape=tuple(tensor.shape[1:]), dtype=tensor.dtype, name=name)
+           for name, tensor in zip(names, model.inputs)]
+    tokens = [vectorizers[name](x) if name in vectorizers else x for name, x in zip(names, raw)]
+    outputs = compat.call_graph(model, tokens)
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    return keras.Model(raw if len(raw) > 1 else raw[0], outputs if len(outputs) > 1 else outputs[0], name=model.name)
 
 
 def _call(spec: specs.Layer, layer, x, *named):
@@ -165,8 +217,12 @@ def _texts_read(text_samples, graph, step: int):
     return text_samples[graph.inputs[~point]]
 
 
-def _keras_input(declared: specs.Input | None, name: str):
-    """The Keras input of one declared input (None: omitted, `(n_features)` bound by `resolve`)."""
+def _keras_input(declared: specs.Input | None, name: str, vectorizers: dict | None = None):
+    """The Keras input of one declared input (None: omitted, `(n_features)` bound by `resolve`); a
+    text input with a layer in `vectorizers` takes that layer's tokens (`build_model`)."""
+    if declared is not None and declared.text and vectorizers is not None and name in vectorizers:
+        shape, dtype = token_spec(vectorizers[name])
+        return keras.Input(shape=shape, dtype=dtype, name=name)
     if declared is not None and declared.text:
         return keras.Input(shape=(), dtype="string", name=name)
     shape = declared.shape if declared is not None else None

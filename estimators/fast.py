@@ -20,11 +20,11 @@ Small nets run their epochs on TensorFlow's single-threaded function executor (`
 runs a graph's ops one after another on the calling thread, without the default executor's
 per-op hand-offs between threads, which are most of a small op's cost.
 
-A cached model is lent to one estimator at a time: it stays with the estimator as `model_` until
-that estimator is garbage (or is refitted with another model), so a fitted estimator's model is
-never changed behind its back. The cache holds at most `MAX_MODELS` models. `NETDSL_FAST_PATH=0`
-in the environment turns the fast path off (for comparisons). Nets with several inputs or outputs
-run the same way, their data as structures of tensors by name (`_rows`, `_take`).
+A cached model is lent to one estimator at a time: it stays with the estimator as `model_` (or a model sharing its
+layers, `training_path`) until that estimator is garbage (or is refitted with another model), so a fitted estimator's
+model is never changed behind its back. The cache holds at most `MAX_MODELS` models. `NETDSL_FAST_PATH=0` turns the
+fast path off (for comparisons). Nets with several inputs or outputs run the same way, their data as structures of
+tensors by name (`_rows`, `_take`).
 """
 
 from __future__ import annotations
@@ -60,12 +60,13 @@ class _Entry:
     uses: int = field(default=0)
     executor: str = ""  # TensorFlow's function executor for the epochs ("" is its default), `_executor`
     weight_plan: object = None  # its restarts' weight_plan.WeightPlan; False where it has none; None: not learned yet
+    shared: list = field(default_factory=list)  # models sharing its layers, lent with it (`training_path`)
 
     def free(self) -> bool:
         if self.busy:
             return False
         owner = self.lent_to() if self.lent_to is not None else None
-        return owner is None or getattr(owner, "model_", None) is not self.model
+        return owner is None or all(getattr(owner, "model_", None) is not m for m in [self.model, *self.shared])
 
 
 _CACHE: OrderedDict[str, list[_Entry]] = OrderedDict()
@@ -305,8 +306,8 @@ def _traced(entry: _Entry, kind: str, make, *tensors):
 
 def _plain_adam(model) -> bool:
     """Whether the model's update is exactly Adam's (no clipping, weight decay, AMSGrad, moving
-    average, gradient accumulation, loss scaling, learning-rate schedule, variable constraint or
-    float16 variable), so that TensorFlow's fused Adam kernel computes the same step."""
+    average, gradient accumulation, embedding's sparse gradients, loss scaling, learning-rate
+    schedule, variable constraint or float16 variable), so that TensorFlow's fused kernel agrees."""
     import keras
 
     optimizer = model.optimizer
@@ -316,7 +317,7 @@ def _plain_adam(model) -> bool:
         and optimizer.clipnorm is None and optimizer.clipvalue is None and optimizer.global_clipnorm is None
         and not optimizer.weight_decay
         and not optimizer.use_ema
-        and not optimizer.gradient_accumulation_steps
+        and not optimizer.gradient_accumulation_steps and not any(isinstance(layer, keras.layers.Embedding) for layer in model.layers)
         and optimizer.loss_scale_factor is None
         and isinstance(compat.learning_rate_variable(optimizer), keras.Variable)
         and all(v.constraint is None and v.dtype == "float32" and not v.overwrite_with_gradient
@@ -561,9 +562,10 @@ class _Predictor:
 _PREDICTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def traced_predict(model):
-    """The traced function `predict` made for `model`, or None before its first prediction."""
-    predictor = _PREDICTORS.get(model)
+def traced_predict(model, forget: bool = False):
+    """The traced function `predict` made for `model`, or None before its first prediction; with
+    `forget`, dropped (it holds what it was traced with: a text model's vocabulary)."""
+    predictor = _PREDICTORS.pop(model, None) if forget else _PREDICTORS.get(model)
     return None if predictor is None else predictor.function
 
 

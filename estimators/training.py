@@ -106,20 +106,35 @@ class TrainingMixin:
         elif hasattr(self, "best_epoch_") and not self._continuing:
             del self.best_epoch_
 
-    def _second_stage(self, model, stage, names, settings, loss, X, y, **fit_args):
+    def _second_stage(self, model, entry, stage, names, settings, loss, X, y, **fit_args):
         """`fine_tune = unfreeze(...)`: the layers `names` (as the static analysis matched them)
         become trainable, and training goes on `stage.epochs` epochs with the same optimizer kind at
-        the stage's learning rate (default: a tenth of the first stage's), callbacks anew."""
+        the stage's learning rate (default: a tenth of the first stage's), a new optimizer state and
+        callbacks anew: (history, early stopper, the model trained, its fast-path entry or None). On
+        the fast path (`entry`) the stage has its own compiled model over the same layers
+        (`training_path.second_stage`); on Keras's path the model is compiled again."""
+        from . import training_path
         from .compile import unfreeze
 
-        weights = unfreeze(model, names)
         rate = stage.learning_rate or (settings["learning_rate"] or settings["optimizer"].learning_rate) / 10
         settings = dict(settings, learning_rate=rate, epochs=stage.epochs)
+        if entry is None:
+            weights = unfreeze(model, names)
+            self._compile(model, settings, loss, settings["metrics"])
+        else:
+            before = sum(int(np.prod(v.shape)) for v in entry.model.trainable_weights)
+            entry = training_path.second_stage(self, entry, names, settings, loss)
+            model = entry.model
+            weights = sum(int(np.prod(v.shape)) for v in model.trainable_weights) - before
         if self.verbose:
             print(f"stage 2: unfroze {len(names)} layer{'s' if len(names) != 1 else ''} ({', '.join(names)}), "
                   f"{weights:,} more trainable weights; {stage.epochs} epochs at learning rate {rate:g}", flush=True)
-        self._compile(model, settings, loss, settings["metrics"])
-        return self._train(model, X, y, settings, epochs=stage.epochs, **fit_args)
+        try:
+            history, stopper = self._train(model, X, y, settings, epochs=stage.epochs, entry=entry, **fit_args)
+        finally:
+            if entry is not None:
+                fast.release(entry, kept=True)
+        return history, stopper, model, entry
 
     def _split(self, n: int, fraction: float, targets, origin=None):
         """A shuffled hold-out for validation (stratified for classifiers where every class can be).

@@ -50,8 +50,6 @@ def _build_like(layer, spec, target) -> None:
 def _made_anew(net: specs.Net, model: keras.Model, analysis=None) -> list | None:
     """`fresh_weights`'s new layers' variables, each with the literal value assigned to it (None for
     those that keep their initializer); None where a restart must build the net whole."""
-    if net.input is not None and net.input.text:
-        return None
     # By name: a graph's model lists its layers in an order of its own (a branch's layers may come
     # after another's), while layers are made in the file's order (their seeds are drawn so).
     order = [layer.name for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
@@ -60,6 +58,8 @@ def _made_anew(net: specs.Net, model: keras.Model, analysis=None) -> list | None
     try:
         with _deferred_variables() as scope:
             for _, spec, layer in new_layers(net, analysis):
+                if spec.kind == "text_vectorization" and spec.name not in targets:
+                    continue  # a text net's compiled model reads its tokens (`training_path`): no weights
                 if spec.kind == "pretrained" or getattr(spec, "embeddings", None) is not None:
                     return None  # (for `pretrained`, `layer` is the rows of the base's layers)
                 target = targets.get(layer.name)

@@ -80,6 +80,20 @@ def test_learning_rate_variable_and_adam_slots():
     assert tuple(first.shape) == tuple(second.shape) == (2, 3) and first is not second
 
 
+def test_call_graph_calls_the_same_layers_on_new_tensors():
+    import keras
+
+    inner_input = keras.Input((3,))
+    dense = keras.layers.Dense(2)
+    inner = keras.Model(inner_input, dense(inner_input))
+    outer_input = keras.Input((4,))
+    cut = keras.layers.Dense(3)(outer_input)
+    outer = keras.Model(outer_input, compat.call_graph(inner, [cut]))
+    assert dense in outer.layers and inner not in outer.layers  # the layer itself, not the model nested
+    x = np.ones((1, 4), dtype="float32")
+    np.testing.assert_allclose(outer(x), inner(outer.layers[1](x)), rtol=1e-6)
+
+
 def test_training_loss_and_loss_tracker_are_train_steps():
     import keras
 

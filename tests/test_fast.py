@@ -424,7 +424,7 @@ def test_text_nets_fall_back_and_say_why(caplog, capsys):
     labels = [1, 0] * 10
     net = """net words
 input text
-text_vectorization(max_tokens=20, output_sequence_length=3)
+text_vectorization(max_tokens=20)
 embedding(20, 4)
 global_average_pooling1d
 dense(1, activation=sigmoid)
@@ -435,7 +435,7 @@ train {
 """
     with caplog.at_level(logging.INFO, logger="netdsl"):
         est = NetClassifier(net, verbose=2).fit(texts, labels)
-    reason = "`text_vectorization` learns a new vocabulary at each fit"
+    reason = "`text_vectorization` without `output_sequence_length` pads each batch to its own longest text"
     assert est.training_path_ == f"standard: {reason}"
     assert reason in caplog.text and reason in capsys.readouterr().out
 

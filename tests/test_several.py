@@ -123,7 +123,7 @@ def test_text_and_numbers_in_one_frame():
     est = NetClassifier(TEXT_AND_NUMBERS, random_state=0).fit(frame, y)
     proba = est.predict_proba(frame)
     assert proba.shape == (60, 2) and est.classes_.tolist() == [0, 1]
-    assert est.training_path_.startswith("standard: `text_vectorization`")
+    assert est.training_path_ == "fast"
 
 
 def test_two_heads_predict_each_and_score_as_multi_output_classifiers(data):
