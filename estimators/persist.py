@@ -150,9 +150,9 @@ def model_from_bytes(data: bytes, what: str = "the saved net"):
     """A Keras model from its `.keras` bytes, in Keras's safe mode, after the zip's sizes are checked."""
     import io
 
-    from .runtime import configure_process
+    from .runtime import start_keras
 
-    configure_process()  # before Keras and TensorFlow start
+    start_keras()  # the process set up for TensorFlow, then Keras imported (see runtime.py)
     import keras
 
     from . import layers  # noqa: F401 - registers netdsl's own layer classes, which the model may hold

@@ -6,14 +6,22 @@ estimators call where a fit (or the loading of a model file) starts, before netd
 TensorFlow, and which the command line and the search workers call before their first fit.
 Importing `netdsl.estimators` changes nothing (tests/test_side_effects.py).
 
-This module imports neither TensorFlow nor Keras.
+Importing this module imports neither TensorFlow nor Keras; `start_keras()` does, once per process.
 """
 
 from __future__ import annotations
 
+import gc
+import importlib
 import os
+import threading
 
 SMALL_MACHINE_CPUS = 2  # at most this many cores: one thread per TensorFlow op
+# What `start_keras` imports: Keras (which imports TensorFlow) and netdsl's modules built on it.
+KERAS_MODULES = ("keras", "netdsl.estimators.compile", "netdsl.estimators.weight_plan", "netdsl.estimators.progress")
+
+_started = False
+_START_LOCK = threading.Lock()
 
 
 def configure_process() -> dict[str, str]:
@@ -44,3 +52,32 @@ def configure_process() -> dict[str, str]:
     changed = {name: value for name, value in wanted.items() if name not in os.environ}
     os.environ.update(changed)
     return changed
+
+
+def start_keras() -> None:
+    """`configure_process()`, then, the first time in a process, import Keras and TensorFlow
+    (`KERAS_MODULES`) with Python's garbage collector paused, and freeze every object that exists
+    then (`gc.freeze`). Where a fit, a search worker or the loading of a model file starts.
+
+    Why: importing TensorFlow and Keras makes about half a million Python objects, and the
+    collector's full collections walk every object made so far: about seven of them during the
+    import, then one every so often later (the trace of a new architecture set one off: 0.3-0.6 s),
+    then several in the interpreter's shutdown (1.6 s). Frozen, those objects are left out of every
+    later collection; nothing else about the collector changes (its enabled state is put back).
+    The cost: the cyclic garbage that exists at that moment (about 3,700 objects left by the
+    imports) is never freed. Measurements in benchmarks/README.md."""
+    global _started
+    configure_process()
+    with _START_LOCK:
+        if _started:
+            return
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for name in KERAS_MODULES:
+                importlib.import_module(name)
+            gc.freeze()
+            _started = True
+        finally:
+            if collecting:
+                gc.enable()

@@ -92,10 +92,10 @@ def fitting(seeded: bool):
     global random state and TensorFlow's op determinism are as before once it ends (whatever
     `seed` set). An unseeded fit draws from the global state as any Keras code does, and leaves
     it advanced: put back, the next unseeded fit would draw the same. The process is set up for
-    TensorFlow first (`runtime.configure_process`), in case nothing before has."""
-    from .runtime import configure_process
+    TensorFlow and Keras is imported first (`runtime.start_keras`), in case nothing before has."""
+    from .runtime import start_keras
 
-    configure_process()
+    start_keras()
     with _LOCK:
         if not seeded:
             yield

@@ -96,8 +96,7 @@ def import_estimators() -> int:
     run in each worker as it starts, and here before the refit."""
     from netdsl.estimators import runtime
 
-    runtime.configure_process()
-    import netdsl.estimators.compile  # noqa: F401  (imports Keras and TensorFlow: netdsl.estimators alone does not)
+    runtime.start_keras()  # imports Keras and TensorFlow: netdsl.estimators alone does not
 
     return os.getpid()
 

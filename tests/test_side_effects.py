@@ -210,6 +210,30 @@ print("untouched")
     assert done.stdout.split()[-1:] == ["untouched"], done.stderr[-3000:]
 
 
+def test_keras_starts_once_without_garbage_collections_and_the_collectors_state_is_put_back():
+    # runtime.start_keras: importing TensorFlow and Keras ran about a thousand collections (seven of
+    # them full ones, a second or two of a cold fit), and every later full collection walked the
+    # half a million objects they made. Now: none during the import, those objects frozen, the
+    # collector enabled or disabled as the user had it, and all of it once per process.
+    script = """
+import gc, sys
+from netdsl.estimators import runtime
+collections = []
+gc.callbacks.append(lambda phase, info: collections.append(info["generation"]) if phase == "start" else None)
+runtime.start_keras()
+assert "keras" in sys.modules and "tensorflow" in sys.modules
+assert gc.isenabled() and collections == [], collections[:20]
+frozen = gc.get_freeze_count()
+assert frozen > 100_000, frozen
+gc.disable()
+runtime.start_keras()
+assert not gc.isenabled() and gc.get_freeze_count() == frozen
+print("started once")
+"""
+    done = in_fresh_python(script)
+    assert done.stdout.split()[-2:] == ["started", "once"], done.stderr[-3000:]
+
+
 def test_a_fit_sets_up_the_process_before_tensorflow_starts_and_the_users_values_win():
     script = f"""
 import os, sys
