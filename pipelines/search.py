@@ -87,7 +87,7 @@ __all__ = [
 # ---- the space ------------------------------------------------------------------------------------
 
 
-def _spec(net) -> specs.Net:
+def read_net(net) -> specs.Net:
     """The validated program of `net`: a Net spec, a path to a `.net` file, or source text."""
     from netdsl.dsl import specs
 
@@ -104,7 +104,7 @@ def search_space(net) -> dict[str, Any]:
     It is a `param_grid` when every entry is a list, and always `param_distributions` of
     `RandomizedSearchCV` and `HalvingRandomSearchCV`, which take it as it is."""
     space = {}
-    for param in _spec(net).params:
+    for param in read_net(net).params:
         found = param.space
         if isinstance(found, list):
             if found:
@@ -129,13 +129,13 @@ def _is_distribution(values) -> bool:
 
 def distribution_text(values) -> str:
     """A scipy distribution in the words of a `.net` file: `loguniform(0.0001, 0.1)`."""
-    low, high = (_plain(bound) for bound in values.support())
+    low, high = (plain_value(bound) for bound in values.support())
     name = getattr(getattr(values, "dist", None), "name", type(values).__name__)
     name = "loguniform" if name == "reciprocal" else name
     return f"{name}({low:g}, {high:g})" if isinstance(low, float) else f"{name}({low}, {high})"
 
 
-def _plain(value):
+def plain_value(value):
     """NumPy scalars as Python ones (the specs take `int`, not `np.int64`)."""
     item = getattr(value, "item", None)
     if item is not None and type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0:
@@ -148,7 +148,7 @@ def _values(key: str, values, sampled: bool = False):
         return values
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise SearchError(f"the grid entry `{key}` must be a list of values to try, got {values!r}; write [{values!r}]")
-    values = [_plain(v) for v in values]
+    values = [plain_value(v) for v in values]
     if not values:
         raise SearchError(f"the grid entry `{key}` has no values to try; give it at least one")
     return values
@@ -208,7 +208,7 @@ def _is_classification(y) -> bool:
     return True
 
 
-def _default_estimator(net, y):
+def default_estimator(net, y):
     from netdsl.estimators import NetClassifier, NetRegressor
 
     return (NetClassifier if _is_classification(y) else NetRegressor)(net, verbose=0)
@@ -219,7 +219,7 @@ def _is_net(estimator) -> bool:
     return base is not None and isinstance(estimator, base.BaseNet)
 
 
-def _net_step(estimator) -> tuple[str, Any]:
+def net_step(estimator) -> tuple[str, Any]:
     """(prefix of its parameters, the netdsl estimator): ("", est) for a netdsl estimator itself,
     ("net__", step) for a pipeline step named `net`; ("", None) when there is none."""
     if _is_net(estimator):
@@ -246,13 +246,13 @@ def _values_to_check(values) -> list:
     return [float(values.rvs(random_state=0)), float(low), float(high)]
 
 
-def _check_grid(grid: dict, spec: specs.Net, estimator) -> dict:
+def check_grid(grid: dict, spec: specs.Net, estimator) -> dict:
     """The grid with keys as the estimator takes them, each key and value checked; SearchError otherwise."""
     from sklearn.base import clone
 
     from netdsl.dsl import resolve
 
-    prefix, net_estimator = _net_step(estimator)
+    prefix, net_estimator = net_step(estimator)
     names = set(estimator.get_params(deep=True))
     file_params = list(spec.param_defaults)
     settings = sorted(set(compat.param_names(type(net_estimator))) - {"net"}) if net_estimator is not None else []
@@ -430,11 +430,11 @@ def __getattr__(name):  # PEP 562: `from netdsl.pipelines.search import ChunkedG
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _remote_net(estimator):
+def remote_net(estimator):
     """The estimator with its `net` as source text, which travels with it to other machines."""
     from sklearn.base import clone
 
-    prefix, net_estimator = _net_step(estimator)
+    prefix, net_estimator = net_step(estimator)
     if net_estimator is None or net_estimator.net is None:
         return estimator
     text, _ = read_source(net_estimator.net)
@@ -487,13 +487,13 @@ def grid_search(
     Raises `SearchError` before any training for a bad grid, and when a worker process dies (its
     message says how many candidates finished and where their results are).
     """
-    spec = _spec(net)
+    spec = read_net(net)
     grid = full_grid(spec, param_grid)
     if estimator is None:
-        estimator = _default_estimator(net, y)
-    checked = _check_grid(grid, spec, estimator)
+        estimator = default_estimator(net, y)
+    checked = check_grid(grid, spec, estimator)
     if scheduler is not None:
-        estimator = _remote_net(estimator)
+        estimator = remote_net(estimator)
     search = _search_class()(
         estimator, checked, cv=cv, n_jobs=n_jobs, results_path=results_path, progress=progress, **search_kwargs
     )

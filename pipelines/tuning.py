@@ -57,21 +57,20 @@ Importing this module is cheap (no TensorFlow, Keras, Dask or scikit-learn).
 
 from __future__ import annotations
 
-import hashlib
-import json
+import contextlib
 import math
 import time
-import traceback
 from pathlib import Path
 from typing import Any, Callable
 
 from netdsl.dsl import read_source
 from netdsl.pipelines.errors import SearchError
 from netdsl.pipelines.search import (
-    _check_grid, _default_estimator, _net_step, _plain, _remote_net, _spec, search_space,
+    check_grid, default_estimator, full_grid, net_step, plain_value, read_net, remote_net,
 )
-from netdsl.pipelines.search_results import Reporter, exception_text, results_lock
+from netdsl.pipelines.search_results import results_lock
 from netdsl.pipelines.search_workers import backend, worker_died
+from netdsl.pipelines.tuning_rungs import Rungs, check_halvable, fingerprint
 
 __all__ = ["STRATEGIES", "NetSearch", "schedule", "tune"]
 
@@ -93,7 +92,7 @@ def schedule(n_candidates: int, max_epochs: int, min_epochs: int | None, factor:
     required = 1 + int(math.floor(math.log(n_candidates, factor) + 1e-9)) if n_candidates > 0 else 1
     if min_epochs is None:  # scikit-learn's "exhaust": the last rung can reach the full budget
         min_epochs = max(1, max_epochs // factor ** (required - 1))
-    possible = 1 + int(math.floor(math.log(max_epochs / min_epochs, factor) + 1e-9))
+    possible = 1 + int(math.floor(math.log(max_epochs // min_epochs, factor) + 1e-9))
     rungs = max(1, min(required, possible))
     epochs = [min(min_epochs * factor**i, max_epochs) for i in range(rungs)]
     epochs[-1] = max_epochs
@@ -104,74 +103,6 @@ def schedule(n_candidates: int, max_epochs: int, min_epochs: int | None, factor:
 
 
 # ---- one task ---------------------------------------------------------------------------------------------
-
-
-def _run_task(estimator, params: dict, X, y, train, test, scorer, epochs, state, keep_state: bool, error_score):
-    """Train one candidate on one fold to `epochs` epochs in all (from `state` when given; None:
-    the candidate's own epochs) and score it: a dict with its `score`, `fit_time`, `score_time`,
-    `epochs` (trained in all), `trained` (by this task), `state` (the new checkpoint, when
-    `keep_state`) and `error` (a formatted traceback, or None). Runs in a worker."""
-    from sklearn.base import clone
-    from sklearn.utils import _safe_indexing
-
-    from netdsl.estimators import checkpoint
-
-    started = time.perf_counter()
-    before = state.epochs if state is not None else 0
-    result = {"score": error_score, "fit_time": 0.0, "score_time": 0.0, "epochs": before, "trained": 0, "state": None,
-              "error": None}
-    prefix, _ = _net_step(estimator)
-    try:
-        model = clone(estimator).set_params(**params)
-        if epochs is not None:
-            model.set_params(**{prefix + "epochs": epochs - before})
-        X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
-        if state is None:
-            model.fit(X_train, y_train)
-        else:
-            _resume(model, state, X_train, y_train)
-        net = _net_step(model)[1]
-        result["fit_time"] = time.perf_counter() - started
-        result["epochs"] = int(getattr(net, "n_iter_", 0))
-        result["trained"] = result["epochs"] - before
-        started = time.perf_counter()
-        score = scorer(model, _safe_indexing(X, test), _safe_indexing(y, test))
-        result["score_time"] = time.perf_counter() - started
-        result["score"] = float(score)
-        if keep_state:
-            result["state"] = checkpoint.capture(net)
-    except Exception:
-        if error_score == "raise":
-            raise
-        result["error"] = traceback.format_exc()
-        result["fit_time"] = result["fit_time"] or time.perf_counter() - started
-    return result
-
-
-def _resume(model, state, X, y) -> None:
-    """Continue `state` with `model`: a netdsl estimator, or a pipeline ending in one (its other
-    steps are fitted again, which is cheap and gives the same transform)."""
-    from sklearn.pipeline import Pipeline
-
-    from netdsl.estimators import checkpoint
-
-    prefix, net = _net_step(model)
-    if net is model:
-        checkpoint.resume(model, state, X, y)
-        return
-    head = model[:-1]
-    checkpoint.resume(net, state, head.fit_transform(X, y) if isinstance(model, Pipeline) else X, y)
-
-
-def _halvable(estimator) -> None:
-    from sklearn.pipeline import Pipeline
-
-    prefix, net = _net_step(estimator)
-    if net is None or (net is not estimator and not (isinstance(estimator, Pipeline) and estimator.steps[-1][1] is net)):
-        raise SearchError(
-            "halving continues a netdsl estimator's training between rungs: give a NetClassifier or "
-            "NetRegressor, or a pipeline whose last step is one"
-        )
 
 
 # ---- the search -------------------------------------------------------------------------------------------
@@ -214,23 +145,6 @@ class NetSearch:
         return self._best().classes_
 
 
-def _space(spec, param_grid) -> dict:
-    """The file's space with `param_grid`'s entries added or overriding it (lists or distributions)."""
-    from netdsl.pipelines.search import _values
-
-    if param_grid is not None and not hasattr(param_grid, "items"):
-        raise SearchError(f"param_grid must be a dict of name -> values, got {type(param_grid).__name__}")
-    space = {}
-    for key, values in list(search_space(spec).items()) + list((param_grid or {}).items()):
-        space[str(key)] = values if hasattr(values, "rvs") else _values(str(key), values)
-    if not space:
-        raise SearchError(
-            f"nothing to search: the net `{spec.name}` declares no values to try (`param NAME = V in [V1, V2]`) "
-            "and no grid was given (param_grid, or --grid NAME=V1,V2)"
-        )
-    return space
-
-
 def _candidates(space: dict, strategy: str, n_candidates, random_state) -> list[dict]:
     from sklearn.model_selection import ParameterGrid, ParameterSampler
 
@@ -242,7 +156,7 @@ def _candidates(space: dict, strategy: str, n_candidates, random_state) -> list[
                               "with --candidates N")
         if n_candidates is not None:
             raise SearchError("a grid tries every combination: n_candidates (--candidates) is for random and halving")
-        return [{k: _plain(v) for k, v in c.items()} for c in ParameterGrid(space)]
+        return [{k: plain_value(v) for k, v in c.items()} for c in ParameterGrid(space)]
     if n_candidates is None:
         n_candidates = 10 if strategy == "random" else None
         if n_candidates is None:
@@ -254,65 +168,13 @@ def _candidates(space: dict, strategy: str, n_candidates, random_state) -> list[
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # fewer combinations than asked: all of them
         drawn = list(ParameterSampler(space, int(n_candidates), random_state=random_state))
-    return [{k: _plain(v) for k, v in c.items()} for c in drawn]
+    return [{k: plain_value(v) for k, v in c.items()} for c in drawn]
 
 
-def _full_epochs(estimator, spec) -> int:
-    prefix, net = _net_step(estimator)
+def full_epochs(estimator, spec) -> int:
+    """The full budget: the estimator's `epochs`, else the file's."""
+    prefix, net = net_step(estimator)
     return int(net._settings(spec)["epochs"])
-
-
-def _fingerprint(spec_text: str, space: dict, settings: dict, cv, X, y) -> dict:
-    import joblib
-    import numpy as np
-
-    return {
-        "net": hashlib.sha256(spec_text.encode()).hexdigest(),
-        "space": repr(sorted((k, repr(v) if hasattr(v, "rvs") else v) for k, v in space.items())),
-        **{k: repr(v) for k, v in settings.items()},
-        "cv": repr(cv),
-        "data": f"{np.shape(X)} {np.shape(y)} {joblib.hash((X, y))}",
-    }
-
-
-def _states_folder(path: Path) -> Path:
-    return path.with_name(path.name + ".states")
-
-
-def _state_file(folder: Path, candidate: int, rung: int, fold: int) -> Path:
-    return folder / f"c{candidate}_r{rung}_f{fold}.npz"
-
-
-def _read_resumed(path: Path, fingerprint: dict) -> list[dict]:
-    """The rows of the search at `path` (a SearchError for another search's file)."""
-    import pandas as pd
-
-    folder = _states_folder(path)
-    try:
-        kept = json.loads((folder / "search.json").read_text())
-    except (OSError, ValueError):
-        raise SearchError(f"cannot resume from {path}: its search's fingerprint ({folder / 'search.json'}) is missing; "
-                          "it was not written by this version's tune/--strategy, or the folder was removed") from None
-    changed = [k for k in sorted(set(kept) | set(fingerprint)) if kept.get(k) != fingerprint.get(k)]
-    if changed:
-        raise SearchError(f"cannot resume from {path}: it holds another search (different {', '.join(changed)}); "
-                          "run this search with another --out file, or resume it with the same settings")
-    try:
-        frame = pd.read_csv(path, keep_default_na=True)
-    except (OSError, ValueError) as error:
-        raise SearchError(f"cannot read the results to resume from {path}: {error}") from None
-    missing = {"candidate", "rung", "mean_test_score", "status"} - set(frame.columns)
-    if missing:
-        raise SearchError(f"cannot resume from {path}: it lacks the columns {', '.join(sorted(missing))}")
-    rows = []
-    for record in frame.to_dict("records"):
-        row = {k: (None if isinstance(v, float) and math.isnan(v) and k.startswith("param_") else v)
-               for k, v in record.items()}
-        row["candidate"], row["rung"] = int(row["candidate"]), int(row["rung"])
-        row["status"] = "" if not isinstance(row["status"], str) else row["status"]
-        row["error"] = "" if not isinstance(row.get("error"), str) else row["error"]
-        rows.append(row)
-    return rows
 
 
 def tune(
@@ -340,295 +202,122 @@ def tune(
     """Search the `.net` file's space with cross-validation (see the module docstring); returns a
     fitted `NetSearch`.
 
-    net, X, y, param_grid, cv, scheduler, n_jobs, estimator, progress
-        As for `netdsl.pipelines.search.grid_search`; `param_grid`'s entries may be lists or scipy
-        distributions (random and halving draw from them).
-    strategy
-        `"grid"`, `"random"` or `"halving"`.
-    n_candidates
-        How many candidates random and halving draw (random's default: 10; halving over lists
-        only: the whole grid).
-    min_epochs, factor
-        Halving: the first rung's epochs (default: as scikit-learn's `"exhaust"`) and the factor by
-        which epochs grow and candidates shrink from rung to rung (2 or more; default 3).
-    random_state
-        Seeds the draws and, for every estimator without its own `random_state`, the training.
-    results_path, resume
-        A CSV file for the rows (and its `.states` folder beside it); `resume=PATH` continues the
-        search that wrote PATH (the same as results_path, which it implies).
-    scoring, refit, error_score
-        As scikit-learn's searches take them (one metric); refit=False keeps no best_estimator_.
+    net, X, y, param_grid, cv, scheduler, n_jobs, estimator, progress: as for `grid_search`
+    (`param_grid`'s entries may be lists or scipy distributions). `strategy`: "grid", "random" or
+    "halving". `n_candidates`: how many random and halving draw (random's default 10; halving over
+    lists only: the whole grid). `min_epochs`, `factor`: halving's first rung (default as
+    scikit-learn's "exhaust") and the factor by which epochs grow and candidates shrink (>= 2).
+    `random_state`: the draws' seed, and the training's for an estimator without its own.
+    `results_path`: the CSV of rows (its `.states` folder beside it); `resume=PATH` continues the
+    search that wrote PATH. `scoring`, `refit`, `error_score`: as scikit-learn's searches (one metric).
     """
-    import numpy as np
     from sklearn.base import clone, is_classifier
     from sklearn.metrics import check_scoring
     from sklearn.model_selection import check_cv
 
+    results_path = _checked_settings(strategy, n_candidates, min_epochs, factor, scoring, results_path, resume)
+    spec = read_net(net)
+    estimator = estimator if estimator is not None else default_estimator(net, y)
+    prefix, net_estimator = net_step(estimator)
+    if net_estimator is None:
+        raise SearchError("the estimator must be a netdsl estimator or a pipeline with one as a step")
+    space = check_grid(full_grid(spec, param_grid, sampled=strategy != "grid"), spec, estimator)
+    if strategy == "halving":
+        check_halvable(estimator, space)
+    own = sorted((k, repr(v)) for k, v in estimator.get_params(deep=False).items() if k != "net")  # as given
+    estimator, seed = _seeded(estimator, random_state)
+    candidates = _candidates(space, strategy, n_candidates, seed)
+    max_epochs = full_epochs(estimator, spec)
+    halving = strategy == "halving"
+    counts, rung_epochs = schedule(len(candidates), max_epochs, min_epochs, factor) if halving else ([len(candidates)], [None])
+    folds = check_cv(cv, y, classifier=is_classifier(estimator))
+    splits = list(folds.split(X, y))
+    scorer = check_scoring(estimator, scoring=scoring)
+    path = Path(results_path) if results_path is not None else None
+    rungs = Rungs(remote_net(estimator) if scheduler is not None else estimator, candidates, X, y, splits, scorer,
+                  error_score, path, progress, max_epochs, prefix + "epochs")
+    if path is not None:
+        text = read_source(net_estimator.net)[0] if net_estimator.net is not None else repr(spec)
+        settings = {"strategy": strategy, "n_candidates": n_candidates, "min_epochs": min_epochs, "factor": factor,
+                    "seed": seed, "scoring": scoring, "error_score": error_score, "estimator": own}
+        rungs.fingerprint = fingerprint(text, space, settings, folds, X, y)
+    search = NetSearch()
+    search.where_, entries = _run(rungs, path, resume is not None, scheduler, n_jobs, counts, rung_epochs)
+    search.search_rows_, search.resumed_, search.epoch_folds_ = rungs.rows, rungs.resumed, rungs.epoch_folds
+    search.grid_epoch_folds_ = len(splits) * sum(int(c.get(prefix + "epochs", max_epochs)) for c in candidates)
+    _schedule_attributes(search, counts, rung_epochs if halving else [max_epochs], factor, len(candidates))
+    search.n_splits_, search.scorer_ = len(splits), scorer
+    _results(search, entries, candidates)
+    if refit:
+        started = time.perf_counter()
+        search.best_estimator_ = clone(estimator).set_params(**search.best_params_).fit(X, y)
+        search.refit_time_ = time.perf_counter() - started
+    return search
+
+
+def _seeded(estimator, random_state) -> tuple:
+    """(estimator, seed): one seed for every fit of the search (the module docstring says why), set
+    on the estimator unless it has its own `random_state`."""
+    import numpy as np
+    from sklearn.base import clone
+
     from netdsl.estimators.seeding import as_int
 
+    prefix, net_estimator = net_step(estimator)
+    seed = as_int(random_state) if random_state is not None else int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+    if getattr(net_estimator, "random_state", None) is None:
+        estimator = clone(estimator).set_params(**{prefix + "random_state": seed})
+    return estimator, seed
+
+
+def _checked_settings(strategy, n_candidates, min_epochs, factor, scoring, results_path, resume):
+    """SearchError for settings that do not go together; the results path (resume's, when given)."""
     if strategy not in STRATEGIES:
         raise SearchError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
-    if resume is not None:
-        if results_path is not None and Path(results_path).resolve() != Path(resume).resolve():
-            raise SearchError(f"resume={resume} continues that file: give no other results_path ({results_path})")
-        results_path = resume
-        if not Path(resume).is_file():
-            raise SearchError(f"nothing to resume: {resume} does not exist")
     if strategy != "halving" and (min_epochs is not None or factor != 3):
         raise SearchError(f"min_epochs and factor are settings of halving, not of a {strategy} search")
     if strategy == "grid" and n_candidates is not None:
         raise SearchError("a grid tries every combination: n_candidates (--candidates) is for random and halving")
     if isinstance(scoring, (list, tuple, set, dict)):
         raise SearchError("tune ranks candidates by one score: give scoring one metric")
-    spec = _spec(net)
-    space = _space(spec, param_grid)
-    if estimator is None:
-        estimator = _default_estimator(net, y)
-    prefix, net_estimator = _net_step(estimator)
-    if net_estimator is None:
-        raise SearchError("the estimator must be a netdsl estimator or a pipeline with one as a step")
-    # every key as the estimator takes it, checked (a range by one value drawn from it)
-    sampled = {k: v if not hasattr(v, "rvs") else [_plain(v.rvs(random_state=0))] for k, v in space.items()}
-    space = dict(zip(_check_grid(sampled, spec, estimator), space.values()))
-    if strategy == "halving":
-        _halvable(estimator)
-        if any(key.rsplit("__", 1)[-1] == "epochs" for key in space):
-            raise SearchError("halving spends epochs as its resource: `epochs` cannot be a searched key "
-                              "(the full budget is the net's or the estimator's epochs)")
-    seed = as_int(random_state) if random_state is not None else int(np.random.SeedSequence().generate_state(1)[0] >> 1)
-    if getattr(net_estimator, "random_state", None) is None:
-        estimator = clone(estimator).set_params(**{prefix + "random_state": seed})
-    candidates = _candidates(space, strategy, n_candidates, seed)
-    max_epochs = _full_epochs(estimator, spec)
-    if strategy == "halving":
-        counts, rung_epochs = schedule(len(candidates), max_epochs, min_epochs, factor)
-    else:
-        counts, rung_epochs = [len(candidates)], [None]
-    folds = check_cv(cv, y, classifier=is_classifier(estimator))
-    splits = list(folds.split(X, y))
-    scorer = check_scoring(estimator, scoring=scoring)
-    remote = _remote_net(estimator) if scheduler is not None else estimator
-    text, _ = read_source(net_estimator.net) if net_estimator.net is not None else (repr(spec), None)
-    settings = {"strategy": strategy, "n_candidates": n_candidates, "min_epochs": min_epochs, "factor": factor,
-                "seed": seed, "scoring": scoring, "error_score": error_score,
-                "estimator": sorted((k, repr(v)) for k, v in estimator.get_params(deep=False).items() if k != "net")}
-    fingerprint = _fingerprint(text, space, settings, folds, X, y) if results_path is not None else None
+    if resume is None:
+        return results_path
+    if results_path is not None and Path(results_path).resolve() != Path(resume).resolve():
+        raise SearchError(f"resume={resume} continues that file: give no other results_path ({results_path})")
+    if not Path(resume).is_file():
+        raise SearchError(f"nothing to resume: {resume} does not exist")
+    return resume
 
-    search = NetSearch()
-    search.n_splits_, search.scorer_, search.factor = len(splits), scorer, factor
-    search.n_candidates_, search.n_resources_ = counts, rung_epochs if strategy == "halving" else [max_epochs]
-    search.n_iterations_ = len(counts)
-    if strategy == "halving":
-        search.n_required_iterations_ = 1 + int(math.floor(math.log(len(candidates), factor) + 1e-9))
-        search.min_resources_, search.max_resources_ = rung_epochs[0], max_epochs
-        search.n_possible_iterations_ = 1 + int(math.floor(math.log(max_epochs / rung_epochs[0], factor) + 1e-9))
-    else:
-        search.n_required_iterations_ = search.n_possible_iterations_ = 1
-        search.min_resources_ = search.max_resources_ = max_epochs
-    path = Path(results_path) if results_path is not None else None
-    engine = _Engine(remote, candidates, X, y, splits, scorer, error_score, path, progress, strategy, max_epochs,
-                     prefix + "epochs")
-    with (results_lock(path) if path is not None else _nothing()):
+
+def _run(rungs, path, resuming: bool, scheduler, n_jobs, counts, rung_epochs) -> tuple[str, list]:
+    """Every rung, under the results lock and the workers' backend: (where the tasks ran, entries)."""
+    with (results_lock(path) if path is not None else contextlib.nullcontext()):
         if path is not None:
-            engine.prepare(fingerprint, resume is not None)
+            rungs.prepare(resuming)
         with backend(scheduler, n_jobs) as where:
             try:
-                entries = engine.run(counts, rung_epochs, n_jobs)
+                entries = rungs.run(counts, rung_epochs, n_jobs)
             except Exception as error:
                 if not worker_died(error):
                     raise
                 raise SearchError(
-                    f"the search stopped: a worker process died ({type(error).__name__}); {len(engine.rows)} rows finished"
+                    f"the search stopped: a worker process died ({type(error).__name__}); {len(rungs.rows)} rows finished"
                     + (f"; resume it with resume={path} (--resume {path})" if path is not None else ""),
-                    finished=len(engine.rows), total=sum(counts), rows=engine.rows, results_path=path,
+                    finished=len(rungs.rows), total=sum(counts), rows=rungs.rows, results_path=path,
                 ) from error
         if path is not None:
-            engine.tidy()
-    search.where_ = where
-    search.search_rows_ = engine.rows
-    search.resumed_ = engine.resumed
-    search.epoch_folds_ = engine.epoch_folds
-    search.grid_epoch_folds_ = len(candidates) * max_epochs * len(splits) if strategy == "halving" else sum(
-        int(c.get(prefix + "epochs", max_epochs)) for c in candidates) * len(splits)
-    _results(search, entries, candidates)
-    if refit:
-        started = time.perf_counter()
-        best = clone(estimator).set_params(**search.best_params_)
-        best.fit(X, y)
-        search.refit_time_ = time.perf_counter() - started
-        search.best_estimator_ = best
-    return search
+            rungs.tidy()
+    return where, entries
 
 
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
-class _Engine:
-    """The rungs: tasks out, rows and checkpoints back (and to disk), survivors chosen."""
-
-    def __init__(self, estimator, candidates, X, y, splits, scorer, error_score, path, progress, strategy,
-                 max_epochs, epochs_key):
-        self.max_epochs, self.epochs_key = max_epochs, epochs_key
-        self.estimator, self.candidates, self.X, self.y = estimator, candidates, X, y
-        self.splits, self.scorer, self.error_score = splits, scorer, error_score
-        self.path, self.progress, self.strategy = path, progress, strategy
-        self.folder = _states_folder(path) if path is not None else None
-        self.rows: list[dict] = []
-        self.resumed = 0
-        self.epoch_folds = 0
-        self.done: dict[tuple[int, int], dict] = {}  # (candidate, rung) -> row read back
-
-    def prepare(self, fingerprint: dict, resuming: bool) -> None:
-        """The states folder and fingerprint: checked and read back when resuming, else anew."""
-        if resuming:
-            for row in _read_resumed(self.path, fingerprint):
-                self.done[(row["candidate"], row["rung"])] = row
-            return
-        if self.folder.exists():
-            for old in self.folder.glob("*.npz"):
-                old.unlink()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        from netdsl.dsl.files import write_text
-
-        write_text(self.folder / "search.json", json.dumps(fingerprint, indent=1, sort_keys=True) + "\n")
-
-    def tidy(self) -> None:
-        for old in self.folder.glob("*.npz"):
-            old.unlink()
-
-    def run(self, counts, rung_epochs, n_jobs) -> list[dict]:
-        """Every rung; the entries of `cv_results_` (one per candidate and rung)."""
-        alive = list(range(len(self.candidates)))
-        states: dict[int, list] = {}
-        entries = []
-        last = len(counts) - 1
-        total = sum(counts)
-        with Reporter(total, self.path, self.progress) as reporter:
-            resumed = [row for key, row in sorted(self.done.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
-            if resumed:
-                reporter.rows = list(resumed)
-                reporter.columns = list(resumed[0])
-                self.resumed = len(resumed)
-            self.rows = reporter.rows
-            for rung, epochs in enumerate(rung_epochs):
-                keep_state = rung < last
-                previous = rung_epochs[rung - 1] if rung else 0
-                outcome = self._rung(rung, epochs, previous, alive, states, keep_state, reporter, n_jobs)
-                entries.extend(outcome)
-                scored = [(e["candidate"], e["mean_test_score"], e["failed"]) for e in outcome]
-                if rung < last:
-                    ranked = sorted((c for c, s, f in scored if not f and not math.isnan(s)),
-                                    key=lambda c: (-next(s for cc, s, _ in scored if cc == c), c))
-                    survivors = sorted(ranked[: counts[rung + 1]])
-                else:
-                    survivors = []
-                failed_all = all(f for _, _, f in scored)
-                for entry in outcome:
-                    row = entry["row"]
-                    row["status"] = ("failed" if entry["failed"] else "final" if rung == last
-                                     else "promoted" if entry["candidate"] in survivors else "stopped")
-                reporter.add([])  # the statuses, written
-                if failed_all:
-                    first = next((e["row"]["error"] for e in outcome if e["row"]["error"]), "")
-                    where = f"; their rows are in {self.path}" if self.path is not None else ""
-                    raise SearchError(
-                        f"every fit of all {len(outcome)} candidates of rung {rung} failed (first error: {first}){where}",
-                        finished=len(self.rows), total=total, rows=self.rows, results_path=self.path,
-                    )
-                if self.folder is not None:  # the checkpoints no rung will continue
-                    for candidate in alive:
-                        for fold in range(len(self.splits)):
-                            _state_file(self.folder, candidate, rung - 1, fold).unlink(missing_ok=True)
-                            if candidate not in survivors:
-                                _state_file(self.folder, candidate, rung, fold).unlink(missing_ok=True)
-                for candidate in list(states):
-                    if candidate not in survivors:
-                        del states[candidate]
-                alive = survivors
-                if not alive:
-                    break
-        return entries
-
-    def _rung(self, rung, epochs, previous, alive, states, keep_state, reporter, n_jobs) -> list[dict]:
-        """Run (or read back) the candidates `alive` at this rung; an entry per candidate, in order."""
-        from joblib import Parallel, delayed
-
-        n = len(self.splits)
-        todo = [c for c in alive if (c, rung) not in self.done]
-        results: dict[int, list] = {}
-        for candidate in todo:
-            if rung and candidate not in states:  # resumed: its checkpoints of the rung before, from disk
-                from netdsl.estimators import checkpoint
-
-                try:
-                    states[candidate] = [checkpoint.load(_state_file(self.folder, candidate, rung - 1, fold))
-                                         for fold in range(n)]
-                except Exception as error:
-                    raise SearchError(f"cannot resume candidate {candidate} at rung {rung}: its checkpoints are "
-                                      f"missing or unreadable ({error}); run the search again without resume") from None
-        tasks = [
-            delayed(_run_task)(
-                self.estimator, self.candidates[c], self.X, self.y, train, test, self.scorer,
-                epochs,
-                states[c][fold] if states.get(c) else None, keep_state, self.error_score,
-            )
-            for c in todo for fold, (train, test) in enumerate(self.splits)
-        ]
-        outputs = Parallel(n_jobs=n_jobs, return_as="generator")(tasks) if tasks else iter(())
-        entries = {}
-        for c in alive:
-            if (c, rung) in self.done:
-                entries[c] = self._entry_from_row(c, rung, self.done[(c, rung)])
-        for c in todo:
-            folds = [next(outputs) for _ in range(n)]
-            for fold, result in enumerate(folds):
-                self.epoch_folds += result["trained"]
-                if result["state"] is not None and self.folder is not None:
-                    from netdsl.estimators import checkpoint
-
-                    checkpoint.save(result["state"], _state_file(self.folder, c, rung, fold))
-            results[c] = folds
-            if keep_state:
-                states[c] = [r["state"] for r in folds]
-            entry = self._entry(c, rung, epochs, folds)
-            entries[c] = entry
-            reporter.add([entry["row"]])
-        return [entries[c] for c in alive]
-
-    def _row(self, c, rung, epochs) -> dict:
-        row: dict[str, Any] = {"candidate": c, "rung": rung, "epochs": epochs}
-        for key, value in self.candidates[c].items():
-            row[f"param_{key}"] = value if isinstance(value, (int, float, str, bool)) or value is None else repr(value)
-        return row
-
-    def _entry(self, c, rung, epochs, folds) -> dict:
-        import numpy as np
-
-        scores = np.array([r["score"] for r in folds], dtype=float)
-        fit_times = np.array([r["fit_time"] for r in folds])
-        score_times = np.array([r["score_time"] for r in folds])
-        errors = [r["error"] for r in folds if r["error"] is not None]
-        row = self._row(c, rung, epochs if epochs is not None else self.candidates[c].get(self.epochs_key, self.max_epochs))
-        row["mean_test_score"], row["std_test_score"] = float(np.mean(scores)), float(np.std(scores))
-        for k, score in enumerate(scores):
-            row[f"split{k}_test_score"] = float(score)
-        row["mean_fit_time"], row["std_fit_time"] = float(fit_times.mean()), float(fit_times.std())
-        row["mean_score_time"], row["std_score_time"] = float(score_times.mean()), float(score_times.std())
-        row["status"] = ""
-        message = exception_text(errors[0]) if errors else ""
-        if errors and len(errors) < len(folds):
-            message = f"{len(errors)} of {len(folds)} folds failed: {message}"
-        row["error"] = message
-        return {"candidate": c, "rung": rung, "row": row, "mean_test_score": row["mean_test_score"], "failed": bool(errors)}
-
-    def _entry_from_row(self, c, rung, row) -> dict:
-        return {"candidate": c, "rung": rung, "row": row, "mean_test_score": float(row["mean_test_score"]),
-                "failed": row["status"] == "failed" or bool(row.get("error"))}
+def _schedule_attributes(search, counts, resources, factor, n_candidates) -> None:
+    """scikit-learn's halving attributes: n_candidates_, n_resources_, n_iterations_, ..."""
+    search.n_candidates_, search.n_resources_, search.factor = counts, resources, factor
+    search.n_iterations_ = len(counts)
+    search.min_resources_, search.max_resources_ = resources[0], resources[-1]
+    search.n_required_iterations_ = 1 + int(math.floor(math.log(max(n_candidates, 1), factor) + 1e-9)) if len(counts) > 1 else 1
+    search.n_possible_iterations_ = (1 + int(math.floor(math.log(resources[-1] // resources[0], factor) + 1e-9))
+                                     if len(counts) > 1 else 1)
 
 
 def _results(search: NetSearch, entries: list[dict], candidates: list[dict]) -> None:

@@ -13,7 +13,7 @@ from sklearn.model_selection import ParameterSampler, RandomizedSearchCV
 from netdsl.dsl import NetError, analyse, dumps, loads, resolve, specs
 from netdsl.dsl.format import format_source
 from netdsl.pipelines import search_space
-from netdsl.pipelines.search import SearchError, _check_grid, full_grid, grid_search
+from netdsl.pipelines.search import SearchError, check_grid, full_grid, grid_search
 
 from conftest import user_error
 
@@ -180,7 +180,7 @@ def test_a_range_whose_draws_do_not_fit_the_net_is_refused_before_training():
     text = "net demo\nparam units = 8 in uniform(4, 16)\ndense(units)\ndense(n_classes, activation=softmax)\n"
     net = loads(text)
     with user_error(SearchError, match=r"the value \d+\.\d+ of `units`, drawn from uniform\(4, 16\), does not fit") as caught:
-        _check_grid(full_grid(net, None, sampled=True), net, NetClassifier(text))
+        check_grid(full_grid(net, None, sampled=True), net, NetClassifier(text))
     assert "for integers write `in range(low, high)`" in str(caught.value)
 
 

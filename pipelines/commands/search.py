@@ -1,6 +1,7 @@
 """`netdsl search FILE --data ...`: cross-validate every combination of the file's `param NAME = V
 in [...]` values (and --grid ones), rank them, refit the best and score it on held-out rows. The
-search itself is `netdsl.pipelines.search.grid_search`."""
+search itself is `netdsl.pipelines.search.grid_search`; `--strategy random|halving` and `--resume`
+run `netdsl.pipelines.tuning.tune`."""
 
 from __future__ import annotations
 
@@ -30,12 +31,14 @@ from netdsl.pipelines.errors import SearchError
 
 _folds = int_option(lambda value: value >= 2, "a number of cross-validation folds, 2 or more")
 _jobs = int_option(lambda value: value >= 1 or value == -1, "a positive number of worker processes, or -1")
+_whole = int_option(lambda value: value >= 1, "a positive whole number")
+STRATEGIES = ("grid", "random", "halving")
 
 
 def register(commands) -> None:
     search = commands.add_parser(
         "search",
-        help="grid search of a .net file's params with cross-validation",
+        help="grid, random or successive-halving search of a .net file's params with cross-validation",
         description="Cross-validate every combination of the file's `param NAME = V in [...]` values "
         "(and --grid ones) on the data minus a held-out test split, rank them, refit the best on "
         "the training rows and score it on the held-out rows. Rows are written to --out as "
@@ -48,6 +51,21 @@ def register(commands) -> None:
         "file's `in [...]` values (repeat for more keys)",
     )
     search.add_argument("--cv", type=_folds, default=5, metavar="K", help="cross-validation folds (default 5)")
+    search.add_argument(
+        "--strategy", choices=STRATEGIES, default="grid",
+        help="grid: every combination; random: --candidates draws from the space; halving: successive "
+        "halving, the best 1/--factor of the candidates continue training to --factor times more epochs, "
+        "rung after rung, up to the full epochs (default grid)",
+    )  # fmt: skip
+    search.add_argument("--candidates", type=_whole, metavar="N", help="how many candidates random and halving draw")
+    search.add_argument("--min-epochs", type=_whole, metavar="E", help="halving: epochs of the first rung")
+    search.add_argument("--factor", type=int, metavar="F", help="halving: keep 1/F of the candidates per rung, "
+                        "F times the epochs (default 3)")
+    search.add_argument(
+        "--resume", type=Path, metavar="CSV",
+        help="continue the search that wrote CSV (its --out): finished rows are kept, survivors go on "
+        "from their saved checkpoints",
+    )  # fmt: skip
     search.add_argument(
         "--jobs", type=_jobs, default=1, metavar="N",
         help="fits in parallel worker processes on this machine, one thread each (-1: one per core; default 1)",
@@ -96,12 +114,30 @@ def run(args) -> int:
     spec = load(args.file)  # a NetError is rendered by main, before any data or TensorFlow work
     try:
         extra = parse_grid(args.grid)
-        full_grid(spec, extra)  # nothing to search: say so before loading anything
+        _check_strategy(args)
+        if args.strategy == "grid":
+            full_grid(spec, extra)  # nothing to search: say so before loading anything
         _check_outputs(args)
         with results_lock(args.out):  # refuse a file another search is writing, before any work
             return _run_search(args, spec, extra)
     except SearchError as problem:
         return error(problem)
+
+
+def _check_strategy(args) -> None:
+    """Refuse settings that do not go together, before any work; --resume writes where it reads."""
+    if args.factor is not None and args.factor < 2:
+        raise SearchError(f"--factor must be 2 or more (each rung keeps 1/F of the candidates), got {args.factor}")
+    if args.strategy != "halving" and (args.factor is not None or args.min_epochs is not None):
+        raise SearchError("--factor and --min-epochs are for --strategy halving")
+    if args.strategy == "grid" and args.candidates is not None:
+        raise SearchError("--candidates is for --strategy random or halving; a grid tries every combination")
+    if args.epochs is not None and args.min_epochs is not None and args.min_epochs > args.epochs:
+        raise SearchError(f"--min-epochs {args.min_epochs} is above the full budget of {args.epochs} epochs")
+    if args.resume is not None:
+        if not args.resume.is_file():
+            raise SearchError(f"--resume {args.resume}: no such results file to resume")
+        args.out = args.resume
 
 
 def _check_outputs(args) -> None:
@@ -149,13 +185,30 @@ def _run_search(args, spec, extra) -> int:
     if starting is not None:
         starting.join()
     started = time.perf_counter()
+    tuned = args.strategy != "grid" or args.resume is not None
+    if tuned and args.min_epochs is not None:
+        from netdsl.pipelines.tuning import full_epochs
+
+        full = full_epochs(estimator, spec)
+        if args.min_epochs > full:
+            return error(f"--min-epochs {args.min_epochs} is above the full budget of {full} epochs")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # failed fits are shown in the table, not as warnings
-            search = grid_search(
-                spec, X_train, y_train, extra or None, cv=cv, scheduler=args.scheduler, n_jobs=n_jobs,
-                estimator=estimator, results_path=args.out, progress=not args.quiet,
-            )
+            if tuned:
+                from netdsl.pipelines.tuning import tune
+
+                search = tune(
+                    spec, X_train, y_train, args.strategy, extra or None, n_candidates=args.candidates,
+                    min_epochs=args.min_epochs, factor=args.factor or 3, cv=cv, scheduler=args.scheduler,
+                    n_jobs=n_jobs, estimator=estimator, random_state=args.seed, results_path=args.out,
+                    resume=args.resume, progress=not args.quiet,
+                )
+            else:
+                search = grid_search(
+                    spec, X_train, y_train, extra or None, cv=cv, scheduler=args.scheduler, n_jobs=n_jobs,
+                    estimator=estimator, results_path=args.out, progress=not args.quiet,
+                )
     except NetError:
         raise
     except (ValueError, TypeError, RuntimeError, OSError) as problem:
@@ -188,6 +241,17 @@ def _print_outcome(console, search, task: str, seconds: float, n_train: int) -> 
     _print_ranking(console, search, metric)
     best = ", ".join(f"{k}={v!r}" for k, v in search.best_params_.items())
     console.print(f"best: [bold]{best}[/]   mean CV {metric}: [bold]{search.best_score_:.4f}[/]")
+    if hasattr(search, "epoch_folds_"):  # tune: the rungs and the budget they spent
+        if getattr(search, "resumed_", 0):
+            console.print(f"resumed {search.resumed_} finished rows")
+        for rung, (count, epochs) in enumerate(zip(search.n_candidates_, search.n_resources_)):
+            console.print(f"rung {rung}: {count} candidate{'s' if count != 1 else ''} x {epochs} "
+                          f"epoch{'s' if epochs != 1 else ''}")
+        share = search.epoch_folds_ / search.grid_epoch_folds_ if search.grid_epoch_folds_ else 1.0
+        console.print(f"epoch x fold budget: {search.epoch_folds_} of a full grid's {search.grid_epoch_folds_} "
+                      f"({share:.0%}); {seconds:.1f} s, {search.where_}; best refitted on {n_train} rows in "
+                      f"{search.refit_time_:.1f} s")
+        return
     console.print(
         f"{len(search.search_rows_)} candidates x {search.n_splits_} folds in {seconds:.1f} s, {search.where_}; "
         f"best refitted on {n_train} rows in {search.refit_time_:.1f} s"
@@ -216,7 +280,12 @@ def _print_ranking(console, search, metric: str) -> None:
     results = search.cv_results_
     ranks = np.asarray(results["rank_test_score"])
     order = sorted(range(len(ranks)), key=lambda i: (ranks[i], i))
-    rows = {row["candidate"]: row for row in search.search_rows_}
+    if "iter" in results:  # tune: an entry per candidate and rung
+        rows = {(row["candidate"], row["rung"]): row for row in search.search_rows_}
+        keys = [(int(c), int(r)) for c, r in zip(results["candidate"], results["iter"])]
+        rows = {i: rows.get(key, {}) for i, key in enumerate(keys)}
+    else:
+        rows = {row["candidate"]: row for row in search.search_rows_}
     table = Table(title=f"candidates by mean CV {metric} ({search.n_splits_} folds)", title_justify="left")
     table.add_column("rank", justify="right")
     table.add_column("params")
@@ -224,6 +293,8 @@ def _print_ranking(console, search, metric: str) -> None:
     table.add_column("mean fit time", justify="right")
     for i in order:
         params = ", ".join(f"{k}={v!r}" for k, v in results["params"][i].items())
+        if "iter" in results and len(set(results["iter"])) > 1:  # halving: which rung, how many epochs
+            params += f"  (rung {results['iter'][i]}, {results['n_resources'][i]} epochs)"
         mean, std = results["mean_test_score"][i], results["std_test_score"][i]
         problem = rows.get(i, {}).get("error", "")
         score = f"{mean:.4f} ± {std:.4f}" if np.isfinite(mean) else f"failed: {problem}" if problem else "failed"
