@@ -246,7 +246,6 @@ class Rungs:
 
         n = len(self.splits)
         todo = [c for c in alive if (c, rung) not in self.done]
-        results: dict[int, list] = {}
         for candidate in todo:
             if rung and candidate not in states:  # resumed: its checkpoints of the rung before, from disk
                 from netdsl.estimators import checkpoint
@@ -259,8 +258,7 @@ class Rungs:
                                       f"missing or unreadable ({error}); run the search again without resume") from None
         tasks = [
             delayed(run_task)(
-                self.estimator, self.candidates[c], self.X, self.y, train, test, self.scorer,
-                epochs,
+                self.estimator, self.candidates[c], self.X, self.y, train, test, self.scorer, epochs,
                 states[c][fold] if states.get(c) else None, keep_state, self.error_score,
             )
             for c in todo for fold, (train, test) in enumerate(self.splits)
@@ -278,7 +276,6 @@ class Rungs:
                     from netdsl.estimators import checkpoint
 
                     checkpoint.save(result["state"], state_file(self.folder, c, rung, fold))
-            results[c] = folds
             if keep_state:
                 states[c] = [r["state"] for r in folds]
             entry = self._entry(c, rung, epochs, folds)
