@@ -108,6 +108,12 @@ def test_grid_and_random(digits, tmp_path):
     picked = [grid.cv_results_["params"].index(p) for p in sampled.cv_results_["params"]]
     for i, j in enumerate(picked):  # the same candidate, the same scores: one seed for every fit
         assert sampled.cv_results_["mean_test_score"][i] == grid.cv_results_["mean_test_score"][j]
+    from scipy.stats import loguniform
+
+    ranged = tune(MLP, X, y, "random", {"epochs": [1], "lr": loguniform(1e-3, 1e-1)}, n_candidates=2, cv=2,
+                  random_state=0, refit=False)
+    rates = [p["lr"] for p in ranged.cv_results_["params"]]
+    assert len(set(rates)) == 2 and all(1e-3 <= r <= 1e-1 and isinstance(r, float) for r in rates)
     with pytest.raises(SearchError, match="n_candidates .* is for random and halving"):
         tune(MLP, X, y, "grid", n_candidates=3, cv=2)
     with pytest.raises(SearchError, match="`epochs` cannot be a searched key"):
@@ -147,6 +153,20 @@ def test_halving_continues_the_survivors(digits, tmp_path):
     assert whole.score(X[test], y[test]) == second.split0_test_score.iloc[0]
     assert search.best_estimator_.n_iter_ == 4  # refitted on all rows at the full budget
     assert not list((tmp_path / "halving.csv.states").glob("*.npz"))  # checkpoints removed at the end
+
+
+def test_halving_a_pipeline_refits_its_other_steps_and_continues_the_net(digits):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = digits
+    pipeline = Pipeline([("scale", StandardScaler()), ("net", NetClassifier(MLP, epochs=3))])
+    search = tune(MLP, X, y, "halving", {"hidden": [8, 16], "lr": [0.03]}, cv=2, estimator=pipeline, factor=2,
+                  min_epochs=1, random_state=0)
+    assert search.n_candidates_ == [2, 1] and search.n_resources_ == [1, 3]
+    assert search.epoch_folds_ == (2 * 1 + 1 * 2) * 2
+    assert search.best_estimator_.named_steps["net"].n_iter_ == 3
+    assert set(search.best_params_) == {"net__hidden", "net__lr"}
 
 
 def test_ties_go_to_the_earlier_candidate_and_failures_are_never_promoted(digits):
