@@ -21,7 +21,7 @@ from benchmarks.common import Timer, machine, parser
 
 # The training-speed benchmarks, cheapest first so that a quick look gets the most tables soonest
 # (`steps`: what each optimisation of the fast path buys). Each module has `run(quick) -> [Table]`.
-NAMES = ("startup", "single_fit", "cold_fit", "predict", "memory", "steps", "jobs", "grid_search")
+NAMES = ("startup", "single_fit", "cold_fit", "predict", "memory", "steps", "jobs", "grid_search", "text_grid")
 BENCHMARKS = {
     name: importlib.import_module(f"benchmarks.{name}")
     for name in NAMES
