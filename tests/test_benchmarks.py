@@ -14,7 +14,7 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT))  # `benchmarks` is a folder of the repository, not an installed package
 
-from benchmarks import grid_accuracy, grid_search, models, startup, text_grid  # noqa: E402
+from benchmarks import grid_accuracy, grid_search, halving, models, startup, text_grid  # noqa: E402
 from benchmarks.common import NETS, Table  # noqa: E402
 
 
@@ -86,6 +86,40 @@ def test_the_start_up_steps_and_a_baseline_run(tmp_path):
     assert [row[-1] for row in table.rows] == ["0", "0"]  # both checked every example
     steps = startup.steps(runs=1)
     assert [row[0] for row in steps.rows][1:-2] == list(startup.STEP_NAMES)
+
+
+def test_the_halving_space_is_the_files_own_and_its_keras_twin_has_the_same_parameters():
+    space = halving._space(quick=False)
+    assert len(ParameterGrid(space)) == 48
+    for filters in space["filters"]:
+        for width in space["width"]:
+            expected = analyse(load(halving.NET), params={"filters": filters, "width": width}).total_params
+            assert models.cnn(filters, width).count_params() == expected
+    for filters, width, rate in halving.SCIKERAS_SAMPLE:  # scikeras's sample is taken from that space
+        assert filters in space["filters"] and width in space["width"] and rate in space["lr"]
+
+
+@pytest.mark.parametrize("factor, min_epochs", halving.SCHEDULES)
+def test_each_halving_schedule_keeps_the_budget_goal(factor, min_epochs):
+    rungs = halving.schedule(48, min_epochs, factor, halving.MAX_EPOCHS)
+    assert rungs[0][0] == 48 and rungs[-1][1] == halving.MAX_EPOCHS
+    assert halving.budget(rungs, 3, continued=True) <= 0.2 * 48 * 3 * halving.MAX_EPOCHS
+    assert halving.budget(rungs, 3, continued=False) > halving.budget(rungs, 3, continued=True)
+
+
+def test_a_replay_picks_as_halving_does():
+    # 4 candidates; their mean CV accuracy after 1 and 2 epochs
+    curves = [{"scores": {1: a, 2: b}} for a, b in [(0.5, 0.9), (0.7, 0.6), (0.7, 0.8), (0.4, 0.99)]]
+    assert halving.replay(curves, [(4, 1), (2, 2)]) == 2  # 1 and 2 go on, 2 is the better after 2 epochs
+    assert halving.replay(curves, [(4, 1), (1, 2)]) == 1  # 1 and 2 tie after 1 epoch: the earlier goes on
+    assert halving.replay(curves, [(4, 2)]) == 3
+
+
+def test_the_halving_benchmark_counts_the_epochs_tune_trained():
+    found = halving.run_halving(epochs=2, folds=2, n_rows=200, quick=True, min_epochs=1, factor=2)
+    planned = halving.schedule(4, 1, 2, 2)  # the --quick space's 4 candidates: 4 at 1 epoch, 2 at 2
+    assert found["rungs"] == planned == [(4, 1), (2, 2)]
+    assert found["budget"] == halving.budget(planned, 2, continued=True) == found["counted_by_tune"] == 12
 
 
 @pytest.mark.parametrize("width", text_grid.WIDTHS)
