@@ -108,6 +108,15 @@ def _key(params: dict) -> tuple:
     return tuple(sorted((k, round(float(v), 12)) for k, v in params.items() if k != "epochs"))
 
 
+def _where_time_went(search, folds: int, seconds: float) -> dict:
+    """Seconds in the tasks' fits and scoring (from cv_results_), in the refit, and the rest."""
+    results = search.cv_results_
+    fits = float(sum(results["mean_fit_time"])) * folds
+    scoring = float(sum(results["mean_score_time"])) * folds
+    refit = float(getattr(search, "refit_time_", 0.0))
+    return {"fits": fits, "scoring": scoring, "refit": refit, "rest": seconds - fits - scoring - refit}
+
+
 def _estimator(epochs: int):
     from netdsl.estimators import NetClassifier
 
@@ -149,6 +158,7 @@ def run_grid(epochs: int, folds: int, n_rows, quick: bool, older: bool = False) 
         "best": float(search.best_score_),
         "budget": len(scores) * folds * epochs,
         "candidates": len(scores),
+        "time": _where_time_went(search, folds, t.seconds),
     }
 
 
@@ -179,6 +189,7 @@ def run_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, f
         "rungs": [tuple(rungs[i]) for i in sorted(rungs)],
         "candidates": len(reached),
         "counted_by_tune": getattr(search, "epoch_folds_", None),
+        "time": _where_time_went(search, folds, t.seconds),
     }
 
 
@@ -205,6 +216,7 @@ def run_sklearn_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs
         "budget": budget(rungs, folds, continued=False),
         "rungs": rungs,
         "candidates": int(search.n_candidates_[0]),
+        "time": _where_time_went(search, folds, t.seconds),
     }
 
 
@@ -349,6 +361,10 @@ def run(quick=False, schedules=None, contenders=",".join(DEFAULT_CONTENDERS), re
         full = scores.get(r["best_params"], float("nan"))
         table.add(label, r["seconds"], r["budget"], f"{100 * r['budget'] / grid_budget:.1f}%", _params_text(r["best_params"]),
                   _acc(r["best"]), _acc(full), _acc(grid_best - full))  # fmt: skip
+        if "time" in r:
+            spent = r["time"]
+            table.notes.append(f"{label}: {spent['fits']:.1f} s in the fits, {spent['scoring']:.1f} s scoring, {spent['refit']:.1f} s "
+                               f"refitting, {spent['rest']:.1f} s the rest (the search's own work)")  # fmt: skip
         if kind == "sklearn_halving":
             table.notes.append(f"HalvingGridSearchCV's rungs (candidates, epochs): {r['rungs']} (max_resources={epochs}), each from scratch")
         if kind != "halving":
