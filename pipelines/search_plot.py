@@ -147,13 +147,18 @@ def search_report(search_or_results, path=None) -> Figure:
     rung had trained, one line per candidate across the rungs it ran, a stopped candidate's line
     ending with a cross where it was stopped, the finalists' lines in colour, the best candidate's
     thick with a star, and above each rung how many candidates it evaluated."""
-    import numpy as np
-
     frame, params, resource = _results(search_or_results)
     columns = _rung_columns(frame)
     rows, metric, failed = _search_table(frame, params)
     if columns is not None:
         return _rungs_report(frame, _row_params(frame, params), metric, columns, resource, path)
+    return _grid_report(rows, metric, failed, path)
+
+
+def _grid_report(rows, metric, failed, path) -> Figure:
+    """`search_report` of a search in one round (see there), from `_search_table`'s rows."""
+    import numpy as np
+
     names = []
     for params, _, _ in rows:
         names.extend(name for name in params if name not in names)
@@ -228,55 +233,62 @@ def _wrap(text: str, width: int) -> str:
 # ---- a search in rungs --------------------------------------------------------------------------------
 
 
-def _rungs_report(frame, params, metric, columns, resource, path) -> Figure:
-    """`search_report` of a search in rungs (see there); `params` holds each row's parameters. The
-    best candidate is the best of the last rung any candidate reached (ties: the first candidate), as
-    the halving search picks it."""
+def _traces(frame, params, metric, columns):
+    """Each candidate's path through the rungs and how it ended: ({candidate: [(rung, resource, mean
+    score, frame row), ...] by rung}, {candidate: `stopped`, `final`, `failed` or `promoted` (a search
+    stopped midway)}), from the results' `status` where they have one."""
     import numpy as np
     import pandas as pd
-    from matplotlib.lines import Line2D
 
     rung_column, resource_column = columns
     rungs = pd.to_numeric(frame[rung_column], errors="coerce").to_numpy(dtype=float)
     spent = pd.to_numeric(frame[resource_column], errors="coerce").to_numpy(dtype=float)
-    score = "mean_test_" + (metric or "score")
-    means = pd.to_numeric(frame[score], errors="coerce").to_numpy(dtype=float)
-    stds = dict(enumerate(pd.to_numeric(frame["std_test_" + (metric or "score")], errors="coerce")
-                          if "std_test_" + (metric or "score") in frame.columns else []))
+    means = pd.to_numeric(frame["mean_test_" + (metric or "score")], errors="coerce").to_numpy(dtype=float)
     if "candidate" in frame.columns:
         candidate = pd.to_numeric(frame["candidate"], errors="coerce").to_numpy()
     else:  # scikit-learn's halving: a candidate is its parameters, listed again at each rung it reached
         first: dict[str, int] = {}
         candidate = np.array([first.setdefault(repr(sorted(p.items(), key=str)), len(first)) for p in params])
-    status = frame["status"].astype(str).to_numpy() if "status" in frame.columns else None
-    last_rung = np.nanmax(rungs)
-
-    traces: dict = {}  # candidate -> [(rung, resource, mean, frame row)], by rung
+    traces: dict = {}
     for i in range(len(frame)):
         traces.setdefault(candidate[i], []).append((rungs[i], spent[i], means[i], i))
-    for trace in traces.values():
+    last_rung = np.nanmax(rungs)
+    ended = {}
+    for c, trace in traces.items():
         trace.sort()
+        rung, _, mean, row = trace[-1]
+        if "status" in frame.columns:
+            ended[c] = str(frame["status"].iloc[row])
+        else:
+            ended[c] = "failed" if not np.isfinite(mean) else "final" if rung == last_rung else "stopped"
+    return traces, ended
 
-    def ended(trace) -> str:
-        """How the candidate's search ended: stopped, final, failed, or running (an unfinished search)."""
-        if status is not None:
-            return status[trace[-1][3]]
-        if not np.isfinite(trace[-1][2]):
-            return "failed"
-        return "final" if trace[-1][0] == last_rung else "stopped"
 
-    reached = [(c, t) for c, t in traces.items() if t[-1][0] == max(t2[-1][0] for t2 in traces.values())
-               and np.isfinite(t[-1][2])]
-    best, best_trace = max(reached, key=lambda item: (item[1][-1][2], -item[0]))  # ties: the first candidate
-    best_row = best_trace[-1][3]
+def _best(traces) -> tuple:
+    """(candidate, its last frame row): the best mean score of the last rung any candidate reached,
+    ties to the first candidate, as the halving search picks it."""
+    import numpy as np
 
+    top = max(trace[-1][0] for trace in traces.values())
+    reached = [(c, t[-1]) for c, t in traces.items() if t[-1][0] == top and np.isfinite(t[-1][2])]
+    best, (_, _, _, row) = max(reached, key=lambda item: (item[1][2], -item[0]))
+    return best, row
+
+
+def _rungs_report(frame, params, metric, columns, resource, path) -> Figure:
+    """`search_report` of a search in rungs (see there); `params` holds each row's parameters."""
+    import numpy as np
+    import pandas as pd
+    from matplotlib.lines import Line2D
+
+    traces, ended = _traces(frame, params, metric, columns)
+    best, best_row = _best(traces)
     figure = new_figure(9.5, 6)
     ax = figure.subplots()
-    endings = {"stopped": 0, "final": 0, "failed": 0}
+    endings = {how: list(ended.values()).count(how) for how in ("stopped", "final", "failed")}
     for c, trace in traces.items():
         points = [(x, y) for _, x, y, _ in trace if np.isfinite(y) and np.isfinite(x)]
-        how = ended(trace)
-        endings[how] = endings.get(how, 0) + 1
+        how = ended[c]
         if not points:
             continue
         xs, ys = zip(*points)
@@ -297,14 +309,14 @@ def _rungs_report(frame, params, metric, columns, resource, path) -> Figure:
             ax.plot(xs[-1:], ys[-1:], marker="o", ms=7, color="C0", ls="none", zorder=4, gid="final")
 
     # the rungs: their resources as ticks, each with how many candidates it evaluated
-    order = sorted({(r, x) for r, x in zip(rungs, spent) if np.isfinite(r) and np.isfinite(x)})
-    positions = sorted({x for _, x in order})
-    counts = [(r, x, int(np.sum((rungs == r) & (spent == x)))) for r, x in order]
+    ran = [(r, x) for trace in traces.values() for r, x, _, _ in trace if np.isfinite(r) and np.isfinite(x)]
+    counts = [(r, x, ran.count((r, x))) for r, x in sorted(set(ran))]
+    positions = sorted({x for _, x, _ in counts})
     if len(positions) > 2 and min(positions) > 0 and max(positions) / min(positions) >= 8:
         ax.set_xscale("log")
     ax.set_xticks([x for _, x, _ in counts], [f"{x:g}\nrung {int(r)}: {n} candidate{'' if n == 1 else 's'}" for r, x, n in counts])
     ax.minorticks_off()
-    spent_name = "epochs trained" if resource_column == "epochs" else resource or "resources"
+    spent_name = "epochs trained" if columns[1] == "epochs" else resource or "resources"
     ax.set_xlabel(f"{spent_name} (each rung's budget)")
     ax.set_ylabel(f"mean CV {metric or 'score'}")
     ax.grid(True, alpha=0.3)
@@ -318,11 +330,12 @@ def _rungs_report(frame, params, metric, columns, resource, path) -> Figure:
 
     per_rung = " \u2192 ".join(str(n) for _, _, n in counts)
     shown = ", ".join(f"{k.rsplit('__', 1)[-1]}={_short(v)}" for k, v in params[best_row].items())  # a pipeline step's prefix dropped
-    spread = stds.get(best_row, float("nan"))
+    std = "std_test_" + (metric or "score")
+    spread = float(pd.to_numeric(frame[std], errors="coerce").iloc[best_row]) if std in frame.columns else float("nan")
     spread = f" \u00b1 {spread:.3f}" if np.isfinite(spread) else ""
     failed = endings.get("failed", 0)
     title = (f"search in {len(counts)} rungs: {len(traces)} candidates ({per_rung})" + (f", {failed} failed" if failed else "")
-             + f"; best {means[best_row]:.3f}{spread} with {shown}")
+             + f"; best {traces[best][-1][2]:.3f}{spread} with {shown}")
     figure.suptitle(_wrap(title, int(figure.get_size_inches()[0] * 10)), fontsize=12)
     save(figure, path)
     return figure
