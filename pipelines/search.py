@@ -97,6 +97,9 @@ def read_net(net) -> specs.Net:
     return loads(text, filename=filename)
 
 
+MAX_LISTED = 1_000_000  # integers of one `range` param that a search lists (as a list, like Python's)
+
+
 def search_space(net) -> dict[str, Any]:
     """The file's search space, in file order: a list for `in [V1, ...]` and for `in range(a, b)`
     (its integers: `range(1, 5)` is `[1, 2, 3, 4]`, the end excluded as in Python), a scipy.stats
@@ -105,6 +108,13 @@ def search_space(net) -> dict[str, Any]:
     `RandomizedSearchCV` and `HalvingRandomSearchCV`, which take it as it is."""
     space = {}
     for param in read_net(net).params:
+        span = param.range
+        if span is not None and span.kind == "range" and len(range(span.low, span.high, span.step or 1)) > MAX_LISTED:
+            raise SearchError(
+                f"`{param.name}` in range({span.low}, {span.high}{f', {span.step}' if span.step else ''}) holds "
+                f"{len(range(span.low, span.high, span.step or 1)):,} integers, more than a search lists "
+                f"({MAX_LISTED:,}); give it a larger step or narrower bounds"
+            )
         found = param.space
         if isinstance(found, list):
             if found:

@@ -145,6 +145,9 @@ def test_search_space_gives_lists_and_scipy_distributions():
     # loguniform: about as many draws in each decade (1e-4..1e-3, ..., 1e-2..1e-1); uniform would put 90% in the last
     decades = np.histogram(np.log10([d["lr"] for d in draws]), bins=[-4, -3, -2, -1])[0]
     assert decades.min() > 40
+    # a range too long to list is refused, not listed until memory runs out
+    with user_error(SearchError, match=r"`u` in range\(1, 10000000000\) holds 9,999,999,999 integers"):
+        search_space("net d\nparam u = 8 in range(1, 10000000000)\ndense(u)\n")
 
 
 def test_a_grid_refuses_a_continuous_range_and_says_what_to_do():
