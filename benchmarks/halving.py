@@ -123,6 +123,14 @@ def _estimator(epochs: int):
     return NetClassifier(str(NET), epochs=epochs, batch_size=BATCH_SIZE, random_state=SEED, verbose=0)
 
 
+def _start_keras():
+    """Keras started as netdsl's first fit starts it (`runtime.start_keras`), before the timed
+    search: the others import Keras before theirs (as grid_search.py does)."""
+    from netdsl.estimators import runtime
+
+    runtime.start_keras()
+
+
 def _tune():
     try:
         from netdsl.pipelines import tune
@@ -136,7 +144,7 @@ def run_grid(epochs: int, folds: int, n_rows, quick: bool, older: bool = False) 
     (`older`: by `grid_search`, the GridSearchCV that came before `tune`)."""
     X, y = digits(n_rows)
     tune = _tune()
-    importlib.import_module("keras")  # not inside the timed search (netdsl imports it at its first fit)
+    _start_keras()
 
     with Timer() as t:
         if tune is not None and not older:
@@ -168,7 +176,7 @@ def run_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, f
     if tune is None:
         raise RuntimeError("netdsl.pipelines.tune is not there yet")
     X, y = digits(n_rows)
-    importlib.import_module("keras")
+    _start_keras()
 
     with Timer() as t:
         search = tune(str(NET), X, y, strategy="halving", param_grid=QUICK["space"] if quick else None, cv=folds,
@@ -199,7 +207,7 @@ def run_sklearn_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs
     from sklearn.model_selection import HalvingGridSearchCV
 
     X, y = digits(n_rows)
-    importlib.import_module("keras")
+    _start_keras()
 
     search = HalvingGridSearchCV(
         _estimator(epochs), _space(quick), factor=factor, resource="epochs", min_resources=min_epochs,
@@ -228,6 +236,7 @@ def run_scikeras(epochs: int, folds: int, n_rows, sample) -> dict:
     from benchmarks.models import cnn
 
     X, y = digits(n_rows)
+    importlib.import_module("keras")  # not part of the timed search
     estimator = KerasClassifier(
         model=cnn, loss="sparse_categorical_crossentropy", optimizer="adam", epochs=epochs,
         batch_size=BATCH_SIZE, verbose=0, model__filters=16, model__width=64,
