@@ -24,6 +24,22 @@ def seed_maker():
     return make_default_seed
 
 
+def keras_random():
+    """What Keras's `make_default_seed` draws from (`seed_generator.python_random`): Python's
+    `random` module, or the private `random.Random` a seeded fit puts there (`seeding.fitting`).
+    Both have `getstate`, `setstate` and `randint`."""
+    from keras.src.random import seed_generator
+
+    return seed_generator.python_random
+
+
+def set_keras_random(generator) -> None:
+    """Make Keras's `make_default_seed` draw from `generator` (see `keras_random`)."""
+    from keras.src.random import seed_generator
+
+    seed_generator.python_random = generator
+
+
 def variable_initializer(variable):
     """The initializer a Keras variable was made with (`Variable._initializer`)."""
     return variable._initializer

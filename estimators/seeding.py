@@ -10,9 +10,10 @@ as if netdsl had not run, and their unseeded models do not meet "Random ops requ
 Every fit (seeded or not) holds `_LOCK` through its seeding, build and training: an unseeded fit
 in another thread would otherwise draw from (and shift) a seeded fit's stream, and two seeded
 fits would interleave their draws. Fits in threads therefore run one after another, and the same
-seed gives the same model however they are scheduled. (Another library drawing from Python's
-global `random` in another thread while a seeded fit runs can still shift it: that state is
-the process's, not netdsl's.)
+seed gives the same model however they are scheduled. Another library drawing from Python's
+global `random` in another thread while a seeded fit runs (a Dask worker's event loop does) cannot
+shift the fit's layer seeds: during a seeded fit, Keras draws them from a generator of the fit's
+own (`compat.set_keras_random`), seeded alike, so they are the numbers the global one would give.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def _saved() -> dict:
         "keras": compat.keras_seed_state(),
         "tensorflow": compat.tensorflow_seed_state(),
         "determinism": compat.op_determinism(),
+        "draws": compat.keras_random(),
     }
 
 
@@ -45,6 +47,7 @@ def _restore(saved: dict) -> None:
     compat.set_keras_seed_state(saved["keras"])
     compat.set_tensorflow_seed_state(saved["tensorflow"])
     compat.set_op_determinism(saved["determinism"])
+    compat.set_keras_random(saved["draws"])
 
 
 def as_int(random_state) -> int:
@@ -72,6 +75,11 @@ def seed(value: int, tensorflow: bool = True) -> None:
         np.random.seed(value)
     else:
         keras.utils.set_random_seed(value)
+    # Keras draws each new layer's seeds from Python's `random` (`make_default_seed`), which other
+    # threads of the process may draw from too (a Dask worker's event loop does: dask.sizeof,
+    # distributed's comm), shifting the fit's seeds: the fit's draws come from its own generator,
+    # seeded alike, so they are the same numbers, whatever other threads do.
+    compat.set_keras_random(random.Random(value))
     tf.config.experimental.enable_op_determinism()
 
 

@@ -134,13 +134,15 @@ def learn_weight_plan(net: specs.Net, model: keras.Model, analysis=None) -> Weig
     make_default_seed = compat.seed_maker()
     if make_default_seed is None:  # a Keras that draws its seeds elsewhere: restarts make their layers
         return None
-    start, numpy_start = random.getstate(), np.random.get_state()
+    draws = compat.keras_random()  # Python's `random`, or a seeded fit's own generator (`seeding.seed`)
+    start, python_start, numpy_start = draws.getstate(), random.getstate(), np.random.get_state()
     try:
         first = _drawn_restart(net, model, make_default_seed, analysis)
         second = _drawn_restart(net, model, make_default_seed, analysis)
         numpy_kept = _same_numpy_state(numpy_start, np.random.get_state())
     finally:
-        random.setstate(start)
+        random.setstate(python_start)  # what a layer may draw itself
+        draws.setstate(start)
         np.random.set_state(numpy_start)
     if first is None or second is None or not numpy_kept:
         return None
@@ -174,15 +176,18 @@ def _drawn_restart(net: specs.Net, model: keras.Model, make_default_seed, analys
     """One standard restart (`fresh_weights`): the variables made, their values, and the seeds it
     drew from Python's `random` (found by replaying `make_default_seed` from the state before until
     the state after is reached); None where there is no such restart or the replay fails."""
-    before = random.getstate()
+    from netdsl.dsl import compat
+
+    draws = compat.keras_random()
+    before = draws.getstate()
     made = _made_anew(net, model, analysis)
     if made is None:
         return None
     values = _initial_values(made)
-    after = random.getstate()
-    random.setstate(before)
+    after = draws.getstate()
+    draws.setstate(before)
     seeds = []
-    while random.getstate() != after:
+    while draws.getstate() != after:
         if len(seeds) == MAX_DRAWS:
             return None
         seeds.append(make_default_seed())

@@ -30,6 +30,22 @@ def test_seed_maker_draws_keras_seeds_from_pythons_random():
     assert isinstance(first, int) and make_default_seed() == first
 
 
+def test_keras_random_is_what_make_default_seed_draws_from_and_can_be_replaced():
+    make_default_seed = compat.seed_maker()
+    kept = compat.keras_random()
+    assert kept is random  # Python's `random` outside a seeded fit
+    try:
+        compat.set_keras_random(random.Random(11))
+        first = make_default_seed()
+        compat.set_keras_random(random.Random(11))
+        state = random.getstate()
+        assert make_default_seed() == first and random.getstate() == state  # the global stream untouched
+    finally:
+        compat.set_keras_random(kept)
+    random.seed(11)
+    assert make_default_seed() == first  # the same numbers as from Python's `random` seeded alike
+
+
 def test_variable_initializer_is_the_one_a_layer_gave():
     import keras
 

@@ -236,13 +236,6 @@ def test_the_same_results_in_this_process_and_in_worker_processes(digits):
     _same_results(workers, here)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect, reported: Keras draws a new layer's seeds from Python's global `random`, which a "
-    "Dask worker's event-loop thread also draws from (dask.sizeof, distributed's comm) while a task builds "
-    "its model, so a build in a Dask worker (the first of each graph) can start from other weights; "
-    "fix in estimators/seeding.py: a private random.Random for Keras's draws during a seeded fit",
-)
 def test_the_same_results_on_a_dask_cluster(digits):
     distributed = pytest.importorskip("distributed")
     X, y = digits
