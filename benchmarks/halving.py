@@ -33,8 +33,8 @@ as tune's rungs: the measured runs' picks are checked against their replays).
 
 from __future__ import annotations
 
-import math
 import importlib
+import math
 import sys
 from pathlib import Path
 
@@ -131,29 +131,20 @@ def _start_keras():
     runtime.start_keras()
 
 
-def _tune():
-    try:
-        from netdsl.pipelines import tune
-    except ImportError:
-        return None
-    return tune
-
-
 def run_grid(epochs: int, folds: int, n_rows, quick: bool, older: bool = False) -> dict:
     """netdsl's exhaustive grid over the file's space: every candidate's mean CV accuracy
     (`older`: by `grid_search`, the GridSearchCV that came before `tune`)."""
+    from netdsl.pipelines import grid_search, tune
+
     X, y = digits(n_rows)
-    tune = _tune()
     _start_keras()
 
     with Timer() as t:
-        if tune is not None and not older:
+        if not older:
             search = tune(str(NET), X, y, strategy="grid", param_grid=QUICK["space"] if quick else None, cv=folds,
                           n_jobs=1, estimator=_estimator(epochs), random_state=SEED)  # fmt: skip
             how = 'tune(strategy="grid")'
         else:
-            from netdsl.pipelines import grid_search
-
             search = grid_search(str(NET), X, y, QUICK["space"] if quick else None, cv=folds, n_jobs=1, estimator=_estimator(epochs))
             how = "grid_search"
     results = search.cv_results_
@@ -172,9 +163,8 @@ def run_grid(epochs: int, folds: int, n_rows, quick: bool, older: bool = False) 
 
 def run_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, factor: int) -> dict:
     """netdsl's successive halving: its pick, its rungs, the epochs it really trained."""
-    tune = _tune()
-    if tune is None:
-        raise RuntimeError("netdsl.pipelines.tune is not there yet")
+    from netdsl.pipelines import tune
+
     X, y = digits(n_rows)
     _start_keras()
 
