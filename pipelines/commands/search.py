@@ -191,7 +191,7 @@ def _run_search(args, spec, extra) -> int:
 
         full = full_epochs(estimator, spec)
         if args.min_epochs > full:
-            return error(f"--min-epochs {args.min_epochs} is above the full budget of {full} epochs")
+            raise SearchError(f"--min-epochs {args.min_epochs} is above the full budget of {full} epochs")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # failed fits are shown in the table, not as warnings
