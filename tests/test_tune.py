@@ -277,3 +277,23 @@ def test_cli_halving_and_resume(tmp_path, capsys):
                      "--out", str(tmp_path / "x.csv"), "--quiet", *bad])
         err = capsys.readouterr().err
         assert code == 1 and message in err, err
+
+
+def test_cli_shows_the_files_names_and_short_drawn_values(tmp_path, capsys):
+    """With --scale the net is a pipeline step: the table and the best line still show the file's
+    param names (no `netclassifier__`), and a value drawn from a range to 4 significant digits."""
+    net = tmp_path / "ranged.net"
+    net.write_text(TINY.replace("in [4, 8, 12, 16]", "in range(4, 17)\nparam lr = 0.01 in loguniform(0.001, 0.1)")
+                   + "train {\n    optimizer = adam(learning_rate=lr)\n}\n")
+    results = tmp_path / "random.csv"
+    argv = ["search", str(net), "--data", "iris", "--cv", "2", "--epochs", "1", "--strategy", "random",
+            "--candidates", "2", "--scale", "--out", str(results), "--quiet"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    frame = pd.read_csv(results)
+    drawn = [column for column in frame if column.endswith("__lr")]
+    assert drawn, list(frame)  # the CSV keeps the estimator's own keys
+    assert "netclassifier__" not in out
+    for value in frame[drawn[0]]:
+        assert f"lr={value:.4g}," in out or f"lr={value:.4g} " in out or f"lr={value:.4g}\n" in out
+    assert "best: hidden=" in out

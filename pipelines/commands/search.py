@@ -239,7 +239,7 @@ def _print_outcome(console, search, task: str, seconds: float, n_train: int) -> 
     """The ranking of the candidates, the best one and the time the search took."""
     metric = "accuracy" if task == "classification" else "R²"
     _print_ranking(console, search, metric)
-    best = ", ".join(f"{k}={v!r}" for k, v in search.best_params_.items())
+    best = _shown(search.best_params_, _prefix(search))
     console.print(f"best: [bold]{best}[/]   mean CV {metric}: [bold]{search.best_score_:.4f}[/]")
     if hasattr(search, "epoch_folds_"):  # tune: the rungs and the budget they spent
         if getattr(search, "resumed_", 0):
@@ -250,11 +250,11 @@ def _print_outcome(console, search, task: str, seconds: float, n_train: int) -> 
         share = search.epoch_folds_ / search.grid_epoch_folds_ if search.grid_epoch_folds_ else 1.0
         console.print(f"epoch x fold budget: {search.epoch_folds_} of a full grid's {search.grid_epoch_folds_} "
                       f"({share:.0%}); {seconds:.1f} s, {search.where_}; best refitted on {n_train} rows in "
-                      f"{search.refit_time_:.1f} s")
+                      f"{search.refit_time_:.2f} s")
         return
     console.print(
         f"{len(search.search_rows_)} candidates x {search.n_splits_} folds in {seconds:.1f} s, {search.where_}; "
-        f"best refitted on {n_train} rows in {search.refit_time_:.1f} s"
+        f"best refitted on {n_train} rows in {search.refit_time_:.2f} s"
     )
 
 
@@ -273,6 +273,23 @@ def _write_plots(search, folder: Path) -> list[Path]:
     return written
 
 
+def _prefix(search) -> str:
+    """The net step's prefix of the params (`netclassifier__` when `--scale` puts a scaler first),
+    which the table and the best line leave out: the searched names are the file's."""
+    from netdsl.pipelines.search import net_step
+
+    return net_step(search.best_estimator_)[0]
+
+
+def _shown(params: dict, prefix: str) -> str:
+    """`hidden=40, lr=0.008459`: the net step's params without its prefix, drawn floats to 4 digits."""
+    return ", ".join(
+        f"{k[len(prefix):] if prefix and k.startswith(prefix) else k}="
+        f"{format(v, '.4g') if isinstance(v, float) else repr(v)}"
+        for k, v in params.items()
+    )
+
+
 def _print_ranking(console, search, metric: str) -> None:
     import numpy as np
     from rich.table import Table
@@ -286,15 +303,17 @@ def _print_ranking(console, search, metric: str) -> None:
         rows = {i: rows.get(key, {}) for i, key in enumerate(keys)}
     else:
         rows = {row["candidate"]: row for row in search.search_rows_}
+    prefix = _prefix(search)
     table = Table(title=f"candidates by mean CV {metric} ({search.n_splits_} folds)", title_justify="left")
     table.add_column("rank", justify="right")
     table.add_column("params")
     table.add_column(f"mean ± std {metric}", justify="right")
     table.add_column("mean fit time", justify="right")
     for i in order:
-        params = ", ".join(f"{k}={v!r}" for k, v in results["params"][i].items())
+        params = _shown(results["params"][i], prefix)
         if "iter" in results and len(set(results["iter"])) > 1:  # halving: which rung, how many epochs
-            params += f"  (rung {results['iter'][i]}, {results['n_resources'][i]} epochs)"
+            epochs = results["n_resources"][i]
+            params += f"  (rung {results['iter'][i]}, {epochs} epoch{'s' if epochs != 1 else ''})"
         mean, std = results["mean_test_score"][i], results["std_test_score"][i]
         problem = rows.get(i, {}).get("error", "")
         score = f"{mean:.4f} ± {std:.4f}" if np.isfinite(mean) else f"failed: {problem}" if problem else "failed"
