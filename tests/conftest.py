@@ -32,6 +32,21 @@ def tiny(tmp_path):
     return path
 
 
+@pytest.fixture
+def fresh_fast_cache(monkeypatch):
+    """The fast path on (whatever NETDSL_FAST_PATH says) with an empty model cache, emptied again
+    after the test: each test's fits build their own models."""
+    import gc
+
+    from netdsl.estimators import fast
+
+    monkeypatch.delenv("NETDSL_FAST_PATH", raising=False)
+    fast.clear_cache()
+    gc.collect()
+    yield
+    fast.clear_cache()
+
+
 @contextlib.contextmanager
 def user_error(expected=ValueError, match: str | None = None):
     """`pytest.raises(expected, match=match)` for a user's mistake, which must also be a

@@ -66,12 +66,8 @@ train {
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache(monkeypatch):
-    monkeypatch.delenv("NETDSL_FAST_PATH", raising=False)
-    fast.clear_cache()
-    gc.collect()
-    yield
-    fast.clear_cache()
+def fresh_cache(fresh_fast_cache):
+    """Every test here starts on the fast path with an empty model cache (conftest)."""
 
 
 def reviews(n: int, seed: int, words=("good", "great", "fine", "bad", "awful", "poor", "plot", "actor", "film")):
