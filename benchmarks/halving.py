@@ -26,7 +26,7 @@ candidate is trained on each fold once, by warm starts, and scored after every e
 schedule stops at; a schedule's picks are then replayed from those scores (the same continuation
 as tune's rungs: the measured runs' picks are checked against their replays).
 
-    python -m benchmarks.halving                # full (about 10 minutes on 2 idle cores)
+    python -m benchmarks.halving                # full (about 5 minutes on 2 quiet cores)
     python -m benchmarks.halving --replay       # and the replayed schedules (about 5 minutes more)
     python -m benchmarks.halving --quick        # 4 candidates, 2 folds, up to 4 epochs, 600 rows
 """
