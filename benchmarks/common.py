@@ -158,6 +158,26 @@ def ratio(slow: float, fast: float) -> str:
     return f"{slow / fast:.1f}x" if slow / fast < 100 else f"{slow / fast:.0f}x"
 
 
+def add_search_row(table: Table, label: str, runs: list[dict], ours, detail, is_ours: bool) -> None:
+    """One contender's row of a grid-search table: the median and every run's seconds, the medians of
+    the best and mean CV accuracy, `detail(done)` (a column of the script's own, from the finished
+    runs), and how much faster netdsl was; the first failed run's error becomes a note."""
+    done = [r for r in runs if "seconds" in r]
+    errors = [r["error"] for r in runs if "error" in r]
+    seconds = median([r["seconds"] for r in done])
+    table.add(
+        label,
+        seconds,
+        " ".join(f"{r['seconds']:.1f}" for r in done) or "-",
+        median([r["best"] for r in done]),
+        median([r["mean"] for r in done]),
+        detail(done),
+        "-" if is_ours else ratio(seconds, ours),
+    )
+    if errors:
+        table.notes.append(f"{label} failed: {errors[0]}")
+
+
 def machine() -> str:
     """One line on where the numbers come from."""
     import importlib.metadata as md

@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # run as a file: python benchmarks/grid_search.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "benchmarks"
 
-from benchmarks.common import NETS, Table, Timer, digits, median, ratio, script_main, try_in_fresh_process
+from benchmarks.common import NETS, Table, Timer, add_search_row, digits, median, script_main, try_in_fresh_process
 
 # grid name -> (net file, name of its size hyperparameter, its values)
 GRIDS = {
@@ -230,20 +230,8 @@ def run(quick=False, repeats=None, grids=",".join(GRIDS), contenders=None, epoch
             runs = results.get((grid, contender), [])
             if not runs:
                 continue
-            errors = [r["error"] for r in runs if "error" in r]
-            done = [r for r in runs if "seconds" in r]
-            seconds = median([r["seconds"] for r in done])
-            table.add(
-                LABELS[contender],
-                seconds,
-                " ".join(f"{r['seconds']:.1f}" for r in done) or "-",
-                median([r["best"] for r in done]),
-                median([r["mean"] for r in done]),
-                done[0]["epochs_trained"] if done else "-",
-                "-" if contender == "netdsl" else ratio(seconds, ours),
-            )
-            if errors:
-                table.notes.append(f"{LABELS[contender]} failed: {errors[0]}")
+            add_search_row(table, LABELS[contender], runs, ours,
+                           lambda done: done[0]["epochs_trained"] if done else "-", contender == "netdsl")
         table.notes.append(
             f"grid: {size_name} in {sizes[grid]} x learning_rate in {learning_rates[grid]}; "
             f"net benchmarks/nets/{net_file}; wall time of GridSearchCV.fit (refit included); "

@@ -27,7 +27,7 @@ if __package__ in (None, ""):  # run as a file: python benchmarks/text_grid.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "benchmarks"
 
-from benchmarks.common import NETS, Table, Timer, median, ratio, script_main, try_in_fresh_process
+from benchmarks.common import NETS, Table, Timer, add_search_row, median, script_main, try_in_fresh_process
 
 NET = NETS / "reviews_bag.net"
 WIDTHS = [32, 64]
@@ -125,20 +125,9 @@ def run(quick=False, repeats=None, epochs=None, folds=None, contenders=",".join(
     )
     ours = median([r.get("seconds") for r in results.get("netdsl", [])])
     for contender in names:
-        done = [r for r in results[contender] if "seconds" in r]
-        errors = [r["error"] for r in results[contender] if "error" in r]
-        seconds = median([r["seconds"] for r in done])
-        table.add(
-            LABELS[contender],
-            seconds,
-            " ".join(f"{r['seconds']:.1f}" for r in done) or "-",
-            median([r["best"] for r in done]),
-            median([r["mean"] for r in done]),
-            done[0]["path"] if done and contender == "netdsl" else "-",
-            "-" if contender == "netdsl" else ratio(seconds, ours),
-        )
-        if errors:
-            table.notes.append(f"{LABELS[contender]} failed: {errors[0]}")
+        ours_now = contender == "netdsl"
+        add_search_row(table, LABELS[contender], results[contender], ours,
+                       lambda done: done[0]["path"] if done and ours_now else "-", ours_now)
     table.notes.append(
         f"grid: width in {widths} x learning_rate in {learning_rates}; net benchmarks/nets/reviews_bag.net "
         "(scikeras: TextIds + models.reviews_bag); wall time of GridSearchCV.fit (refit included); a fresh process per run; "

