@@ -72,3 +72,50 @@ def test_the_parser_tables_are_cached_between_runs(tmp_path):
                        env={**__import__("os").environ, "XDG_CACHE_HOME": str(tmp_path)})
     (cache,) = (tmp_path / "netdsl").iterdir()
     assert cache.name.startswith("grammar-") and cache.stat().st_size > 1000
+
+
+def _program(args: list[str], after: str) -> list[str]:
+    """Run `main()` as the `netdsl` program runs it (from `sys.argv`), then print `after`'s value."""
+    code = (
+        "import gc, os, sys\nbefore = set(sys.modules)\nfrom netdsl.pipelines.cli import main\n"
+        f"sys.argv = ['netdsl', *{args!r}]\nstatus = main()\n"
+        f"print(repr({after}))"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env=env)
+    return eval(out.stdout.splitlines()[-1])
+
+
+def test_the_check_program_skips_plugin_lookup_regex_and_collections():
+    # A cold `netdsl check` neither reads every distribution's entry points for pydantic plugins nor
+    # imports `regex` for Lark, and runs without the garbage collector (cli._start_program)...
+    imported, looked_up, collecting, plugins, status = _program(
+        ["check", "examples/digits_cnn.net"],
+        "(sorted({'regex'} & (set(sys.modules) - before)), sys.modules['pydantic.plugin._loader']._plugins, "
+        "gc.isenabled(), os.environ.get('PYDANTIC_DISABLE_PLUGINS'), status)",
+    )
+    assert (imported, looked_up, collecting, plugins, status) == ([], None, False, "__all__", 0)
+
+
+def test_regex_stays_importable_after_the_check_program():
+    import importlib.util
+
+    if importlib.util.find_spec("regex") is None:
+        return  # nothing hidden where it is not installed
+    assert _program(["check", "examples/digits_cnn.net"], "__import__('regex').__name__") == "regex"
+
+
+def test_training_commands_run_with_the_garbage_collector():
+    # ... but a command that trains runs with it (hours of training would otherwise grow memory).
+    assert _program(["fit", "no_such_file.net", "--data", "digits"], "(gc.isenabled(), status)") == (True, 1)
+
+
+def test_main_called_from_python_changes_none_of_the_programs_settings():
+    code = (
+        "import gc, os, sys\nfrom netdsl.pipelines.cli import main\n"
+        "assert main(['check', 'examples/digits_cnn.net']) == 0\n"
+        "print(gc.isenabled(), os.environ.get('PYDANTIC_DISABLE_PLUGINS'), 'regex' in sys.modules or __import__('lark.utils').utils._has_regex == (__import__('importlib.util').util.find_spec('regex') is not None))"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env=env)
+    assert out.stdout.splitlines()[-1].split() == ["True", "None", "True"]
