@@ -163,12 +163,27 @@ def _cache_path(grammar: str):
     digest = hashlib.sha256((grammar + lark.__version__).encode()).hexdigest()[:16]
     for folder in _cache_folders():
         try:
-            os.makedirs(folder, exist_ok=True)
+            os.makedirs(folder, mode=0o700, exist_ok=True)
         except OSError:
             continue
-        if os.access(folder, os.W_OK):
+        if _private(folder):
             return os.path.join(folder, f"grammar-{digest}.lark-cache")
     return False
+
+
+def _private(folder: str) -> bool:
+    """Whether only this user can write in `folder`. Lark reads its cache with pickle, so a folder
+    another user made first (`/tmp/netdsl-1000`, made before us) or may write in would let them run
+    code in every later `netdsl check`: such a folder is not used (the tables are then computed)."""
+    try:
+        info = os.stat(folder)
+        owner = getattr(os, "getuid", lambda: info.st_uid)()
+        if info.st_uid == owner and info.st_mode & 0o022:
+            os.chmod(folder, 0o700)  # our own folder, made under a permissive umask: ours alone now
+            info = os.stat(folder)
+    except OSError:
+        return False
+    return info.st_uid == owner and not info.st_mode & 0o022 and os.access(folder, os.W_OK)
 
 
 def _cache_folders():

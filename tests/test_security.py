@@ -1,6 +1,7 @@
 """Reading a file never runs code from it: hostile model files and bases, each of which would create
 a marker file if its code ran, are refused (or read as data only); every read of a zip is bounded."""
 
+import hashlib
 import io
 import json
 import os
@@ -11,6 +12,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import lark
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -514,3 +516,34 @@ def test_a_damaged_model_file_is_a_clear_error(tmp_path, schema):
         archive.writestr("estimator.skops", inner.getvalue())
     with user_error(ValueError, match="damaged|not a netdsl|does not hold"):
         load_model(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="making a folder another user owns needs root")
+def test_a_parser_cache_in_a_folder_another_user_can_write_is_never_read(tmp_path, marker):
+    # Lark reads its table cache with pickle. An attacker who made the cache folders first (shared
+    # /tmp, or a cache home they can write) and left a hostile pickle under the expected name must
+    # not run code in our `netdsl check`: such folders are not used (dsl/parser.py, `_private`).
+    from netdsl.dsl import parser
+
+    cache_home, tmp = tmp_path / "cache", tmp_path / "tmp"
+    digest = hashlib.sha256((parser.grammar_text() + lark.__version__).encode()).hexdigest()[:16]
+    for folder in (cache_home / "netdsl", tmp / f"netdsl-{os.getuid()}"):
+        folder.mkdir(parents=True)
+        # Lark's cache: a line, then pickles
+        (folder / f"grammar-{digest}.lark-cache").write_bytes(b"x\n" + pickle.dumps(Hostile(marker)))
+        os.chown(folder, 12345, 12345)  # another user's folder ...
+        os.chmod(folder, 0o777)  # ... that anyone may write in
+    code = "from netdsl.dsl import loads\nloads('net x\\ninput (2)\\ndense(1)\\n')"
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home), "TMPDIR": str(tmp)}
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env)
+    assert not marker.exists()
+
+
+def test_our_own_cache_folder_made_under_a_permissive_umask_is_made_private(tmp_path):
+    from netdsl.dsl import parser
+
+    folder = tmp_path / "netdsl"
+    folder.mkdir()
+    os.chmod(folder, 0o777)
+    assert parser._private(str(folder))
+    assert folder.stat().st_mode & 0o777 == 0o700
