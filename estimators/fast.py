@@ -22,13 +22,15 @@ per-op hand-offs between threads, which are most of a small op's cost.
 
 A cached model is lent to one estimator at a time: it stays with the estimator as `model_` (or a model sharing its
 layers, `training_path`) until that estimator is garbage (or is refitted with another model), so a fitted estimator's
-model is never changed behind its back. The cache holds at most `MAX_MODELS` models. `NETDSL_FAST_PATH=0` turns the
+model is never changed behind its back. The cache holds at most `MAX_MODELS` models (more inside `keeping`, where a search
+comes back to its graphs). `NETDSL_FAST_PATH=0` turns the
 fast path off (for comparisons). Nets with several inputs or outputs run the same way, their data as structures of
 tensors by name (`_rows`, `_take`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -43,6 +45,7 @@ from netdsl.dsl import compat
 logger = logging.getLogger("netdsl")
 
 MAX_MODELS = 8  # compiled models kept for reuse (each holds its traced functions)
+MAX_SEARCH_MODELS = 32  # at most this many inside `keeping` (a search's graphs)
 PREDICT_CHUNK = 256  # rows per model call when predicting: every call computes this many (`predict`)
 EVALUATE_CHUNK = 8192  # rows per step when evaluating validation data
 SINGLE_THREADED = "SINGLE_THREADED_EXECUTOR"  # TensorFlow's name for it
@@ -71,6 +74,7 @@ class _Entry:
 
 _CACHE: OrderedDict[str, list[_Entry]] = OrderedDict()
 _LOCK = threading.Lock()
+_KEPT: list[int] = []  # the limits `keeping` blocks set, while they run
 
 
 class _NoRetracingNotice(logging.Filter):
@@ -192,6 +196,31 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
+def _limit() -> int:
+    return max([MAX_MODELS, *_KEPT])
+
+
+@contextlib.contextmanager
+def keeping(models: int, trim: bool = True):
+    """Inside, the cache holds up to `models` compiled models (at least `MAX_MODELS`, at most
+    `MAX_SEARCH_MODELS`): a search that comes back to its candidates' graphs (successive halving's
+    rungs; a grid whose graphs vary inside another key) finds each one traced instead of tracing it
+    again after more than `MAX_MODELS` others. On leaving, with `trim`, the least recently used free
+    models beyond the limit outside are dropped; without it (a search's task in a worker process,
+    which runs one task of the search after another), they are dropped when the next model is made
+    outside such a block."""
+    limit = max(MAX_MODELS, min(int(models), MAX_SEARCH_MODELS))
+    with _LOCK:
+        _KEPT.append(limit)
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _KEPT.remove(limit)
+            if trim:
+                _evict()
+
+
 def acquire(key: str, owner, make_model) -> tuple[_Entry, bool]:
     """A free compiled model for `key` (lent to `owner` until released), and whether it was reused.
     `make_model()` builds and compiles a new one when none is free."""
@@ -230,15 +259,16 @@ def release(entry: _Entry, kept: bool) -> None:
 
 
 def _evict() -> None:
-    """Drop the least recently used free models beyond MAX_MODELS (lent ones stay with their
-    estimators; the cache just forgets them if it must)."""
+    """Drop the least recently used free models beyond the limit (`MAX_MODELS`, more inside
+    `keeping`; lent ones stay with their estimators; the cache just forgets them if it must)."""
+    limit = _limit()
     total = sum(len(entries) for entries in _CACHE.values())
     for key in list(_CACHE):
-        if total <= MAX_MODELS:
+        if total <= limit:
             return
         entries = _CACHE[key]
         for entry in [e for e in entries if not e.busy]:
-            if total <= MAX_MODELS:
+            if total <= limit:
                 break
             entries.remove(entry)
             total -= 1

@@ -215,6 +215,8 @@ def tune(
     from sklearn.metrics import check_scoring
     from sklearn.model_selection import check_cv
 
+    from netdsl.estimators import fast
+
     results_path = _checked_settings(strategy, n_candidates, min_epochs, factor, scoring, results_path, resume)
     spec = read_net(net)
     estimator = estimator if estimator is not None else default_estimator(net, y)
@@ -242,16 +244,17 @@ def tune(
                     "seed": seed, "scoring": scoring, "error_score": error_score, "estimator": own}
         rungs.fingerprint = fingerprint(text, space, settings, folds, X, y)
     search = NetSearch()
-    search.where_, entries = _run(rungs, path, resume is not None, scheduler, n_jobs, counts, rung_epochs)
-    search.search_rows_, search.resumed_, search.epoch_folds_ = rungs.rows, rungs.resumed, rungs.epoch_folds
-    search.grid_epoch_folds_ = len(splits) * sum(int(c.get(prefix + "epochs", max_epochs)) for c in candidates)
-    _schedule_attributes(search, counts, rung_epochs if halving else [max_epochs], factor, len(candidates))
-    search.n_splits_, search.scorer_ = len(splits), scorer
-    _results(search, entries, candidates)
-    if refit:
-        started = time.perf_counter()
-        search.best_estimator_ = clone(estimator).set_params(**search.best_params_).fit(X, y)
-        search.refit_time_ = time.perf_counter() - started
+    with fast.keeping(len(candidates)):  # the rungs come back to the candidates' graphs, the refit to the best's
+        search.where_, entries = _run(rungs, path, resume is not None, scheduler, n_jobs, counts, rung_epochs)
+        search.search_rows_, search.resumed_, search.epoch_folds_ = rungs.rows, rungs.resumed, rungs.epoch_folds
+        search.grid_epoch_folds_ = len(splits) * sum(int(c.get(prefix + "epochs", max_epochs)) for c in candidates)
+        _schedule_attributes(search, counts, rung_epochs if halving else [max_epochs], factor, len(candidates))
+        search.n_splits_, search.scorer_ = len(splits), scorer
+        _results(search, entries, candidates)
+        if refit:
+            started = time.perf_counter()
+            search.best_estimator_ = clone(estimator).set_params(**search.best_params_).fit(X, y)
+            search.refit_time_ = time.perf_counter() - started
     return search
 
 

@@ -22,11 +22,20 @@ __all__ = ["Rungs", "check_halvable", "fingerprint", "run_task", "states_folder"
 # ---- one task -----------------------------------------------------------------------------------------------
 
 
-def run_task(estimator, params: dict, X, y, train, test, scorer, epochs, state, keep_state: bool, error_score):
+def run_task(estimator, params: dict, X, y, train, test, scorer, epochs, state, keep_state: bool, error_score,
+             models: int = 0):
     """Train one candidate on one fold to `epochs` epochs in all (from `state` when given; None:
     the candidate's own epochs) and score it: a dict with its `score`, `fit_time`, `score_time`,
     `epochs` (trained in all), `trained` (by this task), `state` (the new checkpoint, when
-    `keep_state`) and `error` (a formatted traceback, or None). Runs in a worker."""
+    `keep_state`) and `error` (a formatted traceback, or None). Runs in a worker, whose fast path
+    keeps up to `models` compiled models (the search's candidates: `fast.keeping`)."""
+    from netdsl.estimators import fast
+
+    with fast.keeping(models, trim=False):
+        return _task(estimator, params, X, y, train, test, scorer, epochs, state, keep_state, error_score)
+
+
+def _task(estimator, params: dict, X, y, train, test, scorer, epochs, state, keep_state: bool, error_score):
     from sklearn.base import clone
     from sklearn.utils import _safe_indexing
 
@@ -259,7 +268,7 @@ class Rungs:
         tasks = [
             delayed(run_task)(
                 self.estimator, self.candidates[c], self.X, self.y, train, test, self.scorer, epochs,
-                states[c][fold] if states.get(c) else None, keep_state, self.error_score,
+                states[c][fold] if states.get(c) else None, keep_state, self.error_score, len(self.candidates),
             )
             for c in todo for fold, (train, test) in enumerate(self.splits)
         ]

@@ -329,6 +329,24 @@ def test_a_fitted_estimator_keeps_its_model(digits):
     assert fast.cache_size() == 2
 
 
+def test_a_search_keeps_more_models_while_it_runs(monkeypatch, digits):
+    X, y = digits
+    monkeypatch.setattr(fast, "MAX_MODELS", 2)
+    with fast.keeping(3):
+        for hidden in (4, 5, 6, 7):
+            NetClassifier(MLP, hidden=hidden, epochs=1, random_state=0).fit(X[:100], y[:100])
+            gc.collect()
+        assert fast.cache_size() == 3
+    assert fast.cache_size() == 2  # trimmed on leaving
+    with fast.keeping(3, trim=False):
+        NetClassifier(MLP, hidden=8, epochs=1, random_state=0).fit(X[:100], y[:100])
+        gc.collect()
+    assert fast.cache_size() == 3  # until the next model made outside
+    NetClassifier(MLP, hidden=9, epochs=1, random_state=0).fit(X[:100], y[:100])
+    gc.collect()
+    assert fast.cache_size() == 2
+
+
 def test_random_state_makes_fits_repeatable(digits):
     X, y = digits
     a = NetClassifier(MLP, random_state=3).fit(X, y).predict_proba(X)
