@@ -160,8 +160,9 @@ def model_for(estimator, state: Checkpoint, plan, architecture: str, train_x) ->
     text_samples = train_x if estimator._is_text(plan.spec) else None
     text_samples = text_samples.parts if hasattr(text_samples, "parts") else text_samples  # by input name
     if estimator.training_path_ == "fast":  # a text net learns its vocabulary from the same texts again
+        # Not restarted from initial weights: every variable is the checkpoint's below.
         entry, model = training_path.fast_model(estimator, plan.resolved, architecture, plan.settings, plan.loss,
-                                                plan.y_fit, analysis=plan.analysis, texts=text_samples)
+                                                plan.y_fit, analysis=plan.analysis, texts=text_samples, restart=False)
     else:
         entry, model = None, estimator._build(plan.resolved, text_samples=text_samples, analysis=plan.analysis)
         estimator._compile(model, plan.settings, plan.loss, plan.settings["metrics"])
@@ -170,6 +171,8 @@ def model_for(estimator, state: Checkpoint, plan, architecture: str, train_x) ->
         if state.optimizer:
             model.optimizer.build(model.trainable_variables)
             _assign(_optimizer_variables(model), state.optimizer, "optimizer")
+        elif entry is not None:  # a cached model's optimizer state from an earlier fit: zeroed, as a new one's
+            fast.zero_optimizer(model.optimizer)
     except BaseException:
         if entry is not None:
             fast.release(entry, kept=False)
@@ -180,8 +183,9 @@ def model_for(estimator, state: Checkpoint, plan, architecture: str, train_x) ->
 def _assign(variables, values, what: str) -> None:
     if len(variables) != len(values) or any(tuple(v.shape) != np.shape(a) for v, a in zip(variables, values)):
         raise ParameterError(f"this checkpoint's {what} variables do not match the model's: it was made by another net")
-    for variable, value in zip(variables, values):
-        variable.assign(value)
+    from . import fast
+
+    fast.assign(variables, values)
 
 
 # ---- files ----------------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ def _text_reason(resolved: specs.Net) -> str | None:
 
 
 def fast_model(estimator, resolved: specs.Net, architecture: str, settings: dict, loss, y_fit, analysis=None,
-               texts=None):
+               texts=None, restart: bool = True):
     """(cache entry, model) for this graph from the fast path's cache, starting exactly as a new
     build under this fit's seed would: a cached model gets new layers' initial weights
     (`weight_plan`), and a new model is built only when none is free. The model is the entry's
@@ -89,7 +89,9 @@ def fast_model(estimator, resolved: specs.Net, architecture: str, settings: dict
     settings, loss, metrics)` compiles it, `_seed()` seeds the fit again. `analysis`: the fit's
     static analysis of `resolved` (layer names), handed to the builds so none analyses again.
     `texts`: a text net's training texts (by input name with several inputs), which each
-    `text_vectorization` learns its vocabulary from, here, once per fit."""
+    `text_vectorization` learns its vocabulary from, here, once per fit. Without `restart`, a
+    cached model with a weight plan keeps its variables' values and optimizer state (the caller
+    assigns all of them: a checkpoint)."""
     from .compile import adapt_vocabulary, on_text, text_vectorizers, token_spec
     from .weight_plan import fresh_weights, learn_weight_plan
 
@@ -132,6 +134,9 @@ def fast_model(estimator, resolved: specs.Net, architecture: str, settings: dict
         forget_traced(shared.text_model)
     if reused:
         _refreeze(entry)
+    if reused and not restart and entry.weight_plan:  # the caller assigns every variable
+        estimator.embedding_coverage_ = {}
+    elif reused:
         if entry.weight_plan is None:  # at its first restart
             entry.weight_plan = learn_weight_plan(resolved, entry.model, analysis) or False
         initial = entry.weight_plan.values() if entry.weight_plan else fresh_weights(resolved, entry.model, analysis)

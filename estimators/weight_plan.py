@@ -102,14 +102,18 @@ class WeightPlan:
         # per variable: ("initializer", (initializer, shape, dtype), i), ("generator", dtype, i) or
         # ("fixed", value), where i is the index of its seed among the draws
         self.sources = sources
+        self._last: tuple = ((), [])  # (seeds, values) of the last call: a search's restarts draw the same seeds
 
     def values(self, seeds: list | None = None) -> list:
-        """The initial values under the current seed (consuming its draws), or under `seeds`."""
+        """The initial values under the current seed (consuming its draws), or under `seeds`. The
+        values are the same objects as the last call's when the seeds are (they are only read)."""
         from netdsl.dsl import compat
 
         if seeds is None:
             make_default_seed = compat.seed_maker()
             seeds = [make_default_seed() for _ in range(self.draws)]
+        if self._last[0] == tuple(seeds):
+            return list(self._last[1])
         values = []
         for kind, held, *index in self.sources:
             if kind == "initializer":
@@ -120,7 +124,8 @@ class WeightPlan:
                 values.append(np.array([seeds[index[0]], 0], dtype=held))
             else:
                 values.append(held)
-        return values
+        self._last = (tuple(seeds), values)
+        return list(values)
 
 
 def learn_weight_plan(net: specs.Net, model: keras.Model, analysis=None) -> WeightPlan | None:
