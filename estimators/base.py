@@ -328,6 +328,11 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, HeadsMixin, BaseEstimator
 
         state = self.__dict__.copy()
         state.pop("_fast_entry", None)
+        if "_callback_state" in state:  # kept for a checkpoint, never saved (a fit imported Keras already)
+            from .callback_state import TRANSIENT
+
+            for name in TRANSIENT:
+                state.pop(name, None)
         return persist.state_to_write(state, state.pop("model_", None))
 
     def __setstate__(self, state):

@@ -22,7 +22,9 @@ and sets its variables, so a continuation neither rebuilds nor traces again.
 Exactness: on the fast path, epoch e's mini-batch order is drawn from (random_state, e), the
 continuing fit's first epoch is numbered after the checkpoint's (`history_`), and every variable
 that the next epoch reads is restored; so E1 epochs, a checkpoint and E2 more give the weights of
-one fit of E1 + E2 epochs under the same `random_state` (tests/test_tune.py). Without a
+one fit of E1 + E2 epochs under the same `random_state` (tests/test_tune.py); the file's callbacks
+go on too, early stopping's counts, best weights and a stop already made, and learning-rate
+reduction's (`callback_state.py`, tests/test_checkpoint_callbacks.py). Without a
 `random_state` each fit draws its own shuffling seed, and a continuation is merely a continuation.
 """
 

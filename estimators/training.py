@@ -46,12 +46,19 @@ class TrainingMixin:
                entry=None):
         """Trains with the file's callbacks (on the fast path when `entry` is given, else with Keras's
         fit); stops with a clear error if the loss diverges."""
+        from types import SimpleNamespace
+
         import keras
 
+        from . import callback_state
         from .compile import build_callbacks
         from .progress import EpochProgress
 
         callbacks = build_callbacks(settings["callbacks"], has_validation=validation is not None)
+        carried = callback_state.carried(getattr(self, "_checkpoint", None))  # where they stood, continuing one
+        if carried is not None and callback_state.stopped(carried[0]):
+            return SimpleNamespace(history={}), None  # early stopping ended this training: no more epochs
+        last = callback_state.LastWeights()
         watch = [keras.callbacks.TerminateOnNaN()]
         if self.verbose:
             watch.append(EpochProgress(epochs or settings["epochs"], style="bar" if self.verbose == 1 else "lines"))
@@ -64,9 +71,9 @@ class TrainingMixin:
         y = y.parts if isinstance(y, Rows) else y  # several outputs: by name, as Keras takes them
         if validation is not None and isinstance(validation[1], Rows):
             validation = (validation[0], validation[1].parts) + tuple(validation[2:])
+        if carried is not None:
+            watch.insert(0, callback_state.Carried(callbacks, *carried))  # after the file's own reset themselves
         if entry is not None:
-            from types import SimpleNamespace
-
             history = SimpleNamespace(history=fast.train(
                 entry, X, y,
                 epochs=epochs or settings["epochs"],
@@ -75,7 +82,7 @@ class TrainingMixin:
                 seed=self._shuffle_seed(),
                 sample_weight=sample_weight,
                 validation=validation,
-                callbacks=callbacks + watch,
+                callbacks=[last] + callbacks + watch,
                 initial_epoch=len(getattr(self, "history_", {}).get("loss", [])) if self._continuing else 0,
             ))
         else:
@@ -87,10 +94,11 @@ class TrainingMixin:
                 epochs=epochs or settings["epochs"],
                 batch_size=settings["batch_size"],
                 shuffle=settings["shuffle"],
-                callbacks=callbacks + watch,
+                callbacks=[last] + callbacks + watch,
                 verbose=0,
             )
         _refuse_divergence(history.history.get("loss", []), settings)
+        callback_state.record(self, callbacks, last, model)
         stopper = next((c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)), None)
         return history, stopper
 
