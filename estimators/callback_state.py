@@ -30,12 +30,17 @@ _REDUCE = ("wait", "best", "cooldown_counter")
 
 class LastWeights(keras.callbacks.Callback):
     """First of a fit's callbacks: the model's weights when training ends, before early stopping
-    puts its best epoch's back (its `on_train_end` runs after this one's)."""
+    puts its best epoch's back (its `on_train_end` runs after this one's); only where one will."""
 
     weights = None
 
+    def __init__(self, callbacks):
+        super().__init__()
+        self.needed = any(isinstance(c, keras.callbacks.EarlyStopping) and c.restore_best_weights for c in callbacks)
+
     def on_train_end(self, logs=None):
-        self.weights = self.model.get_weights()
+        if self.needed:
+            self.weights = self.model.get_weights()
 
 
 def record(estimator, callbacks, last: LastWeights, model) -> None:
@@ -50,16 +55,18 @@ def record(estimator, callbacks, last: LastWeights, model) -> None:
             entries.append({"kind": "reduce_lr_on_plateau", **{name: _plain(getattr(callback, name)) for name in _REDUCE}})
         else:
             entries.append(None)
-    state = {"callbacks": entries, "shapes": [[list(w.shape), str(w.dtype)] for w in model.get_weights()]}
+    for name in (STATE, LAST, BEST):
+        estimator.__dict__.pop(name, None)
+    if not any(entries):
+        return  # nothing that a continuation needs (and nothing copied: this runs after every fit)
+    state = {"callbacks": entries, "shapes": [[list(w.shape), keras.backend.standardize_dtype(w.dtype)] for w in model.weights]}
     if any(entry and entry["kind"] == "reduce_lr_on_plateau" for entry in entries):
         state["learning_rate"] = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
     setattr(estimator, STATE, state)
-    now = model.get_weights()
+    now = model.get_weights() if last.weights is not None or best is not None else None
     for name, weights in ((LAST, last.weights), (BEST, best)):
         if weights is not None and not all(np.array_equal(a, b) for a, b in zip(weights, now)):
             setattr(estimator, name, np.concatenate([np.ravel(w).astype(np.float64) for w in weights]))
-        else:
-            estimator.__dict__.pop(name, None)
 
 
 def carried(state) -> tuple | None:

@@ -58,7 +58,7 @@ class TrainingMixin:
         carried = callback_state.carried(getattr(self, "_checkpoint", None))  # where they stood, continuing one
         if carried is not None and callback_state.stopped(carried[0]):
             return SimpleNamespace(history={}), None  # early stopping ended this training: no more epochs
-        last = callback_state.LastWeights()
+        last = callback_state.LastWeights(callbacks)
         watch = [keras.callbacks.TerminateOnNaN()]
         if self.verbose:
             watch.append(EpochProgress(epochs or settings["epochs"], style="bar" if self.verbose == 1 else "lines"))
