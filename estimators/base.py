@@ -21,6 +21,7 @@ raises scikit-learn's `NotFittedError`, as every scikit-learn estimator does.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -225,13 +226,20 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, HeadsMixin, BaseEstimator
                         class_weight=plan.class_weight, validation=validation)
         history, stopper = self._first_stage(model, entry, train_inputs, y_fit[fit_index], settings,
                                              epochs=1 if incremental else None, **fit_args)
-        stage_two = None
-        if getattr(plan.resolved.train, "fine_tune", None) is not None and not incremental and not self._continuing:
+        stage_two = stage_one = None
+        # The second stage runs after the first of every fit but a warm start's or `partial_fit`'s
+        # (they go on training the fitted model); a checkpoint's continuation goes on with the first
+        # stage, from where it ended, and then runs the second, as one longer fit would.
+        if getattr(plan.resolved.train, "fine_tune", None) is not None and not incremental and (
+                not self._continuing or getattr(self, "_checkpoint", None) is not None):
+            from .checkpoint import stage_one_end
+
+            stage_one = stage_one_end(self, model)
             *stage_two, model, entry = self._second_stage(model, entry, plan.resolved.train.fine_tune,
                                                           plan.analysis.unfrozen, settings, plan.loss, train_inputs,
                                                           y_fit[fit_index], **fit_args)
         return dict(model=model, entry=entry, architecture=architecture, history=history, stopper=stopper,
-                    stage_two=stage_two, settings=settings)
+                    stage_two=stage_two, stage_one=stage_one, settings=settings)
 
     def _model_for(self, plan: FitPlan, train_x) -> tuple:
         """(model, fast-path entry or None, architecture): the fitted model going on (warm start,
@@ -287,8 +295,11 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, HeadsMixin, BaseEstimator
         self.output_mode_ = plan.mode
         history, stage_two, settings = outcome["history"], outcome["stage_two"], outcome["settings"]
         self._record(history, outcome["stopper"], settings)
+        self.__dict__.pop("_stage_one", None)
         if stage_two is not None:  # history_ goes on through the second stage
-            first = len(history.history.get("loss", []))
+            first = self.n_iter_  # the first stage's epochs (a continuation's: the checkpoint's too)
+            self._stage_one = dict(outcome["stage_one"], **{name: copy.deepcopy(getattr(self, name)) for name in (
+                "history_", "n_iter_", "best_epoch_") if hasattr(self, name)})
             self._continuing = True
             self._record(*stage_two, settings)
             self.stage_epochs_ = (first, len(stage_two[0].history.get("loss", [])))
@@ -328,6 +339,7 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, HeadsMixin, BaseEstimator
 
         state = self.__dict__.copy()
         state.pop("_fast_entry", None)
+        state.pop("_stage_one", None)  # kept for a checkpoint (`checkpoint.stage_one_end`), never saved
         if "_callback_state" in state:  # kept for a checkpoint, never saved (a fit imported Keras already)
             from .callback_state import TRANSIENT
 

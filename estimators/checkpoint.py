@@ -44,7 +44,7 @@ __all__ = ["Checkpoint", "capture", "load", "resume", "save"]
 FORMAT = "netdsl-checkpoint"
 VERSION = 1
 # Fitted attributes a fit makes again (or that hold live objects): never part of a checkpoint.
-_SKIPPED = {"model_", "_fast_entry", "spec_", "_continuing", "_checkpoint", "embedding_coverage_", "training_path_",
+_SKIPPED = {"model_", "_fast_entry", "spec_", "_continuing", "_checkpoint", "_stage_one", "embedding_coverage_", "training_path_",
             "feature_model_"}
 
 
@@ -104,8 +104,6 @@ def _unplain(value):
 
 def capture(estimator) -> Checkpoint:
     """The training state of a fitted netdsl estimator (its variables' values are copied)."""
-    from . import fast
-
     model = getattr(estimator, "model_", None)
     if model is None:
         raise ParameterError(f"{type(estimator).__name__} is not fitted: there is no training state to capture.")
@@ -123,11 +121,50 @@ def capture(estimator) -> Checkpoint:
             if name.endswith("_") and not name.startswith("_"):
                 raise ParameterError(f"cannot capture {type(estimator).__name__}'s state: the fitted attribute "
                                      f"{name} is not plain data") from None
+    stage_one = getattr(estimator, "_stage_one", None)
+    if stage_one is not None:  # two stages (`fine_tune`): a continuation goes on from the first one's end
+        return _at_stage_one_end(estimator, stage_one, attributes, arrays)
+    model_values, optimizer_values = _values(model)
+    return Checkpoint(estimator._architecture, model_values, optimizer_values, attributes, arrays)
+
+
+def _values(model) -> tuple[list, list]:
+    """Copies of the values of `model`'s variables and of its optimizer's (none if not built)."""
+    from . import fast
+
     model_values = [np.array(v.numpy(), copy=True) for v in fast.layer_variables(model)]
     optimizer = getattr(model, "optimizer", None)
     optimizer_values = ([np.array(v.numpy(), copy=True) for v in _optimizer_variables(model)]
                         if optimizer is not None and getattr(optimizer, "built", False) else [])
-    return Checkpoint(estimator._architecture, model_values, optimizer_values, attributes, arrays)
+    return model_values, optimizer_values
+
+
+def stage_one_end(estimator, model) -> dict:
+    """What a checkpoint of a two-stage fit holds of its first stage's end, taken before the second
+    starts (`BaseNet._run`): the variables, the optimizer's, and where the callbacks stood; `_keep`
+    adds the fitted attributes as they were then. One fit of more first-stage epochs would go on
+    from there and then run its second stage, so a continuation does the same."""
+    from .callback_state import TRANSIENT
+
+    model_values, optimizer_values = _values(model)
+    return {"model": model_values, "optimizer": optimizer_values,
+            "callbacks": {name: getattr(estimator, name) for name in TRANSIENT if hasattr(estimator, name)}}
+
+
+def _at_stage_one_end(estimator, stage_one: dict, attributes: dict, arrays: dict) -> Checkpoint:
+    from .callback_state import TRANSIENT
+
+    for name in ("best_epoch_", *TRANSIENT):
+        attributes.pop(name, None)
+        arrays.pop(name, None)
+    for name, value in [*stage_one["callbacks"].items(),
+                        *((n, stage_one[n]) for n in ("history_", "n_iter_", "best_epoch_") if n in stage_one)]:
+        if isinstance(value, np.ndarray):
+            arrays[name] = value
+        else:
+            attributes[name] = _plain(value, name)
+    attributes.pop("stage_epochs_", None)
+    return Checkpoint(estimator._architecture, stage_one["model"], stage_one["optimizer"], attributes, arrays)
 
 
 def resume(estimator, state: Checkpoint, X, y=None, sample_weight=None):

@@ -43,9 +43,10 @@ class TrainingMixin:
         return seeding.as_int(self.random_state)
 
     def _train(self, model, X, y, settings, sample_weight=None, class_weight=None, validation=None, epochs=None,
-               entry=None):
+               entry=None, carry=True):
         """Trains with the file's callbacks (on the fast path when `entry` is given, else with Keras's
-        fit); stops with a clear error if the loss diverges."""
+        fit); stops with a clear error if the loss diverges. Continuing a checkpoint, the callbacks
+        go on from where they stood (`callback_state`), unless not `carry` (a second stage's start anew)."""
         from types import SimpleNamespace
 
         import keras
@@ -55,7 +56,7 @@ class TrainingMixin:
         from .progress import EpochProgress
 
         callbacks = build_callbacks(settings["callbacks"], has_validation=validation is not None)
-        carried = callback_state.carried(getattr(self, "_checkpoint", None))  # where they stood, continuing one
+        carried = callback_state.carried(getattr(self, "_checkpoint", None)) if carry else None
         if carried is not None and callback_state.stopped(carried[0]):
             return SimpleNamespace(history={}), None  # early stopping ended this training: no more epochs
         last = callback_state.LastWeights(callbacks)
@@ -83,7 +84,9 @@ class TrainingMixin:
                 sample_weight=sample_weight,
                 validation=validation,
                 callbacks=[last] + callbacks + watch,
-                initial_epoch=len(getattr(self, "history_", {}).get("loss", [])) if self._continuing else 0,
+                # epochs numbered on from the fitted ones (each epoch's shuffle is drawn from its number);
+                # a second stage's from 0, as in every fit that runs one
+                initial_epoch=len(getattr(self, "history_", {}).get("loss", [])) if self._continuing and carry else 0,
             ))
         else:
             history = model.fit(
@@ -138,7 +141,7 @@ class TrainingMixin:
             print(f"stage 2: unfroze {len(names)} layer{'s' if len(names) != 1 else ''} ({', '.join(names)}), "
                   f"{weights:,} more trainable weights; {stage.epochs} epochs at learning rate {rate:g}", flush=True)
         try:
-            history, stopper = self._train(model, X, y, settings, epochs=stage.epochs, entry=entry, **fit_args)
+            history, stopper = self._train(model, X, y, settings, epochs=stage.epochs, entry=entry, carry=False, **fit_args)
         finally:
             if entry is not None:
                 fast.release(entry, kept=True)

@@ -1,7 +1,8 @@
 """A fit continued from a checkpoint goes on as one longer fit would, callbacks included
 (`netdsl.estimators.callback_state`): early stopping's count of epochs without improvement, its
-best weights and a stop already made, and learning-rate reduction's counters and rate. Tiny: 300
-digits, an MLP, a few epochs; the fast path, where a continuation is exact."""
+best weights and a stop already made, and learning-rate reduction's counters and rate; and a
+two-stage fit (`fine_tune`) goes on from its first stage's end, then runs its second stage. Tiny:
+300 digits, an MLP, a few epochs; the fast path, where a continuation is exact."""
 
 import numpy as np
 import pytest
@@ -104,4 +105,42 @@ def test_halving_scores_a_survivor_with_early_stopping_as_one_fit(digits):
     train, test = next(StratifiedKFold(2).split(X, y))
     whole = NetClassifier(net, random_state=0, **search.cv_results_["params"][candidate]).fit(X[train], y[train])
     assert whole.n_iter_ == 4  # stopped inside the second rung, on its best (first) epoch's weights
+    assert whole.score(X[test], y[test]) == search.cv_results_["split0_test_score"][candidate]
+
+
+# Two stages: `a` learns from the second stage on.
+TWO_STAGES = """net two_stages
+param hidden = 16 in [8, 16, 32]
+dense(hidden, activation=relu, trainable=false, name="a")
+dropout(0.1)
+dense(n_classes, activation=softmax)
+train {
+    epochs = 5
+    optimizer = adam(learning_rate=0.01)
+    fine_tune = unfreeze("a", epochs=2)
+}
+"""
+
+
+def test_a_two_stage_fit_continues_its_first_stage_then_runs_its_second(digits, tmp_path):
+    whole = NetClassifier(TWO_STAGES, random_state=0).fit(*digits)  # 5 epochs, then 2 with `a` learning
+    assert whole.stage_epochs_ == (5, 2) and whole.n_iter_ == 7
+    for path in (None, tmp_path):
+        continued = _continued(TWO_STAGES, digits, first=2, more=3, tmp_path=path)
+        _same(continued, whole)
+        assert continued.stage_epochs_ == (5, 2)
+
+
+def test_halving_searches_a_two_stage_net(digits):
+    # Every rung of every candidate used to fail: the checkpoint held the second stage's optimizer.
+    from sklearn.model_selection import StratifiedKFold
+
+    from netdsl.pipelines import tune
+
+    X, y = digits
+    search = tune(TWO_STAGES, X, y, "halving", cv=2, min_epochs=1, factor=3, random_state=0)
+    assert search.n_resources_ == [1, 5] and np.isfinite(search.cv_results_["mean_test_score"]).all()
+    candidate = list(search.cv_results_["iter"]).index(1)
+    train, test = next(StratifiedKFold(2).split(X, y))
+    whole = NetClassifier(TWO_STAGES, random_state=0, **search.cv_results_["params"][candidate]).fit(X[train], y[train])
     assert whole.score(X[test], y[test]) == search.cv_results_["split0_test_score"][candidate]
