@@ -24,7 +24,7 @@ continuing fit's first epoch is numbered after the checkpoint's (`history_`), an
 that the next epoch reads is restored; so E1 epochs, a checkpoint and E2 more give the weights of
 one fit of E1 + E2 epochs under the same `random_state` (tests/test_tune.py); the file's callbacks
 go on too, early stopping's counts, best weights and a stop already made, and learning-rate
-reduction's (`callback_state.py`, tests/test_checkpoint_callbacks.py). Without a
+reduction's (`callback_state.py`, tests/test_checkpoint_continuations.py). Without a
 `random_state` each fit draws its own shuffling seed, and a continuation is merely a continuation.
 """
 
@@ -53,13 +53,16 @@ class Checkpoint:
     """A fitted estimator's training state (see the module docstring). `model` and `optimizer`:
     the variables' values in the model's order (`fast.layer_variables`) and the optimizer's
     (without its learning rate); `attributes`: the fitted attributes as plain data (arrays
-    apart, in `arrays`); `architecture`: what decides the graph (a continuation must match it)."""
+    apart, in `arrays`); `architecture`: what decides the graph (a continuation must match it);
+    `vocabularies`: a digest of each `text_vectorization`'s vocabulary (a continuation's texts must
+    give the same, which each fit learns again: see `vocabulary_digests`)."""
 
     architecture: str
     model: list = field(default_factory=list)
     optimizer: list = field(default_factory=list)
     attributes: dict = field(default_factory=dict)
     arrays: dict = field(default_factory=dict)
+    vocabularies: dict = field(default_factory=dict)
 
     @property
     def epochs(self) -> int:
@@ -123,9 +126,24 @@ def capture(estimator) -> Checkpoint:
                                      f"{name} is not plain data") from None
     stage_one = getattr(estimator, "_stage_one", None)
     if stage_one is not None:  # two stages (`fine_tune`): a continuation goes on from the first one's end
-        return _at_stage_one_end(estimator, stage_one, attributes, arrays)
-    model_values, optimizer_values = _values(model)
-    return Checkpoint(estimator._architecture, model_values, optimizer_values, attributes, arrays)
+        state = _at_stage_one_end(estimator, stage_one, attributes, arrays)
+    else:
+        state = Checkpoint(estimator._architecture, *_values(model), attributes, arrays)
+    state.vocabularies = vocabulary_digests(model.layers)
+    return state
+
+
+def vocabulary_digests(layers) -> dict:
+    """layer name -> a digest of its vocabulary, for each `text_vectorization` among `layers`. A
+    text net learns its vocabulary from the training texts at every fit, a continuation too: the
+    same texts give the same vocabulary, other texts another, which the checkpoint's embedding
+    rows would then be read against: `model_for` refuses that."""
+    import hashlib
+
+    import keras
+
+    return {layer.name: hashlib.sha256("\n".join(layer.get_vocabulary()).encode()).hexdigest()[:16]
+            for layer in layers if isinstance(layer, keras.layers.TextVectorization)}
 
 
 def _values(model) -> tuple[list, list]:
@@ -206,6 +224,7 @@ def model_for(estimator, state: Checkpoint, plan, architecture: str, train_x) ->
         entry, model = None, estimator._build(plan.resolved, text_samples=text_samples, analysis=plan.analysis)
         estimator._compile(model, plan.settings, plan.loss, plan.settings["metrics"])
     try:
+        _check_vocabularies(state, entry, model)
         _assign(fast.layer_variables(model), state.model, "model")
         if state.optimizer:
             model.optimizer.build(model.trainable_variables)
@@ -217,6 +236,21 @@ def model_for(estimator, state: Checkpoint, plan, architecture: str, train_x) ->
             fast.release(entry, kept=False)
         raise
     return model, entry
+
+
+def _check_vocabularies(state: Checkpoint, entry, model) -> None:
+    from . import training_path
+
+    shared = training_path._SHARED.get(entry) if entry is not None else None
+    layers = list(shared.vectorizers.values()) if shared is not None and shared.vectorizers else model.layers
+    now = vocabulary_digests(layers)
+    changed = sorted(name for name in state.vocabularies if now.get(name, state.vocabularies[name]) != state.vocabularies[name])
+    if changed:
+        raise ParameterError(
+            f"the texts given to continue this checkpoint give another vocabulary than the texts its fit "
+            f"learned from (text_vectorization {', '.join(changed)}), so its embeddings would be read against "
+            "other words: continue a text net's checkpoint on the texts it was trained on"
+        )
 
 
 def _assign(variables, values, what: str) -> None:
@@ -234,7 +268,7 @@ def save(state: Checkpoint, path) -> Path:
     """Write `state` as an `.npz` file (a temporary file beside it, then renamed over it)."""
     path = Path(path)
     meta = {"format": FORMAT, "version": VERSION, "architecture": state.architecture,
-            "attributes": state.attributes, "arrays": {}}
+            "attributes": state.attributes, "arrays": {}, "vocabularies": state.vocabularies}
     members = {}
     for i, value in enumerate(state.model):
         members[f"model_{i}"] = value
@@ -275,4 +309,4 @@ def load(path) -> Checkpoint:
                     arrays[name] = value.astype(object) if meta["arrays"].get(name) == "object" else value
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ParameterError(f"cannot read the checkpoint {path}: {error}") from None
-    return Checkpoint(meta["architecture"], model, optimizer, meta["attributes"], arrays)
+    return Checkpoint(meta["architecture"], model, optimizer, meta["attributes"], arrays, meta.get("vocabularies", {}))

@@ -1,13 +1,15 @@
 """A fit continued from a checkpoint goes on as one longer fit would, callbacks included
 (`netdsl.estimators.callback_state`): early stopping's count of epochs without improvement, its
 best weights and a stop already made, and learning-rate reduction's counters and rate; and a
-two-stage fit (`fine_tune`) goes on from its first stage's end, then runs its second stage. Tiny:
+two-stage fit (`fine_tune`) goes on from its first stage's end, then runs its second stage; a text
+net continues on the texts it learned its vocabulary from, and is refused others. Tiny:
 300 digits, an MLP, a few epochs; the fast path, where a continuation is exact."""
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+from netdsl.dsl.errors import ParameterError
 from netdsl.estimators import NetClassifier, checkpoint
 
 # `min_delta=100`: no epoch after the first improves on it, so the stopper counts every epoch
@@ -144,3 +146,37 @@ def test_halving_searches_a_two_stage_net(digits):
     train, test = next(StratifiedKFold(2).split(X, y))
     whole = NetClassifier(TWO_STAGES, random_state=0, **search.cv_results_["params"][candidate]).fit(X[train], y[train])
     assert whole.score(X[test], y[test]) == search.cv_results_["split0_test_score"][candidate]
+
+
+WORDS = """net words
+input text
+text_vectorization(max_tokens=30, output_sequence_length=6)
+embedding(30, 8, mask_zero=true)
+global_average_pooling1d
+dense(1, activation=sigmoid)
+train {
+    loss = binary_crossentropy
+    optimizer = adam(learning_rate=0.05)
+    epochs = 2
+    batch_size = 16
+}
+"""
+
+
+def _reviews(words, n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    texts = np.array([" ".join(rng.choice(words, rng.integers(2, 8))) for _ in range(n)], dtype=object)
+    return texts, np.array([int(any(w in ("good", "great") for w in t.split())) for t in texts])
+
+
+def test_a_text_net_continues_on_its_texts_and_is_refused_others(tmp_path):
+    # Each fit learns its vocabulary from its texts again: the same texts give the same vocabulary
+    # (a halving rung's), other texts another, which the checkpoint's embedding rows do not fit.
+    texts, labels = _reviews(["good", "great", "bad", "awful", "plot", "film"])
+    whole = NetClassifier(WORDS, epochs=3, random_state=0).fit(texts, labels)
+    state = checkpoint.capture(NetClassifier(WORDS, epochs=1, random_state=0).fit(texts, labels))
+    state = checkpoint.load(checkpoint.save(state, tmp_path / "state.npz"))
+    _same(checkpoint.resume(NetClassifier(WORDS, epochs=2, random_state=0), state, texts, labels), whole)
+    others, other_labels = _reviews(["good", "great", "dull", "boring", "scene", "cast"], seed=1)
+    with pytest.raises(ParameterError, match="another vocabulary"):
+        checkpoint.resume(NetClassifier(WORDS, epochs=2, random_state=0), state, others, other_labels)
