@@ -125,7 +125,8 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None, cove
         if spec.kind == "text_vectorization":
             if text_samples is None:
                 raise ValueError("`text_vectorization` needs training texts to learn its vocabulary")
-            vocabulary = adapt_vocabulary(spec, layer, _texts_read(text_samples, graph, step - 1))
+            adapt_vocabulary(spec, layer, _texts_read(text_samples, graph, step - 1))
+            vocabulary = layer.get_vocabulary()
         elif getattr(spec, "embeddings", None) is not None:
             pretrained.append((path, spec, layer, vocabulary))
         if isinstance(spec, specs.Merge):
@@ -147,16 +148,17 @@ def build_model(net: specs.Net, text_samples=None, name: str | None = None, cove
     return model
 
 
-def adapt_vocabulary(spec: specs.Layer, layer, texts) -> list:
-    """`layer` (a `text_vectorization`) adapted to `texts`; its vocabulary. Texts without a word
-    are the user's mistake (else a graph error at the first step)."""
+def adapt_vocabulary(spec: specs.Layer, layer, texts) -> None:
+    """`layer` (a `text_vectorization`) adapted to `texts`. Texts without a word are the user's
+    mistake (else a graph error at the first step). Checked by the vocabulary's size, which counts
+    the special tokens (the mask token of `int` mode and the out-of-vocabulary token), not by the
+    list of words, which is slow to make for a large vocabulary (benchmarks/README.md)."""
     layer.adapt(as_text(texts))
-    if not layer.get_vocabulary(include_special_tokens=False):
+    if layer.vocabulary_size() <= (2 if spec.output_mode == "int" else 1):
         raise InputError(
             f"The training texts hold no word for `text_vectorization` to learn (its vocabulary is empty after "
             f"standardize={spec.standardize!r} and split={spec.split!r}); give texts with words in them."
         )
-    return layer.get_vocabulary()
 
 
 def text_vectorizers(net: specs.Net, analysis=None) -> dict:

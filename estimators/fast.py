@@ -192,8 +192,11 @@ def cache_size() -> int:
 
 
 def clear_cache() -> None:
+    from . import shared_trace
+
     with _LOCK:
         _CACHE.clear()
+    shared_trace.clear()
 
 
 def _limit() -> int:
@@ -308,11 +311,12 @@ def assign(variables, values) -> None:
     import tensorflow as tf
 
     for variable, value in zip(variables, values):
-        tensor = keras.ops.convert_to_tensor(value, dtype=variable.dtype)
-        if tuple(tensor.shape) != tuple(variable.shape):
-            raise ValueError(f"cannot assign a value of shape {tuple(tensor.shape)} to the variable {variable.path} "
+        if not (isinstance(value, np.ndarray) and value.dtype == variable.dtype):  # an array as it is (TensorFlow takes it)
+            value = keras.ops.convert_to_tensor(value, dtype=variable.dtype)
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ValueError(f"cannot assign a value of shape {tuple(value.shape)} to the variable {variable.path} "
                              f"of shape {tuple(variable.shape)}")
-        tf.raw_ops.AssignVariableOp(resource=variable.handle, value=tensor)
+        tf.raw_ops.AssignVariableOp(resource=variable.handle, value=value)
 
 
 def set_learning_rate(model, value: float) -> None:
@@ -349,14 +353,18 @@ def _traced(entry: _Entry, kind: str, make, *tensors):
     key = (kind, repr(shapes))
     function = entry.functions.get(key)
     if function is None:
-        function = entry.functions[key] = make(entry.model, _signature(*tensors))
+        from . import shared_trace
+
+        signature = _signature(*tensors)
+        function = shared_trace.function(entry, key, make, signature) or make(entry.model, signature)
+        entry.functions[key] = function
     return function
 
 
 def _plain_adam(model) -> bool:
     """Whether the model's update is exactly Adam's (no clipping, weight decay, AMSGrad, moving
-    average, gradient accumulation, embedding's sparse gradients, loss scaling, learning-rate
-    schedule, variable constraint or float16 variable), so that TensorFlow's fused kernel agrees."""
+    average, gradient accumulation, loss scaling, learning-rate schedule, variable constraint or
+    float16 variable), so that TensorFlow's fused kernel agrees (`adam_update`)."""
     import keras
 
     optimizer = model.optimizer
@@ -366,7 +374,7 @@ def _plain_adam(model) -> bool:
         and optimizer.clipnorm is None and optimizer.clipvalue is None and optimizer.global_clipnorm is None
         and not optimizer.weight_decay
         and not optimizer.use_ema
-        and not optimizer.gradient_accumulation_steps and not any(isinstance(layer, keras.layers.Embedding) for layer in model.layers)
+        and not optimizer.gradient_accumulation_steps
         and optimizer.loss_scale_factor is None
         and isinstance(compat.learning_rate_variable(optimizer), keras.Variable)
         and all(v.constraint is None and v.dtype == "float32" and not v.overwrite_with_gradient
@@ -378,8 +386,11 @@ def _fused_adam_step(model):
     """Keras's `train_step` (the same loss, regularisation, sample weights, loss tracker and
     metrics) with Adam's update done by one fused kernel per variable instead of about twenty ops:
     the same arithmetic (Keras's Adam: `lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)`),
-    in less time per step and a faster trace (benchmarks/README.md)."""
+    in less time per step and a faster trace (benchmarks/README.md); an embedding's sparse
+    gradient too (`adam_update`)."""
     import tensorflow as tf
+
+    from .adam_update import apply_adam
 
     optimizer = model.optimizer
     variables = model.trainable_variables
@@ -401,10 +412,7 @@ def _fused_adam_step(model):
         for variable, (m, v), gradient in zip(variables, slots, gradients):
             if gradient is None:
                 continue
-            tf.raw_ops.ResourceApplyAdam(
-                var=variable.handle, m=m.handle, v=v.handle, beta1_power=beta_1_power, beta2_power=beta_2_power,
-                lr=learning_rate, beta1=beta_1, beta2=beta_2, epsilon=float(optimizer.epsilon), grad=gradient,
-            )  # fmt: skip
+            apply_adam(optimizer, variable, (m, v), gradient, beta_1_power, beta_2_power, learning_rate)
         optimizer.iterations.assign_add(1)
         return model.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
