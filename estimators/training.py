@@ -59,7 +59,8 @@ class TrainingMixin:
         carried = callback_state.carried(getattr(self, "_checkpoint", None)) if carry else None
         if carried is not None and callback_state.stopped(carried[0]):
             return SimpleNamespace(history={}), None  # early stopping ended this training: no more epochs
-        last = callback_state.LastWeights(callbacks)
+        last = callback_state.LastWeights(callbacks)  # listed only where needed: with no callback to run between
+        # epochs, the fast path runs them all in one call
         watch = [keras.callbacks.TerminateOnNaN()]
         if self.verbose:
             watch.append(EpochProgress(epochs or settings["epochs"], style="bar" if self.verbose == 1 else "lines"))
@@ -83,7 +84,7 @@ class TrainingMixin:
                 seed=self._shuffle_seed(),
                 sample_weight=sample_weight,
                 validation=validation,
-                callbacks=[last] + callbacks + watch,
+                callbacks=([last] if last.needed else []) + callbacks + watch,
                 # epochs numbered on from the fitted ones (each epoch's shuffle is drawn from its number);
                 # a second stage's from 0, as in every fit that runs one
                 initial_epoch=len(getattr(self, "history_", {}).get("loss", [])) if self._continuing and carry else 0,
@@ -97,7 +98,7 @@ class TrainingMixin:
                 epochs=epochs or settings["epochs"],
                 batch_size=settings["batch_size"],
                 shuffle=settings["shuffle"],
-                callbacks=[last] + callbacks + watch,
+                callbacks=([last] if last.needed else []) + callbacks + watch,
                 verbose=0,
             )
         _refuse_divergence(history.history.get("loss", []), settings)
