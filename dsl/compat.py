@@ -59,6 +59,25 @@ def uninitialized_variables_kept():
         global_state.set_global_attribute("uninitialized_variables", waiting)
 
 
+@contextlib.contextmanager
+def variables_read_from(variables, handles):
+    """Keras variables (TensorFlow backend) that read and write `handles` (resource tensors of the
+    graph being traced) instead of their own TensorFlow variables, inside: each one's `_value` is a
+    variable over its handle, of the same rank and dtype, its dimensions left open."""
+    from tensorflow.python.ops import resource_variable_ops
+
+    kept = [variable._value for variable in variables]
+    try:
+        for variable, handle in zip(variables, handles):
+            spec = resource_variable_ops.VariableSpec(shape=[None] * len(variable.shape), dtype=variable._value.dtype,
+                                                      trainable=variable.trainable)
+            variable._value = spec._from_components([handle])
+        yield
+    finally:
+        for variable, value in zip(variables, kept):
+            variable._value = value
+
+
 def keras_seed_state() -> dict:
     """Keras's global seed state, which `keras.utils.set_random_seed` sets: the seed it recorded
     (`rng_utils.GLOBAL_RANDOM_SEED`) and its global seed generator

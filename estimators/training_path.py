@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from netdsl.dsl import flat_layers, specs
 from netdsl.dsl.graph import wire
 
-from . import fast
+from . import fast, shared_trace
 
 
 @dataclass(eq=False)
@@ -124,6 +124,12 @@ def fast_model(estimator, resolved: specs.Net, architecture: str, settings: dict
         return model
 
     entry, reused = fast.acquire(key, estimator, make_model)
+    if not reused:  # nets alike but for their dense layers' widths share one traced epoch (`shared_trace`)
+        shared_trace.set_family(entry, shared_trace.family(
+            resolved.model_dump(mode="json", exclude={"train", "params"}),
+            (list(resolved.train.freeze) if resolved.train is not None else [], repr(loss), list(settings["metrics"]),
+             optimizer, shapes, files_read(resolved), tokens),
+        ))
     shared = _shared(entry)
     if not reused and made:
         shared.text_model, shared.vectorizers = text_models[0]

@@ -1,0 +1,166 @@
+"""One traced epoch function for the nets of a search that differ only in their dense layers'
+widths (`units`): the first such model's epoch is traced once with every variable it touches
+passed as an argument, and each other width runs that same function on its own variables.
+
+Why: a search over widths builds a new architecture every few candidates, and on the fast path
+each new architecture paid a Python trace of Keras's training step and TensorFlow's instantiation
+of the traced function (graph passes, kernels), about 0.1-0.15 s of CPU each, more than its
+epochs (benchmarks/README.md, "The convnet grid and the architecture grid").
+
+How: the traced function takes the model's variables (weights, random-generator states), its
+optimizer's (step count, learning rate, moments) and its metrics' as one vector of resource
+handles, the first of them the optimizer's step count, the same scalar for every width. While
+tracing, the first model's Keras variables read and write the handles of that vector (shapes
+left open), so the graph holds no variable of its own (checked: it captures none, else the model
+traces its own function as before). Handles passed one by one would not do: TensorFlow
+instantiates a function again for every new set of their shapes, which costs about as much as the
+trace saved; in one vector only the first handle's shape counts, and it never changes.
+
+Only where that is safe by construction: every layer a dense, dropout or activation layer (whose
+`call` reads no size of its own, unlike a convolution's bias reshape), Adam's fused update
+(`fast._fused_adam_step`: no optimizer that reads a variable's shape), the single-threaded
+executor (small nets), and nets alike in everything but the widths (`family`: the cache key with
+the dense layers' `units` left out) with the same outputs. The same operations run as in the
+model's own trace; the numbers agree to float rounding (about 1e-7: the matrix kernels see
+shapes known only at run time), not bit for bit.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+
+from netdsl.dsl import compat
+
+MAX_FAMILIES = 8  # shared functions kept (each keeps the model it was traced with)
+LAYERS = ("InputLayer", "Dense", "Dropout", "Activation")  # Keras layers whose `call` reads no size of theirs
+
+_FAMILIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # cache entry -> its family key
+_FUNCTIONS: OrderedDict = OrderedDict()  # (family, function key, variables' kinds) -> concrete function, or None
+_LOCK = threading.Lock()
+
+
+def family(spec_data: dict, rest: tuple) -> str | None:
+    """The family of a net whose resolved spec dumps to `spec_data` (`model_dump(mode="json")`),
+    `rest` the other parts of its cache key: the key with every dense layer's `units` left out;
+    None unless every layer is a dense, dropout or activation layer."""
+    kinds = set()
+
+    def erased(value):
+        if isinstance(value, dict):
+            if "kind" in value:
+                kinds.add(value["kind"])
+            return {k: erased(v) for k, v in value.items() if not (k == "units" and value.get("kind") == "dense")}
+        if isinstance(value, list):
+            return [erased(v) for v in value]
+        return value
+
+    data = erased(spec_data)
+    if not kinds or not kinds <= {"dense", "dropout", "activation"}:
+        return None
+    return repr((data, rest))
+
+
+def set_family(entry, key: str | None) -> None:
+    """`entry`'s family (from `family`), or None for none."""
+    if key is not None:
+        _FAMILIES[entry] = key
+
+
+def function(entry, key: tuple, make, signature):
+    """The family's traced function `key` applied to `entry`'s variables (a callable taking the
+    arguments of `make(model, signature)`'s function), or None where the entry has no family,
+    the function is not the single-threaded epoch or sharing is not safe (`make` then traces the
+    model's own)."""
+    from . import fast
+
+    model = entry.model
+    name = _FAMILIES.get(entry)
+    if name is None or key[0] != "epoch" or entry.executor != fast.SINGLE_THREADED:
+        return None
+    if not all(type(layer).__name__ in LAYERS for layer in model.layers) or not fast._plain_adam(model):
+        return None
+    model.optimizer.build(model.trainable_variables)
+    variables = _state(model)
+    outputs = [(tuple(o.shape[1:]), str(o.dtype)) for o in model.outputs]
+    shared_key = (name, key, repr(outputs), tuple((str(v.dtype), len(v.shape)) for v in variables))
+    with _LOCK:
+        known = shared_key in _FUNCTIONS
+        shared = _FUNCTIONS.get(shared_key)
+        if known:
+            _FUNCTIONS.move_to_end(shared_key)
+    if not known:
+        shared = _trace(model, variables, make, signature)
+        with _LOCK:
+            _FUNCTIONS[shared_key] = shared
+            while len(_FUNCTIONS) > MAX_FAMILIES:
+                _FUNCTIONS.popitem(last=False)
+    if shared is None:
+        return None
+    import tensorflow as tf
+
+    return _Applied(shared, tf.stack([variable.value.handle for variable in variables]))
+
+
+class _Applied:
+    """A family's traced function on one model's variables (their handles, `_state`'s order)."""
+
+    def __init__(self, traced, handles):
+        self.traced, self.handles = traced, handles
+
+    def __call__(self, *args):
+        return self.traced.concrete(*args, self.handles)
+
+    def experimental_get_tracing_count(self) -> int:
+        """How many times the family's function was traced (as a `tf.function` says it)."""
+        return self.traced.function.experimental_get_tracing_count()
+
+
+class _Traced:
+    """A family's `tf.function` and its one concrete function."""
+
+    def __init__(self, function, concrete):
+        self.function, self.concrete = function, concrete
+
+
+def clear() -> None:
+    with _LOCK:
+        _FUNCTIONS.clear()
+
+
+def _state(model) -> list:
+    """Every variable a training step of `model` reads or writes, the optimizer's step count first:
+    the model's, its optimizer's and its metrics' (each once, in a fixed order)."""
+    first = model.optimizer.iterations
+    seen, found = {id(first)}, [first]
+    for group in [model.variables, model.optimizer.variables, *(metric.variables for metric in model.metrics)]:
+        for variable in group:
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                found.append(variable)
+    return found
+
+
+def _trace(model, variables: list, make, signature):
+    """`make(model, signature)`'s function traced with `variables` read from a vector of handles
+    (its last argument), or None where the graph still captures a variable."""
+    import tensorflow as tf
+
+    from . import fast
+
+    inner = make(model, signature)
+    count = len(variables)
+
+    def run(*args):
+        handles = tf.unstack(args[-1], num=count)
+        with compat.variables_read_from(variables, handles):
+            return inner.python_function(*args[:-1])
+
+    spec = tuple(inner.input_signature) + (tf.TensorSpec((count,), tf.resource),)
+    traced = tf.function(run, input_signature=spec, autograph=False)
+    with fast._single_threaded_options():  # traced for it: loops and conditionals kept whole, as it runs them
+        concrete = traced.get_concrete_function()
+    if any(captured.dtype == tf.resource for captured in concrete.captured_inputs):
+        return None
+    return _Traced(traced, concrete)
