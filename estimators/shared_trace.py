@@ -4,7 +4,7 @@ passed as an argument, and each other width runs that same function on its own v
 
 Why: a search over widths builds a new architecture every few candidates, and on the fast path
 each new architecture paid a Python trace of Keras's training step and TensorFlow's instantiation
-of the traced function (graph passes, kernels), about 0.1-0.15 s of CPU each, more than its
+of the traced function (graph passes, kernels), about 0.15-0.2 s of CPU each, more than its
 epochs (benchmarks/README.md, "The convnet grid and the architecture grid").
 
 How: the traced function takes the model's variables (weights, random-generator states), its
