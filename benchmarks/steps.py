@@ -75,7 +75,7 @@ def run_step(step: str, rounds: int) -> dict:
             import keras
 
             from benchmarks.models import compiled, mlp
-            from netdsl.estimators import fast
+            from netdsl.estimators import fast, variables
 
             with Timer() as fit_time:
                 keras.utils.set_random_seed(round_)
@@ -83,7 +83,7 @@ def run_step(step: str, rounds: int) -> dict:
                     model = compiled(mlp(128), 0.001)
                     entry = fast._Entry(model)
                 else:
-                    fast.reset(model, [variable.value for variable in fast.layer_variables(mlp(128))])
+                    variables.reset(model, [variable.value for variable in variables.layer_variables(mlp(128))])
                 if step in ("A", "B"):
                     model.fit(X_fit, y_fit, epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=0)
                 else:

@@ -34,7 +34,7 @@ from netdsl.dsl import dumps, resolve, specs
 from netdsl.dsl.errors import InputError
 from netdsl.dsl.shapes import Summary, analyse_resolved
 
-from . import fast, runtime, seeding, training_path
+from . import fast, runtime, seeding, training_path, variables
 from .inputs import InputsMixin, end_layer, refuse_iterator, rows_origin, user_data
 from .heads import HeadsMixin, is_heads
 from .params import ParamsMixin
@@ -256,7 +256,7 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, HeadsMixin, BaseEstimator
             if entry is not None and (training_path.kept_model(entry) is not model or not fast.borrow(entry)):
                 entry = None
             # The learning rate as set now (as MLPClassifier's warm start takes learning_rate_init).
-            fast.set_learning_rate(model, settings["learning_rate"] or settings["optimizer"].learning_rate)
+            variables.set_learning_rate(model, settings["learning_rate"] or settings["optimizer"].learning_rate)
             return model, entry, architecture
         self._continuing = False
         text_samples = train_x if self._is_text(plan.spec) else None

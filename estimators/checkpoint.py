@@ -51,7 +51,7 @@ _SKIPPED = {"model_", "_fast_entry", "spec_", "_continuing", "_checkpoint", "_st
 @dataclass
 class Checkpoint:
     """A fitted estimator's training state (see the module docstring). `model` and `optimizer`:
-    the variables' values in the model's order (`fast.layer_variables`) and the optimizer's
+    the variables' values in the model's order (`variables.layer_variables`) and the optimizer's
     (without its learning rate); `attributes`: the fitted attributes as plain data (arrays
     apart, in `arrays`); `architecture`: what decides the graph (a continuation must match it);
     `vocabularies`: a digest of each `text_vectorization`'s vocabulary (a continuation's texts must
@@ -148,9 +148,9 @@ def vocabulary_digests(layers) -> dict:
 
 def _values(model) -> tuple[list, list]:
     """Copies of the values of `model`'s variables and of its optimizer's (none if not built)."""
-    from . import fast
+    from . import variables
 
-    model_values = [np.array(v.numpy(), copy=True) for v in fast.layer_variables(model)]
+    model_values = [np.array(v.numpy(), copy=True) for v in variables.layer_variables(model)]
     optimizer = getattr(model, "optimizer", None)
     optimizer_values = ([np.array(v.numpy(), copy=True) for v in _optimizer_variables(model)]
                         if optimizer is not None and getattr(optimizer, "built", False) else [])
@@ -206,7 +206,7 @@ def resume(estimator, state: Checkpoint, X, y=None, sample_weight=None):
 def model_for(estimator, state: Checkpoint, plan, architecture: str, train_x) -> tuple:
     """(model, fast-path entry or None) for `BaseNet._model_for`: the graph's model with the
     checkpoint's values (the fast path's cached one when it has one, else a new build)."""
-    from . import fast, training_path
+    from . import fast, training_path, variables
 
     if state.architecture != architecture:
         raise ParameterError(
@@ -225,12 +225,12 @@ def model_for(estimator, state: Checkpoint, plan, architecture: str, train_x) ->
         estimator._compile(model, plan.settings, plan.loss, plan.settings["metrics"])
     try:
         _check_vocabularies(state, entry, model)
-        _assign(fast.layer_variables(model), state.model, "model")
+        _assign(variables.layer_variables(model), state.model, "model")
         if state.optimizer:
             model.optimizer.build(model.trainable_variables)
             _assign(_optimizer_variables(model), state.optimizer, "optimizer")
         elif entry is not None:  # a cached model's optimizer state from an earlier fit: zeroed, as a new one's
-            fast.zero_optimizer(model.optimizer)
+            variables.zero_optimizer(model.optimizer)
     except BaseException:
         if entry is not None:
             fast.release(entry, kept=False)
@@ -256,9 +256,9 @@ def _check_vocabularies(state: Checkpoint, entry, model) -> None:
 def _assign(variables, values, what: str) -> None:
     if len(variables) != len(values) or any(tuple(v.shape) != np.shape(a) for v, a in zip(variables, values)):
         raise ParameterError(f"this checkpoint's {what} variables do not match the model's: it was made by another net")
-    from . import fast
+    from .variables import assign
 
-    fast.assign(variables, values)
+    assign(variables, values)
 
 
 # ---- files ----------------------------------------------------------------------------------------

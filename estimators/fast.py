@@ -22,10 +22,9 @@ per-op hand-offs between threads, which are most of a small op's cost.
 
 A cached model is lent to one estimator at a time: it stays with the estimator as `model_` (or a model sharing its
 layers, `training_path`) until that estimator is garbage (or is refitted with another model), so a fitted estimator's
-model is never changed behind its back. The cache holds at most `MAX_MODELS` models (more inside `keeping`, where a search
-comes back to its graphs). `NETDSL_FAST_PATH=0` turns the
-fast path off (for comparisons). Nets with several inputs or outputs run the same way, their data as structures of
-tensors by name (`_rows`, `_take`).
+model is never changed behind its back. The cache holds at most `MAX_MODELS` models (more inside `keeping`).
+`NETDSL_FAST_PATH=0` turns the fast path off (for comparisons). Nets with several inputs or outputs run the same way,
+their data as structures of tensors by name (`_rows`, `_take`). A model's variables: `variables.py`.
 """
 
 from __future__ import annotations
@@ -148,12 +147,11 @@ def _single_threaded_options():
     return compat.function_call_options(SINGLE_THREADED, rewrites=False)
 
 
-# One call at a time on the single-threaded executor: while a graph loop runs there, it holds one
-# of TensorFlow's inter-op threads waiting for its body, which needs another; two such calls from
-# two Python threads at once can hold them all and wait forever (observed on 2 cores: two threads
-# fitting MLPs hung). A call that finds the slot taken waits for it: run on the default executor
-# instead (with grappler's fused kernels), the same net computes other roundings, so a result
-# would depend on what another thread was doing.
+# One call at a time on the single-threaded executor: while a graph loop runs there, it holds one of TensorFlow's
+# inter-op threads waiting for its body, which needs another; two such calls from two Python threads at once can hold
+# them all and wait forever (observed on 2 cores: two threads fitting MLPs hung). A call that finds the slot taken
+# waits for it: run on the default executor instead (with grappler's fused kernels), the same net computes other
+# roundings, so a result would depend on what another thread was doing.
 _SINGLE_THREADED_SLOT = threading.Lock()
 
 
@@ -199,19 +197,10 @@ def clear_cache() -> None:
     shared_trace.clear()
 
 
-def _limit() -> int:
-    return max([MAX_MODELS, *_KEPT])
-
-
 @contextlib.contextmanager
 def keeping(models: int, trim: bool = True):
-    """Inside, the cache holds up to `models` compiled models (at least `MAX_MODELS`, at most
-    `MAX_SEARCH_MODELS`): a search that comes back to its candidates' graphs (successive halving's
-    rungs; a grid whose graphs vary inside another key) finds each one traced instead of tracing it
-    again after more than `MAX_MODELS` others. On leaving, with `trim`, the least recently used free
-    models beyond the limit outside are dropped; without it (a search's task in a worker process,
-    which runs one task of the search after another), they are dropped when the next model is made
-    outside such a block."""
+    """Inside, the cache holds up to `models` models (at most `MAX_SEARCH_MODELS`): a search's rungs find their
+    graphs traced. Trimmed back on leaving with `trim` (without: a worker's task; at the next model made outside)."""
     limit = max(MAX_MODELS, min(int(models), MAX_SEARCH_MODELS))
     with _LOCK:
         _KEPT.append(limit)
@@ -262,9 +251,8 @@ def release(entry: _Entry, kept: bool) -> None:
 
 
 def _evict() -> None:
-    """Drop the least recently used free models beyond the limit (`MAX_MODELS`, more inside
-    `keeping`; lent ones stay with their estimators; the cache just forgets them if it must)."""
-    limit = _limit()
+    """Drop the least recently used free models beyond the limit (lent ones stay with their estimators)."""
+    limit = max([MAX_MODELS, *_KEPT])
     total = sum(len(entries) for entries in _CACHE.values())
     for key in list(_CACHE):
         if total <= limit:
@@ -277,50 +265,6 @@ def _evict() -> None:
             total -= 1
         if not entries:
             del _CACHE[key]
-
-
-def layer_variables(model) -> list:
-    """`model`'s variables, layer by layer in order (weights, statistics, random-generator states)."""
-    return [variable for layer in model.layers for variable in layer.variables]
-
-
-def reset(model, initial_values) -> None:
-    """Give `model`'s variables (`layer_variables`) `initial_values`, those of its layers made anew
-    under the fit's seed, so it starts exactly as a new model would, and zero the optimizer's state
-    (its step count and moments)."""
-    variables = layer_variables(model)
-    if len(variables) != len(initial_values):
-        raise ValueError("the initial values do not match the cached model's variables")
-    assign(variables, initial_values)
-    zero_optimizer(model.optimizer)
-
-
-def zero_optimizer(optimizer) -> None:
-    """The optimizer's state (its step count and moments; not its learning rate) zeroed."""
-    rate = compat.learning_rate_variable(optimizer)
-    variables = [variable for variable in optimizer.variables if variable is not rate]
-    assign(variables, [np.zeros(variable.shape, dtype=variable.dtype) for variable in variables])
-
-
-def assign(variables, values) -> None:
-    """Each Keras variable given its value, as `variable.assign` gives it (the value as the
-    variable's dtype, its shape checked), by one TensorFlow op each and without reading it back: a
-    restart assigns every variable of the model and its optimizer (Keras's `assign` costs about 5
-    times as much per variable)."""
-    import keras
-    import tensorflow as tf
-
-    for variable, value in zip(variables, values):
-        if not (isinstance(value, np.ndarray) and value.dtype == variable.dtype):  # an array as it is (TensorFlow takes it)
-            value = keras.ops.convert_to_tensor(value, dtype=variable.dtype)
-        if tuple(value.shape) != tuple(variable.shape):
-            raise ValueError(f"cannot assign a value of shape {tuple(value.shape)} to the variable {variable.path} "
-                             f"of shape {tuple(variable.shape)}")
-        tf.raw_ops.AssignVariableOp(resource=variable.handle, value=value)
-
-
-def set_learning_rate(model, value: float) -> None:
-    model.optimizer.learning_rate = float(value)
 
 
 def _signature(*tensors) -> tuple:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from netdsl.dsl import flat_layers, specs
 from netdsl.dsl.graph import wire
 
-from . import fast, shared_trace
+from . import fast, shared_trace, variables
 
 
 @dataclass(eq=False)
@@ -149,11 +149,11 @@ def fast_model(estimator, resolved: specs.Net, architecture: str, settings: dict
         if initial is None:  # built whole, from the seed's start: the layers made so far used draws
             estimator._seed()
             built = estimator._build(resolved, analysis=analysis, vectorizers=shared.vectorizers or None)
-            initial = [variable.value for variable in fast.layer_variables(built)]
+            initial = [variable.value for variable in variables.layer_variables(built)]
         else:
             estimator.embedding_coverage_ = {}
-        fast.reset(entry.model, initial)
-    fast.set_learning_rate(entry.model, settings["learning_rate"] or settings["optimizer"].learning_rate)
+        variables.reset(entry.model, initial)
+    variables.set_learning_rate(entry.model, settings["learning_rate"] or settings["optimizer"].learning_rate)
     return entry, kept_model(entry)
 
 
@@ -210,8 +210,8 @@ def second_stage(estimator, entry, names: tuple, settings: dict, loss):
     unfreeze(entry.model, names)
     stage.busy = True
     # Its optimizer zeroed (as a new compile starts it); the layers' values stay (assigned as they are).
-    fast.reset(stage.model, [variable.value for variable in fast.layer_variables(stage.model)])
-    fast.set_learning_rate(stage.model, settings["learning_rate"])
+    variables.reset(stage.model, [variable.value for variable in variables.layer_variables(stage.model)])
+    variables.set_learning_rate(stage.model, settings["learning_rate"])
     return stage
 
 

@@ -23,7 +23,7 @@ MAX_DRAWS = 256  # seeds a restart may draw for `learn_weight_plan` to learn it
 
 def fresh_weights(net: specs.Net, model: keras.Model, analysis=None) -> list | None:
     """The initial values that `build_model(net)` would give `model`'s variables under the current
-    seed, layer by layer in order (`fast.layer_variables`): how the fast path restarts a cached
+    seed, layer by layer in order (`variables.layer_variables`): how the fast path restarts a cached
     model. The layers are made anew in the same order (so they draw the same seeds) and built to
     the cached model's shapes inside `_deferred_variables`, which keeps each variable's initializer
     instead of creating it in TensorFlow. None where the net takes weights from files (a saved net,

@@ -11,7 +11,7 @@ import pytest
 from keras.src.backend.common import global_state as keras_global_state
 from sklearn.datasets import load_digits
 
-from netdsl.estimators import NetClassifier, NetRegressor, fast
+from netdsl.estimators import NetClassifier, NetRegressor, fast, variables
 
 from conftest import user_error
 
@@ -176,7 +176,7 @@ def test_a_weight_plan_gives_what_making_the_layers_gives(digits, name):
         keras.utils.set_random_seed(seed)
         planned = plan.values()
         assert random.getstate() == after_making
-        assert len(planned) == len(made) == len(fast.layer_variables(est.model_))
+        assert len(planned) == len(made) == len(variables.layer_variables(est.model_))
         for value, expected in zip(planned, made):
             np.testing.assert_array_equal(np.asarray(value), np.asarray(expected))
 
@@ -722,7 +722,7 @@ def test_one_call_of_many_epochs_stops_after_the_first_whose_loss_is_not_finite(
         monkeypatch.setenv("NETDSL_EXECUTOR", executor)
         fast.clear_cache()
         entry = _entry_of(NetClassifier(MLP, optimizer="sgd", epochs=1, random_state=0).fit(X, y))
-        fast.set_learning_rate(entry.model, 1e12)
+        variables.set_learning_rate(entry.model, 1e12)
         losses[executor] = fast.train(entry, X * 1e6, y, epochs=6, batch_size=32, shuffle=True, seed=0)["loss"]
     loss = losses["default"]
     assert len(loss) < 6 and not np.isfinite(loss[-1]) and np.isfinite(loss[:-1]).all()
