@@ -41,6 +41,8 @@ import numpy as np
 
 from netdsl.dsl import compat
 
+from . import shared_trace
+
 logger = logging.getLogger("netdsl")
 
 MAX_MODELS = 8  # compiled models kept for reuse (each holds its traced functions)
@@ -190,8 +192,6 @@ def cache_size() -> int:
 
 
 def clear_cache() -> None:
-    from . import shared_trace
-
     with _LOCK:
         _CACHE.clear()
     shared_trace.clear()
@@ -297,10 +297,10 @@ def _traced(entry: _Entry, kind: str, make, *tensors):
     key = (kind, repr(shapes))
     function = entry.functions.get(key)
     if function is None:
-        from . import shared_trace
-
         signature = _signature(*tensors)
-        function = shared_trace.function(entry, key, make, signature) or make(entry.model, signature)
+        shareable = entry.executor == SINGLE_THREADED and _plain_adam(entry.model)  # what a shared epoch needs
+        function = (shareable and shared_trace.function(entry, key, make, signature, _single_threaded_options)
+                    or make(entry.model, signature))
         entry.functions[key] = function
     return function
 

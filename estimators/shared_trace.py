@@ -68,18 +68,17 @@ def set_family(entry, key: str | None) -> None:
         _FAMILIES[entry] = key
 
 
-def function(entry, key: tuple, make, signature):
+def function(entry, key: tuple, make, signature, options):
     """The family's traced function `key` applied to `entry`'s variables (a callable taking the
-    arguments of `make(model, signature)`'s function), or None where the entry has no family,
-    the function is not the single-threaded epoch or sharing is not safe (`make` then traces the
-    model's own)."""
-    from . import fast
-
+    arguments of `make(model, signature)`'s function), or None where the entry has no family or
+    sharing is not safe (`make` then traces the model's own). The caller (`fast._traced`) asks
+    only for the single-threaded epoch of a model updated by Adam's fused kernel, and gives the
+    executor's tracing `options` (a context manager)."""
     model = entry.model
     name = _FAMILIES.get(entry)
-    if name is None or key[0] != "epoch" or entry.executor != fast.SINGLE_THREADED:
+    if name is None or key[0] != "epoch":
         return None
-    if not all(type(layer).__name__ in LAYERS for layer in model.layers) or not fast._plain_adam(model):
+    if not all(type(layer).__name__ in LAYERS for layer in model.layers):
         return None
     model.optimizer.build(model.trainable_variables)
     variables = _state(model)
@@ -91,7 +90,7 @@ def function(entry, key: tuple, make, signature):
         if known:
             _FUNCTIONS.move_to_end(shared_key)
     if not known:
-        shared = _trace(model, variables, make, signature)
+        shared = _trace(model, variables, make, signature, options)
         with _LOCK:
             _FUNCTIONS[shared_key] = shared
             while len(_FUNCTIONS) > MAX_FAMILIES:
@@ -142,12 +141,10 @@ def _state(model) -> list:
     return found
 
 
-def _trace(model, variables: list, make, signature):
+def _trace(model, variables: list, make, signature, options):
     """`make(model, signature)`'s function traced with `variables` read from a vector of handles
     (its last argument), or None where the graph still captures a variable."""
     import tensorflow as tf
-
-    from . import fast
 
     inner = make(model, signature)
     count = len(variables)
@@ -159,7 +156,7 @@ def _trace(model, variables: list, make, signature):
 
     spec = tuple(inner.input_signature) + (tf.TensorSpec((count,), tf.resource),)
     traced = tf.function(run, input_signature=spec, autograph=False)
-    with fast._single_threaded_options():  # traced for it: loops and conditionals kept whole, as it runs them
+    with options():  # traced for it: loops and conditionals kept whole, as it runs them
         concrete = traced.get_concrete_function()
     if any(captured.dtype == tf.resource for captured in concrete.captured_inputs):
         return None
