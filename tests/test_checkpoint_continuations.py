@@ -148,35 +148,16 @@ def test_halving_searches_a_two_stage_net(digits):
     assert whole.score(X[test], y[test]) == search.cv_results_["split0_test_score"][candidate]
 
 
-WORDS = """net words
-input text
-text_vectorization(max_tokens=30, output_sequence_length=6)
-embedding(30, 8, mask_zero=true)
-global_average_pooling1d
-dense(1, activation=sigmoid)
-train {
-    loss = binary_crossentropy
-    optimizer = adam(learning_rate=0.05)
-    epochs = 2
-    batch_size = 16
-}
-"""
-
-
-def _reviews(words, n=120, seed=0):
-    rng = np.random.default_rng(seed)
-    texts = np.array([" ".join(rng.choice(words, rng.integers(2, 8))) for _ in range(n)], dtype=object)
-    return texts, np.array([int(any(w in ("good", "great") for w in t.split())) for t in texts])
-
-
 def test_a_text_net_continues_on_its_texts_and_is_refused_others(tmp_path):
     # Each fit learns its vocabulary from its texts again: the same texts give the same vocabulary
     # (a halving rung's), other texts another, which the checkpoint's embedding rows do not fit.
-    texts, labels = _reviews(["good", "great", "bad", "awful", "plot", "film"])
+    from test_fast_text_finetune import WORDS, reviews
+
+    texts, labels = reviews(120, seed=0)
     whole = NetClassifier(WORDS, epochs=3, random_state=0).fit(texts, labels)
     state = checkpoint.capture(NetClassifier(WORDS, epochs=1, random_state=0).fit(texts, labels))
     state = checkpoint.load(checkpoint.save(state, tmp_path / "state.npz"))
     _same(checkpoint.resume(NetClassifier(WORDS, epochs=2, random_state=0), state, texts, labels), whole)
-    others, other_labels = _reviews(["good", "great", "dull", "boring", "scene", "cast"], seed=1)
+    others, other_labels = reviews(120, seed=1, words=("good", "great", "dull", "boring", "scene", "cast"))
     with pytest.raises(ParameterError, match="another vocabulary"):
         checkpoint.resume(NetClassifier(WORDS, epochs=2, random_state=0), state, others, other_labels)
