@@ -298,8 +298,10 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, HeadsMixin, BaseEstimator
         self.__dict__.pop("_stage_one", None)
         if stage_two is not None:  # history_ goes on through the second stage
             first = self.n_iter_  # the first stage's epochs (a continuation's: the checkpoint's too)
-            self._stage_one = dict(outcome["stage_one"], **{name: copy.deepcopy(getattr(self, name)) for name in (
-                "history_", "n_iter_", "best_epoch_") if hasattr(self, name)})
+            from .checkpoint import STAGE_ONE_ATTRIBUTES
+
+            self._stage_one = dict(outcome["stage_one"], **{
+                name: copy.deepcopy(getattr(self, name)) for name in STAGE_ONE_ATTRIBUTES if hasattr(self, name)})
             self._continuing = True
             self._record(*stage_two, settings)
             self.stage_epochs_ = (first, len(stage_two[0].history.get("loss", [])))

@@ -91,8 +91,8 @@ class Carried(keras.callbacks.Callback):
         self.file_callbacks, self.state, self.last, self.best = list(callbacks), state, last, best
 
     def on_train_begin(self, logs=None):
-        current = self.model.get_weights()
-        best = self._weights(self.best) or current  # where not kept, the model's are the best (restored)
+        # Where not kept, the best weights are the model's now (restored when the fit ended).
+        best = self._weights(self.best) if self.best is not None else self.model.get_weights()
         if self.last is not None:
             self.model.set_weights(self._weights(self.last))
         for callback, entry in zip(self.file_callbacks, self.state["callbacks"]):

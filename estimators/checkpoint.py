@@ -157,6 +157,10 @@ def _values(model) -> tuple[list, list]:
     return model_values, optimizer_values
 
 
+# The fitted attributes a two-stage fit keeps as they were at its first stage's end (`BaseNet._keep`).
+STAGE_ONE_ATTRIBUTES = ("history_", "n_iter_", "best_epoch_")
+
+
 def stage_one_end(estimator, model) -> dict:
     """What a checkpoint of a two-stage fit holds of its first stage's end, taken before the second
     starts (`BaseNet._run`): the variables, the optimizer's, and where the callbacks stood; `_keep`
@@ -176,7 +180,7 @@ def _at_stage_one_end(estimator, stage_one: dict, attributes: dict, arrays: dict
         attributes.pop(name, None)
         arrays.pop(name, None)
     for name, value in [*stage_one["callbacks"].items(),
-                        *((n, stage_one[n]) for n in ("history_", "n_iter_", "best_epoch_") if n in stage_one)]:
+                        *((n, stage_one[n]) for n in STAGE_ONE_ATTRIBUTES if n in stage_one)]:
         if isinstance(value, np.ndarray):
             arrays[name] = value
         else:
