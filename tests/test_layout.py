@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {"dsl": "netdsl.dsl", "estimators": "netdsl.estimators", "pipelines": "netdsl.pipelines",
-            "grammar": "netdsl.grammar"}  # fmt: skip
+            "grammar": "netdsl.grammar", "editor": "netdsl.editor"}  # fmt: skip
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 
