@@ -111,6 +111,6 @@ def test_readme_program_checks():
     from netdsl.dsl import analyse, loads
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    program = readme.split("```\n", 2)[1]
+    program = readme.split("```net\n", 1)[1].split("```", 1)[0]
     assert program.startswith("net ")
     assert analyse(loads(program)).total_params > 0
