@@ -2,43 +2,23 @@
 ```net blocks in Markdown and Sphinx).
 
 It follows `grammar/net.lark`. The words with a meaning (layer and optimizer kinds, `relu`, `same`,
-`true`) are read from the language's own tables (`netdsl.dsl.words`) when the lexer is first used,
-not when Pygments imports this module while looking through its plugins, so a new kind is
-highlighted without a list to keep here and listing Pygments' lexers stays as quick as it was.
+`true`) are read from the language's own tables (`netdsl.editor.vocabulary`) when the lexer is first
+used, not when Pygments imports this module while looking through its plugins: listing Pygments'
+lexers stays as quick as it was.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 
 from pygments.lexer import Future, RegexLexer, bygroups, include
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Whitespace
 
+from .vocabulary import KEYWORDS, alternation
+
 __all__ = ["NetLexer"]
 
-# The statement keywords of `grammar/net.lark` (`in` comes after a param's value or a loop's name).
-KEYWORDS = ("net", "input", "output", "param", "in", "from", "repeat", "residual", "skip", "augment", "train")
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-
-
-@functools.cache
-def _tables() -> dict[str, frozenset[str]]:
-    """The language's words by what they are. Imported here, at first use: netdsl.dsl reads its
-    specs (pydantic) but never TensorFlow."""
-    from netdsl.dsl import kinds, ranges, values, words
-
-    literals = frozenset(values.LITERAL_WORDS)
-    data = frozenset(values.DATA_NAMES)
-    return {
-        # every kind a call may name, and the other spellings the loader takes for some
-        "kinds": frozenset(words.CALLABLE_VALUES) | frozenset(kinds.LAYER_ALIASES),
-        "ranges": frozenset(ranges.RANGE_ARGUMENTS) | frozenset(ranges.RANGE_ALIASES),
-        "literals": literals,
-        "data": data,
-        # the values an argument or setting takes (`relu`, `same`, `categorical_crossentropy`)
-        "values": frozenset(words.KEYWORDS) - literals - data,
-    }
 
 
 class _Words(Future):
@@ -50,8 +30,7 @@ class _Words(Future):
         self.pattern = pattern
 
     def get(self) -> str:
-        words = sorted(_tables()[self.table], key=lambda word: (-len(word), word))
-        return self.pattern.replace("{words}", "(?:" + "|".join(map(re.escape, words)) + ")")
+        return self.pattern.replace("{words}", alternation(self.table))
 
 
 class NetLexer(RegexLexer):
@@ -74,7 +53,7 @@ class NetLexer(RegexLexer):
             (r"(param)(\s+)(" + _NAME + ")", bygroups(Keyword, Whitespace, Name.Variable)),
             (r"(net)(\s+)(" + _NAME + ")", bygroups(Keyword, Whitespace, Name.Class)),
             # `input image (8, 8, 1)`, `input words text`: the input's name
-            (r"(input)([ \t]+)(" + _NAME + r")(?=[ \t]*[(A-Za-z_])", bygroups(Keyword, Whitespace, Name.Variable)),
+            (r"(input)([ \t]+)(" + _NAME + r")\b(?=[ \t]*[(A-Za-z_])", bygroups(Keyword, Whitespace, Name.Variable)),
             include("expression"),
         ],
         "train": [
@@ -102,8 +81,9 @@ class NetLexer(RegexLexer):
         ],
         "expression": [
             (r"[(\[]", Punctuation, "arguments"),
-            (r'"(?:[^"\\\n]|\\.)*"', String.Double),
-            (r"'(?:[^'\\\n]|\\.)*'", String.Single),
+            # a string left open ends with its line, as in the grammar (the parser reports it)
+            (r'"(?:[^"\\\n]|\\.)*(?:"|$)', String.Double),
+            (r"'(?:[^'\\\n]|\\.)*(?:'|$)", String.Single),
             (r"(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+", Number.Float),
             (r"\d+", Number.Integer),
             (r"(?:" + "|".join(KEYWORDS) + r")\b", Keyword),
