@@ -132,7 +132,7 @@ def test_lexer_import_reads_no_specs():
 
 def test_grammar_file_is_current():
     """The file is written by `python -m netdsl.editor.textmate` from the language's words."""
-    assert textmate.PATH.read_text(encoding="utf-8") == textmate.text()
+    assert textmate.PATH.read_text(encoding="utf-8") == textmate.text(), "run `python -m netdsl.editor.textmate`"
 
 
 def test_vscode_extension_names_the_grammar():
@@ -150,7 +150,7 @@ def tokenize(tmp_path_factory):
     from babi.highlight import Grammars, highlight_line
 
     folder = tmp_path_factory.mktemp("grammars")
-    (folder / "source.netdsl.json").write_text(textmate.text(), encoding="utf-8")
+    (folder / "source.netdsl.json").write_text(textmate.PATH.read_text(encoding="utf-8"), encoding="utf-8")  # as VS Code reads it
     compiler = Grammars(str(folder)).compiler_for_scope("source.netdsl")
 
     def run(text: str):
