@@ -20,6 +20,18 @@ if vim.fn.has('nvim-0.8') == 0 then -- 0.7 detects filetypes with filetype.vim
   vim.cmd('autocmd BufRead,BufNewFile *.net setfiletype netdsl')
 end
 
+local syntax = [[
+  syntax clear
+  syntax keyword netdslKeyword net param input output repeat residual skip augment train from in
+  syntax match netdslNumber /\<\d\+\(\.\d*\)\=\([eE][-+]\=\d\+\)\=\>/
+  syntax region netdslString start=/"/ skip=/\\"/ end=/"/ oneline
+  syntax region netdslString start=/'/ skip=/\\'/ end=/'/ oneline
+  syntax match netdslComment /#.*$/
+  highlight default link netdslKeyword Keyword
+  highlight default link netdslNumber Number
+  highlight default link netdslString String
+  highlight default link netdslComment Comment
+]]
 vim.api.nvim_create_autocmd('FileType', {
   pattern = 'netdsl',
   callback = function(args)
@@ -27,24 +39,12 @@ vim.api.nvim_create_autocmd('FileType', {
     vim.bo[args.buf].shiftwidth = 4
     vim.bo[args.buf].expandtab = true
     vim.bo[args.buf].smartindent = true
-    vim.bo[args.buf].syntax = 'netdsl'
-  end,
-})
-
-vim.api.nvim_create_autocmd('Syntax', {
-  pattern = 'netdsl',
-  callback = function()
-    vim.cmd([[
-      syntax keyword netdslKeyword net param input output repeat residual skip augment train from in
-      syntax match netdslNumber /\<\d\+\(\.\d*\)\=\([eE][-+]\=\d\+\)\=\>/
-      syntax region netdslString start=/"/ skip=/\\"/ end=/"/ oneline
-      syntax region netdslString start=/'/ skip=/\\'/ end=/'/ oneline
-      syntax match netdslComment /#.*$/
-      highlight default link netdslKeyword Keyword
-      highlight default link netdslNumber Number
-      highlight default link netdslString String
-      highlight default link netdslComment Comment
-    ]])
+    -- Scheduled: `:syntax on` sets (and clears) a buffer's syntax in its own FileType handler.
+    vim.schedule(function()
+      if vim.api.nvim_buf_is_valid(args.buf) and vim.bo[args.buf].filetype == 'netdsl' then
+        vim.api.nvim_buf_call(args.buf, function() vim.cmd(syntax) end)
+      end
+    end)
   end,
 })
 
