@@ -83,6 +83,9 @@ def test_the_lock_file_pins_what_the_manifest_asks_for():
 
 def test_the_client_is_the_dependency_and_registers_the_commands_it_contributes():
     assert "require('vscode-languageclient/node')" in SCRIPT
+    # a `transport` (TransportKind.stdio) makes the client add `--stdio` to the command, and
+    # `netdsl lsp` stops at an argument it does not know: the server never starts
+    assert not re.search(r"\btransport\s*:", re.sub(r"//.*", "", SCRIPT))
     assert "vscode-languageclient" in MANIFEST["dependencies"]
     registered = set(re.findall(r"registerCommand\('([\w.]+)'", SCRIPT))
     assert registered == {command["command"] for command in MANIFEST["contributes"]["commands"]}

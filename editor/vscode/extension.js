@@ -3,7 +3,7 @@
 'use strict';
 
 const vscode = require('vscode');
-const { LanguageClient, TransportKind } = require('vscode-languageclient/node');
+const { LanguageClient } = require('vscode-languageclient/node');
 
 const SECTION = 'netdsl';
 let client;
@@ -13,10 +13,12 @@ function settings() {
 }
 
 // The server is a program and its arguments: a list, so that paths with spaces need no quoting.
+// No `transport`: left out, the client speaks over the process's stdin and stdout as it is;
+// `TransportKind.stdio` would add a `--stdio` argument, which `netdsl lsp` does not take.
 function serverOptions() {
   const command = settings().get('server.command', ['netdsl', 'lsp']);
   const [program, ...args] = Array.isArray(command) && command.length ? command : ['netdsl', 'lsp'];
-  return { command: program, args, transport: TransportKind.stdio };
+  return { command: program, args };
 }
 
 function clientOptions() {
