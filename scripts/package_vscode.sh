@@ -21,6 +21,8 @@ vsix="$out/netdsl-$version.vsix"
 mkdir -p "$out"
 
 npm ci --no-audit --no-fund
+# extension.js on a stand-in vscode module against the real `netdsl lsp` (on the PATH)
+node test/smoke.js
 # No repository URL in the manifest: say so, or vsce stops to ask.
 npx --no-install vsce package --allow-missing-repository --out "$vsix"
 
