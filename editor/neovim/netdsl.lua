@@ -70,6 +70,10 @@ else
           root_dir = vim.fn.getcwd(),
           init_options = init_options,
           settings = settings,
+          -- Before 0.10 Neovim leaves sending the settings to the configuration.
+          on_init = function(client)
+            client.notify('workspace/didChangeConfiguration', { settings = settings })
+          end,
         })
       if client_id then
         vim.lsp.buf_attach_client(args.buf, client_id)
