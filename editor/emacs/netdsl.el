@@ -2,7 +2,8 @@
 
 ;; A small major mode for netdsl's `.net' files (comments with `#', keywords, indentation of
 ;; `{ }' blocks) and the netdsl language server (`netdsl lsp', over stdio) through eglot:
-;; diagnostics, hover with each layer's shape, completion, rename and formatting.
+;; diagnostics, hover with each layer's shape, completion, rename, formatting, and each layer's
+;; shape after its line (inlay hints, shown by the eglot of Emacs 29.1 and later).
 ;;
 ;; Copy this file into your `load-path' and add (require 'netdsl) to your init file, or paste
 ;; its forms there.  Eglot is built into Emacs 29+; on Emacs 26-28 install it from GNU ELPA
