@@ -62,19 +62,20 @@ else
   vim.api.nvim_create_autocmd('FileType', {
     pattern = 'netdsl',
     callback = function(args)
-      -- One server for the session, attached to every netdsl buffer.
-      client_id = client_id
-        or vim.lsp.start_client({
+      -- One server for the session, attached to every netdsl buffer (started again if it stopped).
+      if not (client_id and vim.lsp.get_client_by_id(client_id)) then
+        client_id = vim.lsp.start_client({
           name = 'netdsl',
           cmd = cmd,
           root_dir = vim.fn.getcwd(),
           init_options = init_options,
           settings = settings,
-          -- Before 0.10 Neovim leaves sending the settings to the configuration.
+          -- Neovim 0.7 does not send the settings itself (0.11 does); twice does no harm.
           on_init = function(client)
             client.notify('workspace/didChangeConfiguration', { settings = settings })
           end,
         })
+      end
       if client_id then
         vim.lsp.buf_attach_client(args.buf, client_id)
       end
