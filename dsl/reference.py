@@ -209,6 +209,19 @@ def _spec_section(cls: type, level: str, skip: tuple[str, ...] = ()) -> list[str
     return lines
 
 
+def kind_help(cls: type) -> str:
+    """A kind's section of `docs/language.md` (what it computes, its call, its arguments) as the
+    editor shows it on hover: the same text, from the same specs."""
+    skip = COMMON_ARGUMENTS if issubclass(cls, specs.Layer) else ()
+    return "\n".join(_spec_section(cls, "###", skip)).strip()
+
+
+def field_help(cls: type, name: str) -> str:
+    """One argument or setting of `cls` as a line of documentation: `name`: type (default): meaning."""
+    info = cls.model_fields[name]
+    return f"`{name}`: {type_label(cls, name)} (default {_default(info)})\n\n{info.description or ''}".strip()
+
+
 def _word_list(words) -> str:
     return ", ".join(f"`{w}`" for w in words)
 

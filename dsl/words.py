@@ -26,11 +26,11 @@ CALLABLE_VALUES: dict[str, type] = {
 KINDS = {**CALLABLE_VALUES, "repeat": specs.Repeat}
 
 
-def _literal_words(annotation) -> set[str]:
+def literal_words(annotation) -> set[str]:
     """The words of every `Literal[...]` in a type (`padding`'s `valid` and `same`, the losses...)."""
     if typing.get_origin(annotation) is Literal:
         return {word for word in typing.get_args(annotation) if isinstance(word, str)}
-    return set().union(*map(_literal_words, typing.get_args(annotation)))
+    return set().union(*map(literal_words, typing.get_args(annotation)))
 
 
 # Bare words with a fixed meaning; a `param` may not take one of these names: the allowed values of
@@ -42,7 +42,7 @@ KEYWORDS = frozenset(
         for cls in (*KINDS.values(), specs.Train, specs.Input, specs.Param, specs.Net)
         for field, info in cls.model_fields.items()
         if field != "kind"
-        for word in _literal_words(info.annotation)
+        for word in literal_words(info.annotation)
     }
     | set(LITERAL_WORDS)
     | set(DATA_NAMES)

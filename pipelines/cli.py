@@ -22,7 +22,7 @@ from netdsl.pipelines.errors import DataError
 
 # The subcommands, in the order `netdsl --help` lists them: modules of netdsl.pipelines.commands. To
 # add one, write a module with `register(subparsers)` and `run(args)` there and list its name here.
-COMMANDS = ("check", "fmt", "show", "fit", "predict", "search", "plot", "explain")
+COMMANDS = ("check", "fmt", "show", "fit", "predict", "search", "plot", "explain", "lsp")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,7 +89,8 @@ def _run(argv: list[str], program: bool = False) -> int:
         return 2
     try:
         code = args.run(args)
-        sys.stdout.flush()  # here, so that a closed pipe is met inside this `try`
+        if not sys.stdout.closed:  # a language server's stdout is closed when its editor leaves
+            sys.stdout.flush()  # here, so that a closed pipe is met inside this `try`
         return code
     except NetError as problem:
         print(problem.render(), file=sys.stderr)
