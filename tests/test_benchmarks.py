@@ -8,13 +8,13 @@ import sys
 import pytest
 from sklearn.model_selection import ParameterGrid
 
-from netdsl.dsl import analyse, load
+from netdsl.dsl import NetError, analyse, load, loads
 
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT))  # `benchmarks` is a folder of the repository, not an installed package
 
-from benchmarks import grid_accuracy, grid_search, halving, models, startup, text_grid  # noqa: E402
+from benchmarks import grid_accuracy, grid_search, halving, lsp_latency, models, startup, text_grid  # noqa: E402
 from benchmarks.common import NETS, Table, add_search_row  # noqa: E402
 
 
@@ -153,3 +153,48 @@ def test_a_search_row_gives_medians_the_ratio_and_a_failed_runs_note():
     assert table.rows[0][3:] == [0.91, 0.81, "fast", "-"]
     assert table.rows[1][6] == "10.0x"
     assert table.notes == ["other failed: boom"]
+
+
+def _edited(text: str, position, character: str) -> str:
+    lines = text.splitlines(keepends=True)
+    line = lines[position.line]
+    lines[position.line] = line[:position.character] + character + line[position.character + 1:]
+    return "".join(lines)
+
+
+def test_the_latency_program_is_200_clean_lines_and_its_variant_has_the_mistakes():
+    text = lsp_latency.program()
+    assert len(text.splitlines()) == 200
+    assert analyse(loads(text)).rows  # clean: loads and analyses
+    with pytest.raises(NetError) as caught:
+        loads(lsp_latency.with_mistakes(text))
+    assert [d.code for d in caught.value.diagnostics] == ["N204", "N201", "N204"]
+    assert len(lsp_latency.MISTAKES) == 3
+
+
+def test_the_latency_edits_keep_the_program_valid_or_make_one_mistake():
+    text = lsp_latency.program()
+    for position, digit, other in lsp_latency.edit_sites(text, lsp_latency.VALID_EDITS):
+        assert text.splitlines()[position.line][position.character] == digit
+        analyse(loads(_edited(text, position, other)))
+    for position, right, wrong in lsp_latency.error_sites(text):
+        with pytest.raises(NetError) as caught:
+            loads(_edited(text, position, wrong))
+        assert len(caught.value.diagnostics) == 1
+
+
+def test_the_nearest_rank_percentile():
+    values = list(range(1, 101))
+    assert lsp_latency.percentile(values, 95) == 95 and lsp_latency.percentile(values, 100) == 100
+    assert lsp_latency.percentile([3.0, 1.0, 2.0], 95) == 3.0 and lsp_latency.percentile([5.0], 50) == 5.0
+
+
+def test_the_latency_benchmark_drives_the_real_server():
+    # a tiny run: every row is measured (the script checks each version's diagnostics and every
+    # hover and completion answer on the way), no timing asserted
+    hot, cold = lsp_latency.run(quick=True, samples=3, cold_runs=1)
+    assert [row[0] for row in hot.rows] == [label for label, _, _ in lsp_latency.WARM_ROWS]
+    assert {row[1] for row in hot.rows} == {3, 9}  # hover, all three: 3 x 3
+    assert all(row[5] == "100" and row[6] in ("yes", "no") for row in hot.rows if row[0].startswith(("diagnostics", "hover")))
+    assert [row[1] for row in cold.rows] == [1, 1, 1, 1]
+    assert all(row[2] > 0 for row in hot.rows + cold.rows)
