@@ -10,7 +10,9 @@ on a 200-line program; wall clock from the client's side, in milliseconds.
 - inlay hints for the whole file, completion (kinds, arguments, settings, values), document symbols;
 - cold: a fresh server per sample, the first diagnostics after `didOpen` (pydantic's validators
   built, the grammar loaded) and the time to `initialize`'s answer; with `netdsl check FILE` in a
-  fresh process for comparison. Not in the warm rows.
+  fresh process for comparison. Not in the warm rows;
+- where a change's time goes: `document.read` (all the server does on a change) step by step in
+  this process, and what the garbage collector's full passes cost meanwhile.
 
 The goal (issue 19): diagnostics and hover within 100 ms at the 95th percentile.
 
@@ -468,6 +470,55 @@ def tables(rows: dict, cold_rows: dict, check: list[float], load: tuple[float, f
     return [hot, first]
 
 
+def where_the_time_goes(runs: int) -> Table:
+    """What the server does on each change, `document.read`, step by step in this process (the
+    same code, no protocol): each step timed alone over `runs` reads of the program as the warm
+    diagnostics rows edit it, and the collector's full (generation 2) passes during those reads."""
+    import gc
+
+    from netdsl.dsl import analyse
+    from netdsl.dsl.loader import build
+    from netdsl.dsl.parser import parse
+    from netdsl.editor import document
+
+    text = program()
+    position, digit, other = edit_sites(text, VALID_EDITS)[3]
+    lines = text.splitlines(keepends=True)
+    texts = [text, "".join(lines[:position.line] + [lines[position.line].replace(digit, other, 1)] + lines[position.line + 1:])]
+    steps = {"tokenize (the editor's own tokens)": lambda t: document.tokenize(t),
+             "tokenize + symbols (names and their uses)": lambda t: document.symbols(document.tokenize(t)),
+             "parse (Lark, LALR)": lambda t: parse(t),
+             "loads: parse + the specs + pydantic's validation": lambda t: build(t),
+             "loads + analyse (shapes and counts)": lambda t: analyse(build(t)),
+             "document.read: all of the above": lambda t: document.read(t)}
+    took = {name: [] for name in steps}
+    for i in range(runs + 2):  # two uncounted
+        for name, step in steps.items():
+            started = time.perf_counter()
+            step(texts[i % 2])
+            took[name].append((time.perf_counter() - started) * 1000)
+    collections, started = [], [0.0]
+
+    def note(phase, info):
+        if info["generation"] == 2:
+            if phase == "start":
+                started[0] = time.perf_counter()
+            else:
+                collections.append((time.perf_counter() - started[0]) * 1000)
+
+    gc.callbacks.append(note)
+    try:
+        for i in range(runs):
+            document.read(texts[i % 2])
+    finally:
+        gc.callbacks.remove(note)
+    table = Table(f"Where a change's time goes: document.read of the {LINES}-line program, in this process", ["step", "n", "median ms"])
+    table.rows = [[name, runs, median(values[2:])] for name, values in took.items()]
+    table.add(f"full garbage collections (generation 2) in {runs} reads", len(collections), median(collections))
+    table.notes.append("each step timed alone, twice uncounted first; the garbage collections: during plain reads, after the steps")
+    return table
+
+
 def run(quick=False, samples=None, cold_runs=None, write=None):
     samples = samples or (20 if quick else 200)
     cold_runs = cold_runs or (2 if quick else 10)
@@ -480,7 +531,8 @@ def run(quick=False, samples=None, cold_runs=None, write=None):
         check = check_times(folder / "latency_200.net", cold_runs)
     if write:
         Path(write).write_text(program())
-    return tables(rows, cold_rows, check, (load_before, os.getloadavg()[0]))
+    found = tables(rows, cold_rows, check, (load_before, os.getloadavg()[0]))
+    return found + [where_the_time_goes(samples)]
 
 
 def _arguments(p):
