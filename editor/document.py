@@ -116,7 +116,7 @@ def symbols(tokens: list[Token]) -> dict[str, Symbol]:
             found[token.value] = Symbol(token.value, kind, token)
 
     for i, token in enumerate(tokens):
-        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        after = tokens[i + 1] if i + 1 < len(tokens) and tokens[i + 1].line == token.line else None  # `param` alone on a line names nothing
         later = tokens[i + 2] if i + 2 < len(tokens) else None
         if token.kind != "name":
             if token.kind == "string" and _before(tokens, i, "=") and _before(tokens, i - 1, "name"):

@@ -70,7 +70,7 @@ def outline(analysis: Analysis) -> list[Outline]:
             continue
         if not token.starts_statement or token.kind != "name":
             continue
-        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        after = tokens[i + 1] if i + 1 < len(tokens) and tokens[i + 1].line == token.line else None
         entry = _entry(analysis, i, token, after, rows)
         if entry is None:
             continue
@@ -78,6 +78,11 @@ def outline(analysis: Analysis) -> list[Outline]:
         opener = next((t for t in tokens[i + 1:] if t.line == token.line and t.text == "{"), None)
         if opener is not None:
             stack.append(entry.children)
+    for depth in range(len(stack) - 1, 0, -1):  # blocks not closed yet (being typed) reach their last child
+        parent = stack[depth - 1][-1]
+        if parent.children:
+            last = parent.children[-1].span
+            parent.span = Span(parent.span.line, parent.span.col, last.end_line, last.end_col)
     return root
 
 
