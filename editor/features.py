@@ -187,23 +187,35 @@ def completions(analysis: Analysis, line: int, col: int) -> list[Item]:
     if starting:
         if block == "train":
             return _settings()
+        if block == "augment":
+            return [item for item in _layer_kinds() if item.label in specs.AUGMENTATION_KINDS]
         return _layer_kinds() + [Item(word, "keyword") for word in STATEMENT_WORDS] + names
     if last.text == "=" and len(tokens) >= 2:
         key = tokens[-2]
         if key.block == "train" and key.starts_statement or _before(tokens, len(tokens) - 2, "."):
             return _setting_values(key.text) + names
+        if key.starts_statement and block != "train":
+            return _layer_kinds()  # `x = |`: a named point is made by a layer
         cls = _kind_class(enclosing_call(analysis, len(tokens) - 1) or "")
         if cls is not None and key.text in cls.model_fields:
             return _field_values(cls, key.text) + names
         return names
-    if last.text in "(,":
-        cls = _kind_class(enclosing_call(analysis, len(tokens)) or "")
-        if cls is not None:
-            return _arguments(cls) + names
-    if last.text == "[" and block == "train":
-        setting = next((t.text for t in reversed(tokens) if t.starts_statement), "")
-        return _setting_values(setting) + names
+    cls = _kind_class(enclosing_call(analysis, len(tokens)) or "") if last.text in "(," else None
+    if cls is not None:
+        return _arguments(cls) + names
+    if last.text in "[," and block == "train":  # `metrics = [accuracy, |`, `digit.metrics = [|`
+        return _setting_values(_setting_of(tokens)) + names
     return names + _layer_kinds()
+
+
+def _setting_of(tokens: list[Token]) -> str:
+    """The setting a train statement sets: `metrics` in `metrics = [...` and in `digit.metrics = [...`."""
+    start = next((i for i in range(len(tokens) - 1, -1, -1) if tokens[i].starts_statement), None)
+    if start is None:
+        return ""
+    if start + 2 < len(tokens) and tokens[start + 1].text == ".":
+        return tokens[start + 2].text
+    return tokens[start].text
 
 
 def _block_at(analysis: Analysis, line: int, col: int) -> str | None:
