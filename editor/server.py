@@ -8,11 +8,13 @@ converts), diagnostics, and the editor's setting `netdsl.inlayHints`. It never i
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.workspace import TextDocument, Workspace
 
 from netdsl.dsl import NetError, Span, format_source
 
@@ -37,6 +39,29 @@ class NetServer(LanguageServer):
             cached = (doc.source, document.read(doc.source, _filename(uri)))
             self.readings[uri] = cached
         return doc, cached[1]
+
+
+LINE_END = re.compile(r"(\r\n|\r|\n)")
+
+
+class _Document(TextDocument):
+    """A document whose lines end where the protocol's do: at `\\n`, `\\r\\n` and `\\r` only.
+
+    pygls splits as `str.splitlines`, also at a form feed (an Emacs page break in a comment),
+    `\\v`, `\\x85` or `\\u2028`: the editor's line numbers and pygls's then differ, and an
+    incremental edit was applied to the wrong line. The last line is kept even when empty, the line
+    a cursor at the end of the file is on."""
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        parts = LINE_END.split(self.source)
+        return tuple(parts[i] + (parts[i + 1] if i + 1 < len(parts) else "") for i in range(0, len(parts), 2))
+
+
+class _Workspace(Workspace):
+    def _create_text_document(self, doc_uri, source=None, version=None, language_id=None) -> TextDocument:
+        return _Document(doc_uri, source=source, version=version, language_id=language_id,
+                         sync_kind=self._sync_kind, position_codec=self.position_codec)
 
 
 class RequestFailed(JsonRpcException):
@@ -91,6 +116,7 @@ def _publish(ls: NetServer, uri: str) -> None:
 
 @server.feature(lsp.INITIALIZE)
 def _initialize(ls: NetServer, params: lsp.InitializeParams) -> None:
+    ls.workspace.__class__ = _Workspace  # made by pygls just before; its documents split lines as the protocol does
     options = params.initialization_options or {}
     if isinstance(options, dict) and "inlayHints" in options:
         ls.inlay_hints = bool(options["inlayHints"])
@@ -210,7 +236,7 @@ def _format(ls: NetServer, params: lsp.DocumentFormattingParams) -> list[lsp.Tex
     if formatted == doc.source:
         return []
     lines = doc.lines
-    end = lsp.Position(len(lines), 0)
+    end = lsp.Position(len(lines) - 1, doc.position_codec.client_num_units(lines[-1]))
     whole = lsp.Range(lsp.Position(0, 0), end)
     return [lsp.TextEdit(whole, formatted)]
 

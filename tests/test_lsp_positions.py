@@ -94,3 +94,37 @@ async def test_hover_and_rename_after_an_emoji(client: LanguageClient, tmp_path:
     assert renamed == text.replace("width", "size").replace("😀 size", "😀 width")  # not in the comment
     assert [p.name for p in loads(renamed).params] == ["size"]
 
+
+
+@pytest.mark.asyncio
+async def test_a_form_feed_is_not_a_line_end(client: LanguageClient, tmp_path: Path):
+    """A page break (`^L`, as Emacs writes them) in a comment: the editor's line 4 stays line 4 when
+    it sends an edit there, as for diagnostics and hover."""
+    text = "# part one\x0cpart two\u2028\nnet x\ninput (4)\ndnese(2)\n"
+    uri = await _open(client, tmp_path / "pages.net", text)
+    (typo,) = client.diagnostics[uri]
+    assert typo.range.start == lsp.Position(3, 0)
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        [lsp.TextDocumentContentChangePartial(range=typo.range, text="dense")]))
+    await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert list(client.diagnostics[uri]) == []
+    hover = await client.text_document_hover_async(lsp.HoverParams(lsp.TextDocumentIdentifier(uri), lsp.Position(3, 2)))
+    assert "### `dense`" in hover.contents.value and hover.range.start == lsp.Position(3, 0)
+
+
+@pytest.mark.asyncio
+async def test_the_empty_last_line(client: LanguageClient, tmp_path: Path):
+    """The cursor on the line after the file's last newline (where one types next): inside `train {`
+    it is offered the settings; formatting replaces up to the real end of the file."""
+    text = "net x\ninput (4)\ndense(2)\ntrain {\n    epochs = 3\n"
+    uri = await _open(client, tmp_path / "end.net", text)
+    doc = lsp.TextDocumentIdentifier(uri)
+    result = await client.text_document_completion_async(lsp.CompletionParams(doc, lsp.Position(5, 0)))
+    assert {"loss", "optimizer", "batch_size"} <= {item.label for item in result.items}
+    assert "dense" not in {item.label for item in result.items}
+    messy = "net  x\ninput(4)\ndense( 3 )"
+    uri = await _open(client, tmp_path / "messy.net", messy)
+    (edit,) = await client.text_document_formatting_async(lsp.DocumentFormattingParams(
+        lsp.TextDocumentIdentifier(uri), lsp.FormattingOptions(tab_size=4, insert_spaces=True)))
+    assert edit.range == lsp.Range(lsp.Position(0, 0), lsp.Position(2, 10))
