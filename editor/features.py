@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from netdsl.dsl import Span, reference, specs
+from netdsl.dsl.reference_intro import INTRODUCTION
 from netdsl.dsl.shapes.text import batch_text
 from netdsl.dsl.words import CALLABLE_VALUES, literal_words
 
@@ -117,6 +118,12 @@ def hover(analysis: Analysis, line: int, col: int) -> tuple[str, Span] | None:
             return reference.field_help(cls, token.text), token.span
         return None
     cls = _kind_class(token.text)
+    if token.starts_statement and token.text in STATEMENT_WORDS and after not in ("=", "("):
+        words = statement_help(token.text)
+        return (words, token.span) if words else None
+    if cls is None and _before(tokens, index, "="):  # `activation=relu`, `loss = mse`: what the argument takes
+        words = _value_help(analysis, index)
+        return (words, token.span) if words else None
     if cls is None or not (after == "(" or token.starts_statement or _before(tokens, index, "=")):
         return None
     text = reference.kind_help(cls)
@@ -128,6 +135,24 @@ def hover(analysis: Analysis, line: int, col: int) -> tuple[str, Span] | None:
 
 def _before(tokens: list[Token], index: int, text: str) -> bool:
     return index >= 1 and tokens[index - 1].text == text
+
+
+def statement_help(word: str) -> str | None:
+    """The section of `docs/language.md` on a statement (`input`, `param`, `repeat`, `train`...)."""
+    found = re.search(rf"^### `{word}\b.*?(?=^##|\Z)", INTRODUCTION, re.M | re.S)
+    return found.group().strip() if found else None
+
+
+def _value_help(analysis: Analysis, index: int) -> str | None:
+    """The help of the argument or setting a value is given to (`activation` for `relu`)."""
+    key = analysis.tokens[index - 2] if index >= 2 else None
+    if key is None or key.kind != "name":
+        return None
+    if key.block == "train" and (key.starts_statement or _before(analysis.tokens, index - 2, ".")):
+        cls = specs.Train
+    else:
+        cls = None if key.starts_statement else _kind_class(enclosing_call(analysis, index - 2) or "")
+    return reference.field_help(cls, key.text) if cls is not None and key.text in cls.model_fields else None
 
 
 def _symbol_hover(analysis: Analysis, symbol) -> str:

@@ -39,3 +39,30 @@ def test_settings_values_and_arguments_as_before():
     assert "sparse_categorical_crossentropy" in _labels(HEAD + "train {\n    loss = ")
     assert "patience=" in _labels(HEAD + "train {\n    callbacks = [early_stopping(")
     assert _labels(HEAD + "from ") == ["image", "h"]
+
+
+def _hover(text: str, word: str, nth: int = 0) -> str | None:
+    """The hover's markdown on the `nth` occurrence of `word` (its second character)."""
+    at = -1
+    for _ in range(nth + 1):
+        at = text.index(word, at + 1)
+    line = text.count("\n", 0, at) + 1
+    found = features.hover(document.read(text), line, at - text.rfind("\n", 0, at) + 1)
+    return None if found is None else found[0]
+
+
+PROGRAM = HEAD + "conv2d(4, 3, padding=same, activation=relu)\nrepeat 2 {\n    dense(4)\n}\ntrain {\n    loss = mse\n    h.loss = mae\n}\n"
+
+
+def test_hover_on_a_statement_is_its_section_of_the_language():
+    assert _hover(PROGRAM, "input").startswith("### `input`\n\nOne sample's shape")
+    assert _hover(PROGRAM, "repeat").startswith("### `repeat N { ... }`")
+    assert _hover(PROGRAM, "train").startswith("### `train { key = value ... }`")
+    assert "## " not in _hover(PROGRAM, "input")[4:]  # one section, not the rest of the document
+
+
+def test_hover_on_a_value_is_what_its_argument_takes():
+    assert _hover(PROGRAM, "same").startswith("`padding`: `valid` or `same`")
+    assert _hover(PROGRAM, "relu").startswith("`activation`: an activation: relu, ")
+    assert _hover(PROGRAM, "mse").startswith("`loss`: a loss:")
+    assert _hover(PROGRAM, "mae").startswith("`loss`: a loss:")  # one output's own setting
