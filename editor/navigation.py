@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from netdsl.dsl import Span
+from netdsl.dsl import Span, specs
+from netdsl.dsl.words import KEYWORDS
 
 from .document import Analysis
-from .features import layer_rows, row_text
+from .features import STATEMENT_WORDS, layer_rows, row_text
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+RESERVED = frozenset(STATEMENT_WORDS) | {"skip", "in"}  # a point or param named so no longer parses
 
 
 def definition(analysis: Analysis, line: int, col: int) -> Span | None:
@@ -38,6 +40,10 @@ def rename(analysis: Analysis, line: int, col: int, new_name: str) -> list[tuple
         raise RenameError("no param, input, named point or named layer here to rename")
     if not NAME.match(new_name):
         raise RenameError(f"`{new_name}` is not a name: a letter or `_`, then letters, digits or `_`")
+    if new_name in RESERVED:
+        raise RenameError(f"`{new_name}` is a word of the language (a statement starts with it)")
+    if symbol.kind == "param" and (new_name in KEYWORDS or new_name in specs.SETTING_NAMES):
+        raise RenameError(f"`{new_name}` already means something in .net files (`check`: a param may not shadow it)")
     taken = analysis.symbols.get(new_name)
     if taken is not None and taken is not symbol:
         raise RenameError(f"`{new_name}` is already the name of a {taken.kind} (line {taken.definition.line})")

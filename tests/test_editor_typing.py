@@ -66,3 +66,28 @@ def test_hover_on_a_value_is_what_its_argument_takes():
     assert _hover(PROGRAM, "relu").startswith("`activation`: an activation: relu, ")
     assert _hover(PROGRAM, "mse").startswith("`loss`: a loss:")
     assert _hover(PROGRAM, "mae").startswith("`loss`: a loss:")  # one output's own setting
+
+
+def test_rename_refuses_a_name_that_breaks_the_program():
+    """`trunk` renamed `train` no longer parses, a param renamed `relu` shadows a keyword (`check`
+    says so): the editor says no before the edit, not after."""
+    from pathlib import Path
+
+    import pytest
+
+    from netdsl.dsl import loads
+    from netdsl.editor import navigation
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "two_heads.net"
+    text = path.read_text()
+    analysis = document.read(text)
+    for name, new_name in [("trunk", "train"), ("trunk", "from"), ("filters", "relu"), ("filters", "epochs")]:
+        where = analysis.symbols[name].definition
+        with pytest.raises(navigation.RenameError, match=f"`{new_name}` "):
+            navigation.rename(analysis, where.line, where.col, new_name)
+    where = analysis.symbols["trunk"].definition
+    edits = navigation.rename(analysis, where.line, where.col, "dense")  # a kind's name is fine for a point
+    lines = text.split("\n")
+    for span, new in sorted(edits, key=lambda edit: (edit[0].line, -edit[0].col)):
+        lines[span.line - 1] = lines[span.line - 1][:span.col - 1] + new + lines[span.line - 1][span.end_col - 1:]
+    assert loads("\n".join(lines)).outputs == ("digit", "even")  # still a program
