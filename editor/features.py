@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from netdsl.dsl import Span, reference, specs
+from netdsl.dsl.ranges import RANGE_EXAMPLES
 from netdsl.dsl.reference_intro import INTRODUCTION
 from netdsl.dsl.shapes.text import batch_text
 from netdsl.dsl.words import CALLABLE_VALUES, literal_words
@@ -209,6 +210,8 @@ def completions(analysis: Analysis, line: int, col: int) -> list[Item]:
     names = _names(analysis)
     if last is not None and last.text == "from" and last.line == line:
         return [item for item in names if item.detail != "param"]
+    if last is not None and last.text == "in" and last.line == line and _statement_word(tokens) == "param":
+        return [Item(kind, "kind", example, insert=example) for kind, example in RANGE_EXAMPLES.items()]
     if starting:
         if block == "train":
             return _settings()
@@ -231,6 +234,10 @@ def completions(analysis: Analysis, line: int, col: int) -> list[Item]:
     if last.text in "[," and block == "train":  # `metrics = [accuracy, |`, `digit.metrics = [|`
         return _setting_values(_setting_of(tokens)) + names
     return names + _layer_kinds()
+
+
+def _statement_word(tokens: list[Token]) -> str:
+    return next((t.text for t in reversed(tokens) if t.starts_statement), "")
 
 
 def _setting_of(tokens: list[Token]) -> str:

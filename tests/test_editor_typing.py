@@ -91,3 +91,9 @@ def test_rename_refuses_a_name_that_breaks_the_program():
     for span, new in sorted(edits, key=lambda edit: (edit[0].line, -edit[0].col)):
         lines[span.line - 1] = lines[span.line - 1][:span.col - 1] + new + lines[span.line - 1][span.end_col - 1:]
     assert loads("\n".join(lines)).outputs == ("digit", "even")  # still a program
+
+
+def test_a_param_offers_the_search_ranges_after_in():
+    labels = _labels(HEAD + "param rate = 0.1 in ")
+    assert labels == ["uniform", "loguniform", "range"]
+    assert "uniform" not in _labels(HEAD + "repeat units in ")  # a loop's list, not a range
