@@ -111,6 +111,9 @@ def hover(analysis: Analysis, line: int, col: int) -> tuple[str, Span] | None:
         return _symbol_hover(analysis, symbol), token.inner
     if token.kind != "name":
         return None
+    if after == "=" and token.block == "train" and _before(tokens, index, ".") \
+            and token.text in specs.OutputTraining.model_fields:
+        return reference.field_help(specs.OutputTraining, token.text), token.span
     if after == "=" and token.block == "train" and token.text in specs.Train.model_fields:
         return reference.field_help(specs.Train, token.text), token.span
     if after == "=" and not token.starts_statement:
@@ -210,6 +213,8 @@ def completions(analysis: Analysis, line: int, col: int) -> list[Item]:
     names = _names(analysis)
     if last is not None and last.text == "from" and last.line == line:
         return [item for item in names if item.detail != "param"]
+    if last is not None and last.text == "." and last.line == line and block == "train":
+        return _settings(specs.OutputTraining)  # `digit.|`: one output's own settings
     if last is not None and last.text == "in" and last.line == line and _statement_word(tokens) == "param":
         return [Item(kind, "kind", example, insert=example) for kind, example in RANGE_EXAMPLES.items()]
     if starting:
@@ -275,9 +280,9 @@ def _layer_kinds() -> list[Item]:
             for kind, cls in specs.LAYERS.items()]
 
 
-def _settings() -> list[Item]:
-    return [Item(name, "setting", reference.type_label(specs.Train, name), reference.field_help(specs.Train, name),
-                 insert=f"{name} = ") for name in specs.Train.model_fields if name != "outputs"]
+def _settings(cls: type = specs.Train) -> list[Item]:
+    return [Item(name, "setting", reference.type_label(cls, name), reference.field_help(cls, name),
+                 insert=f"{name} = ") for name in cls.model_fields if name not in ("outputs", "kind")]
 
 
 def _setting_values(setting: str) -> list[Item]:

@@ -97,3 +97,10 @@ def test_a_param_offers_the_search_ranges_after_in():
     labels = _labels(HEAD + "param rate = 0.1 in ")
     assert labels == ["uniform", "loguniform", "range"]
     assert "uniform" not in _labels(HEAD + "repeat units in ")  # a loop's list, not a range
+
+
+def test_one_outputs_own_settings():
+    assert _labels(HEAD + "train {\n    h.") == ["loss", "loss_weight", "metrics"]
+    text = HEAD + "train {\n    h.loss_weight = 0.5\n    h.loss = mse\n}\n"
+    assert _hover(text, "loss_weight").startswith("`loss_weight`: ") and "total loss" in _hover(text, "loss_weight")
+    assert "This output's loss" in _hover(text, "loss =")
