@@ -213,6 +213,8 @@ def completions(analysis: Analysis, line: int, col: int) -> list[Item]:
     names = _names(analysis)
     if last is not None and last.text == "from" and last.line == line:
         return [item for item in names if item.detail != "param"]
+    if last is not None and last.text in ("output", ",") and last.line == line and _statement_word(tokens) == "output":
+        return [item for item in names if item.detail == "point"]  # `output digit, |`
     if last is not None and last.text == "." and last.line == line and block == "train":
         return _settings(specs.OutputTraining)  # `digit.|`: one output's own settings
     if last is not None and last.text == "in" and last.line == line and _statement_word(tokens) == "param":

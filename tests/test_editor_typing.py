@@ -104,3 +104,13 @@ def test_one_outputs_own_settings():
     text = HEAD + "train {\n    h.loss_weight = 0.5\n    h.loss = mse\n}\n"
     assert _hover(text, "loss_weight").startswith("`loss_weight`: ") and "total loss" in _hover(text, "loss_weight")
     assert "This output's loss" in _hover(text, "loss =")
+
+
+def test_output_offers_the_named_points():
+    text = "net x\nparam width = 4\ninput image (4)\noutput "
+    body = "\nh = dense(2)\nfrom image\ng = dense(1)\n"
+    lines = (text + body).split("\n")
+    analysis = document.read(text + body)
+    assert [i.label for i in features.completions(analysis, 4, 8)] == ["h", "g"]
+    analysis = document.read(text + "h, " + body)
+    assert [i.label for i in features.completions(analysis, 4, len(lines[3]) + 4)] == ["h", "g"]
