@@ -52,10 +52,15 @@ class _Document(TextDocument):
     incremental edit was applied to the wrong line. The last line is kept even when empty, the line
     a cursor at the end of the file is on."""
 
+    _split: tuple[str, tuple[str, ...]] = ("", ("",))  # the source last split, and its lines
+
     @property
     def lines(self) -> tuple[str, ...]:
-        parts = LINE_END.split(self.source)
-        return tuple(parts[i] + (parts[i + 1] if i + 1 < len(parts) else "") for i in range(0, len(parts), 2))
+        source = self.source
+        if self._split[0] is not source:  # asked for every range: split once per version
+            parts = LINE_END.split(source)
+            self._split = source, tuple(parts[i] + (parts[i + 1] if i + 1 < len(parts) else "") for i in range(0, len(parts), 2))
+        return self._split[1]
 
 
 class _Workspace(Workspace):
