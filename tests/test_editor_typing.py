@@ -114,3 +114,40 @@ def test_output_offers_the_named_points():
     assert [i.label for i in features.completions(analysis, 4, 8)] == ["h", "g"]
     analysis = document.read(text + "h, " + body)
     assert [i.label for i in features.completions(analysis, 4, len(lines[3]) + 4)] == ["h", "g"]
+
+
+def _renamed(path_name: str, name: str, new_name: str, use: int = 0, change=lambda text: text) -> str:
+    """The text of a program (changed by `change` first) after renaming `name` from its `use`-th occurrence."""
+    from pathlib import Path
+
+    from netdsl.editor import navigation
+
+    text = change((Path(__file__).resolve().parents[1] / path_name).read_text())
+    analysis = document.read(text)
+    where = analysis.symbols[name].uses[use]
+    lines = text.split("\n")
+    for span, new in sorted(navigation.rename(analysis, where.line, where.inner.col, new_name),
+                            key=lambda edit: (edit[0].line, -edit[0].col)):
+        lines[span.line - 1] = lines[span.line - 1][:span.col - 1] + new + lines[span.line - 1][span.end_col - 1:]
+    return "\n".join(lines)
+
+
+def test_rename_an_output_with_its_own_settings():
+    """`digit` in two_heads.net: its layer, `output digit, even` and `digit.loss`/`digit.metrics`."""
+    from netdsl.dsl import loads
+
+    text = _renamed("examples/two_heads.net", "digit", "number", use=3)  # from `digit.metrics`
+    net = loads(text)
+    assert net.outputs == ("number", "even") and "digit" not in text.replace("# the digit", "").split("\nnet ")[1]
+    assert set(net.train.outputs) == {"number", "even"}
+
+
+def test_rename_a_merged_point_and_a_named_layer():
+    from netdsl.dsl import loads
+
+    text = _renamed("tests/data/valid/graph_merges.net", "s", "total", use=2)
+    assert "m = average(total, d, p)" in text and "hi = maximum(total, m)" in text
+    assert loads(text)
+    text = _renamed("examples/digits_finetune.net", "head", "top", use=1,  # from unfreeze's "head"
+                    change=lambda text: text.replace('unfreeze("conv_*"', 'unfreeze("head"'))
+    assert 'name="top")' in text and 'unfreeze("top", ' in text and '"head"' not in text
