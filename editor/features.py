@@ -17,7 +17,7 @@ from netdsl.dsl.reference_intro import INTRODUCTION
 from netdsl.dsl.shapes.text import batch_text
 from netdsl.dsl.words import CALLABLE_VALUES, literal_words
 
-from .document import Analysis, Token
+from .document import TOKEN, Analysis, Token
 
 STATEMENT_WORDS = ("net", "input", "output", "param", "from", "repeat", "residual", "augment", "train")
 TRAIN_FAMILIES = {  # a setting whose value is a call of one of these kinds
@@ -204,6 +204,8 @@ class Item:
 
 def completions(analysis: Analysis, line: int, col: int) -> list[Item]:
     """What may be written at the cursor (1-based `line`, `col`: the place the next character goes)."""
+    if _in_comment_or_string(analysis, line, col):
+        return []  # prose: a space there (a trigger character) must not pop up the layer kinds
     tokens = [t for t in analysis.tokens if (t.line, t.col) < (line, col)]
     if tokens and tokens[-1].kind == "name" and tokens[-1].line == line and tokens[-1].col + len(tokens[-1].text) >= col:
         tokens = tokens[:-1]  # the word being typed: the client filters by it
@@ -241,6 +243,14 @@ def completions(analysis: Analysis, line: int, col: int) -> list[Item]:
     if last.text in "[," and block == "train":  # `metrics = [accuracy, |`, `digit.metrics = [|`
         return _setting_values(_setting_of(tokens)) + names
     return names + _layer_kinds()
+
+
+def _in_comment_or_string(analysis: Analysis, line: int, col: int) -> bool:
+    """Whether the cursor is in a comment or a string (closed or not: strings end on their line)."""
+    lines = analysis.text.split("\n")
+    prefix = lines[line - 1][:col - 1] if 1 <= line <= len(lines) else ""
+    return any(match.lastgroup == "comment" or match.lastgroup == "other" and match.group() in "\"'"
+               for match in TOKEN.finditer(prefix))
 
 
 def _statement_word(tokens: list[Token]) -> str:

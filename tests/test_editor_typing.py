@@ -151,3 +151,12 @@ def test_rename_a_merged_point_and_a_named_layer():
     text = _renamed("examples/digits_finetune.net", "head", "top", use=1,  # from unfreeze's "head"
                     change=lambda text: text.replace('unfreeze("conv_*"', 'unfreeze("head"'))
     assert 'name="top")' in text and 'unfreeze("top", ' in text and '"head"' not in text
+
+
+def test_no_completion_in_comments_and_strings():
+    """A space is a trigger character: typing prose in a comment or a name in quotes must not pop
+    up the layer kinds at every word."""
+    assert _labels(HEAD + "# the next layer ") == []
+    assert _labels(HEAD + "dense(4)  # four ") == []
+    assert _labels(HEAD + 'dense(4, name="my ') == []
+    assert "activation=" in _labels(HEAD + 'dense(4, name="my", ')  # after the string, as before
