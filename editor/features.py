@@ -213,6 +213,10 @@ def completions(analysis: Analysis, line: int, col: int) -> list[Item]:
     starting = last is None or last.line < line and last.depth == 0 or last.text in "{}"
     block = _block_at(analysis, line, col)
     names = _names(analysis)
+    if last is not None and last.line == line and last.starts_statement and last.text in ("net", "param", "input"):
+        return [Item("text", "keyword", "raw strings as samples")] if last.text == "input" else []  # a new name
+    if last is not None and last.line == line and last.text == ")" and last.depth == 1:
+        return []  # `dense(4) |`: the statement is whole (a comment may follow)
     if last is not None and last.text == "from" and last.line == line:
         return [item for item in names if item.detail != "param"]
     if last is not None and last.text in ("output", ",") and last.line == line and _statement_word(tokens) == "output":

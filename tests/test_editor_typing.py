@@ -160,3 +160,12 @@ def test_no_completion_in_comments_and_strings():
     assert _labels(HEAD + "dense(4)  # four ") == []
     assert _labels(HEAD + 'dense(4, name="my ') == []
     assert "activation=" in _labels(HEAD + 'dense(4, name="my", ')  # after the string, as before
+
+
+def test_no_completion_where_a_new_name_or_nothing_comes():
+    """`param |`, `net |`: the user invents a name; `dense(4) |`: the line is whole. A list of layer
+    kinds there is accepted by the next Enter."""
+    assert _labels(HEAD + "param ") == [] and _labels("net ") == []
+    assert _labels(HEAD + "input ") == ["text"]
+    assert _labels(HEAD + "dense(4) ") == []
+    assert "units=" in _labels(HEAD + "dense(time_distributed(dense(4)), ")  # inside, as before
