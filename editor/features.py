@@ -9,6 +9,7 @@ The documentation comes from the specs through `netdsl.dsl.reference`, the sourc
 from __future__ import annotations
 
 import re
+import typing
 from dataclasses import dataclass
 
 from netdsl.dsl import Span, reference, specs
@@ -239,11 +240,11 @@ def completions(analysis: Analysis, line: int, col: int) -> list[Item]:
             return _layer_kinds()  # `x = |`: a named point is made by a layer
         cls = _kind_class(enclosing_call(analysis, len(tokens) - 1) or "")
         if cls is not None and key.text in cls.model_fields:
-            return _field_values(cls, key.text) + names
+            return _layer_values(cls, key.text) + _field_values(cls, key.text) + names
         return names
     cls = _kind_class(enclosing_call(analysis, len(tokens)) or "") if last.text in "(," else None
-    if cls is not None:
-        return _arguments(cls) + names
+    if cls is not None:  # `time_distributed(|`: its layer first
+        return (_layer_values(cls, "layer") if last.text == "(" else []) + _arguments(cls) + names
     if last.text in "[," and block == "train":  # `metrics = [accuracy, |`, `digit.metrics = [|`
         return _setting_values(_setting_of(tokens)) + names
     return names + _layer_kinds()
@@ -308,6 +309,14 @@ def _setting_values(setting: str) -> list[Item]:
     if setting in specs.Train.model_fields:
         return _field_values(specs.Train, setting)
     return []
+
+
+def _layer_values(cls: type, name: str) -> list[Item]:
+    """The kinds a field holding a layer takes: any for `time_distributed`, the recurrent ones for
+    `bidirectional`; none for other fields."""
+    info = cls.model_fields.get(name)
+    members = [m for m in (typing.get_args(info.annotation) or (info.annotation,)) if isinstance(m, type)] if info else []
+    return [item for item in _layer_kinds() if any(issubclass(specs.LAYERS[item.label], m) for m in members)]
 
 
 def _field_values(cls: type, name: str) -> list[Item]:

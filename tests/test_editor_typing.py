@@ -169,3 +169,11 @@ def test_no_completion_where_a_new_name_or_nothing_comes():
     assert _labels(HEAD + "input ") == ["text"]
     assert _labels(HEAD + "dense(4) ") == []
     assert "units=" in _labels(HEAD + "dense(time_distributed(dense(4)), ")  # inside, as before
+
+
+def test_a_layer_inside_a_layer():
+    assert _labels(HEAD + "bidirectional(")[:3] == ["simple_rnn", "lstm", "gru"]
+    assert "units=" not in _labels(HEAD + "bidirectional(")[:3]
+    labels = _labels(HEAD + "time_distributed(layer=")
+    assert "dense" in labels and "conv2d" in labels
+    assert "units=" in _labels(HEAD + "dense(") and "lstm" not in _labels(HEAD + "dense(")  # as before
