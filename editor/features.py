@@ -8,6 +8,7 @@ The documentation comes from the specs through `netdsl.dsl.reference`, the sourc
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 from dataclasses import dataclass
@@ -293,8 +294,14 @@ def _names(analysis: Analysis) -> list[Item]:
 
 
 def _layer_kinds() -> list[Item]:
-    return [Item(kind, "kind", reference.signature(cls).strip("`").split("`")[0], reference.kind_help(cls))
-            for kind, cls in specs.LAYERS.items()]
+    return list(_kind_items())
+
+
+@functools.cache
+def _kind_items() -> tuple[Item, ...]:
+    """Every layer kind with its documentation: made once (each kind's help is rendered from its spec)."""
+    return tuple(Item(kind, "kind", reference.signature(cls).strip("`").split("`")[0], reference.kind_help(cls))
+                 for kind, cls in specs.LAYERS.items())
 
 
 def _settings(cls: type = specs.Train) -> list[Item]:
