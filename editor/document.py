@@ -119,7 +119,7 @@ def symbols(tokens: list[Token]) -> dict[str, Symbol]:
         after = tokens[i + 1] if i + 1 < len(tokens) and tokens[i + 1].line == token.line else None  # `param` alone on a line names nothing
         later = tokens[i + 2] if i + 2 < len(tokens) else None
         if token.kind != "name":
-            if token.kind == "string" and _before(tokens, i, "=") and _before(tokens, i - 1, "name"):
+            if token.kind == "string" and follows(tokens, i, "=") and follows(tokens, i - 1, "name"):
                 define(token, "layer")
             continue
         if token.starts_statement and token.text == "param" and after is not None and after.kind == "name":
@@ -142,8 +142,9 @@ def symbols(tokens: list[Token]) -> dict[str, Symbol]:
     return found
 
 
-def _before(tokens: list[Token], i: int, text: str) -> bool:
-    return i >= 1 and (tokens[i - 1].text == text)
+def follows(tokens: list[Token], i: int, text: str) -> bool:
+    """Whether token `i` comes right after a token `text`."""
+    return i >= 1 and tokens[i - 1].text == text
 
 
 def _is_use(tokens: list[Token], i: int, symbol: Symbol) -> bool:
@@ -153,7 +154,7 @@ def _is_use(tokens: list[Token], i: int, symbol: Symbol) -> bool:
     if token is symbol.definition:
         return True
     after = tokens[i + 1].text if i + 1 < len(tokens) else ""
-    if after == "(" or _before(tokens, i, "."):
+    if after == "(" or follows(tokens, i, "."):
         return False
     if after == "=" and not token.starts_statement:
         return False  # `units=...`: an argument's name

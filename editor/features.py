@@ -14,12 +14,13 @@ import typing
 from dataclasses import dataclass
 
 from netdsl.dsl import Span, reference, specs
+from netdsl.dsl.kinds import LAYER_ALIASES
 from netdsl.dsl.ranges import RANGE_EXAMPLES
 from netdsl.dsl.reference_intro import INTRODUCTION
 from netdsl.dsl.shapes.text import batch_text
 from netdsl.dsl.words import CALLABLE_VALUES, literal_words
 
-from .document import TOKEN, Analysis, Token
+from .document import TOKEN, Analysis, Token, follows
 
 STATEMENT_WORDS = ("net", "input", "output", "param", "from", "repeat", "residual", "augment", "train")
 TRAIN_FAMILIES = {  # a setting whose value is a call of one of these kinds
@@ -91,13 +92,7 @@ def enclosing_call(analysis: Analysis, index: int) -> str | None:
 
 
 def _kind_class(name: str):
-    return CALLABLE_VALUES.get(name) or CALLABLE_VALUES.get(specs_alias(name))
-
-
-def specs_alias(name: str) -> str:
-    from netdsl.dsl.kinds import LAYER_ALIASES
-
-    return LAYER_ALIASES.get(name, name)
+    return CALLABLE_VALUES.get(name) or CALLABLE_VALUES.get(LAYER_ALIASES.get(name, name))
 
 
 def hover(analysis: Analysis, line: int, col: int) -> tuple[str, Span] | None:
@@ -113,7 +108,7 @@ def hover(analysis: Analysis, line: int, col: int) -> tuple[str, Span] | None:
         return _symbol_hover(analysis, symbol), token.inner
     if token.kind != "name":
         return None
-    if after == "=" and token.block == "train" and _before(tokens, index, ".") \
+    if after == "=" and token.block == "train" and follows(tokens, index, ".") \
             and token.text in specs.OutputTraining.model_fields:
         return reference.field_help(specs.OutputTraining, token.text), token.span
     if after == "=" and token.block == "train" and token.text in specs.Train.model_fields:
@@ -127,20 +122,16 @@ def hover(analysis: Analysis, line: int, col: int) -> tuple[str, Span] | None:
     if token.starts_statement and token.text in STATEMENT_WORDS and after not in ("=", "("):
         words = statement_help(token.text)
         return (words, token.span) if words else None
-    if cls is None and _before(tokens, index, "="):  # `activation=relu`, `loss = mse`: what the argument takes
+    if cls is None and follows(tokens, index, "="):  # `activation=relu`, `loss = mse`: what the argument takes
         words = _value_help(analysis, index)
         return (words, token.span) if words else None
-    if cls is None or not (after == "(" or token.starts_statement or _before(tokens, index, "=")):
+    if cls is None or not (after == "(" or token.starts_statement or follows(tokens, index, "=")):
         return None
     text = reference.kind_help(cls)
     rows = layer_rows(analysis).get((token.line, token.col))
     if rows:
         text = f"**{rows[-1].name}** `{row_text(rows)}`\n\n" + text
     return text, token.span
-
-
-def _before(tokens: list[Token], index: int, text: str) -> bool:
-    return index >= 1 and tokens[index - 1].text == text
 
 
 def statement_help(word: str) -> str | None:
@@ -154,7 +145,7 @@ def _value_help(analysis: Analysis, index: int) -> str | None:
     key = analysis.tokens[index - 2] if index >= 2 else None
     if key is None or key.kind != "name":
         return None
-    if key.block == "train" and (key.starts_statement or _before(analysis.tokens, index - 2, ".")):
+    if key.block == "train" and (key.starts_statement or follows(analysis.tokens, index - 2, ".")):
         cls = specs.Train
     else:
         cls = None if key.starts_statement else _kind_class(enclosing_call(analysis, index - 2) or "")
@@ -235,7 +226,7 @@ def completions(analysis: Analysis, line: int, col: int) -> list[Item]:
         return _layer_kinds() + [Item(word, "keyword") for word in STATEMENT_WORDS] + names
     if last.text == "=" and len(tokens) >= 2:
         key = tokens[-2]
-        if key.block == "train" and key.starts_statement or _before(tokens, len(tokens) - 2, "."):
+        if key.block == "train" and key.starts_statement or follows(tokens, len(tokens) - 2, "."):
             return _setting_values(key.text) + names
         if key.starts_statement and block != "train":
             return _layer_kinds()  # `x = |`: a named point is made by a layer
