@@ -86,7 +86,11 @@ STEP_NAMES = (
 
 
 def _netdsl() -> list[str]:
-    found = shutil.which("netdsl")
+    """The `netdsl` console script of this interpreter's install, as pip writes it beside `python`;
+    else the first on PATH. Not PATH's first: a version manager's shim (pyenv's is a bash script that
+    finds the version, ~0.1 s on this machine) would be timed as netdsl's start-up."""
+    own = os.path.join(os.path.dirname(sys.executable), "netdsl")
+    found = own if os.access(own, os.X_OK) else shutil.which("netdsl")
     return [found] if found else [sys.executable, "-m", "netdsl.pipelines.cli"]
 
 
