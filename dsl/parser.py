@@ -336,8 +336,16 @@ def _token_words(token: Token) -> str:
     return f"`{token.value}`"
 
 
+def _lines(text: str) -> list[str]:
+    """The lines as Lark counts them: split at `\n` only (`str.splitlines` also splits at a form feed,
+    `\x1c` or `\u2028`, and the end of file's line would then disagree with Lark's), less a final
+    empty line after the last newline."""
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
+
+
 def _diagnose(error: UnexpectedInput, brackets: _Brackets, text: str) -> Diagnostic:
-    lines = text.splitlines()
+    lines = _lines(text)
     if isinstance(error, UnexpectedCharacters):
         char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
         span = Span(error.line, error.column, error.line, error.column + 1)

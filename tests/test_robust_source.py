@@ -350,3 +350,12 @@ def test_thousands_of_diagnostics_render_in_linear_time():
     error = NetError([Diagnostic("bad", Span(i, 1, i, 9), help="fix it", code="N209") for i in range(1, 1001)], source, "x.net")
     assert error.render().count("error[N209]: bad") == 1000
     assert Source.splits <= 2  # once when the error is made, once for this render
+
+
+@pytest.mark.parametrize("separator", ["\x0c", "\x1c", "\u2028", "\x0b"])
+def test_an_unclosed_call_at_the_end_is_located_on_lark_s_line_after_an_odd_separator(separator):
+    """Lark counts lines at `\\n` only; `str.splitlines` also splits at these, and the end of the
+    file was once put on a line past the last (the language server then pointed at nothing)."""
+    text = f"net a\ninput (4)\n# a comment{separator}with a separator\ndense(4"
+    diagnostic = only(error_of(text))
+    assert (diagnostic.span.line, diagnostic.span.col) == (4, 8), diagnostic
