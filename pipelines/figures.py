@@ -40,9 +40,16 @@ def _quarter(inches: float) -> float:
     return round(inches * 4) / 4
 
 
-def save(figure: Figure, path) -> None:
-    """Write the PNG to a temporary file beside `path`, renamed over it when complete (dsl.files):
-    a failed write leaves the old picture whole."""
+# Formats `save` writes by the path's suffix (PNG otherwise), and the metadata each leaves out: a
+# date, which would make the same picture a different file.
+_FORMATS = {".png": {}, ".svg": {"Date": None}, ".pdf": {"CreationDate": None}}
+
+
+def save(figure: Figure, path, dpi: int = DPI) -> None:
+    """Write the picture (a PNG; SVG or PDF where `path` ends so) to a temporary file beside `path`,
+    renamed over it when complete (dsl.files): a failed write leaves the old picture whole."""
+    from matplotlib import rc_context
+
     from netdsl.dsl.files import replace_atomically
 
     if path is None:
@@ -50,8 +57,9 @@ def save(figure: Figure, path) -> None:
     path = Path(path)
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-    with replace_atomically(path, suffix=".png") as temporary:
-        figure.savefig(temporary, dpi=DPI, format="png", facecolor="white")
+    suffix = path.suffix.lower() if path.suffix.lower() in _FORMATS else ".png"
+    with replace_atomically(path, suffix=suffix) as temporary, rc_context({"svg.hashsalt": "netdsl"}):
+        figure.savefig(temporary, dpi=dpi, format=suffix[1:], facecolor="white", metadata=_FORMATS[suffix])
 
 
 def panel_grid(n: int, max_cols: int) -> tuple[int, int]:

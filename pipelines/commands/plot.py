@@ -1,6 +1,7 @@
 """`netdsl plot WHAT MODEL_OR_CSV`: draw a picture of a saved model or of search results as a PNG
-(the pictures are `netdsl.pipelines.plots`). Every mistake is one `netdsl: error[CODE]: ...` line and
-exit status 1."""
+(the pictures are `netdsl.pipelines.plots`), or of a `.net` file's network (`graph`,
+`netdsl.pipelines.graph_picture`, without TensorFlow). Every mistake is one
+`netdsl: error[CODE]: ...` line and exit status 1; a `.net` file's, located as `netdsl check` says it."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import sys
 from pathlib import Path
 
 from netdsl.dsl import NetError
-from netdsl.pipelines.commands.common import code_of, error, holdout_split, load_model
+from netdsl.pipelines.commands.common import code_of, error, holdout_split, load_model, set_params
 from netdsl.pipelines.composite import before_net, fitted_net, known_columns
 from netdsl.pipelines.data import DataError, load_data
 
-WHATS = ("curves", "filters", "maps", "saliency", "confusion", "search")
+WHATS = ("curves", "filters", "maps", "saliency", "confusion", "search", "graph")
 _NEEDS_DATA = ("maps", "saliency", "confusion")
 
 
@@ -26,12 +27,14 @@ def register(commands) -> None:
             "the predicted class of row --sample depends on), confusion (true against predicted classes on "
             "--data: every row, or with --test-size the rows `netdsl fit` held out with the same --test-size "
             "and --seed) or search (mean CV score against each parameter, from a results CSV; for a halving "
-            "search's CSV, against the epochs of each rung: which candidates were stopped when)."
+            "search's CSV, against the epochs of each rung: which candidates were stopped when) or graph (the "
+            "network of a .net file, or of the net a saved model was fitted from: each layer a box with its "
+            "output shape and weights, arrows for the flow; PNG, or SVG or PDF by --out's suffix)."
         ),
     )
     plot.add_argument("what", choices=WHATS, metavar="WHAT", help=", ".join(WHATS))
     plot.add_argument("source", type=Path, metavar="MODEL_OR_CSV",
-                      help="a model written by `netdsl fit --save` (a search: a CSV of cv_results_)")  # fmt: skip
+                      help="a model written by `netdsl fit --save` (a search: a CSV of cv_results_; a graph: a .net file or a model)")  # fmt: skip
     plot.add_argument("--data", metavar="NAME_OR_PATH", help="maps, saliency, confusion: a built-in data set or a data file")
     plot.add_argument("--target", metavar="COL", help="label column of a CSV/Parquet --data file (default: the last column)")
     plot.add_argument("--sample", type=int, default=0, metavar="I", help="maps, saliency: the row of --data to show (default 0)")
@@ -40,6 +43,7 @@ def register(commands) -> None:
     plot.add_argument("--test-size", type=float, default=0.0, metavar="F",
                       help="confusion: only the rows `netdsl fit --test-size F --seed N` held out (default 0: every row)")  # fmt: skip
     plot.add_argument("--seed", type=int, default=0, help="confusion with --test-size: the seed given to `netdsl fit` (default 0)")
+    plot.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="graph: set a param of the .net file (repeatable)")
     plot.add_argument("--out", type=Path, metavar="FILE.png", help="where to write the PNG (default: MODEL_WHAT.png here)")
     plot.set_defaults(run=run)
 
@@ -65,9 +69,13 @@ def _mistake(args) -> str | None:
         return f"`netdsl plot {what}` needs --data NAME_OR_PATH (the rows to {'predict' if what == 'confusion' else 'pick --sample from'})"
     if not 0 <= args.test_size < 1:
         return f"--test-size must be a fraction with 0 <= F < 1, got {args.test_size:g}"
+    if args.set and what != "graph":
+        return f"--set applies to `netdsl plot graph`, not `{what}`"
     if what == "search" and not source.is_file():
         return f"no such search results file: `{source}`" + (" (it is a folder)" if source.is_dir() else "")
-    if _out(args).suffix.lower() != ".png":
+    if what == "graph" and _out(args).suffix.lower() not in (".png", ".svg", ".pdf"):
+        return f"--out must name a .png, .svg or .pdf file, got `{_out(args)}`"
+    if what != "graph" and _out(args).suffix.lower() != ".png":
         return f"--out must name a .png file, got `{_out(args)}`"
     return None
 
@@ -77,15 +85,17 @@ def _out(args) -> Path:
 
 
 def _run(args) -> int:
+    mistake = _mistake(args)
+    if mistake is not None:
+        return error(mistake, code="C101")
+    if args.what == "graph":
+        return _graph(args, _out(args))
     import matplotlib
 
     from netdsl.pipelines.figures import net_name
 
     if "matplotlib.pyplot" not in sys.modules:  # pyplot (imported by ConfusionMatrixDisplay) must never open a window
         matplotlib.use("Agg")
-    mistake = _mistake(args)
-    if mistake is not None:
-        return error(mistake, code="C101")
     from netdsl.pipelines import plots
 
     what, source, out = args.what, args.source, _out(args)
@@ -115,6 +125,29 @@ def _run(args) -> int:
     if what == "confusion":
         return _confusion(args, model, data, out)
     return _one_row(args, model, net, data, out)
+
+
+def _graph(args, out: Path) -> int:
+    """`graph`: the picture of a `.net` file (read and analysed as `netdsl show` does: no TensorFlow),
+    or of the net a model file was fitted from (its shapes as fitted)."""
+    import zipfile
+
+    from netdsl.dsl import analyse, load
+    from netdsl.pipelines.graph_picture import graph_figure, write
+
+    source = args.source
+    if source.is_file() and zipfile.is_zipfile(source):  # a model file (a `.net` file is text)
+        if args.set:
+            return error(f"--set applies to a .net file; `{source}` is a model, drawn as it was fitted", code="C101")
+        net = getattr(fitted_net(load_model(source)), "spec_", None)
+        if net is None:
+            return error(f"`{source}` holds a model that was never fitted, so it has no net to draw", code="D101")
+        summary = analyse(net)
+    else:
+        summary = analyse(load(source), params=set_params(args.set) or None)
+    write(graph_figure(summary), out)
+    print(f"wrote the graph of {source} ({len(summary.rows)} layers) to {out}")
+    return 0
 
 
 def _confusion(args, model, data, out: Path) -> int:
