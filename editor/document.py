@@ -38,6 +38,7 @@ class Token:
     depth: int  # brackets `(` `[` open around it (a newline inside them does not end a statement)
     block: str | None  # the block it is in: `train`, `augment`, `repeat`, ... or None at top level
     starts_statement: bool
+    block_after: str | None = None  # the block a token right after it is in (`{` opens, `}` closes)
 
     @property
     def span(self) -> Span:
@@ -70,10 +71,11 @@ def tokenize(text: str) -> list[Token]:
             continue
         if kind == "space":
             continue
-        block = blocks[-1] if blocks else None
-        tokens.append(Token(kind, value, line, match.start() - line_start + 1, depth, block, start and kind != "comment"))
+        block, token_depth = (blocks[-1] if blocks else None), depth
         if kind != "comment":
-            start = False
+            starts, start = start, False
+        else:
+            starts = False
         if value == "{":
             blocks.append(last_name)
             start = True
@@ -84,6 +86,8 @@ def tokenize(text: str) -> list[Token]:
             depth += 1
         elif value in ")]" and kind == "punct" and depth:
             depth -= 1
+        after = blocks[-1] if blocks else None
+        tokens.append(Token(kind, value, line, match.start() - line_start + 1, token_depth, block, starts, after))
         if kind == "name" and value in BLOCK_WORDS:
             last_name = value
     return tokens

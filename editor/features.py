@@ -266,18 +266,8 @@ def _setting_of(tokens: list[Token]) -> str:
 
 def _block_at(analysis: Analysis, line: int, col: int) -> str | None:
     """The block the cursor is in (what the next token there would be in)."""
-    blocks: list[str | None] = []
-    last = None
-    for token in analysis.tokens:
-        if (token.line, token.col) >= (line, col):
-            break
-        if token.text == "{":
-            blocks.append(last)
-        elif token.text == "}" and blocks:
-            blocks.pop()
-        if token.kind == "name":
-            last = token.text
-    return blocks[-1] if blocks else None
+    before = [token for token in analysis.tokens if (token.line, token.col) < (line, col)]
+    return before[-1].block_after if before else None
 
 
 def _names(analysis: Analysis) -> list[Item]:
