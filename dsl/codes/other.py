@@ -39,6 +39,18 @@ CODES = [
         stage="run", example_language="python",
     ),
     Code(
+        "M102", "keras-import", "The Keras model cannot be written as a `.net` program",
+        "`netdsl import` reads a saved Keras model (its config.json, no code run) and writes it as a `.net` "
+        "program; this model has a part netdsl's language cannot say: a layer class netdsl has no kind for "
+        "(a `Lambda`, a custom class), an argument netdsl's kind does not have, a shared layer, or fixed "
+        "weights (`trainable=false`) that are not the first layers of a chain. The message names the layer.",
+        "Rebuild the model from netdsl's layer kinds (the message names the closest one), or write the "
+        "`.net` program by hand with `pretrained(...)` for the part netdsl cannot say.",
+        "$ netdsl import custom.keras\nnetdsl: error[M102]: the layer `lambda` (`Lambda`) has no netdsl layer "
+        "kind; a `Lambda` layer is Python code, ...",
+        stage="run", example_language="console",
+    ),
+    Code(
         "V101", "vectors", "The word-vector file is damaged or not word vectors",
         "A word-vector file cannot be read while fitting: a line with another number of numbers, a "
         "damaged gzip stream, a binary word2vec file, a header that does not match the file.",
