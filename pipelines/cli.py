@@ -22,7 +22,9 @@ from netdsl.pipelines.errors import DataError
 
 # The subcommands, in the order `netdsl --help` lists them: modules of netdsl.pipelines.commands. To
 # add one, write a module with `register(subparsers)` and `run(args)` there and list its name here.
-COMMANDS = ("check", "fmt", "show", "fit", "predict", "search", "plot", "explain", "lsp")
+COMMANDS = ("check", "fmt", "show", "fit", "predict", "search", "plot", "import_model", "explain", "lsp")
+# A command whose name is not its module's (`import` is a Python keyword).
+MODULES = {"import": "import_model"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,7 +129,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         description="Declarative neural networks: check, format, inspect, fit and apply .net files.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    chosen = [argv[0]] if argv and argv[0] in COMMANDS else COMMANDS
+    named = MODULES.get(argv[0], argv[0]) if argv else None
+    chosen = [named] if named in COMMANDS else COMMANDS
     for name in chosen:
         importlib.import_module(f"netdsl.pipelines.commands.{name}").register(commands)
     return parser
