@@ -1,5 +1,7 @@
 """`netdsl predict MODEL --data ...`: apply a saved model to data, print or write the predictions
-and, when the data has labels, score them."""
+and, when the data has labels, score them. A MODEL ending in `.onnx` (`netdsl export --format
+onnx`) runs with onnxruntime (`netdsl.pipelines.onnx_model`): nothing on that path imports
+TensorFlow, which need not be installed."""
 
 from __future__ import annotations
 
@@ -18,7 +20,10 @@ def register(commands) -> None:
         help="apply a saved model to data",
         description="Predict every row of the data with a model saved by `netdsl fit --save`.",
     )
-    predict.add_argument("model", type=Path, metavar="MODEL", help="a model written by `netdsl fit --save`")
+    predict.add_argument(
+        "model", type=Path, metavar="MODEL",
+        help="a model written by `netdsl fit --save`, or an ONNX file written by `netdsl export` (runs without TensorFlow)",
+    )  # fmt: skip
     predict.add_argument("--data", required=True, metavar="NAME_OR_PATH", help=DATA_HELP)
     predict.add_argument(
         "--target", action="append", metavar="COL",
@@ -41,12 +46,13 @@ def run(args) -> int:
     from sklearn.base import is_classifier
 
     console = Console(soft_wrap=True, highlight=False)  # long paths stay on one line; no quadratic highlighting
-    model = load_model(args.model)
+    onnx = args.model.suffix.lower() == ".onnx"
+    model = _onnx_model(args.model) if onnx else load_model(args.model)
     data = load_data(
         args.data, target=target_columns(args.target), window=args.window, has_target=not args.no_target, columns=known_columns(model)
     )
     try:
-        predictions = model.predict(data.X)
+        predictions = model.transform(data.X) if onnx and model.task == "transformer" else model.predict(data.X)
     except NetError:
         raise
     except ValueError as problem:
@@ -57,7 +63,10 @@ def run(args) -> int:
 
     several = is_several(model)
     names = output_columns(model) if several else None
-    frame = pd.DataFrame(_columns("prediction", np.asarray(predictions), names))
+    if isinstance(predictions, dict):  # a plain ONNX model with several outputs: each by its name
+        frame = pd.DataFrame({k: v for name, values in predictions.items() for k, v in _columns(name, np.asarray(values)).items()})
+    else:
+        frame = pd.DataFrame(_columns("prediction", np.asarray(predictions), names))
     if data.y is not None:
         truth = data.y
         if names is not None and hasattr(truth, "columns") and set(names) <= {str(c) for c in truth.columns}:
@@ -70,10 +79,17 @@ def run(args) -> int:
         _print_frame(console, frame, args.rows, data)
     if data.y is not None and several:
         print_output_scores(console, model, data.y, predictions, "on all rows")
-    elif data.y is not None:
-        task = "classification" if is_classifier(model) else "regression"
+    elif data.y is not None and not (onnx and model.task in (None, "transformer")):  # a plain model: what it gives is unknown
+        task = "classification" if (model.task == "classifier" if onnx else is_classifier(model)) else "regression"
         print_scores(console, task, data.y, predictions, data, "on all rows", report=False)
     return 0
+
+
+def _onnx_model(path: Path):
+    """The ONNX file at `path` opened with onnxruntime (a DataError says why it cannot be)."""
+    from netdsl.pipelines.onnx_model import OnnxModel
+
+    return OnnxModel(path)
 
 
 def _columns(name: str, values, outputs: list[str] | None = None) -> dict:
