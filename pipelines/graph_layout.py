@@ -229,7 +229,8 @@ def _place(layers, preds, succs, width_of, owners, pads) -> dict:
         neighbours = preds if downward else succs
         for i in order:
             wanted = [_mean(key, neighbours, x) for key in layers[i]]
-            for key, value in zip(layers[i], _fit(wanted, gaps[i])):
+            weights = [0.2 if key.startswith("\0") else 1.0 for key in layers[i]]  # a box gets its place first
+            for key, value in zip(layers[i], _fit(wanted, gaps[i], weights)):
                 x[key] = value
     return x
 
@@ -245,18 +246,26 @@ def _gap(a: str, b: str, width_of: dict, owners: dict, pads: dict) -> float:
 
 
 def _mean(key: str, neighbours: dict, x: dict):
-    """Where `key` would like to be: the weighted mean of its neighbours (an edge between dummies
-    weighs most, so long edges stay straight), or None when it has none."""
+    """Where `key` would like to be: the weighted mean of its neighbours, or None when it has none.
+    A box follows the boxes next to it, not the long edges passing by (a residual's `add` stays
+    under its block, the skip goes round); a dummy follows the dummies of its edge most, so long
+    edges stay straight."""
     near = neighbours.get(key, ())
     if not near:
         return None
-    weights = [1 + (key.startswith("\0")) * 3 + (n.startswith("\0")) * 3 for n in near]
+    if key.startswith("\0"):
+        weights = [8 if n.startswith("\0") else 1 for n in near]
+    else:
+        weights = [0 if n.startswith("\0") else 1 for n in near]
+        if not any(weights):
+            weights = [1] * len(near)
     return sum(w * x[n] for w, n in zip(weights, near)) / sum(weights)
 
 
-def _fit(wanted: list, gaps: list) -> list[float]:
-    """Positions as near as possible to `wanted` (least squares; None: free) with consecutive ones
-    at least `gaps` apart: pool-adjacent-violators on the positions less the gaps before them."""
+def _fit(wanted: list, gaps: list, weights: list) -> list[float]:
+    """Positions as near as possible to `wanted` (least squares, each weighted; None: free) with
+    consecutive ones at least `gaps` apart: pool-adjacent-violators on the positions less the gaps
+    before them."""
     offsets = [0.0]
     for gap in gaps:
         offsets.append(offsets[-1] + gap)
@@ -266,7 +275,7 @@ def _fit(wanted: list, gaps: list) -> list[float]:
     known = [w for w in wanted if w is not None]
     centre = sum(known) / len(known)
     targets = [(centre if w is None else w) - o for w, o in zip(wanted, offsets)]
-    weights = [0.01 if f else 1.0 for f in free]
+    weights = [0.01 if f else weight for f, weight in zip(free, weights)]
     blocks: list[list[float]] = []  # [mean, weight, count]
     for target, weight in zip(targets, weights):
         blocks.append([target, weight, 1])
