@@ -365,6 +365,15 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, HeadsMixin, BaseEstimator
         check_is_fitted(self, "model_")
         return persist.save(self, path)
 
+    def export(self, path) -> Path:
+        """Write the fitted estimator as one ONNX file at `path`, which onnxruntime runs without
+        TensorFlow (`netdsl.estimators.export`; needs the `onnx` extra). A net that cannot be one ONNX
+        graph raises `ExportRefused` (M103), naming the layer."""
+        from . import export
+
+        check_is_fitted(self, "model_")
+        return export.export(self, path)
+
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
 

@@ -22,7 +22,7 @@ from netdsl.pipelines.errors import DataError
 
 # The subcommands, in the order `netdsl --help` lists them: modules of netdsl.pipelines.commands. To
 # add one, write a module with `register(subparsers)` and `run(args)` there and list its name here.
-COMMANDS = ("check", "fmt", "show", "fit", "predict", "search", "plot", "import_model", "explain", "lsp")
+COMMANDS = ("check", "fmt", "show", "fit", "predict", "export", "search", "plot", "import_model", "explain", "lsp")
 # A command whose name is not its module's (`import` is a Python keyword).
 MODULES = {"import": "import_model"}
 

@@ -51,6 +51,18 @@ CODES = [
         stage="run", example_language="console",
     ),
     Code(
+        "M103", "unexportable-model", "The model cannot be exported to ONNX",
+        "`netdsl export` (or `est.export(path)`) writes a fitted model as one ONNX file, but a part of this one "
+        "cannot be in it: a layer whose TensorFlow ops have no ONNX equivalent, a text input read by two "
+        "`text_vectorization` layers (the step before the graph turns one input's texts one way), a "
+        "step around the net that netdsl does not export. The message names the layer or step and why.",
+        "Change the net as the message says (give each `text_vectorization` its own input), or keep the "
+        "model file and predict with netdsl.",
+        "$ netdsl export twice.model --format onnx\nnetdsl: error[M103]: cannot export layer `text_vectorization_1` "
+        "(text_vectorization): the input `review` is read by two text_vectorization layers ...",
+        stage="run", example_language="console",
+    ),
+    Code(
         "V101", "vectors", "The word-vector file is damaged or not word vectors",
         "A word-vector file cannot be read while fitting: a line with another number of numbers, a "
         "damaged gzip stream, a binary word2vec file, a header that does not match the file.",
