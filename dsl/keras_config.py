@@ -22,12 +22,14 @@ from pathlib import Path
 
 from . import kinds, specs
 from .errors import NetdslError, close_match
+from .keras_layers import KERAS_LAYERS
 from .saved import MAX_CONFIG_BYTES, SavedNetError, check_sizes, keras_bytes, read_member
 
 __all__ = ["KerasImportError", "ImportedLayer", "ImportedModel", "read_model", "model_from_config", "canonical_data"]
 
 KERAS_KINDS = {keras_class: kind for kind, keras_class in kinds.LAYERS.keras.items()}
 OPTIMIZER_KINDS = {keras_class: kind for kind, keras_class in kinds.OPTIMIZERS.keras.items()}
+KERAS_CLASS_KINDS = {keras_class: kind for kind, keras_class in KERAS_LAYERS.items()}  # every Keras layer's kind name
 REGULARIZER_KINDS = {keras_class: kind for kind, keras_class in kinds.REGULARIZERS.keras.items()}
 LOSS_CALL_KINDS = {keras_class: kind for kind, keras_class in kinds.LOSS_CALLS.keras.items()}
 # The initializer names whose Keras class is not their name in CamelCase.
@@ -238,7 +240,7 @@ def _kind(entry: dict, name: str) -> str:
     if keras_class == "Lambda":
         raise KerasImportError(title, "a `Lambda` layer is Python code, which a `.net` program cannot hold: "
                                "rewrite it with netdsl's layer kinds (docs/language.md lists them)")
-    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", keras_class).lower()
+    snake = KERAS_CLASS_KINDS.get(keras_class) or re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", keras_class).lower()
     near = close_match(snake, [k for k in kinds.LAYERS.specs if k != "pretrained"])
     help = f"the closest netdsl kind is `{near}`; " if near else ""
     raise KerasImportError(title, help + "the layer kinds netdsl has are listed in docs/language.md")
