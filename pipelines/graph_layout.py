@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 __all__ = ["Frame", "Layout", "Placed", "layout"]
 
 GAP_X = 0.3  # between neighbouring boxes of a layer
-GAP_Y = 0.42  # between layers (arrows need room)
+GAP_Y = 0.36  # between layers (arrows need room)
 MARGIN = 0.25
 FRAME_PAD = 0.1  # between a frame and the boxes inside it; a frame around frames adds FRAME_STEP per level
 FRAME_STEP = 0.1

@@ -180,16 +180,27 @@ def _blocks(path: tuple) -> list[tuple[tuple, str]]:
 
 def _label(kind: str, prefix: tuple, first, net) -> str:
     if kind == "augment":
-        return "augment (training only)"
+        return "augment"  # its boxes say "training only"
     if kind == "pretrained":
         return f"pretrained from {first.base}" if first.base else "pretrained"
     if kind == "repeat":
         spec = _spec_at(net, prefix)
         if getattr(spec, "count", None) is not None:
-            return f"repeat \u00d7{spec.count}"
+            header = _header(net, prefix)  # `repeat depth`: the count as the file writes it
+            return f"{header} (\u00d7{spec.count})" if header and header != f"repeat {spec.count}" else f"repeat \u00d7{spec.count}"
         if getattr(spec, "values", None) is not None:
             return f"repeat {spec.variable} in [{', '.join(str(v) for v in spec.values)}]"
     return kind
+
+
+def _header(net, path: tuple) -> str | None:
+    """A block's first line as the file writes it, up to its `{` (`repeat depth`), or None."""
+    span = net.source.span(path)
+    lines = net.source.text.splitlines()
+    if span is None or not 0 < span.line <= len(lines):
+        return None
+    header = " ".join(lines[span.line - 1][span.col - 1 :].split("{")[0].split())
+    return header if header.startswith("repeat") else None
 
 
 def _spec_at(net, path: tuple):

@@ -109,7 +109,7 @@ def test_the_residual_skip_is_drawn_beside_the_block_inside_its_frame():
     frames = [(frame, rect) for frame, rect in placed.frames if frame.kind == "residual"]
     assert [frame.members for frame, _ in frames] == [("conv2d_1", "conv2d_2", "add"),
                                                       ("conv2d_3", "conv2d_4", "conv2d_5", "add_1")]  # fmt: skip
-    assert [frame.label for frame, _ in placed.frames] == ["augment (training only)", "repeat \u00d71", "residual", "residual", "skip"]
+    assert [frame.label for frame, _ in placed.frames] == ["augment", "repeat blocks (\u00d71)", "residual", "residual", "skip"]
     skip = placed.routes[("conv2d", "add")]  # the identity skip: from the stem to the first add
     x0, y0, x1, y1 = frames[0][1]
     assert len(skip) == 2 + 2 * 2  # through the two layers of the block
