@@ -129,3 +129,221 @@ def test_text_step_refuses_what_it_cannot_apply():
         check_step({**good, "vocabulary": ["", "a"]})
     with pytest.raises(DataError, match="a text input takes strings; got float nan"):
         vectorize_text(np.asarray(["a", float("nan")], dtype=object), good)
+
+
+# ---- the runtime and `netdsl predict model.onnx` ------------------------------------------------
+
+# Installed as `sitecustomize` in a child Python: importing any of these modules fails there, as
+# where they are not installed (NETDSL_TEST_BLOCK names them).
+BLOCKER = '''
+import os, sys
+
+
+class _Blocked:
+    names = set(os.environ.get("NETDSL_TEST_BLOCK", "").split(","))
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in self.names:
+            raise ImportError(f"{name} is blocked in this test", name=name)
+        return None
+
+
+sys.meta_path.insert(0, _Blocked())
+'''
+NO_TENSORFLOW = "tensorflow,keras,tf2onnx,tensorboard"
+WORDS_NET = """net words
+input text
+text_vectorization(max_tokens=100, output_sequence_length=8)
+embedding(100, 8)
+global_average_pooling1d
+dense(n_classes, activation=softmax)
+train {
+    epochs = 3
+}
+"""
+POSITIVE = ["great movie, loved it", "wonderful acting and a great story", "loved the music!", "a joy to watch",
+            "brilliant, funny and warm"]
+NEGATIVE = ["boring movie, hated it", "terrible acting and a dull story", "hated the ending!", "a waste of time",
+            "awful, slow and cold"]
+
+
+def _blocked_python(tmp_path, argv: list[str], blocked: str = NO_TENSORFLOW):
+    """`python ARGV...` (completed) in a child whose imports of `blocked` modules fail."""
+    import os
+    import subprocess
+    import sys
+
+    site = tmp_path / "blocker"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(BLOCKER)
+    env = {**os.environ, "NETDSL_TEST_BLOCK": blocked,
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+    return subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A classifier fitted on a CSV table with named columns and string labels (iris), and a text
+    classifier, each exported to ONNX: (folder, {name: (estimator, onnx path, data)})."""
+    pytest.importorskip("onnxruntime", reason='needs the onnx extra: pip install -e ".[onnx]"')
+    import pandas as pd
+    from sklearn.datasets import load_iris
+
+    from netdsl.estimators import NetClassifier
+    from netdsl.estimators.export import export
+    from netdsl.pipelines.composite import remember_columns
+    from netdsl.pipelines.data import load_data
+
+    folder = tmp_path_factory.mktemp("onnx")
+    iris = load_iris(as_frame=True)
+    table = iris.frame.rename(columns=lambda c: c.replace(" (cm)", "").replace(" ", "_"))
+    table["species"] = np.asarray(iris.target_names)[iris.target]
+    table = table.drop(columns="target").sample(frac=1.0, random_state=0)
+    table.to_csv(folder / "iris.csv", index=False)
+    data = load_data(str(folder / "iris.csv"), target="species")
+    (folder / "tiny.net").write_text("net tiny\ndense(16, activation=relu)\ndense(n_classes, activation=softmax)\n"
+                                     "train {\n    epochs = 3\n}\n")
+    table_model = NetClassifier(str(folder / "tiny.net"), random_state=0).fit(data.X, data.y)
+    remember_columns(table_model, data)
+    export(table_model, folder / "iris.onnx")
+
+    texts = np.asarray(TEXTS + (POSITIVE + NEGATIVE) * 3, dtype=object)
+    labels = np.asarray((["fresh", "rotten"] * 8)[: len(TEXTS)] + (["fresh"] * 5 + ["rotten"] * 5) * 3, dtype=object)
+    table = pd.DataFrame({"text": texts, "label": labels})
+    table[table["text"] != ""].to_csv(folder / "texts.csv", index=False)  # an empty field reads as missing
+    (folder / "words.net").write_text(WORDS_NET)
+    text_model = NetClassifier(str(folder / "words.net"), random_state=0).fit(texts, labels)
+    export(text_model, folder / "words.onnx")
+    return folder, {"iris": (table_model, folder / "iris.onnx", data), "words": (text_model, folder / "words.onnx", texts)}
+
+
+def test_onnx_model_predicts_as_the_estimator(exported):
+    """Labels equal, of the classes' type; probabilities within 1e-5, in class order."""
+    from netdsl.pipelines.onnx_model import OnnxModel
+
+    for name, (estimator, path, data) in exported[1].items():
+        X = data.X if name == "iris" else data
+        model = OnnxModel(path)
+        np.testing.assert_array_equal(model.classes_, estimator.classes_)
+        labels = model.predict(X)
+        assert labels.dtype == estimator.predict(X).dtype == object
+        np.testing.assert_array_equal(labels, estimator.predict(X))
+        np.testing.assert_allclose(model.predict_proba(X), estimator.predict_proba(X), rtol=0, atol=1e-5)
+        assert model.stated_steps == [] if name == "iris" else model.stated_steps[0]["kind"] == "text_vectorization"
+
+
+def test_predict_onnx_without_tensorflow(exported, tmp_path):
+    """`netdsl predict model.onnx` where TensorFlow cannot be imported: the estimator's labels, and
+    (the runtime in the same Python) its probabilities within 1e-5."""
+    import pandas as pd
+
+    folder, models = exported
+    blocked = _blocked_python(tmp_path, ["-c", "import tensorflow"])
+    assert blocked.returncode != 0 and "tensorflow is blocked in this test" in blocked.stderr, blocked.stderr
+    for name, csv, target in [("iris", "iris.csv", "species"), ("words", "texts.csv", "label")]:
+        estimator, path, data = models[name]
+        out = tmp_path / f"{name}.csv"
+        done = _blocked_python(tmp_path, ["-m", "netdsl.pipelines.cli", "predict", str(path), "--data", str(folder / csv),
+                                          "--target", target, "--out", str(out)])
+        assert done.returncode == 0, done.stderr
+        assert f"wrote {len(pd.read_csv(folder / csv))} predictions" in done.stdout and "accuracy" in done.stdout
+        written = pd.read_csv(out, keep_default_na=False)
+        X = data.X if name == "iris" else data[data != ""]
+        assert list(written["prediction"]) == list(estimator.predict(X))
+        code = ("import sys, numpy as np; from netdsl.pipelines.onnx_model import OnnxModel; import pandas as pd\n"
+                f"frame = pd.read_csv(sys.argv[1], keep_default_na=False).drop(columns=[{target!r}])\n"
+                "X = frame['text'].to_numpy(dtype=object) if 'text' in frame else frame\n"
+                "np.save(sys.argv[2], OnnxModel(sys.argv[3]).predict_proba(X))\n"
+                "assert not [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]\n")
+        done = _blocked_python(tmp_path, ["-c", code, str(folder / csv), str(tmp_path / "p.npy"), str(path)])
+        assert done.returncode == 0, done.stderr
+        np.testing.assert_allclose(np.load(tmp_path / "p.npy"), estimator.predict_proba(X), rtol=0, atol=1e-5)
+
+
+def _predict_error(capsys, *argv) -> str:
+    """The one line `netdsl predict ARGV...` says on stderr, having failed with status 1."""
+    from netdsl.pipelines.cli import main
+
+    assert main(["predict", *map(str, argv)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("netdsl: error[D101]: "), err
+    return err
+
+
+def _rewritten(source, target, **props):
+    """The ONNX file `source` written to `target` with metadata `props` set (None: removed)."""
+    import onnx
+
+    model = onnx.load(str(source))
+    kept = {p.key: p.value for p in model.metadata_props}
+    kept.update(props)
+    del model.metadata_props[:]
+    onnx.helper.set_model_props(model, {k: v for k, v in kept.items() if v is not None})
+    onnx.save(model, str(target))
+    return target
+
+
+def test_predict_onnx_refusals(exported, tmp_path, capsys):
+    """Each problem is one located line, never an onnxruntime or protobuf traceback."""
+    import pandas as pd
+
+    folder, models = exported
+    path = models["iris"][1]
+    data = folder / "iris.csv"
+    (tmp_path / "table.onnx").write_text(data.read_text())
+    assert "is not an ONNX model (damaged, or another kind of file)" in _predict_error(capsys, tmp_path / "table.onnx", "--data", data)
+    (tmp_path / "cut.onnx").write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    assert "is not an ONNX model" in _predict_error(capsys, tmp_path / "cut.onnx", "--data", data)
+    assert "no such model file" in _predict_error(capsys, tmp_path / "none.onnx", "--data", data)
+
+    wrong = _rewritten(path, tmp_path / "wrong.onnx", **{"netdsl.inputs": '[{"name": "pixels", "columns": null}]'})
+    assert "states the inputs pixels but its graph takes input" in _predict_error(capsys, wrong, "--data", data)
+    newer = _rewritten(path, tmp_path / "newer.onnx", **{"netdsl.format_version": "2"})
+    assert "version '2' of netdsl's ONNX format; this netdsl reads version 1: upgrade netdsl" in _predict_error(
+        capsys, newer, "--data", data)
+
+    pd.read_csv(data).drop(columns="petal_width").to_csv(tmp_path / "short.csv", index=False)
+    assert "lacks the feature column `petal_width` the model was trained on" in _predict_error(
+        capsys, path, "--data", tmp_path / "short.csv")
+    assert "takes 4 values a row; the data has 64" in _predict_error(capsys, path, "--data", "digits")
+
+
+def test_onnx_model_refuses_external_data(exported, tmp_path):
+    """Tensors kept in another file (which onnxruntime would read from a path the file names)."""
+    import onnx
+
+    from netdsl.pipelines.data import DataError
+    from netdsl.pipelines.onnx_model import OnnxModel
+
+    model = onnx.load(str(exported[1]["iris"][1]))
+    onnx.save_model(model, str(tmp_path / "split.onnx"), save_as_external_data=True, location="weights.bin",
+                    size_threshold=0)
+    assert (tmp_path / "weights.bin").stat().st_size > 0
+    with pytest.raises(DataError, match="in another file \\(ONNX external data\\); netdsl reads one self-contained"):
+        OnnxModel(tmp_path / "split.onnx")
+
+
+def test_plain_onnx_model_runs(exported, tmp_path):
+    """An ONNX file without netdsl's metadata runs too: its outputs as they are."""
+    from netdsl.pipelines.onnx_model import OnnxModel
+
+    estimator, path, data = exported[1]["iris"]
+    plain = _rewritten(path, tmp_path / "plain.onnx", **{k: None for k in (
+        "netdsl.format", "netdsl.format_version", "netdsl.task", "netdsl.inputs", "netdsl.outputs", "netdsl.classes",
+        "netdsl.steps", "netdsl.net")})
+    model = OnnxModel(plain)
+    assert model.task is None and model.classes_ is None
+    out = model.predict(data.X)
+    assert set(out) == {"label", "probabilities"}
+    np.testing.assert_allclose(out["probabilities"], estimator.predict_proba(data.X), rtol=0, atol=1e-5)
+    assert out["label"].dtype == object and list(out["label"]) == list(estimator.predict(data.X))  # a string tensor
+
+
+def test_predict_onnx_without_onnxruntime(exported, tmp_path):
+    """Where onnxruntime is not installed: one line saying which extra to install."""
+    folder, models = exported
+    done = _blocked_python(tmp_path, ["-m", "netdsl.pipelines.cli", "predict", str(models["iris"][1]), "--data",
+                                      str(folder / "iris.csv")], blocked=NO_TENSORFLOW + ",onnxruntime")
+    assert done.returncode == 1
+    assert done.stderr.strip() == ('netdsl: error[D101]: predicting from an ONNX file needs onnxruntime and onnx: '
+                                   'pip install "netdsl[onnx]"'), done.stderr
