@@ -70,7 +70,7 @@ def layout(keys, edges, sizes: dict, frames=(), top: float = 0.0, sources=()) ->
     """Lay out boxes `keys` (in the program's order) joined by `edges` ((from, to) pairs, each
     `from` earlier in `keys`), each box `sizes[key]` = (width, height) inches, inside `frames`
     (outer frames before the frames they hold), below `top`. `sources` stay in the first layer."""
-    keys, edges = list(keys), list(edges)
+    keys, edges = list(keys), list(dict.fromkeys(edges))  # `dot(a, a)`: one arrow
     rank = _ranks(keys, edges, set(sources))
     chains, rank = _with_dummies(edges, rank)
     preds, succs = _neighbours(chains)

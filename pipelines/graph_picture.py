@@ -290,8 +290,24 @@ def _draw_frames(ax, placed: Layout, shift: float) -> None:
         ax.add_patch(FancyBboxPatch((x0 + shift, y0), x1 - x0, y1 - y0, boxstyle="round,pad=0,rounding_size=0.08",
                                     facecolor=fill or "none", edgecolor=edge, linestyle=style, linewidth=1.0,
                                     zorder=1 + depth * 0.01))  # fmt: skip
-        ax.text(x0 + shift + 0.12, y0, frame.label, fontproperties=_properties("note"), color=edge, va="center",
+        left = _label_left(frame.label, (x0, y0, x1), placed)
+        ax.text(left + shift, y0, frame.label, fontproperties=_properties("note"), color=edge, va="center",
                 zorder=5, bbox={"boxstyle": "round,pad=0.18", "facecolor": "white", "edgecolor": edge, "linewidth": 0.8})
+
+
+def _label_left(label: str, edge: tuple[float, float, float], placed: Layout) -> float:
+    """Where a frame's label starts on its top edge: at the left, unless an arrow crosses the edge
+    there and the label fits to the right of the arrows (then it would hide a piece of one)."""
+    x0, y0, x1 = edge
+    width = _text_width(label, "note") + 0.1
+    crossings = [xa + (xb - xa) * (y0 - ya) / (yb - ya)
+                 for points in placed.routes.values() for (xa, ya), (xb, yb) in zip(points, points[1:])
+                 if ya < y0 < yb and x0 < xa + (xb - xa) * (y0 - ya) / (yb - ya) < x1]  # fmt: skip
+    left = x0 + 0.12
+    if not any(left - 0.05 < x < left + width + 0.05 for x in crossings):
+        return left
+    right = max(crossings) + 0.12
+    return right if right + width < x1 - 0.05 else left
 
 
 def _draw_edges(ax, placed: Layout, shift: float) -> None:

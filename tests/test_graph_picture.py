@@ -24,7 +24,8 @@ GRAPHS = [ROOT / "examples" / f"{name}.net" for name in ("resnet_digits", "two_h
 ]
 
 # Runs in a fresh interpreter: TensorFlow and Keras blocked (the block itself checked), then
-# `netdsl plot graph` on each file named in argv; says what it found as JSON.
+# `netdsl plot graph` on each file named in argv; says what it found as JSON (pyplot, which would
+# choose a backend for the whole process, is never imported either).
 _WITHOUT_TENSORFLOW = """
 import json, sys
 sys.modules["tensorflow"] = sys.modules["keras"] = None  # `import tensorflow` raises ImportError
@@ -36,7 +37,7 @@ except ImportError:
 from netdsl.pipelines.cli import main
 out = sys.argv[1]
 codes = [main(["plot", "graph", path, "--out", f"{out}/{i}.png"]) for i, path in enumerate(sys.argv[2:])]
-print(json.dumps({"blocked": blocked, "codes": codes,
+print(json.dumps({"blocked": blocked, "codes": codes, "pyplot": "matplotlib.pyplot" in sys.modules,
                   "loaded": sorted(m for m in ("tensorflow", "keras") if sys.modules.get(m) is not None)}))
 """
 
@@ -54,7 +55,7 @@ def test_every_example_is_drawn_without_tensorflow(tmp_path):
                          capture_output=True, text=True, cwd=ROOT, timeout=120)  # fmt: skip
     assert run.returncode == 0, run.stderr
     found = json.loads(run.stdout.splitlines()[-1])
-    assert found == {"blocked": True, "codes": [0] * len(examples), "loaded": []}
+    assert found == {"blocked": True, "codes": [0] * len(examples), "pyplot": False, "loaded": []}
     for i, path in enumerate(EXAMPLES):
         width, height = _png_size(tmp_path / f"{i}.png")
         assert width >= 150 and height >= 300, (path.name, width, height)
@@ -140,6 +141,13 @@ def test_the_boxes_say_what_the_analysis_says():
     assert picture.totals == "17,323 params"
     texts = [text.get_text() for text in graph_figure(summary).axes[0].texts]
     assert "net two_heads" in texts and "trunk = dense" in texts and "16,448 params" in texts and "(batch, 10)" in texts
+
+
+def test_a_merge_of_one_point_twice_is_one_arrow():
+    picture = diagram(analyse(load(DATA / "valid" / "graph_merges.net")))
+    assert picture.edges.count(("joined", "cosine")) == 2  # `cosine = dot(joined, joined, axes=1)`
+    placed = place(picture)
+    assert ("joined", "cosine") in placed.routes and len(placed.routes) == len(set(picture.edges))
 
 
 def test_frozen_pretrained_and_augment_layers_are_marked():
