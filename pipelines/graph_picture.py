@@ -29,7 +29,10 @@ __all__ = ["Box", "Diagram", "diagram", "graph_figure", "graph_picture", "measur
 HEADER = 0.7  # inches above the boxes: the net's name and its weights
 MAX_PIXELS = 20_000  # the longest side of a PNG; a longer picture is drawn at fewer dots per inch
 _BLOCKS = ("repeat", "residual", "pretrained")
-_FONT = {"title": (9.5, "bold", "DejaVu Sans"), "line": (8, "normal", "DejaVu Sans Mono"), "note": (8, "normal", "DejaVu Sans")}
+_FONT = {  # (size, weight, family) of each kind of text: the fonts matplotlib ships, so sizes are the same everywhere
+    "heading": (13, "bold", "DejaVu Sans"), "title": (9.5, "bold", "DejaVu Sans"),
+    "line": (8, "normal", "DejaVu Sans Mono"), "note": (8, "normal", "DejaVu Sans"),
+}  # fmt: skip
 _PAD_X, _PAD_Y, _TITLE_H, _LINE_H = 0.12, 0.07, 0.19, 0.16
 # (fill, edge) per kind of box; a layer's colour is its group in the language reference.
 _COLOURS = {
@@ -187,7 +190,9 @@ def _label(kind: str, prefix: tuple, first, net) -> str:
         spec = _spec_at(net, prefix)
         if getattr(spec, "count", None) is not None:
             header = _header(net, prefix)  # `repeat depth`: the count as the file writes it
-            return f"{header} (\u00d7{spec.count})" if header and header != f"repeat {spec.count}" else f"repeat \u00d7{spec.count}"
+            if header and header != f"repeat {spec.count}":
+                return f"{header} (\u00d7{spec.count})"
+            return f"repeat \u00d7{spec.count}"
         if getattr(spec, "values", None) is not None:
             return f"repeat {spec.variable} in [{', '.join(str(v) for v in spec.values)}]"
     return kind
@@ -260,9 +265,7 @@ def graph_figure(summary) -> Figure:
     """The picture of an analysed net as a matplotlib figure (not yet written)."""
     picture = diagram(summary)
     placed = place(picture)
-    from matplotlib.font_manager import FontProperties
-
-    heading = max(_text_width(picture.name, "title") * 13 / 9.5, _text_width(picture.totals, "note")) + 0.5
+    heading = max(_text_width(f"net {picture.name}", "heading"), _text_width(picture.totals, "note")) + 0.5
     width, height = max(placed.width, heading), placed.height
     figure = new_figure(width, height)
     figure.set_layout_engine("none")
@@ -272,8 +275,7 @@ def graph_figure(summary) -> Figure:
     ax.set_ylim(height, 0)
     ax.set_axis_off()
     shift = (width - placed.width) / 2  # the layout centred in a wider figure
-    ax.text(0.25, 0.3, f"net {picture.name}", fontproperties=FontProperties(family="DejaVu Sans", size=13, weight="bold"),
-            va="center")
+    ax.text(0.25, 0.3, f"net {picture.name}", fontproperties=_properties("heading"), va="center")
     ax.text(0.25, 0.53, picture.totals, fontproperties=_properties("note"), color="#555555", va="center")
     _draw_frames(ax, placed, shift)
     _draw_edges(ax, placed, shift)
