@@ -66,12 +66,11 @@ def inference_model(net, columns=None):
             return args[0]  # the tokens are the input; augmentation is identity at predict time
         return layer(*args, **kwargs)
 
-    rebuilt = keras.models.clone_model(model, input_tensors=replacements if several else replacements[0],
+    listed = isinstance(model.input, (list, tuple))  # a model built on [input] takes a list of one
+    rebuilt = keras.models.clone_model(model, input_tensors=replacements if listed else replacements[0],
                                        clone_function=lambda layer: layer, call_function=call)
-    rebuilt([np.zeros((1,) + tuple(1 if d is None else d for d in x.shape[1:]), dtype=x.dtype)
-             for x in rebuilt.inputs] if several else
-            np.zeros((1,) + tuple(1 if d is None else d for d in rebuilt.inputs[0].shape[1:]),
-                     dtype=rebuilt.inputs[0].dtype))  # Keras exports a model that was called
+    zeros = [np.zeros((1,) + tuple(1 if d is None else d for d in x.shape[1:]), dtype=x.dtype) for x in rebuilt.inputs]
+    rebuilt(zeros if listed else zeros[0])  # Keras exports a model that was called
     return rebuilt, stated
 
 
