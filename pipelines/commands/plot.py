@@ -26,7 +26,7 @@ def register(commands) -> None:
             "conv2d layer), maps (the feature maps of row --sample of --data), saliency (which input values "
             "the predicted class of row --sample depends on), confusion (true against predicted classes on "
             "--data: every row, or with --test-size the rows `netdsl fit` held out with the same --test-size "
-            "and --seed) or search (mean CV score against each parameter, from a results CSV; for a halving "
+            "and --seed), search (mean CV score against each parameter, from a results CSV; for a halving "
             "search's CSV, against the epochs of each rung: which candidates were stopped when) or graph (the "
             "network of a .net file, or of the net a saved model was fitted from: each layer a box with its "
             "output shape and weights, arrows for the flow; PNG, or SVG or PDF by --out's suffix)."
