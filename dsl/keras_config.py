@@ -287,7 +287,9 @@ def canonical_data(data: dict) -> dict:
         info = cls.model_fields.get(key)
         default = info.default if info is not None else None
         if isinstance(value, tuple) and value and len(set(value)) == 1 and isinstance(value[0], int) \
-                and key in ("kernel_size", "strides", "pool_size", "dilation_rate", "size"):
+                and key in ("kernel_size", "strides", "pool_size", "dilation_rate", "size", "output_padding"):
+            value = value[0]
+        if key == "output_shape" and isinstance(value, tuple) and len(value) == 1:
             value = value[0]
         if key.endswith("factor") and isinstance(value, tuple) and len(value) == 2 and value[0] == -value[1]:
             value = abs(value[1])

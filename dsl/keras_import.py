@@ -59,7 +59,7 @@ def _net(model: ImportedModel, base_path: str, frozen: set, weighted: set = froz
     layers that have weights) taken by `pretrained`."""
     inputs, layers, outputs = _single_input_named(model)
     augment, layers = _augment(inputs, layers)
-    layers = _in_flow_order(inputs, layers)
+    layers = _in_flow_order(inputs, layers, outputs)
     base, freeze = _pretrained(inputs, layers, outputs, frozen, weighted, base_path)
     if base is not None:
         layers = layers[len(base[1]):]
@@ -79,7 +79,7 @@ def _net(model: ImportedModel, base_path: str, frozen: set, weighted: set = froz
         else:
             if layer.reads[0] != flow:
                 items.append(specs.From(point=layer.reads[0]))
-            for point_field, point in zip(getattr(cls, "points", ()), layer.reads[1:]):
+            for point_field, point in zip(getattr(cls, "points", ()), _named_reads(layer)):
                 data[point_field] = point
         if layer.name in explicit:
             data["name"] = layer.name
@@ -90,7 +90,8 @@ def _net(model: ImportedModel, base_path: str, frozen: set, weighted: set = froz
         train["freeze"] = tuple(freeze)
     declared = [specs.Input(name=None if name in ("input", "text") and len(inputs) == 1 else name, shape=shape,
                             text=shape is None) for name, shape in inputs.items()]
-    single = declared[0] if len(declared) == 1 and base is None else None
+    # a base's numeric input is the net's (`pretrained` first): the line is left out, as people write it
+    single = declared[0] if len(declared) == 1 and (base is None or declared[0].text or declared[0].name) else None
     return specs.Net(name=model.name if model.name.isidentifier() else "imported", input=single,
                      inputs=tuple(declared) if len(declared) > 1 else (), outputs=tuple(written_outputs),
                      layers=tuple(items), augment=tuple(augment),
@@ -150,23 +151,33 @@ def _augment(inputs: dict, layers: list[ImportedLayer]):
     return [specs.LAYERS[layer.data["kind"]].model_validate(layer.data) for layer in taken], rest
 
 
-def _in_flow_order(inputs: dict, layers: list[ImportedLayer]) -> list[ImportedLayer]:
-    """The layers in the order a person writes a graph: each branch followed as far as it goes (the
-    next layer reads the one before it where one does), then the next branch; the file's order
-    decides among several."""
-    made, ordered, left = set(inputs), [], list(layers)
-    flow = list(inputs)[0] if len(inputs) == 1 else None
-    while left:
-        ready = [layer for layer in left if all(r in made for r in layer.reads)]
-        if not ready:
-            raise KerasImportError("the model's layers read each other in a cycle, or a layer it does not have",
-                                   "a damaged file; save the model again")
-        follows = [layer for layer in ready if flow in layer.reads]
-        layer = (follows or ready)[0]
-        ordered.append(layer)
-        left.remove(layer)
-        made.add(layer.name)
-        flow = layer.name
+def _in_flow_order(inputs: dict, layers: list[ImportedLayer], outputs: list[str]) -> list[ImportedLayer]:
+    """The layers in one order whatever order the file lists them in (Keras lists a graph's layers
+    by depth): as a person follows a graph from its outputs back, each layer after the layers it
+    reads, those in the order it reads them (so a merge's first branch comes first)."""
+    by_name = {layer.name: layer for layer in layers}
+    ordered, done, visiting = [], set(inputs), set()
+    for end in outputs:
+        stack = [(end, False)]
+        while stack:
+            name, expanded = stack.pop()
+            if expanded:
+                visiting.discard(name)
+                done.add(name)
+                ordered.append(by_name[name])
+                continue
+            if name in done:
+                continue
+            if name in visiting or name not in by_name:
+                raise KerasImportError(f"the model's layers read each other in a cycle, or a layer it does not have "
+                                       f"(`{name}`)", "a damaged file; save the model again")
+            visiting.add(name)
+            stack.append((name, True))
+            stack.extend((read, False) for read in reversed(by_name[name].reads) if read not in done)
+    unused = [layer.name for layer in layers if layer.name not in done]
+    if unused:
+        raise KerasImportError(f"no output of the model depends on the layer `{unused[0]}`",
+                               "a damaged file; save the model again")
     return ordered
 
 
@@ -197,6 +208,13 @@ def _pretrained(inputs: dict, layers: list[ImportedLayer], outputs: list[str], f
     return (statement, chain), ([name for name in chain if name in frozen] if partly else [])
 
 
+def _named_reads(layer: ImportedLayer) -> tuple[str, ...]:
+    """The points a layer reads besides its flow (`multi_head_attention`'s `value=`, `key=`); none
+    where they are the flow itself (self-attention, which Keras calls as `layer(x, x)`)."""
+    extra = layer.reads[1:]
+    return () if all(read == layer.reads[0] for read in extra) else extra
+
+
 def _points_named(flow, base, layers: list[ImportedLayer], outputs: list[str]) -> set:
     """The points a statement names: read by a merge, a `from`, a `value=`, or listed in `output`."""
     needed = set(outputs)
@@ -206,7 +224,7 @@ def _points_named(flow, base, layers: list[ImportedLayer], outputs: list[str]) -
         if issubclass(specs.LAYERS[layer.data["kind"]], specs.Merge):
             needed |= set(layer.reads)
         else:
-            needed |= set(layer.reads[1:])
+            needed |= set(_named_reads(layer))
             if layer.reads[0] != flow:
                 needed.add(layer.reads[0])
         flow = layer.name
@@ -227,7 +245,7 @@ def _explicit_names(layers: list[ImportedLayer], needed: set, base) -> set:
         for layer in layers:
             if layer.name in explicit:
                 continue
-            spec = specs.LAYERS[layer.data["kind"]].model_construct(**{k: v for k, v in layer.data.items() if k != "kind"})
+            spec = specs.LAYERS[layer.data["kind"]].model_validate(layer.data)
             if _peek(auto, spec) != layer.name:
                 explicit.add(layer.name)  # named: it takes no automatic name
             else:
@@ -246,11 +264,12 @@ def _peek(names: Names, spec) -> str:
 # ---- a netdsl program the same way --------------------------------------------------------------
 
 
-def canonical_program(net, base_path: str, params: dict | None = None, loss=None) -> str:
+def canonical_program(net, base_path: str, params: dict | None = None, loss=None, data: dict | None = None) -> str:
     """The source `netdsl import` gives for a `.keras` file of `net` fitted with `params` (its
     `param`s at those values, else their defaults): the layers its wiring makes, in the importer's
     form, with what a Keras file holds of the `train` block. `loss`: the loss the estimator chose
-    where the file leaves it to the task. `base_path`: how `pretrained` names the `.keras` file."""
+    where the file leaves it to the task. `base_path`: how `pretrained` names the `.keras` file;
+    `data`: the data-bound names (`n_classes`...) as the fit bound them."""
     from . import load, loads
     from .resolution import resolve
     from .shapes import analyse_resolved
@@ -258,8 +277,8 @@ def canonical_program(net, base_path: str, params: dict | None = None, loss=None
 
     if isinstance(net, (str, Path)):
         net = load(net) if Path(str(net)).suffix == ".net" else loads(str(net))
-    resolved = resolve(net, params)
-    summary = analyse_resolved(resolved, training=False)
+    resolved = resolve(net, params, data)
+    summary = analyse_resolved(resolved, data, training=False)
     items, _, _ = expand(resolved, resolved.source.span, [])
     inputs = {name: None if declared is not None and declared.text else tuple(shape)
               for (name, shape), declared in zip(summary.inputs.items(), resolved.all_inputs)}
@@ -279,7 +298,7 @@ def canonical_program(net, base_path: str, params: dict | None = None, loss=None
 
 def _data(layer) -> dict:
     cls = type(layer)
-    skip = {"name", "trainable", "inputs", *getattr(cls, "points", ())}
+    skip = {"name", "trainable", "inputs", "embeddings", *getattr(cls, "points", ())}  # `embeddings`: initial weights
     data = {k: v for k, v in layer.model_dump().items() if k not in skip}
     if isinstance(data.get("layer"), dict):
         data["layer"] = {k: v for k, v in data["layer"].items() if k not in ("name", "trainable")}

@@ -307,3 +307,26 @@ def test_import_never_loads_tensorflow(fitted):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "concatenate(words, numbers)" in done.stdout
+
+
+# ---- the test programs: more kinds, built (not fitted) -------------------------------------------------
+
+BUILT = ["expressions", "graph_merges", "graph_repeat_names", "graph_repeat_param_list", "graph_two_towers",
+         "layer_kinds", "param_ranges", "recurrent", "text", "text_vectors"]
+
+
+@pytest.mark.parametrize("name", BUILT)
+def test_built_programs_round_trip(name, tmp_path):
+    """The valid test programs (every layer kind's arguments, merges, `repeat` names, two towers,
+    recurrent wrappers, fixed embeddings) as `build_model` makes them (no `train` block: the model
+    is not compiled), imported back."""
+    from netdsl.dsl.resolution import resolve
+    from netdsl.estimators.compile import build_model
+
+    data = {"n_classes": 3, "n_features": 4, "n_outputs": 1}
+    net = load(ROOT / "tests" / "data" / "valid" / f"{name}.net")
+    model = build_model(resolve(net, None, data), text_samples=["the good film", "the bad film", "good fun"])
+    path = _save(model, tmp_path / f"{name}.keras")
+    imported = import_keras(path)
+    assert imported == canonical_program(net.model_copy(update={"train": None}), str(path), data=data)
+    assert analyse(loads(imported)).total_params == model.count_params()
