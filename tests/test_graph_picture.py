@@ -227,3 +227,18 @@ def test_a_saved_model_is_drawn_as_its_net(tmp_path, capsys):
     assert (tmp_path / "model.png").read_bytes() == (tmp_path / "net.png").read_bytes()
     assert main(["plot", "graph", str(tmp_path / "tiny.model"), "--set", "a=1"]) == 1
     assert "--set applies to a .net file" in capsys.readouterr().err
+
+
+def test_a_saved_model_with_a_pretrained_base_is_drawn_from_anywhere(tmp_path, monkeypatch):
+    from sklearn.datasets import load_digits
+
+    from netdsl.estimators import NetClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[y >= 5][:60] / 16.0, y[y >= 5][:60]
+    net = ROOT / "examples" / "digits_finetune.net"  # `pretrained("models/digits_0to4.keras")`, beside the file
+    NetClassifier(str(net), epochs=1, random_state=0).fit(X, y).save(tmp_path / "finetuned.model")
+    monkeypatch.chdir(tmp_path)  # where no `models/` folder is
+    assert main(["plot", "graph", "finetuned.model", "--out", "model.png"]) == 0
+    assert main(["plot", "graph", str(net), "--out", "net.png"]) == 0
+    assert (tmp_path / "model.png").read_bytes() == (tmp_path / "net.png").read_bytes()

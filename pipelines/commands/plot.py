@@ -132,16 +132,20 @@ def _graph(args, out: Path) -> int:
     or of the net a model file was fitted from (its shapes as fitted)."""
     import zipfile
 
-    from netdsl.dsl import analyse, load
+    from netdsl.dsl import analyse, dumps, load, loads
     from netdsl.pipelines.graph_picture import graph_figure, write
 
     source = args.source
     if source.is_file() and zipfile.is_zipfile(source):  # a model file (a `.net` file is text)
         if args.set:
             return error(f"--set applies to a .net file; `{source}` is a model, drawn as it was fitted", code="C101")
-        net = getattr(fitted_net(load_model(source)), "spec_", None)
+        estimator = fitted_net(load_model(source))
+        net = getattr(estimator, "spec_", None)
         if net is None:
             return error(f"`{source}` holds a model that was never fitted, so it has no net to draw", code="D101")
+        origin = getattr(estimator, "net", None)  # the .net file, where it still holds the program
+        if isinstance(origin, str) and "\n" not in origin and Path(origin).is_file():
+            net = loads(dumps(net), filename=origin)  # `pretrained` paths are relative to its folder
         summary = analyse(net)
     else:
         summary = analyse(load(source), params=set_params(args.set) or None)
