@@ -142,10 +142,14 @@ def _neighbours(chains: dict) -> tuple[dict, dict]:
 
 
 def _order(keys: list, rank: dict, chains: dict, preds: dict, succs: dict) -> list[list[str]]:
-    """Boxes and dummies per layer, first in the program's order, then by barycentres."""
-    seen = list(keys) + [point for chain in chains.values() for point in chain[1:-1]]
+    """Boxes and dummies per layer, first in the program's order (a dummy where the box its edge
+    goes to is), then by barycentres."""
+    place = {key: (i, -1) for i, key in enumerate(keys)}
+    for chain in chains.values():
+        for point in chain[1:-1]:
+            place[point] = (place[chain[-1]][0], place[chain[0]][0])
     layers: list[list[str]] = [[] for _ in range(max(rank.values()) + 1)]
-    for key in seen:
+    for key in sorted(rank, key=place.__getitem__):
         layers[rank[key]].append(key)
     for _ in range(_ROUNDS):
         for i in range(1, len(layers)):
