@@ -64,7 +64,8 @@ def _net(model: ImportedModel, base_path: str, frozen: set, weighted: set = froz
     if base is not None:
         layers = layers[len(base[1]):]
     flow = list(inputs)[0] if len(inputs) == 1 else None
-    written_outputs = outputs if len(outputs) > 1 or not layers or outputs[-1] != layers[-1].name else []
+    last = layers[-1].name if layers else base[1][-1] if base is not None else None  # where the flow ends
+    written_outputs = outputs if len(outputs) > 1 or outputs[-1] != last else []
     needed = _points_named(flow, base, layers, written_outputs)
     explicit = _explicit_names(layers, needed, base)
     items: list = []
@@ -237,8 +238,9 @@ def _explicit_names(layers: list[ImportedLayer], needed: set, base) -> set:
     name otherwise."""
     names = {layer.name for layer in layers}
     if base is not None and needed & set(base[1]):
-        raise KerasImportError(f"a later layer reads `{sorted(needed & set(base[1]))[0]}`, inside the layers with "
-                               "fixed weights", "`pretrained(...)` makes one point, its last layer's")
+        raise KerasImportError(f"a layer reads `{sorted(needed & set(base[1]))[0]}` out of the flow, one of the layers "
+                               "with fixed weights", "`pretrained(...)` takes them, and the layer after it reads its "
+                               "last one; netdsl names no point among them")
     explicit = {name for name in needed if name in names}
     while True:  # names given make automatic names skip them: again until no name is added
         auto, before = Names(taken=explicit | set(base[1] if base else ())), len(explicit)

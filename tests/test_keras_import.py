@@ -201,7 +201,7 @@ def test_fixed_weights_become_a_pretrained_reference(tmp_path):
     import keras
 
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(5, name="a"), keras.layers.Dense(6, name="b"),
-                              keras.layers.Dense(2, name="c")])
+                              keras.layers.Dense(2, name="c")], name="frozen")
     model.get_layer("a").trainable = model.get_layer("b").trainable = False
     path = _save(model, tmp_path / "frozen.keras")
     text = import_keras(path, base_path="frozen.keras")
@@ -217,6 +217,13 @@ def test_fixed_weights_become_a_pretrained_reference(tmp_path):
     program.write_text(text)
     summary = analyse(load(program))
     assert (summary.trainable_params, summary.non_trainable_params) == (25 + 14, 36)
+
+    for layer in model.layers:  # all fixed: the program is the reference alone
+        layer.trainable = False
+    text = import_keras(_save(model, tmp_path / "all.keras"), base_path="all.keras")
+    assert text == 'net frozen\n\npretrained("all.keras", trainable=false, up_to="c")\n'
+    program.write_text(text)
+    assert analyse(load(program)).non_trainable_params == model.count_params() == 25 + 36 + 14
 
 
 def test_fixed_weights_outside_the_first_chain_are_refused(tmp_path):
