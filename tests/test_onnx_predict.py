@@ -347,3 +347,64 @@ def test_predict_onnx_without_onnxruntime(exported, tmp_path):
     assert done.returncode == 1
     assert done.stderr.strip() == ('netdsl: error[D101]: predicting from an ONNX file needs onnxruntime and onnx: '
                                    'pip install "netdsl[onnx]"'), done.stderr
+
+
+HEADS_NET = """net heads
+input image (8, 8, 1)
+output digit, even
+flatten
+trunk = dense(16, activation=relu)
+digit = dense(10, activation=softmax)
+from trunk
+even = dense(1, activation=sigmoid)
+train {
+    epochs = 1
+    digit.loss = sparse_categorical_crossentropy
+    even.loss = binary_crossentropy
+}
+"""
+TWO_INPUTS_NET = """net two_inputs
+input size (3)
+input shape (2)
+from size
+a = dense(4, activation=relu)
+from shape
+b = dense(4, activation=relu)
+concatenate(a, b)
+dense(1)
+train {
+    epochs = 2
+}
+"""
+
+
+def test_onnx_model_several_outputs_and_inputs(tmp_path):
+    """Several outputs: the heads' labels side by side and a probability array per head; several
+    inputs: a table's columns by input name, or an array's columns in the inputs' order."""
+    pytest.importorskip("onnxruntime", reason='needs the onnx extra: pip install -e ".[onnx]"')
+    import pandas as pd
+
+    from netdsl.estimators import NetClassifier, NetRegressor
+    from netdsl.pipelines.data import load_data
+    from netdsl.pipelines.onnx_model import OnnxModel
+
+    digits = load_data("digits_two_heads")
+    X, y = digits.X[:300], digits.y[:300]
+    (tmp_path / "heads.net").write_text(HEADS_NET)
+    heads = NetClassifier(str(tmp_path / "heads.net"), random_state=0).fit(X, y)
+    model = OnnxModel(heads.export(tmp_path / "heads.onnx"))
+    assert [(h["name"], h["columns"]) for h in model.heads_] == [("digit", 1), ("even", 1)]
+    np.testing.assert_array_equal(model.predict(X), heads.predict(X))  # 64 pixels a row, reshaped to (8, 8, 1)
+    for got, want in zip(model.predict_proba(X), heads.predict_proba(X), strict=True):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
+
+    rows = np.random.RandomState(0).rand(60, 5)
+    table = pd.DataFrame(rows, columns=["size_0", "size_1", "size_2", "shape_0", "shape_1"])
+    (tmp_path / "two.net").write_text(TWO_INPUTS_NET)
+    regressor = NetRegressor(str(tmp_path / "two.net"), random_state=0).fit(table, rows @ [1, 2, 3, -1, -2])
+    model = OnnxModel(regressor.export(tmp_path / "two.onnx"))
+    want = regressor.predict(table)
+    assert want.dtype == np.float64 and np.ptp(want) > 0
+    np.testing.assert_allclose(model.predict(table[table.columns[::-1]]), want, rtol=0, atol=1e-5)  # by name
+    np.testing.assert_allclose(model.predict(rows), want, rtol=0, atol=1e-5)  # in order
+    np.testing.assert_allclose(model.predict({"size": rows[:, :3], "shape": rows[:, 3:]}), want, rtol=0, atol=1e-5)
