@@ -15,6 +15,7 @@ command (`netdsl.pipelines.commands.plot`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -234,7 +235,9 @@ def _style(line: str, i: int) -> str:
     return "line" if i == 0 and line.startswith("(") else "note"
 
 
+@functools.lru_cache(maxsize=4096)
 def _text_width(text: str, style: str) -> float:
+    """Inches; cached, as a deep net repeats the same lines (`(batch, 16)`, `0 params`) many times."""
     from matplotlib.textpath import TextToPath
 
     width, _, _ = TextToPath().get_text_width_height_descent(text, _properties(style), ismath=False)

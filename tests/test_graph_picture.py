@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from netdsl.dsl import analyse, load
+from netdsl.dsl import analyse, load, loads
 from netdsl.dsl.shapes.text import batch_text
 from netdsl.pipelines.cli import main
 from netdsl.pipelines.graph_picture import diagram, graph_figure, graph_picture, place
@@ -242,3 +242,16 @@ def test_a_saved_model_with_a_pretrained_base_is_drawn_from_anywhere(tmp_path, m
     assert main(["plot", "graph", "finetuned.model", "--out", "model.png"]) == 0
     assert main(["plot", "graph", str(net), "--out", "net.png"]) == 0
     assert (tmp_path / "model.png").read_bytes() == (tmp_path / "net.png").read_bytes()
+
+
+def test_parallel_branches_are_drawn_in_the_order_they_are_written():
+    text = (
+        "net branches\ninput (8, 8, 3)\nstem = conv2d(4, 3, padding=same)\na = conv2d(2, 1)\n"
+        "from stem\nb1 = conv2d(2, 1)\nb = conv2d(2, 3, padding=same)\nfrom stem\nc1 = conv2d(2, 1)\nc = conv2d(2, 3, padding=same)\n"
+        "concatenate(a, b, c)\nflatten\ndense(1)\n"
+    )
+    placed = place(diagram(analyse(loads(text))))
+    assert placed.boxes["a"].layer == placed.boxes["b"].layer == placed.boxes["c"].layer  # beside the merge
+    assert placed.boxes["a"].x < placed.boxes["b"].x < placed.boxes["c"].x
+    assert placed.boxes["b1"].x < placed.boxes["c1"].x
+    assert placed.routes[("stem", "a")][1][0] < placed.boxes["b1"].x  # the long edge to `a` on the left
