@@ -5,6 +5,7 @@ cannot be exported: the layer, and why."""
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 
@@ -137,7 +138,7 @@ def keras_graph(keras_model, stated: dict):
 
     from . import onnx_parts
 
-    with tempfile.TemporaryDirectory(prefix="netdsl-export-") as folder:
+    with tempfile.TemporaryDirectory(prefix="netdsl-export-") as folder, _exporting():
         path = Path(folder) / "net.onnx"
         try:
             keras_model.export(str(path), format="onnx", verbose=False, opset_version=onnx_parts.OPSET)
@@ -151,6 +152,29 @@ def keras_graph(keras_model, stated: dict):
     for i, value in enumerate(list(graph.graph.output)):
         _rename(graph, value.name, f"net/out{i}")
     return onnx_parts.same_versions(graph)
+
+
+@contextlib.contextmanager
+def _exporting():
+    """What Keras's export changes in the process, for the length of the export only: tf2onnx still
+    reads `np.object`, which NumPy 2 removed, so Keras sets it for good (once, `patch_tf2onnx`); here it
+    is there while exporting and gone after, as it was. TensorFlow's logger says only errors meanwhile
+    (saving the traced function warns about the vocabulary tables it leaves out, which the export
+    states as a step)."""
+    import logging
+
+    added = "object" not in np.__dict__
+    if added:
+        np.object = object
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+        if added:
+            del np.object
 
 
 def _one_line(error: BaseException) -> str:
