@@ -51,12 +51,9 @@ def export(model, path) -> Path:
     """Write the fitted `model` (a netdsl estimator, or a scikit-learn composite holding one) to `path`
     as one ONNX file (replacing `path` only once it is complete). Raises `ExportRefused` for what ONNX
     cannot hold."""
-    from sklearn.utils.validation import check_is_fitted
-
     path = Path(path)
     _check_installed()
     parts = _parts(model)
-    check_is_fitted(parts.net, "model_")
     proto = _onnx_model(parts)
     with files.replace_atomically(path) as temporary:
         temporary.write_bytes(proto.SerializeToString())
@@ -78,6 +75,8 @@ def _check_installed() -> None:
 
 
 def _parts(model) -> Parts:
+    from sklearn.utils.validation import check_is_fitted
+
     target = None
     if hasattr(model, "regressor_") and hasattr(model, "transformer_"):  # a TransformedTargetRegressor
         target = _target_scaler(model.transformer_)
@@ -90,6 +89,7 @@ def _parts(model) -> Parts:
     if not any(kind.__name__ == "BaseNet" for kind in type(net).__mro__):  # (base.py imports this module)
         raise ExportRefused(f"cannot export a {type(net).__name__}: the export takes a fitted netdsl estimator "
                             "(NetClassifier, NetRegressor, NetTransformer) or a scikit-learn pipeline ending in one")
+    check_is_fitted(net, "model_")
     columns = model_columns or _names(getattr(steps[0], "feature_names_in_", None))
     parts = Parts(net, target=target, columns=columns, target_column=target_column)
     for index, step in enumerate(steps[:-1]):
