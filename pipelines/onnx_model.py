@@ -47,10 +47,11 @@ class OnnxModel:
     """The model of the ONNX file at `path`, checked and ready to run (a DataError if it cannot be).
 
     Attributes: `path`; `task` ("classifier", "regressor", "transformer", or None for a plain ONNX
-    model); `inputs`, `outputs` and `stated_steps` (`netdsl.steps`) as the metadata states them; `classes_` (a classifier
-    with one output); `heads_` (several outputs: name, task, shape and columns of each, as the
-    estimator's); `feature_columns_` and `target_column_` (the table columns the model was fitted
-    on, as a saved model remembers them, or None); `net_source` (the `.net` program, or None).
+    model); `inputs`, `outputs` and `stated_steps` (`netdsl.steps`) as the metadata states them;
+    `classes_` (a classifier with one output); `heads_` (several outputs: name, task, shape and
+    columns of each, as the estimator's); `feature_columns_`, `target_column_` and
+    `categorical_columns_` (the table columns the model was fitted on, as a saved model remembers
+    them, or None); `net_source` (the `.net` program, or None).
     """
 
     def __init__(self, path):
@@ -327,6 +328,10 @@ def _declared_inputs(meta: dict, graph_inputs: dict, path: Path) -> list[dict]:
     return inputs
 
 
+# What `predict` reads, by task, for a net with one output (`<head>.` before each with several).
+_NEEDED = {"classifier": ("label", "probabilities"), "regressor": ("prediction",), "transformer": ("output",)}
+
+
 def _declared_outputs(meta: dict, graph_outputs: dict, task: str, path: Path) -> list[dict]:
     outputs = _json(meta, "netdsl.outputs", path, None)
     if not isinstance(outputs, list) or not all(isinstance(o, dict) and o.get("meaning") in MEANINGS for o in outputs):
@@ -335,6 +340,10 @@ def _declared_outputs(meta: dict, graph_outputs: dict, task: str, path: Path) ->
     if unknown:
         raise DataError(f"`{path}` states the output{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}, which its "
                         f"graph lacks (it gives {', '.join(graph_outputs)}); export the model again")
+    meanings = {o["meaning"] for o in outputs}
+    lacking = [m for m in _NEEDED[task] if m not in meanings]
+    if lacking and not any(o.get("head") for o in outputs):
+        raise DataError(f"`{path}` holds a {task} without a `{lacking[0]}` output; export the model again")
     return outputs
 
 
@@ -352,7 +361,8 @@ def _as_classes(labels, classes) -> np.ndarray:
         return labels.astype(str).astype(classes.dtype)
     if labels.dtype.kind in "OSU":  # numeric classes given by their text
         by_text = {str(c): c for c in classes.tolist()}
-        return np.asarray([by_text.get(str(label), label) for label in labels.ravel()], dtype=classes.dtype).reshape(labels.shape)
+        values = [by_text.get(str(label), label) for label in labels.ravel()]
+        return np.asarray(values, dtype=classes.dtype).reshape(labels.shape)
     return labels.astype(classes.dtype)
 
 

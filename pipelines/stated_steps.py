@@ -102,8 +102,9 @@ def vectorize_text(texts, step: dict) -> np.ndarray:
     vocabulary = step["vocabulary"]
     index = {token: i for i, token in enumerate(vocabulary)}
     oov = index[OOV_TOKEN]
-    if step["output_mode"] == "int" and step.get("split") is None and not column and step.get("output_sequence_length") is None:
-        return np.asarray([index.get(row[0], oov) for row in rows], dtype=np.int64).reshape(len(rows))  # one id a text
+    one_id = step.get("split") is None and not column and step.get("output_sequence_length") is None
+    if step["output_mode"] == "int" and one_id:  # (n,) texts, each one token: (n,) ids, as the layer gives
+        return np.asarray([index.get(row[0], oov) if row else 0 for row in rows], dtype=np.int64).reshape(len(rows))
     if step["output_mode"] == "int":
         return _sequences([[index.get(token, oov) for token in row] for row in rows], step.get("output_sequence_length"))
     depth = step["max_tokens"] if step.get("pad_to_max_tokens") else len(vocabulary)

@@ -291,7 +291,8 @@ def test_predict_onnx_refusals(exported, tmp_path, capsys):
     path = models["iris"][1]
     data = folder / "iris.csv"
     (tmp_path / "table.onnx").write_text(data.read_text())
-    assert "is not an ONNX model (damaged, or another kind of file)" in _predict_error(capsys, tmp_path / "table.onnx", "--data", data)
+    said = _predict_error(capsys, tmp_path / "table.onnx", "--data", data)
+    assert "is not an ONNX model (damaged, or another kind of file)" in said
     (tmp_path / "cut.onnx").write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     assert "is not an ONNX model" in _predict_error(capsys, tmp_path / "cut.onnx", "--data", data)
     assert "no such model file" in _predict_error(capsys, tmp_path / "none.onnx", "--data", data)

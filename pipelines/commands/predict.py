@@ -64,7 +64,8 @@ def run(args) -> int:
     several = is_several(model)
     names = output_columns(model) if several else None
     if isinstance(predictions, dict):  # a plain ONNX model with several outputs: each by its name
-        frame = pd.DataFrame({k: v for name, values in predictions.items() for k, v in _columns(name, np.asarray(values)).items()})
+        frame = pd.DataFrame({k: v for name, values in predictions.items()
+                              for k, v in _columns(name, np.asarray(values)).items()})
     else:
         frame = pd.DataFrame(_columns("prediction", np.asarray(predictions), names))
     if data.y is not None:
@@ -79,7 +80,7 @@ def run(args) -> int:
         _print_frame(console, frame, args.rows, data)
     if data.y is not None and several:
         print_output_scores(console, model, data.y, predictions, "on all rows")
-    elif data.y is not None and not (onnx and model.task in (None, "transformer")):  # a plain model: what it gives is unknown
+    elif data.y is not None and not (onnx and model.task in (None, "transformer")):  # a plain model's outputs: unknown
         task = "classification" if (model.task == "classifier" if onnx else is_classifier(model)) else "regression"
         print_scores(console, task, data.y, predictions, data, "on all rows", report=False)
     return 0
