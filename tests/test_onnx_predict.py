@@ -409,3 +409,22 @@ def test_onnx_model_several_outputs_and_inputs(tmp_path):
     np.testing.assert_allclose(model.predict(table[table.columns[::-1]]), want, rtol=0, atol=1e-5)  # by name
     np.testing.assert_allclose(model.predict(rows), want, rtol=0, atol=1e-5)  # in order
     np.testing.assert_allclose(model.predict({"size": rows[:, :3], "shape": rows[:, 3:]}), want, rtol=0, atol=1e-5)
+
+
+def test_predict_onnx_finds_the_stated_target(exported, tmp_path, capsys):
+    """A file that states its label column (`netdsl.target`) is scored on it without --target, as
+    a saved model is; one that does not is scored only with --target."""
+    import pandas as pd
+
+    from netdsl.pipelines.cli import main
+
+    folder, models = exported
+    estimator, path, data = models["iris"]
+    stated = _rewritten(path, tmp_path / "stated.onnx", **{"netdsl.target": '"species"'})
+    unstated = _rewritten(path, tmp_path / "unstated.onnx", **{"netdsl.target": None})
+    for model, scored in [(stated, True), (unstated, False)]:
+        assert main(["predict", str(model), "--data", str(folder / "iris.csv"), "--out", str(tmp_path / "p.csv")]) == 0
+        assert ("accuracy (on all rows)" in capsys.readouterr().out) is scored
+        written = pd.read_csv(tmp_path / "p.csv")
+        assert list(written.columns) == (["prediction", "target"] if scored else ["prediction"])
+        assert list(written["prediction"]) == list(estimator.predict(data.X))
