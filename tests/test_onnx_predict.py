@@ -134,7 +134,8 @@ def test_text_step_refuses_what_it_cannot_apply():
 # ---- the runtime and `netdsl predict model.onnx` ------------------------------------------------
 
 # Installed as `sitecustomize` in a child Python: importing any of these modules fails there, as
-# where they are not installed (NETDSL_TEST_BLOCK names them).
+# where they are not installed (NETDSL_TEST_BLOCK names them), and each try is written to the file
+# NETDSL_TEST_BLOCK_LOG (an import tried and caught would otherwise go unseen).
 BLOCKER = '''
 import os, sys
 
@@ -144,6 +145,8 @@ class _Blocked:
 
     def find_spec(self, name, path=None, target=None):
         if name.partition(".")[0] in self.names:
+            with open(os.environ["NETDSL_TEST_BLOCK_LOG"], "a") as log:  # tried, even where caught
+                log.write(name + "\\n")
             raise ImportError(f"{name} is blocked in this test", name=name)
         return None
 
@@ -176,7 +179,7 @@ def _blocked_python(tmp_path, argv: list[str], blocked: str = NO_TENSORFLOW):
     site = tmp_path / "blocker"
     site.mkdir(exist_ok=True)
     (site / "sitecustomize.py").write_text(BLOCKER)
-    env = {**os.environ, "NETDSL_TEST_BLOCK": blocked,
+    env = {**os.environ, "NETDSL_TEST_BLOCK": blocked, "NETDSL_TEST_BLOCK_LOG": str(tmp_path / "blocked.log"),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
     return subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
 
@@ -240,6 +243,8 @@ def test_predict_onnx_without_tensorflow(exported, tmp_path):
     folder, models = exported
     blocked = _blocked_python(tmp_path, ["-c", "import tensorflow"])
     assert blocked.returncode != 0 and "tensorflow is blocked in this test" in blocked.stderr, blocked.stderr
+    assert (tmp_path / "blocked.log").read_text() == "tensorflow\n"
+    (tmp_path / "blocked.log").unlink()
     for name, csv, target in [("iris", "iris.csv", "species"), ("words", "texts.csv", "label")]:
         estimator, path, data = models[name]
         out = tmp_path / f"{name}.csv"
@@ -258,6 +263,7 @@ def test_predict_onnx_without_tensorflow(exported, tmp_path):
         done = _blocked_python(tmp_path, ["-c", code, str(folder / csv), str(tmp_path / "p.npy"), str(path)])
         assert done.returncode == 0, done.stderr
         np.testing.assert_allclose(np.load(tmp_path / "p.npy"), estimator.predict_proba(X), rtol=0, atol=1e-5)
+    assert not (tmp_path / "blocked.log").exists(), (tmp_path / "blocked.log").read_text()  # not even tried
 
 
 def _predict_error(capsys, *argv) -> str:
