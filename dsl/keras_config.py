@@ -20,6 +20,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from . import kinds, specs
 from .errors import NetdslError, close_match
 from .keras_layers import KERAS_LAYERS
@@ -149,6 +151,9 @@ def _functional(entries: list, inner: dict):
     order = [str(item[0]) for item in _ends(inner.get("input_layers"))]
     inputs = {name: inputs[name] for name in order if name in inputs} or inputs
     outputs = [str(item[0]) for item in _ends(inner.get("output_layers"))]
+    if not outputs or not inputs:
+        raise KerasImportError(f"the model has no {'outputs' if inputs else 'inputs'}",
+                               "a damaged file, or not one written by Keras 3; save the model again")
     return inputs, layers, outputs
 
 
@@ -204,7 +209,7 @@ def _input_shape(entry: dict) -> tuple | None:
     if config.get("dtype") == "string" or batch == [None]:
         return None  # raw strings: `input text`
     shape = _shape(batch)
-    if shape is None:
+    if shape is None or not all(d is None or (type(d) is int and d > 0) for d in shape):
         raise KerasImportError(f"the input `{entry.get('name')}` has no shape netdsl can write ({batch})",
                                "netdsl inputs have a fixed number of axes")
     return shape
@@ -224,7 +229,14 @@ def _layer(entry: dict, reads: tuple[str, ...]) -> ImportedLayer:
     config = entry.get("config") or {}
     kind = _kind(entry, name)
     data = spec_data(kind, config, name)
-    return ImportedLayer(name, data, reads, bool(config.get("trainable", True)))
+    try:  # checked here, so that a value netdsl's kind cannot take is told with the layer's name
+        specs.LAYERS[kind].model_validate(data)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "arguments"
+        raise KerasImportError(f"the layer `{name}` (`{kind}`) has a `{where}` netdsl's `{kind}` cannot take "
+                               f"({first['msg']})", "netdsl's kinds take the values docs/language.md lists") from None
+    return ImportedLayer(name, data, reads, config.get("trainable", True) is not False)
 
 
 def _kind(entry: dict, name: str) -> str:

@@ -31,7 +31,15 @@ def import_keras(path, base_path: str | None = None) -> str:
     """The `.net` source of the Keras model (or netdsl model file) at `path`. `base_path`: how the
     program names that file in a `pretrained(...)` of its fixed weights (default: `path` as given;
     relative to the folder of the `.net` file it goes in)."""
-    return source_of(read_model(path), str(path) if base_path is None else base_path)
+    model = read_model(path)
+    try:
+        return source_of(model, str(path) if base_path is None else base_path)
+    except KerasImportError:
+        raise
+    except (TypeError, KeyError, AttributeError, ValueError, IndexError, RecursionError) as error:
+        raise KerasImportError(f"`{Path(path).name}`'s config.json is not a Keras model netdsl can read "
+                               f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})",
+                               "a damaged file, or not one written by Keras 3; save the model again") from None
 
 
 def source_of(model: ImportedModel, base_path: str) -> str:

@@ -28,12 +28,15 @@ example's own.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from netdsl.dsl import analyse, format_source, load, loads
 from netdsl.dsl.keras_import import KerasImportError, canonical_program, import_keras
@@ -337,3 +340,46 @@ def test_built_programs_round_trip(name, tmp_path):
     imported = import_keras(path)
     assert imported == canonical_program(net.model_copy(update={"train": None}), str(path), data=data)
     assert analyse(loads(imported)).total_params == model.count_params()
+
+
+# ---- odd files: a clear error, never another exception -----------------------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False) | st.text(max_size=5)
+    | st.sampled_from(["Dense", "InputLayer", "Functional", "__keras_tensor__", "Lambda", "Adam", "mse"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["class_name", "config", "layers", "name", "units", "inbound_nodes", "args", "kwargs",
+                         "keras_history", "batch_shape", "module", "layer", "optimizer", "loss", "metrics"]),
+        inner, max_size=5),
+    max_leaves=20,
+)
+TENSOR = st.builds(lambda name, node: {"class_name": "__keras_tensor__", "config": {"keras_history": [name, node, 0]}},
+                   st.sampled_from(["in", "a", "b", 3]), st.integers(0, 1))
+LAYER = st.fixed_dictionaries({
+    "class_name": st.sampled_from(["Dense", "Conv2D", "Flatten", "LSTM", "Bidirectional", "Add", "Embedding",
+                                   "Reshape", "MaxPooling2D", "NotEqual", "InputLayer"]),
+    "module": st.sampled_from(["keras.layers", "keras.src.ops.numpy", "elsewhere"]),
+    "name": st.sampled_from(["a", "b", "in", "input"]),
+    "config": st.dictionaries(st.sampled_from(["units", "filters", "kernel_size", "target_shape", "layer", "input_dim",
+                                               "output_dim", "activation", "trainable", "kernel_initializer",
+                                               "kernel_regularizer", "groups"]),
+                              JSON | st.integers(0, 5) | st.lists(st.integers(0, 4), max_size=3), max_size=4),
+    "inbound_nodes": st.lists(st.fixed_dictionaries({"args": st.lists(TENSOR | JSON, max_size=3)}), max_size=2) | JSON,
+})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(["Sequential", "Functional"]), batch_shape=JSON | st.lists(st.none() | st.integers(0, 9), max_size=4),
+       layers=st.lists(LAYER | JSON, max_size=4), outputs=JSON | st.sampled_from([[["a", 0, 0]], [["b", 0, 0], ["a", 0, 0]]]),
+       compile_config=JSON)
+def test_fuzzed_configs_import_or_give_a_clear_error(tmp_path, kind, batch_shape, layers, outputs, compile_config):
+    first = {"class_name": "InputLayer", "name": "in", "config": {"batch_shape": batch_shape}}
+    config = {"class_name": kind, "config": {"layers": [first, *layers], "input_layers": [["in", 0, 0]],
+                                             "output_layers": outputs}, "compile_config": compile_config}
+    path = tmp_path / "fuzz.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+    try:
+        loads(import_keras(path))  # what it writes reads back
+    except KerasImportError as error:
+        assert error.code == "M102" and str(error)
