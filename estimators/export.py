@@ -124,7 +124,10 @@ def _read_column_transformer(step, parts: Parts) -> None:
     if len(named) != 1 or type(named[0][1]).__name__ != "OneHotEncoder" or step.remainder not in ("passthrough", "drop"):
         raise ExportRefused("cannot export this ColumnTransformer: netdsl exports one OneHotEncoder of string "
                             "columns with the other columns passed through (as `netdsl fit` makes it)")
-    names = _names(step.feature_names_in_)
+    names = _names(getattr(step, "feature_names_in_", None)) or [str(i) for i in range(step.n_features_in_)]
+    if not all(np.asarray(values).dtype.kind in "OUS" for values in named[0][1].categories_):
+        raise ExportRefused("cannot export this OneHotEncoder: its categories are not strings (netdsl exports the "
+                            "encoder of string columns `netdsl fit` makes)")
     parts.encoder = named[0][1]
     parts.categorical = [names[c] if isinstance(c, (int, np.integer)) else str(c) for c in named[0][2]]
     rest = remainder[0] if remainder and step.remainder == "passthrough" else []
@@ -199,7 +202,13 @@ def _front(parts: Parts, keras_model, stated: dict):
                   else _input(x.name, "float32", [_width(shapes[x.name])], columns.get(x.name)) for x in keras_model.inputs]
         return onnx_parts.reshaped_inputs(widths, reshapes, None), inputs
     table = int(parts.steps[0].n_features_in_) if parts.steps else int(parts.net.n_features_in_)
-    front = onnx_parts.sklearn_front(parts.steps, table, parts.encoder, len(parts.numeric or ()), len(parts.categorical))
+    try:
+        front = onnx_parts.sklearn_front(parts.steps, table, parts.encoder, len(parts.numeric or ()),
+                                         len(parts.categorical))
+    except Exception as error:  # sklearn-onnx's errors for a step it has no converter for have no common base
+        steps = ", ".join(type(step).__name__ for step in [parts.encoder, *parts.steps] if step is not None)
+        raise ExportRefused(f"cannot export the scikit-learn steps before the net ({steps}): sklearn-onnx "
+                            f"cannot convert them ({' '.join(str(error).split())[:300]})") from error
     front = _join(front, widths, reshapes)
     inputs = []
     if parts.encoder is None:

@@ -280,11 +280,18 @@ def test_an_unexportable_net_is_refused_naming_the_layer(twice, tmp_path, capsys
     assert old.read_bytes() == b"the old file"
 
 
-def test_what_is_no_netdsl_estimator_is_refused(tmp_path):
-    from sklearn.preprocessing import StandardScaler
+def test_what_is_no_netdsl_estimator_or_has_no_converter_is_refused(tmp_path):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import SplineTransformer, StandardScaler
 
     with user_error(ExportRefused, match="cannot export a StandardScaler: the export takes a fitted netdsl estimator"):
         export(StandardScaler().fit([[0.0], [1.0]]), tmp_path / "x.onnx")
+    X = np.random.RandomState(0).rand(20, 3)
+    model = make_pipeline(SplineTransformer(n_knots=3), NetClassifier("dense(2, activation=softmax)\n", **QUICK))
+    model.fit(X, (X[:, 0] > 0.5).astype(int))
+    with user_error(ExportRefused, match=r"the scikit-learn steps before the net \(SplineTransformer\): sklearn-onnx cannot"):
+        export(model, tmp_path / "x.onnx")
+    assert not list(tmp_path.iterdir())
 
 
 def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
