@@ -35,7 +35,8 @@ def inference_model(net, columns=None):
 
     from .compile import token_spec
 
-    model = getattr(net, "feature_model_", None) or net.model_
+    model = getattr(net, "feature_model_", None)  # a NetTransformer's (up to its `layer`)
+    model = model if model is not None else net.model_
     several = len(model.inputs) > 1
     names = [x.name if several else "input" for x in model.inputs]
     vectorizers = {}  # id(original input) -> its text_vectorization layer
