@@ -249,6 +249,10 @@ def _kind(entry: dict, name: str) -> str:
         return kind
     title = f"the layer `{name}` (`{keras_class}`" + (f" from `{module}`" if module and not module.startswith("keras") else "") \
         + ") has no netdsl layer kind"
+    if keras_class in ("Functional", "Sequential", "Model"):
+        raise KerasImportError(title.replace("layer kind", "layer kind (a model used as a layer)"),
+                               "save the inner model on its own and take its layers with "
+                               "`pretrained(\"inner.keras\")`, which keeps their trained weights")
     if keras_class == "Lambda":
         raise KerasImportError(title, "a `Lambda` layer is Python code, which a `.net` program cannot hold: "
                                "rewrite it with netdsl's layer kinds (docs/language.md lists them)")

@@ -257,6 +257,13 @@ def test_unknown_layers_are_named(tmp_path, capsys):
                                             r"the closest netdsl kind is `max_pooling2d`"):
         import_keras(_save(model, tmp_path / "pool3.keras"))
 
+    inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)], name="inner")
+    x = keras.Input((4,))
+    with user_error(KerasImportError, match=r"the layer `inner` \(`Sequential`\) has no netdsl layer kind \(a model used "
+                                            r"as a layer\); save the inner model on its own and take its layers with "
+                                            r"`pretrained\("):
+        import_keras(_save(keras.Model(x, keras.layers.Dense(2)(inner(x))), tmp_path / "nested.keras"))
+
 
 def test_an_argument_netdsl_cannot_say_is_refused(tmp_path):
     import keras
