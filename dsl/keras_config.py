@@ -7,7 +7,7 @@ config becomes the data of a netdsl layer spec by inverting the compiler's one m
 `kinds.LAYERS` the class of each kind), plus the few values Keras fills in itself (`(3, 3)` for
 `3`, `linear` for no activation, a pooling's strides for none, `(-a, a)` for a factor `a`), so a
 netdsl model comes back as it was written. The `compile_config` gives the `train { }` settings
-netdsl has. A Keras class netdsl has no kind for (a `Lambda`, a custom class) is refused, named.
+netdsl has (dsl/keras_training.py). A Keras class netdsl has no kind for (a `Lambda`, a custom class) is refused, named.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import struct
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,15 +24,14 @@ from pydantic import ValidationError
 from . import kinds, specs
 from .errors import NetdslError, close_match
 from .keras_layers import KERAS_LAYERS
+from .keras_training import plain, train_settings
 from .saved import MAX_CONFIG_BYTES, SavedNetError, check_sizes, keras_bytes, read_member
 
 __all__ = ["KerasImportError", "ImportedLayer", "ImportedModel", "read_model", "model_from_config", "canonical_data"]
 
 KERAS_KINDS = {keras_class: kind for kind, keras_class in kinds.LAYERS.keras.items()}
-OPTIMIZER_KINDS = {keras_class: kind for kind, keras_class in kinds.OPTIMIZERS.keras.items()}
 KERAS_CLASS_KINDS = {keras_class: kind for kind, keras_class in KERAS_LAYERS.items()}  # every Keras layer's kind name
 REGULARIZER_KINDS = {keras_class: kind for kind, keras_class in kinds.REGULARIZERS.keras.items()}
-LOSS_CALL_KINDS = {keras_class: kind for kind, keras_class in kinds.LOSS_CALLS.keras.items()}
 # The initializer names whose Keras class is not their name in CamelCase.
 _INITIALIZER_CLASSES = {"uniform": "RandomUniform"}
 # Arguments a kind's spec does not have, with the value netdsl's build leaves them at: another value
@@ -123,7 +121,7 @@ def model_from_config(config: dict) -> ImportedModel:
     else:
         inputs, layers, outputs = _functional(entries, inner)
     return ImportedModel(str(inner.get("name") or "imported"), inputs, layers, outputs,
-                         _train(config.get("compile_config") or {}, outputs))
+                         train_settings(config.get("compile_config") or {}, outputs))
 
 
 def _sequential(entries: list, inner: dict):
@@ -284,7 +282,7 @@ def spec_data(kind: str, config: dict, name: str) -> dict:
             value = spec_data(_kind(inner, name), value.get("config") or {}, name)
         elif isinstance(value, dict):
             continue
-        data[field_name] = _plain(value)
+        data[field_name] = plain(value)
     return canonical_data(data)
 
 
@@ -347,93 +345,4 @@ def _regularizer(value, name: str):
         raise KerasImportError(f"the layer `{name}` has a `{value.get('class_name')}` regularizer",
                                "netdsl's regularizers are " + ", ".join(f"`{k}`" for k in kinds.REGULARIZERS.specs))
     fields = kinds.REGULARIZERS.specs[kind].model_fields
-    return {"kind": kind, **{k: _plain(v) for k, v in (value.get("config") or {}).items() if k in fields}}
-
-
-def _plain(value):
-    """JSON lists as tuples, float32 values at their shortest decimal."""
-    if isinstance(value, list):
-        return tuple(_plain(v) for v in value)
-    if isinstance(value, float):
-        return _short(value)
-    return value
-
-
-def _short(value: float) -> float:
-    """A float32 value (`0.003000000026077032`) as the shortest decimal with the same float32 (`0.003`)."""
-    try:
-        single = struct.pack("<f", value)
-    except (OverflowError, struct.error):
-        return value
-    if struct.unpack("<f", single)[0] != value:
-        return value  # not a float32 value: as it is
-    for digits in range(1, 10):
-        shorter = float(f"{value:.{digits}g}")
-        if struct.pack("<f", shorter) == single:
-            return shorter
-    return value
-
-
-# ---- training settings ------------------------------------------------------------------------
-
-
-def _train(compile_config: dict, outputs: list[str]) -> dict:
-    """`train { }` data from a `compile_config`: the optimizer (a learning-rate schedule is not
-    kept), the loss, loss weights and metrics (per output where the model has several)."""
-    if not isinstance(compile_config, dict) or not compile_config:
-        return {}
-    train: dict = {}
-    optimizer = compile_config.get("optimizer")
-    if isinstance(optimizer, dict) and optimizer.get("class_name") in OPTIMIZER_KINDS:
-        kind = OPTIMIZER_KINDS[optimizer["class_name"]]
-        fields = kinds.OPTIMIZERS.specs[kind].model_fields
-        settings = {k: _plain(v) for k, v in (optimizer.get("config") or {}).items()
-                    if k in fields and k != "kind" and not isinstance(v, dict) and v is not None}
-        train["optimizer"] = {"kind": kind, **settings}
-    per_output: dict[str, dict] = {}
-    for key, read in (("loss", _loss), ("metrics", _metrics)):
-        value = compile_config.get(key)
-        if isinstance(value, dict) and "class_name" not in value:
-            for output, item in value.items():
-                if read(item) is not None:
-                    per_output.setdefault(output, {})[key] = read(item)
-        elif isinstance(value, list) and key == "loss" and len(value) == len(outputs) and len(outputs) > 1:
-            for output, item in zip(outputs, value):
-                per_output.setdefault(output, {})[key] = read(item)
-        elif read(value) is not None:
-            train[key] = read(value)
-    weights = compile_config.get("loss_weights")
-    if isinstance(weights, list):
-        weights = dict(zip(outputs, weights))
-    for output, weight in (weights or {}).items() if isinstance(weights, dict) else ():
-        if weight != 1.0:
-            per_output.setdefault(output, {})["loss_weight"] = _plain(weight)
-    if per_output:
-        train["outputs"] = per_output
-    return train
-
-
-def _loss(value):
-    """A loss's netdsl form: its name, or a call (`..._crossentropy(from_logits=true)`)."""
-    if isinstance(value, str):
-        name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", value).lower() if value[:1].isupper() else value
-        return name if name in kinds.LOSS_CLASSES else None
-    if isinstance(value, dict):
-        keras_class, config = value.get("class_name"), value.get("config") or {}
-        if keras_class in LOSS_CALL_KINDS and config.get("from_logits"):
-            return {"kind": LOSS_CALL_KINDS[keras_class], "from_logits": True}
-        names = [name for name, cls in kinds.LOSS_CLASSES.items() if cls == keras_class]
-        return names[0] if names else None
-    return None
-
-
-def _metrics(value):
-    if not isinstance(value, list):
-        return None
-    names = []
-    for item in value:
-        name = (item.get("config") or {}).get("name") if isinstance(item, dict) else item
-        name = kinds.canonical_metric(name)
-        if name in kinds.METRICS:
-            names.append(name)
-    return tuple(names)
+    return {"kind": kind, **{k: plain(v) for k, v in (value.get("config") or {}).items() if k in fields}}
