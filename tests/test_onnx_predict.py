@@ -231,6 +231,7 @@ def test_onnx_model_predicts_as_the_estimator(exported):
         labels = model.predict(X)
         assert labels.dtype == estimator.predict(X).dtype == object
         np.testing.assert_array_equal(labels, estimator.predict(X))
+        assert len(set(labels)) > 1, "one label for every row: the comparison would prove little"
         np.testing.assert_allclose(model.predict_proba(X), estimator.predict_proba(X), rtol=0, atol=1e-5)
         assert model.stated_steps == [] if name == "iris" else model.stated_steps[0]["kind"] == "text_vectorization"
 
@@ -434,3 +435,40 @@ def test_predict_onnx_finds_the_stated_target(exported, tmp_path, capsys):
         written = pd.read_csv(tmp_path / "p.csv")
         assert list(written.columns) == (["prediction", "target"] if scored else ["prediction"])
         assert list(written["prediction"]) == list(estimator.predict(data.X))
+
+
+def test_predict_onnx_string_columns_and_scaling(tmp_path, capsys):
+    """A table with a string column beside numbers, fitted as `netdsl fit --scale` fits it (a one-hot
+    encoder and a scaler before the net): its strings go to the file's string input by name."""
+    pytest.importorskip("onnxruntime", reason='needs the onnx extra: pip install -e ".[onnx]"')
+    import pandas as pd
+
+    from netdsl.estimators import NetClassifier, save
+    from netdsl.pipelines.cli import main
+    from netdsl.pipelines.composite import composed, remember_columns
+    from netdsl.pipelines.data import load_data
+    from netdsl.pipelines.onnx_model import OnnxModel
+
+    rng = np.random.RandomState(0)
+    color, x = rng.choice(["red", "green", "blue"], 120), rng.rand(120) * 100
+    label = np.where((color == "red") | (x > 70), "yes", "no")
+    pd.DataFrame({"x": x, "color": color, "z": rng.rand(120), "label": label}).to_csv(tmp_path / "t.csv", index=False)
+    data = load_data(str(tmp_path / "t.csv"))
+    assert data.categorical == ["color"]
+    (tmp_path / "t.net").write_text("net t\ndense(8, activation=relu)\ndense(n_classes, activation=softmax)\n"
+                                    "train {\n    epochs = 2\n}\n")
+    model = composed(NetClassifier(str(tmp_path / "t.net"), random_state=0), categorical=data.categorical, scale=True)
+    model.fit(data.X, data.y)
+    remember_columns(model, data)
+    save(model, tmp_path / "t.keras")
+    assert main(["export", str(tmp_path / "t.keras"), "--out", str(tmp_path / "t.onnx")]) == 0
+    onnx_model = OnnxModel(tmp_path / "t.onnx")
+    assert onnx_model.categorical_columns_ == ["color"] and onnx_model.target_column_ == "label"
+    capsys.readouterr()
+    table = pd.read_csv(tmp_path / "t.csv")[["label", "color", "z", "x"]]  # columns in another order
+    table.to_csv(tmp_path / "shuffled.csv", index=False)
+    assert main(["predict", str(tmp_path / "t.onnx"), "--data", str(tmp_path / "shuffled.csv"),
+                 "--out", str(tmp_path / "p.csv")]) == 0
+    assert "accuracy (on all rows)" in capsys.readouterr().out
+    predicted = list(pd.read_csv(tmp_path / "p.csv")["prediction"])
+    assert predicted == list(model.predict(data.X)) and set(predicted) == {"yes", "no"}
