@@ -292,6 +292,10 @@ def test_out_is_written_whole_and_names_the_model_from_its_folder(fitted, tmp_pa
     path = fitted("edge_detector")[0]
     out = tmp_path / "programs" / "edge.net"
     out.parent.mkdir()
+    assert main(["import", str(tmp_path / "none.keras")]) == 1
+    assert capsys.readouterr().err == f"netdsl: error[D101]: no model file `{tmp_path / 'none.keras'}`\n"
+    assert main(["import", str(path), "--out", str(path)]) == 1  # never over the model itself
+    assert "is the model file itself" in capsys.readouterr().err and zipfile.is_zipfile(path)
     assert main(["import", str(path)]) == 0
     printed = capsys.readouterr().out
     assert f'pretrained("{path}"' in printed

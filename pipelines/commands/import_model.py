@@ -30,6 +30,8 @@ def run(args) -> int:
 
     if not args.model.is_file():
         return error(f"no model file `{args.model}`", "D101")
+    if args.out is not None and args.out.resolve() == args.model.resolve():
+        return error(f"`--out {args.out}` is the model file itself; give the .net file another name", "D101")
     base = str(args.model)
     if args.out is not None:  # `pretrained` reads a relative path from the .net file's folder
         base = Path(os.path.relpath(args.model.resolve(), args.out.resolve().parent)).as_posix()
