@@ -22,6 +22,7 @@ from pathlib import Path
 from . import specs
 from .errors import NetError
 from .keras_config import ImportedLayer, ImportedModel, KerasImportError, canonical_data, read_model
+from .keras_residual import residual_blocks
 from .shapes.names import Names
 
 __all__ = ["import_keras", "source_of", "canonical_program", "KerasImportError"]
@@ -74,25 +75,32 @@ def _net(model: ImportedModel, base_path: str, frozen: set, weighted: set = froz
     flow = list(inputs)[0] if len(inputs) == 1 else None
     last = layers[-1].name if layers else base[1][-1] if base is not None else None  # where the flow ends
     written_outputs = outputs if len(outputs) > 1 or outputs[-1] != last else []
-    needed = _points_named(flow, base, layers, written_outputs)
-    explicit = _explicit_names(layers, needed, base)
-    items: list = []
     if base is not None:
-        items.append(base[0])
         flow = base[1][-1]
+    blocks = residual_blocks(layers, flow, outputs)
+    while True:  # a block's `add` cannot be named: where it must be, the `add` is written instead
+        needed = _points_named(flow, layers, written_outputs, blocks)
+        explicit = _explicit_names(layers, needed, base)
+        named = [first for first, block in blocks.items() if block.add in explicit]
+        if not named:
+            break
+        for first in named:
+            del blocks[first]
+    items: list = [base[0]] if base is not None else []
+    by_name = {layer.name: layer for layer in layers}
+    inside = {name for block in blocks.values() for name in (*block.body, *block.skip, block.add)}
     for layer in layers:
-        cls = specs.LAYERS[layer.data["kind"]]
-        data = dict(layer.data)
-        if issubclass(cls, specs.Merge):
-            data["inputs"] = layer.reads
-        else:
-            if layer.reads[0] != flow:
-                items.append(specs.From(point=layer.reads[0]))
-            for point_field, point in zip(getattr(cls, "points", ()), _named_reads(layer)):
-                data[point_field] = point
-        if layer.name in explicit:
-            data["name"] = layer.name
-        items.append(_validated(cls, data, layer))
+        if layer.name in blocks:
+            block = blocks[layer.name]
+            items.append(specs.Residual(body=tuple(_statement(by_name[n], explicit) for n in block.body),
+                                        skip=tuple(_statement(by_name[n], explicit) for n in block.skip)))
+            flow = block.add
+            continue
+        if layer.name in inside:
+            continue
+        if not issubclass(specs.LAYERS[layer.data["kind"]], specs.Merge) and layer.reads[0] != flow:
+            items.append(specs.From(point=layer.reads[0]))
+        items.append(_statement(layer, explicit))
         flow = layer.name
     train = dict(model.train)
     if freeze:
@@ -111,6 +119,21 @@ def _train(data: dict):
     """The `train` block of `data`, or None where it holds only defaults (`train {}` says nothing)."""
     train = specs.Train.model_validate(data)
     return None if train == specs.Train() else train
+
+
+def _statement(layer: ImportedLayer, explicit: set):
+    """The layer's spec: a merge with the points it merges, a layer with the points it reads
+    besides the flow, its name where the program gives it."""
+    cls = specs.LAYERS[layer.data["kind"]]
+    data = dict(layer.data)
+    if issubclass(cls, specs.Merge):
+        data["inputs"] = layer.reads
+    else:
+        for point_field, point in zip(getattr(cls, "points", ()), _named_reads(layer)):
+            data[point_field] = point
+    if layer.name in explicit:
+        data["name"] = layer.name
+    return _validated(cls, data, layer)
 
 
 def _validated(cls, data: dict, layer: ImportedLayer):
@@ -224,12 +247,16 @@ def _named_reads(layer: ImportedLayer) -> tuple[str, ...]:
     return () if all(read == layer.reads[0] for read in extra) else extra
 
 
-def _points_named(flow, base, layers: list[ImportedLayer], outputs: list[str]) -> set:
-    """The points a statement names: read by a merge, a `from`, a `value=`, or listed in `output`."""
+def _points_named(flow, layers: list[ImportedLayer], outputs: list[str], blocks: dict) -> set:
+    """The points a statement names: read by a merge, a `from`, a `value=`, or listed in `output`
+    (not those a `residual` block reads: its input and ends)."""
     needed = set(outputs)
-    if base is not None:
-        flow = base[1][-1]
+    inside = {name for block in blocks.values() for name in (*block.body, *block.skip)}
+    ends = {block.add for block in blocks.values()}
     for layer in layers:
+        if layer.name in inside or layer.name in ends:
+            flow = layer.name if layer.name in ends else flow
+            continue
         if issubclass(specs.LAYERS[layer.data["kind"]], specs.Merge):
             needed |= set(layer.reads)
         else:

@@ -143,8 +143,10 @@ def test_what_the_examples_import_as(fitted):
     edge = fitted("edge_detector")[0]
     assert import_keras(edge, base_path="edge.keras") == (
         'net edge_detector\n\npretrained("edge.keras", trainable=false, up_to="conv2d")\nmax_pooling2d\n')
-    resnet = import_keras(fitted("resnet_digits")[0])
-    assert "add(conv2d_2, conv2d)\n" in resnet and "from activation\n" in resnet
+    resnet = import_keras(fitted("resnet_digits")[0])  # its `add`s are `residual` blocks again
+    assert ("activation(relu)\nresidual {\n    conv2d(32, kernel_size=3, strides=2, padding=same, activation=relu)\n"
+            "    conv2d(32, kernel_size=3, padding=same)\n} skip {\n    conv2d(32, kernel_size=1, strides=2, padding=same)\n"
+            "}\nactivation(relu)\n") in resnet and "add(" not in resnet
     assert "augment {\n    random_translation(0.1, 0.1)\n}" in resnet
 
 
@@ -183,6 +185,23 @@ def test_a_functional_model_with_a_branch_and_a_merge(tmp_path):
         "drop = dropout(0.1)\nout = dense(3, activation=softmax)\n"
     )
     assert analyse(loads(text)).total_params == keras.Model(x, out).count_params() == 157
+
+
+def test_a_residual_connection_is_a_residual_block_where_one_can_say_it(tmp_path):
+    import keras
+
+    def model(block_first):
+        x = keras.Input((8,), name="input")
+        h = keras.layers.Dense(8, name="dense")(x)
+        block = keras.layers.Dense(8, name="dense_2")(keras.layers.Dense(8, name="dense_1")(h))
+        added = keras.layers.Add(name="add")([block, h] if block_first else [h, block])
+        return keras.Model(x, keras.layers.Dense(2, name="dense_3")(added), name="res")
+
+    text = import_keras(_save(model(True), tmp_path / "res.keras"))
+    assert text == "net res\n\ninput (8)\n\ndense(8)\nresidual {\n    dense(8)\n    dense(8)\n}\ndense(2)\n"
+    assert analyse(loads(text)).total_params == model(True).count_params() == 3 * 72 + 18
+    text = import_keras(_save(model(False), tmp_path / "added.keras"))  # `add(x, block)`: not what a block makes
+    assert "dense = dense(8)\ndense(8)\ndense_2 = dense(8)\nadd(dense, dense_2)\n" in text
 
 
 def test_a_sequential_model_with_training_settings(tmp_path):
