@@ -3,7 +3,8 @@
 `dsl/keras_config.py` reads the model's parts (layers as spec data, the points each reads, the
 `train` settings); this module writes them as one program, in the form `netdsl fmt` prints
 (`dumps`): the layers in their flow (a layer that reads another than the one before it begins with
-`from NAME`, a merge names the points it merges, several outputs are listed in `output`), named
+`from NAME`, a merge names the points it merges, several outputs are listed in `output`, an
+`add` of a block and its input is `residual { }` again: dsl/keras_residual.py), named
 where netdsl's automatic name would differ or a later statement names the point; augmentation
 layers right after the one input as `augment { }`; weights the model keeps fixed (layers with
 weights and `trainable=false`, which must come first, in a chain) as

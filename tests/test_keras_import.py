@@ -6,9 +6,10 @@ the fitted estimator's Keras model (`model_`) saved as `.keras` -> `import` -> `
 program" means, exactly (`canonical_program`, compared as text):
 
 - the example with its `param`s at the values the fit used (their defaults, or those the test
-  sets), the layers its wiring makes in its order (`repeat` unrolled, `residual` written as the
-  `add` of named points it makes), each layer's arguments as the spec holds them, layer names
-  written where netdsl's automatic name would differ or a statement names the point;
+  sets), the layers its wiring makes in its order (`repeat` unrolled; `residual { } skip { }`
+  kept, as is any `add(block end, skip end)` a block would make), each layer's arguments as the
+  spec holds them, layer names written where netdsl's automatic name would differ or a statement
+  names the point;
 - `augment { }` as written (the random layers are in the Keras model);
 - the `train` block reduced to what a Keras file holds: the optimizer with its arguments (the
   learning rate of the last stage: `fine_tune`'s where there is one), the loss (the estimator's
