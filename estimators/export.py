@@ -168,10 +168,14 @@ def _onnx_model(parts: Parts):
         front, graph, io_map=[(f"{name}.shaped", f"net/{name}") for name in numeric])
     nodes, initializers, outputs, meanings = onnx_net.output_nodes(net, keras_model, parts.target)
     raw = [f"net/out{i}" for i in range(len(keras_model.outputs))]
-    back = onnx_parts.graph_model(nodes, [(name, "float32", (None, *x.shape[1:])) for name, x in zip(raw, keras_model.outputs)],
+    shapes = [(name, "float32", (None, *x.shape[1:])) for name, x in zip(raw, keras_model.outputs)]
+    back = onnx_parts.graph_model(nodes, shapes,
                                   outputs, initializers, "outputs")
     model = onnx.compose.merge_models(model, back, io_map=[(name, name) for name in raw])
     model.graph.name = str(net.spec_.name or "net")
+    # Said once for the whole graph: the merged parts' own names (sklearn-onnx's are random) would make
+    # two exports of one model differ.
+    model.graph.doc_string = "netdsl's export of a fitted net: see the model's metadata_props"
     model.producer_name, model.producer_version = "netdsl", _version()
     _metadata(model, parts, inputs, meanings, stated)
     onnx.checker.check_model(model)

@@ -28,9 +28,10 @@ def _is_augmentation(layer) -> bool:
 
 
 def inference_model(net, columns=None):
-    """(the Keras model `predict` runs, rebuilt on the same layer objects without augmentation layers and
-    with each `text_vectorization`'s output as an input (`columns`: the table's, when known); {graph input name: its stated step}). Inputs are
-    named as in the file: `input` for a net with one, else the net's input names."""
+    """(the Keras model `predict` runs, rebuilt on the same layer objects without augmentation layers
+    and with each `text_vectorization`'s output as an input; {graph input name: its stated step}).
+    Inputs are named as in the file: `input` for a net with one, else the net's input names.
+    `columns`: the table's, when known."""
     import keras
 
     from .compile import token_spec
@@ -147,6 +148,9 @@ def keras_graph(keras_model, stated: dict):
             raise ExportRefused(f"Keras's ONNX export (tf2onnx) failed for this net: {_one_line(error)}") from error
         graph = onnx.load(str(path))
     _refuse_unknown_ops(graph, keras_model)
+    _renumbered(graph.graph, {})
+    _constants_in_order(graph.graph)
+    graph.graph.doc_string = ""  # tf2onnx names the traced function there, numbered by the process
     graph = onnx.compose.add_prefix(graph, "net/")
     for x, value in zip(keras_model.inputs, list(graph.graph.input)):
         _rename(graph, value.name, x.name if x.name in stated else f"net/{x.name}")
@@ -176,6 +180,63 @@ def _exporting():
         logger.setLevel(level)
         if added:
             del np.object
+
+
+def _renumbered(graph, numbers: dict) -> None:
+    """tf2onnx numbers the names it makes (`BiasAdd__41`, the free axis `unk__12`) from a counter of
+    the process: renumbered here in the order they appear, so that a model exports to the same bytes
+    every time."""
+    import re
+
+    def name(text: str) -> str:
+        return re.sub(r"__(\d+)", lambda found: f"__{numbers.setdefault(found.group(1), len(numbers))}", text)
+
+    for node in graph.node:
+        node.name = name(node.name)
+        node.input[:] = [name(x) for x in node.input]
+        node.output[:] = [name(x) for x in node.output]
+        for attribute in node.attribute:
+            for body in ([attribute.g] if attribute.HasField("g") else []) + list(attribute.graphs):
+                _renumbered(body, numbers)
+    for tensor in graph.initializer:
+        tensor.name = name(tensor.name)
+    for value in list(graph.input) + list(graph.output) + list(graph.value_info):
+        value.name = name(value.name)
+        for dim in value.type.tensor_type.shape.dim:
+            if dim.HasField("dim_param"):
+                dim.dim_param = name(dim.dim_param)
+
+
+def _constants_in_order(graph) -> None:
+    """The graph's constants named `const0`, `const1`, ... in the order the nodes first read them, and
+    stored in that order: tf2onnx keeps one of equal constants under either's name, as its counter
+    sorts them."""
+    import onnx
+
+    first = {}
+    for node in _nodes(graph):
+        for name in node.input:
+            first.setdefault(name, len(first))
+    constants = []
+    for tensor in sorted(graph.initializer, key=lambda tensor: first.get(tensor.name, len(first))):
+        constants.append(onnx.TensorProto())
+        constants[-1].CopyFrom(tensor)
+    renamed = {tensor.name: f"const{i}" for i, tensor in enumerate(constants)}
+    del graph.initializer[:]
+    for tensor in constants:
+        tensor.name = renamed[tensor.name]
+        graph.initializer.append(tensor)
+    for node in _nodes(graph):  # a loop's body reads the constants around it by name too
+        node.input[:] = [renamed.get(name, name) for name in node.input]
+
+
+def _nodes(graph):
+    """The graph's nodes, and those of the graphs inside them (a loop's body), in order."""
+    for node in graph.node:
+        yield node
+        for attribute in node.attribute:
+            for body in ([attribute.g] if attribute.HasField("g") else []) + list(attribute.graphs):
+                yield from _nodes(body)
 
 
 def _one_line(error: BaseException) -> str:
