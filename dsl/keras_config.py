@@ -38,7 +38,8 @@ _INITIALIZER_CLASSES = {"uniform": "RandomUniform"}
 # makes another model, which the `.net` source could not say (refused, named).
 _FIXED = {"data_format": "channels_last", "groups": 1, "return_state": False, "stateful": False,
           "activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None,
-          "recurrent_constraint": None, "embeddings_constraint": None, "sparse": False, "ragged": False}
+          "recurrent_constraint": None, "embeddings_constraint": None, "sparse": False, "ragged": False,
+          "noise_shape": None, "renorm": False, "lora_rank": None}
 # The arguments the compiler does not pass from a spec (`layer_kwargs`): they are not in a config.
 _NOT_ARGUMENTS = ("kind", "name", "trainable", "embeddings", "inputs")
 
@@ -232,7 +233,7 @@ def _layer(entry: dict, reads: tuple[str, ...]) -> ImportedLayer:
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "arguments"
-        raise KerasImportError(f"the layer `{name}` (`{kind}`) has a `{where}` netdsl's `{kind}` cannot take "
+        raise KerasImportError(f"the layer `{name}` (`{kind}`): netdsl's `{kind}` cannot take its `{where}` "
                                f"({first['msg']})", "netdsl's kinds take the values docs/language.md lists") from None
     return ImportedLayer(name, data, reads, config.get("trainable", True) is not False)
 
@@ -280,8 +281,10 @@ def spec_data(kind: str, config: dict, name: str) -> dict:
         elif field_name == "layer" and isinstance(value, dict):  # bidirectional(lstm(...)), time_distributed
             inner = {"class_name": value.get("class_name"), "module": value.get("module")}
             value = spec_data(_kind(inner, name), value.get("config") or {}, name)
-        elif isinstance(value, dict):
-            continue
+        elif isinstance(value, dict):  # an object netdsl's argument does not take (a custom activation)
+            raise KerasImportError(f"the layer `{name}` (`{kind}`): its `{field_name}` is a `{value.get('class_name')}` "
+                                   "object, which netdsl cannot write",
+                                   f"netdsl's `{field_name}` takes the values docs/language.md lists")
         data[field_name] = plain(value)
     return canonical_data(data)
 

@@ -145,8 +145,8 @@ def _validated(cls, data: dict, layer: ImportedLayer):
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise KerasImportError(f"the layer `{layer.name}` (`{data['kind']}`) has a `{where}` netdsl cannot take "
-                               f"({first['msg']})", "netdsl's kinds take the values docs/language.md lists") from None
+        raise KerasImportError(f"the layer `{layer.name}` (`{data['kind']}`): netdsl's `{data['kind']}` cannot take its "
+                               f"`{where}` ({first['msg']})", "netdsl's kinds take the values docs/language.md lists") from None
 
 
 def _single_input_named(model: ImportedModel):

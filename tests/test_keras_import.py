@@ -288,6 +288,14 @@ def test_unknown_layers_are_named(tmp_path, capsys):
 def test_an_argument_netdsl_cannot_say_is_refused(tmp_path):
     import keras
 
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation=keras.layers.LeakyReLU(0.1), name="d")])
+    with user_error(KerasImportError, match=r"the layer `d` \(`dense`\): its `activation` is a `LeakyReLU` object, which "
+                                            r"netdsl cannot write"):
+        import_keras(_save(model, tmp_path / "activation.keras"))
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dropout(0.5, noise_shape=(None, 1), name="drop")])
+    with user_error(KerasImportError, match=r"the layer `drop` \(`dropout`\) has noise_shape="):
+        import_keras(_save(model, tmp_path / "noise.keras"))
+
     model = keras.Sequential([keras.Input((8, 8, 4)), keras.layers.Conv2D(4, 3, groups=2, name="grouped")])
     with user_error(KerasImportError, match=r"the layer `grouped` \(`conv2d`\) has groups=2"):
         import_keras(_save(model, tmp_path / "groups.keras"))
