@@ -47,11 +47,12 @@ def import_keras(path, base_path: str | None = None) -> str:
 def source_of(model: ImportedModel, base_path: str) -> str:
     """The canonical source of `model`, checked: it parses, wires and has shapes (else
     `KerasImportError`, which would be a model netdsl cannot describe)."""
-    from . import analyse, dumps, loads
+    from . import dumps, loads
+    from .shapes import analyse
 
     plain = _net(model, base_path, frozen=set())
-    try:
-        rows = [row for row in analyse(loads(dumps(plain))).rows if row.path[0] != "augment"]
+    try:  # the net alone: its `train` settings are the file's, written as they are
+        rows = [row for row in analyse(loads(dumps(plain)), training=False).rows if row.path[0] != "augment"]
     except NetError as error:
         raise KerasImportError(f"the model cannot be written as a netdsl program ({error.diagnostics[0].title})",
                                "it uses a layer in a way netdsl's kinds do not") from None
