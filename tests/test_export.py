@@ -29,6 +29,7 @@ from netdsl.estimators.export import ExportRefused, export  # noqa: E402
 from netdsl.pipelines.cli import main  # noqa: E402
 from netdsl.pipelines.composite import composed  # noqa: E402
 from netdsl.pipelines.data import DataError, load_data  # noqa: E402
+from netdsl.pipelines.onnx_model import OnnxModel  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
 TOLERANCE = 1e-5
@@ -175,10 +176,22 @@ def test_a_text_net_states_its_vectorization(tmp_path):
     assert step["standardize"] == "lower_and_strip_punctuation" and step["split"] == "whitespace"
     assert json.loads(meta["netdsl.inputs"]) == [{"name": "input", "dtype": "int64", "shape": [48], "columns": None}]
     assert json.loads(meta["netdsl.classes"]) == [str(c) for c in est.classes_] and meta["netdsl.task"] == "classifier"
-    onnx_model = pytest.importorskip("netdsl.pipelines.onnx_model")  # the runtime: the step in NumPy
-    model = onnx_model.OnnxModel(path)
+    model = OnnxModel(path)  # the runtime: the step in NumPy
     np.testing.assert_array_equal(model.predict(X), est.predict(X))
     assert np.abs(model.predict_proba(X) - est.predict_proba(X)).max() <= TOLERANCE
+
+
+def test_a_text_net_s_inner_layer_exports_as_a_transformer(tmp_path):
+    """`NetTransformer(layer=...)` of a text net: the stated step, then the graph up to that layer."""
+    data = _packaged("reviews")
+    X = np.asarray(data.X[:80], dtype=object)
+    net = EXAMPLES / "reviews_bag.net"
+    transformer = NetTransformer(net, layer="global_average_pooling1d", vocabulary=100, width=4, **QUICK)
+    transformer.fit(X, data.y[:80])
+    model = OnnxModel(transformer.export(tmp_path / "features.onnx"))
+    features = transformer.transform(X)
+    assert features.shape == (len(X), 4)
+    assert np.abs(model.transform(X) - features).max() <= TOLERANCE
 
 
 # ---- composites ---------------------------------------------------------------------------------
