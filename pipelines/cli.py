@@ -34,18 +34,37 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None:
         _start_program()
         try:
-            return _run(sys.argv[1:], program=True)
+            code = _run(sys.argv[1:], program=True)
         finally:
             # The process ends next: frozen objects are left out of the garbage collections of the
             # interpreter's shutdown, which would otherwise walk every schema, spec class and parser
             # table the run made, a large part of a cold `netdsl check` (benchmarks/README.md).
             gc.freeze()
+        return code
     return _run(list(argv))
+
+
+def program() -> None:
+    """The `netdsl` program (its console script, `python -m netdsl.pipelines.cli`): `main()`, then
+    the process ends. A light command's ends at once, its output flushed: the interpreter's shutdown
+    would only take apart the modules, spec classes and parser tables it made (~10 ms of a cold
+    `check`), and a light command starts no thread and registers nothing to run at exit."""
+    code = main()
+    if not _light:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if not stream.closed:
+                stream.flush()
+        except (BrokenPipeError, ValueError):
+            code = code or 1
+    os._exit(code)
 
 
 # The commands that read a few `.net` files and end (no data, no training): the program runs them
 # without the garbage collector (see `_start_program`).
 LIGHT_COMMANDS = ("check", "fmt", "show")
+_light = False  # whether the program runs a light command (set by `_settle`)
 
 
 def _start_program() -> None:
@@ -71,6 +90,8 @@ def _settle(command: str | None) -> None:
     the third-party `regex` module hidden (importable again right after): Lark imports it wherever
     it is installed (~8 ms), to offer it to grammars that ask for it, and netdsl's does not. The
     others run with the garbage collector."""
+    global _light
+    _light = command in LIGHT_COMMANDS
     if command not in LIGHT_COMMANDS:
         gc.enable()
     elif "lark" not in sys.modules and "regex" not in sys.modules:
@@ -137,4 +158,4 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    program()

@@ -1,9 +1,12 @@
 """`netdsl.dsl` and the instant CLI commands must never import TensorFlow or Keras."""
 
+import contextlib
+import io
 import subprocess
 import sys
 
 from conftest import ROOT
+from netdsl.pipelines.cli import main
 
 
 def _modules_after(code: str) -> set[str]:
@@ -119,3 +122,26 @@ def test_main_called_from_python_changes_none_of_the_programs_settings():
     env = {k: v for k, v in __import__("os").environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env=env)
     assert out.stdout.splitlines()[-1].split() == ["True", "None", "True"]
+
+
+def test_the_program_ends_a_light_command_at_once_with_its_output_and_status(tmp_path):
+    """`program()` ends a light command's process with `os._exit`: its whole output must still come
+    out, through a pipe and into a file, with the command's exit status, and atexit handlers of a
+    heavy command's process still run (it ends through `sys.exit`)."""
+    buffered = {k: v for k, v in __import__("os").environ.items() if k != "PYTHONUNBUFFERED"}  # as a pipe is
+    bad = tmp_path / "bad.net"
+    bad.write_text("net a\ninput (4)\ndnese(3)\n")
+    shown = subprocess.run([sys.executable, "-m", "netdsl.pipelines.cli", "show", "examples/resnet_digits.net"],
+                           capture_output=True, text=True, cwd=ROOT, env=buffered)
+    direct = io.StringIO()
+    with contextlib.redirect_stdout(direct):
+        assert main(["show", "examples/resnet_digits.net"]) == 0
+    assert shown.returncode == 0 and shown.stdout.strip().splitlines()[-1] == direct.getvalue().strip().splitlines()[-1]
+    assert len(shown.stdout.splitlines()) == len(direct.getvalue().splitlines()) > 20
+    wrong = subprocess.run([sys.executable, "-m", "netdsl.pipelines.cli", "check", str(bad)],
+                           capture_output=True, text=True, cwd=ROOT, env=buffered)
+    assert wrong.returncode == 1 and "unknown layer kind `dnese`" in wrong.stderr and wrong.stderr.endswith("\n")
+    code = "import atexit, sys\natexit.register(print, 'handler ran')\nsys.argv = ['netdsl', 'explain', 'N201']\n" \
+           "from netdsl.pipelines.cli import program\nprogram()"
+    heavy = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=buffered)
+    assert heavy.returncode == 0 and heavy.stdout.rstrip().endswith("handler ran")

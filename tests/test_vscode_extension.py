@@ -102,7 +102,7 @@ def test_the_settings_the_client_reads_are_contributed():
 def test_the_default_command_is_the_cli_s_lsp():
     command = SETTINGS["netdsl.server.command"]["default"]
     (script,) = metadata.entry_points(group="console_scripts", name=command[0])
-    assert script.value == "netdsl.pipelines.cli:main"
+    assert script.value == "netdsl.pipelines.cli:program"
     args = build_parser(command[1:]).parse_args(command[1:])
     assert args.command == "lsp" and args.run.__module__ == "netdsl.pipelines.commands.lsp"
 
