@@ -29,9 +29,9 @@ def run(args) -> int:
     from netdsl.dsl.keras_import import KerasImportError, import_keras
 
     if not args.model.is_file():
-        return error(f"no model file `{args.model}`", "D101")
+        return error(f"no model file `{args.model}`", code="D101")
     if args.out is not None and args.out.resolve() == args.model.resolve():
-        return error(f"`--out {args.out}` is the model file itself; give the .net file another name", "D101")
+        return error(f"`--out {args.out}` is the model file itself; give the .net file another name", code="D101")
     base = str(args.model)
     if args.out is not None:  # `pretrained` reads a relative path from the .net file's folder
         base = Path(os.path.relpath(args.model.resolve(), args.out.resolve().parent)).as_posix()
@@ -45,6 +45,6 @@ def run(args) -> int:
     try:
         write_text(args.out, source)
     except OSError as problem:
-        return error(f"cannot write `{args.out}`: {problem.strerror or problem}", "D101")
+        return error(f"cannot write `{args.out}`: {problem.strerror or problem}", code="D101")
     print(f"{args.out}: written", file=sys.stderr)
     return 0
