@@ -251,6 +251,12 @@ def test_the_command_says_what_is_wrong(tmp_path, capsys):
     assert "netdsl: error[D101]: no such model file" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "m.onnx"), "--out", str(tmp_path / "m.onnx")]) == 1
     assert "error[C101]: --out" in capsys.readouterr().err
+    program = tmp_path / "mlp.net"
+    program.write_text((EXAMPLES / "digits_mlp.net").read_text())
+    assert main(["export", str(program)]) == 1
+    assert f"error[D101]: `{program}` is a program, not a fitted model: fit it first, `netdsl fit {program} --data ... " \
+           "--save mlp.model`" in capsys.readouterr().err
+    assert not (tmp_path / "mlp.onnx").exists()
 
 
 # ---- refusals and failed writes -------------------------------------------------------------------

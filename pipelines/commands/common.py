@@ -251,6 +251,9 @@ def load_model(path: Path):
     if not path.is_file():
         what = "is a folder, not a model file" if path.is_dir() else "no such model file"
         raise DataError(f"{what}: `{path}`; write one with `netdsl fit FILE --data ... --save {path}`")
+    if path.suffix == ".net":
+        raise DataError(f"`{path}` is a program, not a fitted model: fit it first, "
+                        f"`netdsl fit {path} --data ... --save {path.with_suffix('.model').name}`, and give that")
     module = estimators()
     try:
         return module.load(path)
