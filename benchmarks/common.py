@@ -75,6 +75,21 @@ def median(values):
     return statistics.median(values) if values else float("nan")
 
 
+def call_times(call, calls: int, warm_up: int = 3) -> tuple[float, list[float]]:
+    """(ms of the first call, [ms of each of `calls` timed calls]): the first call, then `warm_up` - 1
+    untimed ones, then the timed ones."""
+    with Timer() as first:
+        call()
+    for _ in range(warm_up - 1):
+        call()
+    times = []
+    for _ in range(calls):
+        with Timer() as t:
+            call()
+        times.append(t.seconds * 1000)
+    return first.seconds * 1000, times
+
+
 class Timer:
     """`with Timer() as t: ...; t.seconds`"""
 

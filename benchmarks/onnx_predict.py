@@ -23,7 +23,7 @@ if __package__ in (None, ""):  # run as a file: python benchmarks/onnx_predict.p
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "benchmarks"
 
-from benchmarks.common import ROOT, Table, Timer, digits, median, ratio, script_main
+from benchmarks.common import ROOT, Table, Timer, call_times, digits, median, ratio, script_main
 
 NETS = ("digits_mlp", "digits_cnn")
 WARM_UP = 3
@@ -51,16 +51,8 @@ def _fitted(name: str, folder: Path, epochs: int) -> tuple:
 
 def _milliseconds(call, calls: int) -> tuple[float, float]:
     """(first call, median of `calls` after the warm-up) in ms."""
-    with Timer() as first:
-        call()
-    for _ in range(WARM_UP - 1):
-        call()
-    times = []
-    for _ in range(calls):
-        with Timer() as t:
-            call()
-        times.append(t.seconds * 1000)
-    return first.seconds * 1000, median(times)
+    first, times = call_times(call, calls, WARM_UP)
+    return first, median(times)
 
 
 def _cold(path: Path) -> tuple[float, bool]:

@@ -16,7 +16,7 @@ if __package__ in (None, ""):  # run as a file: python benchmarks/predict.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "benchmarks"
 
-from benchmarks.common import NETS, Table, Timer, digits, median, script_main, try_in_fresh_process
+from benchmarks.common import NETS, Table, call_times, digits, median, script_main, try_in_fresh_process
 
 ROWS = 600
 WARM_UP = 3
@@ -46,16 +46,7 @@ def predict_times(contender: str, calls: int, epochs: int = 2) -> dict:
         }
     out = {}
     for name, call in variants.items():
-        with Timer() as first:
-            call()
-        for _ in range(WARM_UP - 1):
-            call()
-        times = []
-        for _ in range(calls):
-            with Timer() as t:
-                call()
-            times.append(t.seconds * 1000)
-        out[name] = (first.seconds * 1000, times)
+        out[name] = call_times(call, calls, WARM_UP)
     return out
 
 
