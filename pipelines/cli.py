@@ -94,12 +94,60 @@ def _settle(command: str | None) -> None:
     _light = command in LIGHT_COMMANDS
     if command not in LIGHT_COMMANDS:
         gc.enable()
-    elif "lark" not in sys.modules and "regex" not in sys.modules:
+        return
+    if "lark" not in sys.modules and "regex" not in sys.modules:
         sys.modules["regex"] = None  # `import regex` raises ImportError while this entry is None
         try:
             importlib.import_module("lark")
         finally:
             del sys.modules["regex"]
+    if os.environ.get("PYDANTIC_DISABLE_PLUGINS") in _PLUGINS_OFF:
+        _import_lazily("importlib.metadata")
+
+
+# The values of PYDANTIC_DISABLE_PLUGINS with which pydantic's plugin loader never reads the
+# installed distributions (pydantic/plugin/_loader.py, `get_plugins`).
+_PLUGINS_OFF = ("__all__", "1", "true")
+
+
+def _import_lazily(name: str) -> None:
+    """Put a stand-in for module `name` in `sys.modules` that imports the module the first time one
+    of its attributes is read, and from then on is it (`_Deferred`).
+
+    Why `importlib.metadata`: pydantic's plugin loader imports it at its top, the first time a
+    validator is built, and with plugins off never reads it; its own imports (email, zipfile, csv,
+    socket) are ~10 ms of a cold `check` that nothing else of a light command needs. Whoever reads
+    it later gets the whole module, as if it had been imported at the start."""
+    import importlib.util
+
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        return
+    sys.modules[name] = stand_in = _Deferred(name, spec)
+    parent, _, child = name.rpartition(".")
+    if parent:  # as an import does: `import importlib.metadata` then `importlib.metadata.version(...)`
+        setattr(sys.modules[parent], child, stand_in)
+
+
+class _Deferred(type(sys)):
+    """A module not imported yet: `import` statements find it (its `__spec__` is the real one's),
+    and reading any other attribute imports the real module into it. (Python's own
+    `importlib.util.LazyLoader` runs the module at the next `import` statement, which reads its
+    `__spec__`: pydantic's `import importlib.metadata` would.)"""
+
+    def __init__(self, name: str, spec):
+        super().__init__(name)
+        self.__spec__ = spec
+
+    def __getattr__(self, attribute: str):
+        name = self.__name__
+        if sys.modules.get(name) is self:
+            del sys.modules[name]
+        module = importlib.import_module(name)
+        self.__dict__.update(module.__dict__)
+        return getattr(module, attribute)
 
 
 def _run(argv: list[str], program: bool = False) -> int:

@@ -100,6 +100,30 @@ def test_the_check_program_skips_plugin_lookup_regex_and_collections():
     assert (imported, looked_up, collecting, plugins, status) == ([], None, False, "__all__", 0)
 
 
+def test_the_check_program_defers_importlib_metadata_until_it_is_read():
+    # pydantic's plugin loader imports importlib.metadata (and with it email, zipfile, csv, socket),
+    # which a light command never reads (cli._import_lazily): none of them is run...
+    deferred, loaded, status = _program(
+        ["check", "examples/digits_cnn.net"],
+        "(type(sys.modules['importlib.metadata']).__name__, sorted({'email', 'csv', 'socket'} & set(sys.modules)), status)",
+    )
+    assert (deferred, loaded, status) == ("_Deferred", [], 0)
+    # ... and whoever reads it afterwards gets the whole module, by the name and by the object they hold
+    read = _program(
+        ["check", "examples/digits_cnn.net"],
+        "(__import__('importlib.metadata').metadata.version('pydantic') == __import__('pydantic').VERSION, "
+        "type(sys.modules['importlib.metadata']).__name__, "
+        "sys.modules['pydantic.plugin._loader'].importlib_metadata.distributions is "
+        "sys.modules['importlib.metadata'].distributions)",
+    )
+    assert read == (True, "module", True)
+
+
+def test_a_training_command_imports_importlib_metadata_as_usual():
+    assert _program(["fit", "no_such_file.net", "--data", "digits"],
+                    "type(sys.modules.get('importlib.metadata')).__name__") in ("module", "NoneType")
+
+
 def test_regex_stays_importable_after_the_check_program():
     import importlib.util
 
