@@ -23,7 +23,6 @@ def expand(resolved: specs.Net, span_of, problems: list) -> tuple[list, set, tup
     names automatic names must avoid (the base's and those the file gives), and the output points.
     The wiring's problems are added to `problems`."""
     from ..graph import wire
-    from ..saved import SavedNetError, open_base
 
     graph = wire(resolved, span_of)
     problems.extend(graph.problems)
@@ -54,6 +53,8 @@ def expand(resolved: specs.Net, span_of, problems: list) -> tuple[list, set, tup
         if layer.name is not None:
             fail("N605", "`pretrained` takes no `name`", "its layers keep their names from the saved net (`netdsl show` lists them)", "name")
             break
+        from ..saved import SavedNetError, open_base  # zipfile and the saved-net reader: only for `pretrained`
+
         try:
             base = open_base(layer.path, resolved.source.filename)
         except SavedNetError as error:
