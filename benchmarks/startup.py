@@ -206,11 +206,44 @@ def against(baseline: str, runs: int) -> Table:
     return table
 
 
+# `netdsl ARGS` exactly as its console script runs it (`program()`: the program's own settings, and a
+# light command's process ended at once), for the in-turns comparison of both netdsls.
+_PROGRAM = "import sys\nfrom netdsl.pipelines.cli import program\nsys.argv = ['netdsl', *sys.argv[1:]]\nprogram()"
+
+
+def against_program(baseline: str, runs: int) -> Table:
+    """`netdsl check` of one file and of the examples as the `netdsl` program runs it, the netdsl in
+    `baseline` and this checkout in turns (which goes first alternates), with the median of the
+    paired differences: the settings only the program makes (`cli._start_program`, `_settle`) show
+    here and not in `against`, which calls `main()` as a Python caller does."""
+    sides = {f"baseline ({baseline})": baseline, "this checkout": None}
+    table = Table(
+        f"netdsl check as the program runs it, against a baseline (fresh processes in turns, median of {runs})",
+        ["files", "netdsl", "wall median s", "wall min s", "CPU median s", "saved, paired median ms", "exit status"],
+    )
+    for files, args in (("one (digits_cnn.net)", ["check", "examples/digits_cnn.net"]),
+                        (f"{len(_examples())} examples", ["check", *_examples()])):
+        done: dict[str, list[dict]] = {label: [] for label in sides}
+        for site in sides.values():
+            _timed(_PROGRAM, args, site)  # caches written, not counted
+        for i in range(runs):
+            for label, site in (list(sides.items()) if i % 2 == 0 else list(sides.items())[::-1]):
+                done[label].append(_timed(_PROGRAM, args, site))
+        (old, new) = done.values()
+        saved = median([(a["wall"] - b["wall"]) * 1000 for a, b in zip(old, new)])
+        for label, results in done.items():
+            table.add(files, label, median([r["wall"] for r in results]), min(r["wall"] for r in results),
+                      median([r["cpu"] for r in results]), saved if results is new else "-",
+                      ",".join(sorted({str(r["status"]) for r in results})))
+    table.notes.append("saved: the baseline's wall time minus this checkout's, run by run, median")
+    return table
+
+
 def run(quick=False, runs=None, baseline=None):
     runs = runs or (3 if quick else 15)
     tables = [commands(runs, quick), steps(runs)]
     if baseline:
-        tables.append(against(baseline, runs))
+        tables += [against(baseline, runs), against_program(baseline, runs)]
     tables[-1].notes.append(f"load average at the end: {os.getloadavg()[0]:.1f}")
     return tables
 

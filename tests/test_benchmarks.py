@@ -84,6 +84,12 @@ def test_the_start_up_steps_and_a_baseline_run(tmp_path):
     table = startup.against(str(site), runs=1)
     assert [row[0] for row in table.rows] == [f"baseline ({site})", "this checkout"]
     assert [row[-1] for row in table.rows] == ["0", "0"]  # both checked every example
+    program = startup.against_program(str(site), runs=2)
+    assert [tuple(row[:2]) for row in program.rows] == [
+        (files, side) for files in ("one (digits_cnn.net)", f"{len(startup._examples())} examples") for side in (f"baseline ({site})", "this checkout")
+    ]
+    assert [row[-1] for row in program.rows] == ["0"] * 4
+    assert [row[5] == "-" for row in program.rows] == [True, False, True, False]  # the saving, on this checkout's rows
     steps = startup.steps(runs=1)
     assert [row[0] for row in steps.rows][1:-2] == list(startup.STEP_NAMES)
 
