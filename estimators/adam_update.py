@@ -15,7 +15,7 @@ a lazy one. The kernel given `G` alone would square `G` and train another model 
 once kept embeddings off this kernel: a loss 0.59 against Keras's 0.54 after one epoch). So `v` is
 first shifted at the batch's rows by `(S - G^2) (1 - b2) / b2`, the amount that makes the kernel's
 `v + (G^2 - v)(1 - b2)` equal `v + (S - v)(1 - b2)`, and the kernel then updates `m`, `v` and the
-weights in one pass: the same formula as Keras's Adam. Only the rounding differs: as for a dense
+weights in one pass, in place (`v` taken out of the copy-on-read mode the scatter put it in): the same formula as Keras's Adam. Only the rounding differs: as for a dense
 gradient (the kernel's `1 - b1` and `1 - b2` are rounded to float32 from float32 betas), and the
 shift of a row repeated n times rounds `v` to about n units in the last place (tests/test_fast*.py
 compare with Keras's `fit`). Time per step: benchmarks/README.md.
@@ -54,3 +54,8 @@ def _shift_second_moment(v, gradient, beta_2: float) -> None:
     rate = 1 - tf.constant(beta_2, gradient.values.dtype)  # as the kernel computes it
     shift = (squares - tf.square(summed)) * (rate / (1 - rate))
     tf.raw_ops.ResourceScatterAdd(resource=v.value.handle, indices=rows, updates=shift)
+    # A scatter puts `v` in TensorFlow's copy-on-read mode, in which the kernel's dense update would
+    # first copy all of it (20,000 x 64 floats) at every step. In that mode no read shares its
+    # buffer (TensorFlow's kernel says so), so turning it off changes no number: later reads share
+    # the buffer, and an update copies it only while a read still holds it (benchmarks/README.md).
+    tf.raw_ops.DisableCopyOnRead(resource=v.value.handle)
