@@ -181,18 +181,26 @@ def steps(runs: int) -> Table:
     return table
 
 
-def against(baseline: str, runs: int) -> Table:
-    """`netdsl check examples/*.net`, the netdsl in `baseline` and this checkout in turns."""
-    args = ["check", *_examples()]
+def _in_turns(code: str, args: list[str], baseline: str, runs: int, tagged: bool = False) -> dict[str, list[dict]]:
+    """`runs` fresh processes of `python -c code args` for the netdsl in `baseline` and for this
+    checkout, in turns (which goes first alternates), after one untimed run of each that writes the
+    bytecode caches and must succeed (and print its tag, if `tagged`): `_timed`'s results by side,
+    the baseline first."""
     sides = {f"baseline ({baseline})": baseline, "this checkout": None}
-    results: dict[str, list[dict]] = {label: [] for label in sides}
     for label, site in sides.items():
-        first = _timed(_TIMED, args, site)  # caches written, not counted
-        if first["status"] != 0 or "values" not in first:
+        first = _timed(code, args, site)
+        if first["status"] != 0 or (tagged and "values" not in first):
             raise RuntimeError(f"{label}: check failed: {first['stderr'][-300:]}")
+    results: dict[str, list[dict]] = {label: [] for label in sides}
     for i in range(runs):
         for label, site in (list(sides.items()) if i % 2 == 0 else list(sides.items())[::-1]):
-            results[label].append(_timed(_TIMED, args, site))
+            results[label].append(_timed(code, args, site))
+    return results
+
+
+def against(baseline: str, runs: int) -> Table:
+    """`netdsl check examples/*.net`, the netdsl in `baseline` and this checkout in turns."""
+    results = _in_turns(_TIMED, ["check", *_examples()], baseline, runs, tagged=True)
     table = Table(
         f"netdsl check examples/*.net, against a baseline (fresh processes in turns, median of {runs})",
         ["netdsl", "wall median s", "wall min s", "CPU median s", "import and run median s", "shutdown median s", "exit status"],
@@ -216,19 +224,13 @@ def against_program(baseline: str, runs: int) -> Table:
     `baseline` and this checkout in turns (which goes first alternates), with the median of the
     paired differences: the settings only the program makes (`cli._start_program`, `_settle`) show
     here and not in `against`, which calls `main()` as a Python caller does."""
-    sides = {f"baseline ({baseline})": baseline, "this checkout": None}
     table = Table(
         f"netdsl check as the program runs it, against a baseline (fresh processes in turns, median of {runs})",
         ["files", "netdsl", "wall median s", "wall min s", "CPU median s", "saved, paired median ms", "exit status"],
     )
     for files, args in (("one (digits_cnn.net)", ["check", "examples/digits_cnn.net"]),
                         (f"{len(_examples())} examples", ["check", *_examples()])):
-        done: dict[str, list[dict]] = {label: [] for label in sides}
-        for site in sides.values():
-            _timed(_PROGRAM, args, site)  # caches written, not counted
-        for i in range(runs):
-            for label, site in (list(sides.items()) if i % 2 == 0 else list(sides.items())[::-1]):
-                done[label].append(_timed(_PROGRAM, args, site))
+        done = _in_turns(_PROGRAM, args, baseline, runs)
         (old, new) = done.values()
         saved = median([(a["wall"] - b["wall"]) * 1000 for a, b in zip(old, new)])
         for label, results in done.items():
