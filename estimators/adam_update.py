@@ -18,7 +18,8 @@ first shifted at the batch's rows by `(S - G^2) (1 - b2) / b2`, the amount that 
 weights in one pass, in place (`v` taken out of the copy-on-read mode the scatter put it in): the
 same formula as Keras's Adam. Only the rounding differs: as for a dense gradient (the kernel's
 `1 - b1` and `1 - b2` are rounded to float32 from float32 betas), and the shift of a row repeated n
-times rounds `v` to about n units in the last place (tests/test_fast*.py compare with Keras's `fit`). Time per step: benchmarks/README.md.
+times rounds `v` to about n units in the last place (tests/test_fast*.py compare with Keras's
+`fit`). Time per step: benchmarks/README.md.
 """
 
 from __future__ import annotations
