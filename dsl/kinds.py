@@ -118,6 +118,13 @@ METRICS = tuple(METRIC_CLASSES)
 REGRESSION_METRICS = frozenset(
     {"mse", "mae", "rmse", "mean_squared_error", "mean_absolute_error", "root_mean_squared_error", "r2_score", "mape", "msle"}
 )
+# The metrics that are better higher; every other metric, and every loss, is better lower. A monitor
+# of one output of several (`val_c_accuracy`) is a name Keras cannot tell the direction of, so
+# netdsl gives it (`estimators/compile.py`, `monitor_mode`).
+RISING_METRICS = frozenset(
+    {"accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+     "top_k_categorical_accuracy", "auc", "precision", "recall", "r2_score"}
+)  # fmt: skip
 # Other names Keras's `metrics.get` takes for these metrics (its examples write `acc`; any case of
 # `accuracy` and `acc`, the class names, `MSE`...): read as the name above, so `history_` and
 # monitors know each metric by one name.

@@ -435,8 +435,23 @@ def build_callbacks(callbacks, has_validation: bool) -> list[keras.callbacks.Cal
                 stacklevel=3,
             )
             kwargs["monitor"] = kwargs["monitor"][4:]
+        if kwargs.get("mode") == "auto":
+            kwargs["mode"] = monitor_mode(kwargs["monitor"])
         built.append(getattr(keras.callbacks, CALLBACK_CLASSES[spec.kind])(**kwargs))
     return built
+
+
+def monitor_mode(monitor: str) -> str:
+    """`min` or `max` for a monitored value (`val_loss`, `accuracy`, `val_c_accuracy`: the metric of
+    output `c`), `auto` for a name of no known metric. Keras's `auto` finds the direction of a
+    model's own metric names only, and refuses one output's value of a net with several."""
+    name = monitor.removeprefix("val_")
+    if name == "loss" or name.endswith("_loss"):
+        return "min"
+    for metric in sorted(kinds.METRICS, key=len, reverse=True):
+        if name == metric or name.endswith("_" + metric):
+            return "max" if metric in kinds.RISING_METRICS else "min"
+    return "auto"
 
 
 def build_metrics(names, loss=None) -> list:

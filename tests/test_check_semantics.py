@@ -92,6 +92,14 @@ def test_keras_metric_names_are_read_as_netdsls():
     assert regression.train.metrics == ("mse", "mean_absolute_error", "r2_score")
 
 
+def test_class_weight_in_a_net_with_several_outputs_is_refused_by_check():
+    # `fit` refuses it (estimators/heads.py); check said "ok" before.
+    error = error_of("input (4)\noutput a, b\nh = dense(8)\na = dense(3, activation=softmax)\nfrom h\nb = dense(1)\n"
+                     "train {\n    class_weight = balanced\n    a.loss = sparse_categorical_crossentropy\n    b.loss = mse\n}\n")
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "N409" and (diagnostic.span.line, diagnostic.span.col) == (8, 20)
+
+
 # ---- monitors -----------------------------------------------------------------------------------
 
 

@@ -143,6 +143,26 @@ def test_two_heads_predict_each_and_score_as_multi_output_classifiers(data):
     assert {"loss", "kind_loss", "size_loss", "kind_accuracy"} <= set(est.history_)
 
 
+@pytest.mark.parametrize("monitor", ["val_kind_accuracy", "val_size_loss"])
+def test_callbacks_may_monitor_one_output_of_several(data, monitor):
+    # Keras's mode `auto` knows only a model's own metric names and refused these ("cannot
+    # determine whether that metric should be maximized"); netdsl gives the direction.
+    pixels, _, y, _ = data
+    callbacks = f"callbacks = [early_stopping(monitor={monitor}, patience=1), reduce_lr_on_plateau(monitor={monitor})]"
+    net = TWO_HEADS.replace("batch_size = 16", f"batch_size = 16\n    validation_split = 0.2\n    {callbacks}")
+    loads(net)  # `check` accepts it, so `fit` must
+    frame = pd.DataFrame({"kind": y, "size": pixels[:, 2]})
+    est = NetClassifier(net, random_state=0, epochs=2).fit(pixels, frame)
+    assert monitor in est.history_
+
+
+def test_a_monitor_s_direction_follows_its_metric():
+    from netdsl.estimators.compile import monitor_mode
+
+    assert [monitor_mode(m) for m in ("val_loss", "c_loss", "val_c_accuracy", "auc", "val_r_mae", "r_r2_score", "odd")] == [
+        "min", "min", "max", "max", "min", "max", "auto"]
+
+
 def test_heads_that_all_classify_score_subset_accuracy(data):
     pixels, _, y, _ = data
     net = TWO_HEADS.replace("size = dense(1)", "size = dense(1, activation=sigmoid)").replace("size.loss = mse", "size.loss = binary_crossentropy")

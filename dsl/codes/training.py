@@ -67,4 +67,13 @@ CODES = [
         "or drop `from_logits=true` to keep the activation.",
         "net demo\ninput (4)\ndense(3, activation=softmax)\ntrain {\n    loss = sparse_categorical_crossentropy(from_logits=true)\n}\n",
     ),
+    Code(
+        "N409", "class-weight-several-outputs", "`class_weight` in a net with several outputs",
+        "Class weights weigh each row by its class, and a net with several outputs has a class per "
+        "output (or none, for an output that regresses): Keras takes class weights for one output only.",
+        "Remove `class_weight`, and weigh the rows with `sample_weight` when fitting.",
+        "net demo\ninput (4)\noutput a, b\nh = dense(8)\na = dense(3, activation=softmax)\nfrom h\n"
+        "b = dense(1)\ntrain {\n    class_weight = balanced\n    a.loss = sparse_categorical_crossentropy\n"
+        "    b.loss = mse\n}\n",
+    ),
 ]

@@ -193,6 +193,12 @@ def _check_heads(resolved: specs.Net, walked: list, span_of, problems: list) -> 
     output and loss (`NAME.metrics`, else the block's), and monitors of what Keras reports then
     (`loss`, `NAME_loss`, `NAME_METRIC`)."""
     train = resolved.train
+    if train.class_weight is not None:  # `fit` refuses it (estimators/heads.py)
+        problems.append(Diagnostic(
+            "`class_weight` is for a net with one output; this one has several",
+            span_of(("train", "class_weight")),
+            help="remove it, and weigh the rows with `sample_weight` when fitting", code="N409",
+        ))
     rows = {row.name: (row, bound) for row, bound in walked}
     reported = ["loss"]
     for name in resolved.outputs:
