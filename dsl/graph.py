@@ -31,6 +31,8 @@ MERGE_ARITY = {"subtract": 2, "dot": 2}
 # so 4,000 dense layers stop `fit` with a RecursionError (10,000 after a minute), while 2,000 fit.
 # `resolution` checks the counts it knows before the net is wired; `wire` stops at it too.
 MAX_LAYERS = 2_000
+# (Also the most points one merge reads: Keras builds a node per input, and `fit` of a merge of
+# 90,000 inputs ran for minutes in gigabytes.)
 # Statements visited while unrolling: bounds the work of `repeat` blocks that make no layer
 # (`repeat 2000 { from x }`) or whose count a `repeat NAME in` sets, which no count says beforehand.
 MAX_STATEMENTS = 50 * MAX_LAYERS
@@ -115,6 +117,7 @@ class _Wiring:
                 current = self.residual(item, path, current, env, repeated)
             elif isinstance(item, specs.From):
                 current = self.point(item.point, path + ("point",), path)
+                self.no_flow_reported |= current is None  # (reported) the layers below read nothing
             else:
                 current = self.layer(item, path, current, env, repeated)
         return current
@@ -229,12 +232,15 @@ class _Wiring:
         """The points a merge reads, or None if one is unknown or their number is wrong (reported)."""
         tag = path + ("inputs",)
         arity = MERGE_ARITY.get(layer.kind)
-        if len(layer.inputs) < 2 or (arity and len(layer.inputs) != arity):
-            want = f"exactly {arity}" if arity else "two or more"
+        count = len(layer.inputs)
+        if count < 2 or (arity and count != arity) or count > MAX_LAYERS:
+            want = f"exactly {arity}" if arity else "two or more" if count < 2 else f"at most {MAX_LAYERS:,}"
+            hint = (f"name the points it reads, e.g. `{layer.kind}(x, block)`"
+                    + ("; `residual { }` adds a block to its input" if layer.kind == "add" else "")) if count <= MAX_LAYERS else (
+                    f"merge groups of the points first, then `{layer.kind}` the groups")
             self.problems.append(Diagnostic(
-                f"`{layer.kind}` merges {want} named points, not {len(layer.inputs)}", self.span_of(tag) or self.span_of(path),
-                help=f"name the points it reads, e.g. `{layer.kind}(x, block)`"
-                + ("; `residual { }` adds a block to its input" if layer.kind == "add" else ""), code="N804",
+                f"`{layer.kind}` merges {want} named points, not {count:,}", self.span_of(tag) or self.span_of(path),
+                help=hint, code="N804",
             ))  # fmt: skip
             return None
         points = [self.point(name, tag + (j,), path) for j, name in enumerate(layer.inputs)]

@@ -294,9 +294,10 @@ def _check_matrix(token: Token) -> None:
 
 def _too_deep(node: Tree) -> Diagnostic:
     span = Span.of(node)
-    if node.data == "repeat_block":
-        return Diagnostic(f"`repeat` blocks nested more than {MAX_NESTING} deep", span,
-                          help="flatten the blocks: `repeat` counts multiply, so one block can say the same", code="N116")
+    if node.data in ("repeat_block", "residual_block", "skip_block"):  # (the blocks count together)
+        return Diagnostic(f"blocks (`repeat`, `residual`) nested more than {MAX_NESTING} deep", span,
+                          help="flatten the blocks: `repeat` counts multiply, so one block can say the same; a "
+                          "`residual` block may hold several layers", code="N116")
     if node.data in ("list", "tuple_literal", "call_value"):
         return Diagnostic(f"values nested more than {MAX_NESTING} deep", span,
                           help=f"brackets and calls may nest at most {MAX_NESTING} deep", code="N116")

@@ -680,6 +680,10 @@ def test_random_graphs_fit_together_in_netdsl_exactly_when_they_do_in_keras(kera
 @pytest.mark.parametrize("body, where, code, title", [
     ("multi_head_attention(2, 4, key=input)", (3, 32), "N804", "`multi_head_attention` takes `key=` with `value=`"),
     ("multi_head_attention(2, 4, value=encoder)", (3, 34), "N802", "unknown point `encoder`"),
+    # One mistake, one error: after an unknown `from`, no second "which input?" (N808) below it.
+    ("from dense\ndense(4)", (3, 6), "N802", "unknown point `dense`"),
+    # Keras makes a node per point read: `fit` of a 90,000-point merge ran for minutes in gigabytes.
+    ("h = dense(4)\nadd(" + ", ".join(["h"] * 2001) + ")", (4, 5), "N804", "`add` merges at most 2,000 named points, not 2,001"),
 ])  # fmt: skip
 def test_cross_attention_mistakes_are_located(body, where, code, title):
     from netdsl.dsl import NetError
