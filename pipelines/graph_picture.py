@@ -29,6 +29,9 @@ __all__ = ["Box", "Diagram", "diagram", "graph_figure", "graph_picture", "measur
 
 HEADER = 0.7  # inches above the boxes: the net's name and its weights
 MAX_PIXELS = 20_000  # the longest side of a PNG; a longer picture is drawn at fewer dots per inch
+# The most pixels of a PNG (a wide and long one: nested `residual` frames grow both ways), under
+# the 89 million at which Pillow warns of a decompression bomb; drawing it takes 4 bytes a pixel.
+MAX_AREA = 50_000_000
 _BLOCKS = ("repeat", "residual", "pretrained")
 _FONT = {  # (size, weight, family) of each kind of text: the fonts matplotlib ships, so sizes are the same everywhere
     "heading": (13, "bold", "DejaVu Sans"), "title": (9.5, "bold", "DejaVu Sans"),
@@ -370,8 +373,9 @@ def graph_picture(net, path=None, params: dict | None = None, data: dict | None 
 
 
 def write(figure: Figure, path) -> None:
-    """Write the picture, at fewer dots per inch when it is longer than MAX_PIXELS at the usual."""
+    """Write the picture, at fewer dots per inch when it is longer than MAX_PIXELS, or larger than
+    MAX_AREA, at the usual."""
     from netdsl.pipelines.figures import DPI
 
-    longest = max(figure.get_size_inches())
-    save(figure, path, dpi=min(DPI, int(MAX_PIXELS / longest)))
+    width, height = figure.get_size_inches()
+    save(figure, path, dpi=min(DPI, int(MAX_PIXELS / max(width, height)), int((MAX_AREA / (width * height)) ** 0.5)))

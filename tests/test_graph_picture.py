@@ -255,3 +255,17 @@ def test_parallel_branches_are_drawn_in_the_order_they_are_written():
     assert placed.boxes["a"].x < placed.boxes["b"].x < placed.boxes["c"].x
     assert placed.boxes["b1"].x < placed.boxes["c1"].x
     assert placed.routes[("stem", "a")][1][0] < placed.boxes["b1"].x  # the long edge to `a` on the left
+
+
+def test_a_picture_wide_and_long_is_drawn_within_the_area_bound(tmp_path):
+    # 60 nested `residual` blocks drew a 14,962 x 19,912 PNG (298 million pixels, 1.3 GB to draw):
+    # each side under MAX_PIXELS, the whole far beyond what Pillow opens.
+    from netdsl.pipelines.figures import new_figure
+    from netdsl.pipelines.graph_picture import MAX_AREA, MAX_PIXELS, write
+
+    figure = new_figure(150, 200)
+    path = tmp_path / "large.png"
+    write(figure, path)
+    width, height = struct.unpack(">II", path.read_bytes()[16:24])  # the PNG's IHDR
+    assert width * height <= MAX_AREA and max(width, height) <= MAX_PIXELS
+    assert width * height > MAX_AREA / 2  # drawn as large as allowed, not shrunk further
