@@ -163,15 +163,16 @@ def check_sizes(archive: zipfile.ZipFile, path: Path) -> None:
             )
 
 
-def read_member(archive: zipfile.ZipFile, name: str, limit: int, path: Path) -> bytes:
-    """The bytes of one member, read at most `limit` of them (sizes in the zip can lie)."""
+def read_member(archive: zipfile.ZipFile, name: str, limit: int, path: Path, head: int | None = None) -> bytes:
+    """The bytes of one member, read at most `limit` of them (sizes in the zip can lie); with `head`,
+    its first `head` bytes only."""
     try:
         info = archive.getinfo(name)
         if info.file_size > limit:
             raise SavedNetError(f"`{path.name}`: `{name}` is {info.file_size:,} bytes, more than netdsl reads "
                                 f"({limit:,})", help="a damaged or hostile file; save the model again")
         with archive.open(info) as member:  # read no more than it claims (and refuse more below)
-            data = member.read(info.file_size + 1)
+            data = member.read(info.file_size + 1 if head is None else head)
     except KeyError:
         raise SavedNetError(f"`{path.name}` has no `{name}` inside",
                             help="give a `.keras` file written by Keras 3, or a model saved with `netdsl fit --save`") from None
@@ -234,12 +235,69 @@ def _from_config(archive: zipfile.ZipFile, path: Path) -> SavedNet:
         raise SavedNetError(f"`{path.name}`'s config.json is not JSON ({_reason(error)})",
                             help="a damaged file, or not one written by Keras 3; save the base again") from None
     try:
-        return _parse(path, config)
+        saved = _parse(path, config)
     except SavedNetError:
         raise
     except (TypeError, KeyError, AttributeError, ValueError, IndexError, RecursionError) as error:
         raise SavedNetError(f"`{path.name}`'s config.json is not a Keras model's config ({_reason(error)})",
                             help="a damaged file, or not one written by Keras 3; save the base again") from None
+    check_weights(archive, config, path)
+    return saved
+
+
+# ---- the weights beside the config -----------------------------------------------------------------
+
+WEIGHTS = "model.weights.h5"  # a `.keras` zip's weights, beside its config.json
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"  # the first 8 bytes of an HDF5 file as h5py (Keras) writes it
+# The fewest bytes a weight takes in WEIGHTS: Keras's int4 quantization packs two weights a byte.
+_MIN_WEIGHT_BYTES = 0.5
+
+
+def check_weights(archive: zipfile.ZipFile, config, path: Path) -> None:
+    """Refuse a `.keras` zip whose config.json implies more weights than its weights member can hold
+    (Keras would allocate them all before finding out: a 26 KB file asking for gigabytes), or whose
+    weights are not HDF5 (Keras would fail only when a fit loads them; `check` says so now)."""
+    try:
+        info = archive.getinfo(WEIGHTS)
+    except KeyError:
+        info = None
+    stored = info.file_size if info is not None else 0
+    implied = implied_weights(config)
+    if implied * _MIN_WEIGHT_BYTES > stored:
+        raise SavedNetError(f"`{path.name}`: its config.json implies {implied:,} weights, but `{WEIGHTS}` holds "
+                            f"{stored:,} bytes", help="a damaged or hostile file; save the model again")
+    if info is not None and read_member(archive, WEIGHTS, MAX_MODEL_BYTES, path, head=8) != HDF5_SIGNATURE:
+        raise SavedNetError(f"`{path.name}`: its `{WEIGHTS}` is not an HDF5 file",
+                            help="a damaged file; save the model again")
+
+
+def implied_weights(config) -> int:
+    """The weights of the layers a Keras config describes, each sized as netdsl's shape rules size
+    it for the input its `build_config` names (what Keras builds it for); a layer netdsl cannot
+    size counts none. Nested models are walked too, without recursion."""
+    from .shapes.context import Context, Tensor
+    from .shapes.rules import apply
+
+    total, stack = 0, [config]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+            continue
+        if not isinstance(value, dict):
+            continue
+        keras_class, built = value.get("class_name"), value.get("build_config")
+        if not (isinstance(keras_class, str) and keras_class in KERAS_KINDS) or not isinstance(built, dict) \
+                or not isinstance(value.get("config"), dict):
+            stack.extend(value.values())
+            continue
+        try:
+            spec, shape = _spec(keras_class, value["config"])[0], _shape(built.get("input_shape"))
+            params = apply(spec, Tensor(shape, "float"), Context(spec.kind, "", "", False, False)).params
+        except Exception:  # noqa: BLE001 - an estimate: a layer the rules cannot size counts none
+            continue
+        total += params if isinstance(params, int) and params > 0 else 0
+    return total
 
 
 # ---- netdsl's model file --------------------------------------------------------------------------

@@ -161,6 +161,7 @@ def model_from_bytes(data: bytes, what: str = "the saved net"):
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             saved.check_sizes(archive, Path(what))
             config = json.loads(saved.read_member(archive, "config.json", saved.MAX_CONFIG_BYTES, Path(what)))
+            saved.check_weights(archive, config, Path(what))  # before Keras allocates what the config says
     except (zipfile.BadZipFile, ValueError, RecursionError) as error:
         raise ModelFileError(f"{what} is not a Keras model ({type(error).__name__}: {error})") from None
     except saved.SavedNetError as error:
@@ -172,7 +173,12 @@ def model_from_bytes(data: bytes, what: str = "the saved net"):
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.keras")
         Path(path).write_bytes(data)
-        return keras.models.load_model(path, compile=True, safe_mode=True)
+        try:
+            return keras.models.load_model(path, compile=True, safe_mode=True)
+        except Exception as error:  # noqa: BLE001 - Keras and h5py raise many kinds for a damaged file
+            reason = (str(error).strip().splitlines() or [""])[0][:300]  # Keras's may go on with whole arrays
+            raise ModelFileError(f"Keras cannot load {what} ({type(error).__name__}: {reason}); "
+                                 "the file is damaged: save the model again") from None
 
 
 # ---- files ----------------------------------------------------------------------------------------
@@ -266,8 +272,10 @@ def _load_zip(path: Path):
                 f"`{path}` holds objects of types netdsl does not load ({error}); it was not written by "
                 "netdsl. If you trust who wrote it, load it with skops yourself"
             ) from None
-        except (KeyError, TypeError, AttributeError, IndexError, RecursionError, NotImplementedError,
-                json.JSONDecodeError, UnicodeDecodeError, zipfile.BadZipFile) as error:
+        except NetdslError:
+            raise  # netdsl's own reasons (a net Keras cannot load, a member refused), said as they are
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError, NotImplementedError,
+                UnicodeDecodeError, zipfile.BadZipFile) as error:  # ValueError: skops's (a protocol it lacks)
             raise ModelFileError(f"`{path}` is damaged ({type(error).__name__}: {error}); save the model again") from None
         finally:
             _READING.reset(token)

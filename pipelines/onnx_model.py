@@ -69,18 +69,18 @@ class OnnxModel:
         self.task = _task(meta, self.path)
         self.inputs = _declared_inputs(meta, graph_inputs, self.path)
         self.outputs = _declared_outputs(meta, graph_outputs, self.task, self.path)
-        self.stated_steps = [check_step(step) for step in _json(meta, "netdsl.steps", self.path, [])]
+        self.stated_steps = [check_step(step) for step in _json(meta, "netdsl.steps", self.path, [], (list,))]
         for step in self.stated_steps:
             if step.get("input") not in graph_inputs:
                 raise DataError(f"`{self.path}`: a stated step feeds `{step.get('input')}`, which is no input of the "
                                 f"graph ({', '.join(graph_inputs)}); export the model again")
-        self._classes = _json(meta, "netdsl.classes", self.path, None)
+        self._classes = _json(meta, "netdsl.classes", self.path, None, (list, dict))
         self._graph_outputs = graph_outputs
         self.heads_ = self._heads() if any(o.get("head") for o in self.outputs) else None
         self.classes_ = self._classes_of(None) if self.task == "classifier" and not self.heads_ else None
         columns = [i.get("columns") for i in self.inputs]
         self.feature_columns_ = [c for cs in columns for c in cs] if all(columns) else None
-        target = _json(meta, "netdsl.target", self.path, None)
+        target = _json(meta, "netdsl.target", self.path, None, (str, list))
         self.target_column_ = target[0] if isinstance(target, list) and len(target) == 1 else target
         stated = {step["input"] for step in self.stated_steps}
         self.categorical_columns_ = [c for i in self.inputs if i.get("dtype") == "string" and i["name"] not in stated
@@ -159,6 +159,9 @@ class OnnxModel:
         classes = self._classes.get(head) if isinstance(self._classes, dict) and head else self._classes
         if classes is None:
             return None
+        if not (isinstance(classes, list) and all(isinstance(c, (str, int, float)) for c in classes)):
+            raise DataError(f"`{self.path}`: its classes (`netdsl.classes`{f', of `{head}`' if head else ''}) are not "
+                            "a list of labels; the file is damaged: export the model again")
         classes = np.asarray(classes)
         return classes.astype(object) if classes.dtype.kind == "U" else classes  # strings: object, as fit makes them
 
@@ -262,23 +265,34 @@ def _parse(path: Path, onnx):
 def _external_tensor(proto, onnx) -> str | None:
     """The name of a tensor anywhere in the model stored outside the file, or None."""
     external = onnx.TensorProto.EXTERNAL
-    graphs = [proto.graph]
+    graphs = [proto.graph, *(g for info in proto.training_info for g in (info.initialization, info.algorithm))]
     nodes = [node for function in proto.functions for node in function.node]
     while graphs or nodes:
         if graphs:
             graph = graphs.pop()
-            for tensor in [*graph.initializer, *(s.values for s in graph.sparse_initializer)]:
-                if tensor.data_location == external:
-                    return tensor.name
+            name = _external_in(graph.initializer, graph.sparse_initializer, external)
+            if name is not None:
+                return name or "(unnamed)"
             nodes.extend(graph.node)
             continue
         for attribute in nodes.pop().attribute:
-            tensors = [attribute.t, *attribute.tensors, attribute.sparse_tensor.values,
-                       *(s.values for s in attribute.sparse_tensors)]
-            for tensor in tensors:
-                if tensor.data_location == external:
-                    return tensor.name or attribute.name
+            name = _external_in([attribute.t, *attribute.tensors], [attribute.sparse_tensor, *attribute.sparse_tensors],
+                                external)
+            if name is not None:
+                return name or attribute.name
             graphs.extend([attribute.g, *attribute.graphs] if attribute.HasField("g") else attribute.graphs)
+    return None
+
+
+def _external_in(tensors, sparse_tensors, external) -> str | None:
+    """The name of the first of `tensors` or `sparse_tensors` kept outside the file, or None: a
+    sparse tensor's indices count as much as its values (onnxruntime reads both)."""
+    for tensor in tensors:
+        if tensor.data_location == external:
+            return tensor.name
+    for sparse in sparse_tensors:
+        if external in (sparse.values.data_location, sparse.indices.data_location):
+            return sparse.values.name
     return None
 
 
@@ -291,20 +305,28 @@ def _session(path: Path, proto, ort):
         raise DataError(f"onnxruntime cannot load `{path}`: {_first_line(problem)}") from None
 
 
-def _json(meta: dict, key: str, path: Path, default):
+_KIND_NAMES = {list: "a list", dict: "an object", str: "a string"}
+
+
+def _json(meta: dict, key: str, path: Path, default, kinds: tuple = (object,)):
+    """The metadata `key` read as JSON (`default` where it is absent), one of the types `kinds`."""
     if key not in meta:
         return default
     try:
-        return json.loads(meta[key])
-    except ValueError:
+        value = json.loads(meta[key])
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise DataError(f"`{path}`: its metadata `{key}` is not JSON; the file is damaged: export the model again") from None
+    if not isinstance(value, kinds):
+        raise DataError(f"`{path}`: its metadata `{key}` is not {' or '.join(_KIND_NAMES[k] for k in kinds)}; "
+                        "the file is damaged: export the model again")
+    return value
 
 
 def _task(meta: dict, path: Path) -> str:
     if meta.get("netdsl.format") != FORMAT:
         raise DataError(f"`{path}` states the format {meta.get('netdsl.format')!r}, not {FORMAT!r}")
     version = meta.get("netdsl.format_version", "")
-    if not version.isdigit() or int(version) > FORMAT_VERSION:
+    if not (version.isdecimal() and len(version) < 10) or int(version) > FORMAT_VERSION:
         raise DataError(f"`{path}` is in version {version!r} of netdsl's ONNX format; this netdsl reads version "
                         f"{FORMAT_VERSION}: upgrade netdsl")
     task = meta.get("netdsl.task")
@@ -334,7 +356,8 @@ _NEEDED = {"classifier": ("label", "probabilities"), "regressor": ("prediction",
 
 def _declared_outputs(meta: dict, graph_outputs: dict, task: str, path: Path) -> list[dict]:
     outputs = _json(meta, "netdsl.outputs", path, None)
-    if not isinstance(outputs, list) or not all(isinstance(o, dict) and o.get("meaning") in MEANINGS for o in outputs):
+    if not isinstance(outputs, list) or not all(isinstance(o, dict) and o.get("meaning") in MEANINGS and isinstance(
+            o.get("name"), str) and isinstance(o.get("head"), (str, type(None))) for o in outputs):
         raise DataError(f"`{path}` does not state its outputs (`netdsl.outputs`); export the model again")
     unknown = [str(o.get("name")) for o in outputs if o.get("name") not in graph_outputs]
     if unknown:

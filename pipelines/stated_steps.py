@@ -43,6 +43,11 @@ MASK_TOKEN = ""
 STANDARDIZE = (None, "lower_and_strip_punctuation", "lower", "strip_punctuation")
 SPLIT = (None, "whitespace", "character")
 OUTPUT_MODES = ("int", "multi_hot", "count", "tf_idf")
+# Bounds on what a file's step may ask for, far beyond any text model's: each n-gram width is a pass
+# over every text's tokens, and a row is `max_tokens` floats (multi_hot, count, tf_idf, padded) or
+# `output_sequence_length` ids (int), allocated for every row before the graph runs.
+MAX_NGRAM = 32
+MAX_WIDTH = 2**20
 
 
 def check_step(step) -> dict:
@@ -60,15 +65,18 @@ def check_step(step) -> dict:
     if step.get("output_mode") not in OUTPUT_MODES:
         problems.append(f"output_mode={step.get('output_mode')!r}")
     if not _widths_ok(step.get("ngrams")):
-        problems.append(f"ngrams={step.get('ngrams')!r}")
+        problems.append(f"ngrams={step.get('ngrams')!r} (widths from 1 to {MAX_NGRAM})")
     vocabulary = step.get("vocabulary")
     if not isinstance(vocabulary, list) or not all(isinstance(t, str) for t in vocabulary) or OOV_TOKEN not in vocabulary:
         problems.append("vocabulary (a list of strings with `[UNK]`)")
     length = step.get("output_sequence_length")
-    if length is not None and not (type(length) is int and length >= 0):
-        problems.append(f"output_sequence_length={length!r}")
-    if step.get("pad_to_max_tokens") and not (type(step.get("max_tokens")) is int and step["max_tokens"] > 0):
-        problems.append(f"max_tokens={step.get('max_tokens')!r} with pad_to_max_tokens")
+    if length is not None and not (type(length) is int and 0 <= length <= MAX_WIDTH):
+        problems.append(f"output_sequence_length={length!r} (at most {MAX_WIDTH:,})")
+    tokens = step.get("max_tokens")
+    size = len(vocabulary) if isinstance(vocabulary, list) else 0
+    if step.get("pad_to_max_tokens") and not (type(tokens) is int and max(size, 1) <= tokens <= MAX_WIDTH):
+        problems.append(f"max_tokens={tokens!r} with pad_to_max_tokens "
+                        f"(from the vocabulary's size, {size:,}, to {MAX_WIDTH:,})")
     if step.get("output_mode") == "tf_idf":
         weights = step.get("idf_weights")
         if not isinstance(weights, list) or not all(isinstance(w, (int, float)) for w in weights):
@@ -83,7 +91,8 @@ def _widths_ok(ngrams) -> bool:
     if ngrams is None:
         return True
     widths = [ngrams] if type(ngrams) is int else ngrams
-    return isinstance(widths, list) and bool(widths) and all(type(n) is int and n >= 1 for n in widths)
+    return (isinstance(widths, list) and 1 <= len(widths) <= MAX_NGRAM
+            and all(type(n) is int and 1 <= n <= MAX_NGRAM for n in widths))
 
 
 def vectorize_text(texts, step: dict) -> np.ndarray:

@@ -333,6 +333,27 @@ def test_predict_and_fit_refuse_a_folder_as_a_file(tiny, tmp_path, capsys):
     assert "is a folder" in _fails(["fit", str(tiny), "--data", str(folder)], capsys)
 
 
+def test_fit_and_predict_refuse_to_write_over_what_they_read(tiny, tmp_path, capsys, monkeypatch):
+    """`fit --save` naming the .net or data file, `predict --out` naming the model or data file
+    (by any spelling of its path): one C101 line before any work, and the file unchanged."""
+    monkeypatch.chdir(tmp_path)
+    data, model = tmp_path / "rows.csv", tmp_path / "kept.model"
+    data.write_bytes(_table(20))
+    assert main(["fit", str(tiny), "--data", str(data), "--epochs", "1", "--quiet", "--save", str(model)]) == 0
+    (tmp_path / "sub").mkdir()
+    before = {path: path.read_bytes() for path in (tiny, data, model)}
+    cases = [
+        (["fit", tiny, "--data", data, "--save", "./tiny.net"], "--save `tiny.net` is the .net file itself"),
+        (["fit", tiny, "--data", "rows.csv", "--save", data], f"--save `{data}` is the data file itself"),
+        (["predict", model, "--data", data, "--out", "sub/../kept.model"], "--out `sub/../kept.model` is the model file itself"),
+        (["predict", model, "--data", data, "--out", data], f"--out `{data}` is the data file itself"),
+    ]
+    for argv, message in cases:
+        said = _fails([str(a) for a in argv], capsys)
+        assert said == f"netdsl: error[C101]: {message}; name another file"
+    assert {path: path.read_bytes() for path in before} == before
+
+
 # ---- 6. --set: one parser, any estimator setting -----------------------------------------------------
 
 

@@ -249,6 +249,7 @@ def test_the_command_exports_a_saved_model_with_string_columns(tmp_path, capsys)
 def test_the_command_says_what_is_wrong(tmp_path, capsys):
     assert main(["export", str(tmp_path / "missing.model")]) == 1
     assert "netdsl: error[D101]: no such model file" in capsys.readouterr().err
+    (tmp_path / "m.onnx").write_bytes(b"a model")  # (one that exists: writing over it would destroy it)
     assert main(["export", str(tmp_path / "m.onnx"), "--out", str(tmp_path / "m.onnx")]) == 1
     assert "error[C101]: --out" in capsys.readouterr().err
     program = tmp_path / "mlp.net"

@@ -4,6 +4,8 @@ Keras's own `TextVectorization`, `OnnxModel` against the estimator it was export
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -329,6 +331,129 @@ def test_onnx_model_refuses_external_data(exported, tmp_path):
     assert (tmp_path / "weights.bin").stat().st_size > 0
     with pytest.raises(DataError, match="in another file \\(ONNX external data\\); netdsl reads one self-contained"):
         OnnxModel(tmp_path / "split.onnx")
+
+
+def test_onnx_model_refuses_external_sparse_indices(tmp_path, monkeypatch):
+    """A sparse tensor whose indices (not values) live in another file: refused before onnxruntime
+    reads that file (which leaked its bytes in its error), as an initializer and as an attribute."""
+    onnx = pytest.importorskip("onnx", reason='needs the onnx extra: pip install -e ".[onnx]"')
+    pytest.importorskip("onnxruntime", reason='needs the onnx extra: pip install -e ".[onnx]"')
+    from onnx import TensorProto, helper, numpy_helper
+
+    from netdsl.pipelines.data import DataError
+    from netdsl.pipelines.onnx_model import OnnxModel
+
+    def sparse():
+        indices = numpy_helper.from_array(np.array([0], np.int64), "")
+        indices.data_location = TensorProto.EXTERNAL
+        for key, value in (("location", "secret.txt"), ("length", "8")):
+            entry = indices.external_data.add()
+            entry.key, entry.value = key, value
+        return helper.make_sparse_tensor(numpy_helper.from_array(np.array([1.0], np.float32), "S"), indices, [4])
+
+    X = helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, 4])
+    Y = helper.make_tensor_value_info("Y", TensorProto.FLOAT, [None, 4])
+    add = helper.make_node("Add", ["X", "S"], ["Y"])
+    as_initializer = helper.make_graph([add], "g", [X], [Y])
+    as_initializer.sparse_initializer.append(sparse())
+    as_constant = helper.make_graph([helper.make_node("Constant", [], ["S"], sparse_value=sparse()), add], "g", [X], [Y])
+    (tmp_path / "secret.txt").write_text("SECRET42")
+    monkeypatch.chdir(tmp_path)
+    for name, graph in [("initializer.onnx", as_initializer), ("constant.onnx", as_constant)]:
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        onnx.save(model, name)
+        with pytest.raises(DataError, match="keeps the tensor `S` in another file") as refused:
+            OnnxModel(name)
+        assert "SECRET" not in str(refused.value)
+
+
+def _small_classifier(path, **props):
+    """A netdsl ONNX classifier file made without training (label = argmax of the 4 inputs), its
+    metadata as `netdsl export` writes it, with `props` set (None: removed)."""
+    onnx = pytest.importorskip("onnx", reason='needs the onnx extra: pip install -e ".[onnx]"')
+    pytest.importorskip("onnxruntime", reason='needs the onnx extra: pip install -e ".[onnx]"')
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["input"], ["probabilities"]),
+         helper.make_node("ArgMax", ["input"], ["label"], axis=1, keepdims=0)], "g",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [None, 4])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, 4]),
+         helper.make_tensor_value_info("label", TensorProto.INT64, [None])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    meta = {"netdsl.format": "netdsl-onnx", "netdsl.format_version": "1", "netdsl.task": "classifier",
+            "netdsl.inputs": '[{"name": "input", "dtype": "float32", "shape": [4], "columns": ["a", "b", "c", "d"]}]',
+            "netdsl.outputs": '[{"name": "probabilities", "meaning": "probabilities", "head": null}, '
+                              '{"name": "label", "meaning": "label", "head": null}]',
+            "netdsl.steps": "[]", "netdsl.target": '"label"', "netdsl.classes": '["w", "x", "y", "z"]', **props}
+    helper.set_model_props(model, {k: v for k, v in meta.items() if v is not None})
+    onnx.save(model, str(path))
+    return path
+
+
+TEXT_STEP = {"kind": "text_vectorization", "input": "input", "standardize": None, "split": "whitespace", "ngrams": None,
+             "output_mode": "int", "output_sequence_length": None, "vocabulary": ["", "[UNK]", "a", "b"]}
+
+
+@pytest.mark.parametrize("change, said", [
+    ({"ngrams": 10**10}, "ngrams=10000000000 (widths from 1 to 32)"),
+    ({"ngrams": [1] * 1000}, "ngrams=[1, 1, "),
+    ({"output_mode": "multi_hot", "pad_to_max_tokens": True, "max_tokens": 10**12},
+     "max_tokens=1000000000000 with pad_to_max_tokens (from the vocabulary's size, 4, to 1,048,576)"),
+    ({"output_mode": "count", "pad_to_max_tokens": True, "max_tokens": 1}, "max_tokens=1 with pad_to_max_tokens"),
+    ({"output_sequence_length": 10**12}, "output_sequence_length=1000000000000 (at most 1,048,576)"),
+])
+def test_onnx_model_refuses_a_text_step_beyond_bounds(tmp_path, change, said):
+    """Steps that would hang (10**10 n-gram widths), allocate TiB for every row, or index past
+    `max_tokens`: refused when the file is opened."""
+    from netdsl.pipelines.data import DataError
+    from netdsl.pipelines.onnx_model import OnnxModel
+
+    path = _small_classifier(tmp_path / "step.onnx", **{"netdsl.steps": json.dumps([{**TEXT_STEP, **change}])})
+    with pytest.raises(DataError, match="the model file's text_vectorization step has values netdsl cannot apply: ") as refused:
+        OnnxModel(path)
+    assert said in str(refused.value)
+
+
+DAMAGED_METADATA = {  # metadata -> what the one error says
+    "netdsl.inputs": ("[" * 200_000, "its metadata `netdsl.inputs` is not JSON"),
+    "netdsl.classes": ("[" * 200_000, "its metadata `netdsl.classes` is not JSON"),
+    "netdsl.format_version": ("\u00b2", "is in version '²' of netdsl's ONNX format"),
+    "netdsl.steps": ("5", "its metadata `netdsl.steps` is not a list"),
+    "netdsl.target": ('{"a": 1}', "its metadata `netdsl.target` is not a string or a list"),
+}
+DAMAGED_CLASSES = ['[["w", "x"], ["y"]]', '{"a": ["w"]}']
+DAMAGED_OUTPUTS = ['[{"name": "label", "meaning": "label", "head": ["x"]}, '
+                   '{"name": "probabilities", "meaning": "probabilities", "head": ["x"]}]',
+                   '[{"name": ["label"], "meaning": "label", "head": null}]']
+
+
+def test_onnx_model_refuses_damaged_metadata(tmp_path):
+    """Metadata that is not what netdsl writes: one DataError each, never a traceback."""
+    from netdsl.pipelines.data import DataError
+    from netdsl.pipelines.onnx_model import OnnxModel
+
+    cases = [({key: text}, said) for key, (text, said) in DAMAGED_METADATA.items()]
+    cases += [({"netdsl.classes": text}, "its classes (`netdsl.classes`) are not a list of labels") for text in DAMAGED_CLASSES]
+    cases += [({"netdsl.outputs": text}, "does not state its outputs (`netdsl.outputs`)") for text in DAMAGED_OUTPUTS]
+    for i, (props, said) in enumerate(cases):
+        with pytest.raises(DataError) as refused:
+            OnnxModel(_small_classifier(tmp_path / f"{i}.onnx", **props))
+        assert said in str(refused.value), props
+
+
+def test_predict_onnx_says_labels_the_outputs_cannot_take(tmp_path, capsys):
+    """A model with named outputs scored on one label column, a numeric one on text labels: one
+    line, never the scorer's traceback."""
+    csv = tmp_path / "rows.csv"
+    csv.write_text("a,b,c,d,label\n1,2,3,4,w\n4,3,2,1,z\n")
+    head = _small_classifier(tmp_path / "head.onnx", **{"netdsl.classes": '{"x": ["w", "x", "y", "z"]}',
+                                                         "netdsl.outputs": '[{"name": "label", "meaning": "label", "head": "x"}]'})
+    assert "this net has 1 outputs (x): y needs a column for each" in _predict_error(capsys, head, "--data", csv)
+    numbers = _small_classifier(tmp_path / "numbers.onnx", **{"netdsl.classes": "[0, 1, 2, 3]"})
+    assert "Mix of label input types" in _predict_error(capsys, numbers, "--data", csv)
 
 
 def test_plain_onnx_model_runs(exported, tmp_path):

@@ -451,6 +451,81 @@ def test_check_of_a_netdsl_model_base_imports_neither_tensorflow_nor_skops(fitte
     assert not {m for m in out.split() if m.split(".")[0] in ("tensorflow", "keras", "skops")}
 
 
+def _rewrite_net(path, change=None, **members):
+    """The model file at `path` with its net's `.keras` members replaced (`members`: name -> bytes)
+    and its config.json changed in place by `change(config)`."""
+    with zipfile.ZipFile(path) as archive:
+        outer = {name: archive.read(name) for name in archive.namelist()}
+    with zipfile.ZipFile(io.BytesIO(outer["nets/0.keras"])) as net:
+        inner = {name: net.read(name) for name in net.namelist()}
+    if change is not None:
+        config = json.loads(inner["config.json"])
+        change(config)
+        inner["config.json"] = json.dumps(config).encode()
+    inner.update(members)
+    blob = io.BytesIO()
+    with zipfile.ZipFile(blob, "w") as net:
+        for name, data in inner.items():
+            net.writestr(name, data)
+    outer["nets/0.keras"] = blob.getvalue()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in outer.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_a_net_whose_config_asks_for_more_weights_than_the_file_holds_is_refused_unbuilt(fitted, tmp_path):
+    """A few KB whose config.json says `units=10**6` (or 10**8: gigabytes): refused before Keras
+    allocates the weights, by `load` and by `check` of a `pretrained` base."""
+    from netdsl.estimators import load as load_model
+    from netdsl.estimators.persist import ModelFileError
+
+    def grow(config):
+        hidden, head = config["config"]["layers"][1:3]
+        hidden["config"]["units"] = 10**6
+        head["build_config"]["input_shape"] = [None, 10**6]
+
+    path = _rewrite_net(fitted.save(tmp_path / "big.model"), grow)
+    assert path.stat().st_size < 100_000
+    with user_error(ModelFileError, match=r"its config.json implies 8,000,003 weights, but `model.weights.h5` holds"):
+        load_model(path)
+    diagnostic = _diagnostic(_net(tmp_path, 'pretrained("big.model", up_to="hidden")'))
+    assert diagnostic.title.startswith("`big.model`: its config.json implies 8,000,003 weights")
+
+
+def test_a_model_file_keras_h5py_or_skops_cannot_read_is_a_model_file_error(fitted, tmp_path):
+    """Their own errors (h5py's OSError, Keras's and skops's ValueError) become one ModelFileError
+    line, never a traceback or a dump of arrays."""
+    from netdsl.estimators import load as load_model
+    from netdsl.estimators.persist import ModelFileError
+
+    good = fitted.save(tmp_path / "good.model")
+    with zipfile.ZipFile(good) as archive, zipfile.ZipFile(io.BytesIO(archive.read("nets/0.keras"))) as net:
+        h5 = net.read("model.weights.h5")
+    cut = _rewrite_net(fitted.save(tmp_path / "cut.model"), **{"model.weights.h5": h5[: len(h5) // 2]})
+    listed = _rewrite_net(fitted.save(tmp_path / "listed.model"), **{"config.json": b"[1, 2]"})
+    newer = fitted.save(tmp_path / "newer.model")
+    with zipfile.ZipFile(newer) as archive:
+        outer = {name: archive.read(name) for name in archive.namelist()}
+    with zipfile.ZipFile(io.BytesIO(outer["estimator.skops"])) as skops_zip:
+        inner = {name: skops_zip.read(name) for name in skops_zip.namelist()}
+    inner["schema.json"] = json.dumps({**json.loads(inner["schema.json"]), "protocol": 999}).encode()
+    blob = io.BytesIO()
+    with zipfile.ZipFile(blob, "w") as skops_zip:
+        for name, data in inner.items():
+            skops_zip.writestr(name, data)
+    outer["estimator.skops"] = blob.getvalue()
+    with zipfile.ZipFile(newer, "w") as archive:
+        for name, data in outer.items():
+            archive.writestr(name, data)
+    for path, said in [(cut, r"Keras cannot load the saved net \(OSError: "),
+                       (listed, r"Keras cannot load the saved net \(ValueError: "),
+                       (newer, r"`.*newer.model` is damaged \(ValueError: The file was saved with skops protocol 999")]:
+        with user_error(ModelFileError, match=said) as caught:
+            load_model(path)
+        assert "\n" not in str(caught.value)
+
+
 def _double(X):
     return X * 2
 
@@ -481,20 +556,36 @@ def test_a_transformer_and_a_regressor_save_and_load(iris, tmp_path):
     np.testing.assert_array_equal(back.predict(X), regressor.predict(X))
 
 
-def test_a_base_keras_cannot_load_is_an_error_located_at_pretrained(iris, tmp_path):
-    """Its config reads well (check passes), its weights are damaged: fit says so at `pretrained`."""
-    from netdsl.estimators import NetClassifier
-
+def _damaged_base(folder, weights):
+    """The fine-tuning example's base with `weights(its model.weights.h5)` in place of those, and a
+    net using it."""
     with zipfile.ZipFile(ROOT / "tests" / "data" / "finetune" / "base.keras") as good:
         members = {name: good.read(name) for name in good.namelist()}
-    members["model.weights.h5"] = b"not HDF5 at all"
-    with zipfile.ZipFile(tmp_path / "damaged.keras", "w") as archive:
+    members["model.weights.h5"] = weights(members["model.weights.h5"])
+    with zipfile.ZipFile(folder / "damaged.keras", "w") as archive:
         for name, data in members.items():
             archive.writestr(name, data)
-    net = tmp_path / "uses.net"
+    net = folder / "uses.net"
     net.write_text('net uses\ninput (8, 8, 1)\npretrained("damaged.keras", up_to="flat")\ndense(2, activation=softmax)\n'
                    "train {\n    epochs = 1\n}\n")
-    analyse(load(net))  # the static check reads the config only
+    return net
+
+
+def test_a_base_whose_weights_are_not_hdf5_is_refused_by_check(tmp_path):
+    """Weights that are not HDF5 (as many bytes as the real ones): `check` says so at `pretrained`,
+    without TensorFlow, rather than fit later."""
+    diagnostic = _diagnostic(_damaged_base(tmp_path, lambda h5: b"x" * len(h5)))
+    assert diagnostic.title == "`damaged.keras`: its `model.weights.h5` is not an HDF5 file"
+    assert (diagnostic.span.line, diagnostic.span.col) == (3, 12)
+
+
+def test_a_base_keras_cannot_load_is_an_error_located_at_pretrained(iris, tmp_path):
+    """Its config reads well (check passes), its weights are damaged (cut short): fit says so at
+    `pretrained`."""
+    from netdsl.estimators import NetClassifier
+
+    net = _damaged_base(tmp_path, lambda h5: h5[: len(h5) * 3 // 4])
+    analyse(load(net))  # the static check reads the config and the weights' first bytes only
     X = np.random.default_rng(0).random((20, 64), dtype=np.float32)
     with user_error(NetError) as caught:
         NetClassifier(str(net)).fit(X, np.arange(20) % 2)

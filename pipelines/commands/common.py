@@ -19,7 +19,7 @@ from netdsl.pipelines.data import BUILTINS, DataError
 __all__ = [
     "DATA_HELP", "SET_HELP", "add_estimator_arguments", "add_training_data_arguments",
     "PYTHON_CODES", "choose_task", "code_of", "error", "estimators", "fraction", "holdout_split", "int_option", "literal", "load_model",
-    "make_estimator", "positive_int", "print_scores", "save_model", "set_params", "write_csv",
+    "make_estimator", "positive_int", "print_scores", "refuse_overwrite", "save_model", "set_params", "write_csv",
 ]  # fmt: skip
 
 DATA_HELP = f"a built-in data set ({', '.join(BUILTINS)}) or a .csv, .tsv, .parquet or .npz file"
@@ -235,6 +235,17 @@ def make_estimator(net, args, task: str, data, params: dict, console=None, verbo
     if args.scale and console is not None:
         console.print("scaled: features" + (" and targets" if task == "regression" else "") + " standardised on the training rows")
     return composed(model, categorical=data.categorical, scale=args.scale)
+
+
+def refuse_overwrite(option: str, out: Path | None, inputs: dict) -> int | None:
+    """One C101 line and exit status 1 when `out` (what `option` writes) is one of the files the
+    command reads (`inputs`: what each is called, its path), which writing would destroy; else None."""
+    if out is None:
+        return None
+    for what, path in inputs.items():
+        if path is not None and Path(path).is_file() and Path(path).resolve() == Path(out).resolve():  # (not `digits`)
+            return error(f"{option} `{out}` is {what} itself; name another file", code="C101")
+    return None
 
 
 def save_model(model, path: Path) -> Path:

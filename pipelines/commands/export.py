@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from netdsl.dsl import NetError
-from netdsl.pipelines.commands.common import code_of, error, load_model
+from netdsl.pipelines.commands.common import code_of, error, load_model, refuse_overwrite
 from netdsl.pipelines.data import DataError
 
 FORMATS = ("onnx",)
@@ -32,8 +32,9 @@ def register(commands) -> None:
 
 def run(args) -> int:
     out = args.out if args.out is not None else args.model.with_suffix(".onnx")
-    if out.resolve() == args.model.resolve():
-        return error(f"--out `{out}` is the model file itself; name another file", code="C101")
+    refused = refuse_overwrite("--out", out, {"the model file": args.model})
+    if refused:
+        return refused
     try:
         model = load_model(args.model)
         from netdsl.estimators.export import export

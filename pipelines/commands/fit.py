@@ -16,6 +16,7 @@ from netdsl.pipelines.commands.common import (
     make_estimator,
     positive_int,
     print_scores,
+    refuse_overwrite,
     save_model,
     set_params,
 )
@@ -43,6 +44,9 @@ def register(commands) -> None:
 def run(args) -> int:
     from rich.console import Console
 
+    refused = refuse_overwrite("--save", args.save, {"the .net file": args.file, "the data file": args.data})
+    if refused:
+        return refused
     console = Console(soft_wrap=True, highlight=False)  # long paths stay on one line; no quadratic highlighting
     # Read and validated once: the estimator is given this spec (its errors still point into FILE).
     net = load(args.file)  # a NetError here is rendered by main, before any data or TensorFlow work

@@ -8,7 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from netdsl.dsl import NetError
-from netdsl.pipelines.commands.common import DATA_HELP, error, load_model, positive_int, print_scores, write_csv
+from netdsl.pipelines.commands.common import (
+    DATA_HELP,
+    error,
+    load_model,
+    positive_int,
+    print_scores,
+    refuse_overwrite,
+    write_csv,
+)
 from netdsl.pipelines.commands.several import is_several, output_columns, print_output_scores, target_columns
 from netdsl.pipelines.composite import known_columns
 from netdsl.pipelines.data import load_data
@@ -45,6 +53,9 @@ def run(args) -> int:
     from rich.console import Console
     from sklearn.base import is_classifier
 
+    refused = refuse_overwrite("--out", args.out, {"the model file": args.model, "the data file": args.data})
+    if refused:
+        return refused
     console = Console(soft_wrap=True, highlight=False)  # long paths stay on one line; no quadratic highlighting
     onnx = args.model.suffix.lower() == ".onnx"
     model = _onnx_model(args.model) if onnx else load_model(args.model)
@@ -78,11 +89,14 @@ def run(args) -> int:
         console.print(f"wrote {len(frame)} predictions to {args.out}")
     else:
         _print_frame(console, frame, args.rows, data)
-    if data.y is not None and several:
-        print_output_scores(console, model, data.y, predictions, "on all rows")
-    elif data.y is not None and not (onnx and model.task in (None, "transformer")):  # a plain model's outputs: unknown
-        task = "classification" if (model.task == "classifier" if onnx else is_classifier(model)) else "regression"
-        print_scores(console, task, data.y, predictions, data, "on all rows", report=False)
+    try:
+        if data.y is not None and several:
+            print_output_scores(console, model, data.y, predictions, "on all rows")
+        elif data.y is not None and not (onnx and model.task in (None, "transformer")):  # a plain model's: unknown
+            task = "classification" if (model.task == "classifier" if onnx else is_classifier(model)) else "regression"
+            print_scores(console, task, data.y, predictions, data, "on all rows", report=False)
+    except ValueError as problem:  # labels the scores cannot take: one column for several outputs, text for numbers
+        return error(problem, code="D101")
     return 0
 
 
