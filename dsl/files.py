@@ -5,6 +5,9 @@ goes through `replace_atomically`: the new content is written to a temporary fil
 folder, flushed to disk, and renamed over the target only once it is complete. A write that fails
 half-way (disk full, a file-size limit, an exception in the writer) leaves the old file exactly as
 it was and removes the temporary one. The rename is atomic on POSIX and Windows within one folder.
+
+Reading one is bounded: `unpacked_size_problem` says when the arrays of a zip archive (an `.npz`
+of data, a checkpoint) would unpack to more than this machine's memory, before any is read.
 """
 
 from __future__ import annotations
@@ -59,3 +62,17 @@ def write_bytes(path, data: bytes) -> None:
 def write_text(path, text: str, encoding: str = "utf-8") -> None:
     """`Path(path).write_text(text)`, but the old file survives a failed write."""
     write_bytes(path, text.encode(encoding))
+
+
+def unpacked_size_problem(archive, members) -> str | None:
+    """Why the `members` of the zip `archive` cannot be read here, or None: their unpacked size
+    exceeds this machine's memory. A small compressed file can claim gigabytes (a zip bomb), and
+    reading it would exhaust memory rather than fail; a member is read with at most its declared
+    size, so the claim bounds it."""
+    from netdsl.dsl.shapes import memory_limit  # through the package, where a test may replace it
+
+    limit = memory_limit()
+    claimed = sum(info.file_size for info in archive.infolist() if info.filename in members)
+    if limit is not None and claimed > limit:
+        return f"unpack to {claimed / 2**30:,.1f} GiB, more than this machine's memory ({limit / 2**30:,.1f} GiB)"
+    return None

@@ -12,6 +12,7 @@ Which kinds exist, and which Keras class runs each, is the registry in `dsl/kind
 descriptions become `docs/language.md`.
 """
 
+import math
 from typing import Annotated, Any, Literal, NamedTuple, Union
 
 from pydantic import PrivateAttr, model_validator
@@ -184,8 +185,8 @@ class RangeProblem(NamedTuple):
 
 def range_problem(kind: str, low, high, step=None) -> RangeProblem | None:
     """What is wrong with a range's bounds, or None: a `range` of integers with a positive step, the
-    bounds in order, a `loguniform` above zero. The loader reports it located (N512-N515); a spec
-    made in Python raises it."""
+    bounds in order, a `loguniform` above zero, a width a float holds (else a search draws infinity).
+    The loader reports it located (N512-N515); a spec made in Python raises it."""
     if kind == "range":
         for name, value in (("low", low), ("high", high), ("step", step)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
@@ -205,7 +206,18 @@ def range_problem(kind: str, low, high, step=None) -> RangeProblem | None:
     if kind == "loguniform" and low <= 0:
         return RangeProblem("N514", "low", f"`loguniform` must start above 0, got {_number(low)}",
                             "a log scale holds only positive numbers: start at e.g. `1e-5`, or use `uniform`")
+    if kind != "range" and not _finite_width(kind, low, high):
+        return RangeProblem("N513", None, f"the range from {_number(low)} to {_number(high)} is wider than a float "
+                            "holds: a search would draw infinity", "narrow the range (a float holds up to about 1.8e308)")
     return None
+
+
+def _finite_width(kind: str, low, high) -> bool:
+    """Whether high - low (on a log scale for `loguniform`, as scipy draws it) is a finite float."""
+    try:
+        return math.isfinite(math.log(high) - math.log(low) if kind == "loguniform" else float(high) - float(low))
+    except OverflowError:
+        return False
 
 
 def _number(value) -> str:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -296,13 +297,21 @@ def save(state: Checkpoint, path) -> Path:
 
 
 def load(path) -> Checkpoint:
-    """A checkpoint written by `save` (read with `allow_pickle=False`: no code runs from the file)."""
+    """A checkpoint written by `save`, read with `allow_pickle=False` (no code runs from the file)
+    and bounded: only the members `save` writes, checked before any is read (`_check_members`)."""
     try:
         with np.load(path, allow_pickle=False) as data:
+            _check_members(data.zip)
             meta = json.loads(str(data["meta"]))
             if meta.get("format") != FORMAT or meta.get("version") != VERSION:
                 raise ValueError("not a netdsl checkpoint of this version")
             n_model, n_optimizer = meta["counts"]
+            numbered = {key for key in data.files if key.startswith(("model_", "optimizer_"))}
+            if numbered != {f"model_{i}" for i in range(n_model)} | {f"optimizer_{i}" for i in range(n_optimizer)}:
+                raise ValueError("its variables are not the ones its metadata counts")
+            unknown = [name for name in meta["attributes"] if not _fitted_name(name)]
+            if unknown:
+                raise ValueError(f"it holds the attribute {unknown[0]!r}, which no checkpoint has")
             model = [data[f"model_{i}"] for i in range(n_model)]
             optimizer = [data[f"optimizer_{i}"] for i in range(n_optimizer)]
             arrays = {}
@@ -311,6 +320,35 @@ def load(path) -> Checkpoint:
                     name = key[len("attr_"):]
                     value = data[key]
                     arrays[name] = value.astype(object) if meta["arrays"].get(name) == "object" else value
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as error:
         raise ParameterError(f"cannot read the checkpoint {path}: {error}") from None
     return Checkpoint(meta["architecture"], model, optimizer, meta["attributes"], arrays, meta.get("vocabularies", {}))
+
+
+def _fitted_name(name) -> bool:
+    """Whether a checkpoint can hold the fitted attribute `name`: what `capture` takes (a name
+    ending or starting in `_`, not one a fit makes again), never a dunder, which `resume` would
+    set on the estimator."""
+    return (isinstance(name, str) and name.isidentifier() and not name.startswith("__") and name not in _SKIPPED
+            and (name.endswith("_") or name.startswith("_")))
+
+
+def _check_members(archive) -> None:
+    """ValueError unless every member of the archive is one `save` writes (`meta`, `model_<i>`,
+    `optimizer_<i>`, `attr_<fitted attribute>`), stored uncompressed as `np.savez` stores it (so
+    it unpacks to no more than it takes in the file: no zip bomb), and all of them fit in memory."""
+    from netdsl.dsl.files import unpacked_size_problem
+
+    for info in archive.infolist():
+        name = info.filename.removesuffix(".npy")
+        kind, _, rest = name.partition("_")
+        known = (name == "meta" or kind in ("model", "optimizer") and rest.isdigit() and rest.isascii()
+                 or kind == "attr" and _fitted_name(rest))
+        if not info.filename.endswith(".npy") or not known:
+            raise ValueError(f"it holds `{info.filename}`, which no checkpoint has")
+        if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
+            raise ValueError(f"`{info.filename}` is compressed ({info.compress_size:,} bytes that unpack to "
+                             f"{info.file_size:,}), and a checkpoint's members are stored as written")
+    problem = unpacked_size_problem(archive, [info.filename for info in archive.infolist()])
+    if problem is not None:
+        raise ValueError(f"its arrays {problem}")

@@ -14,18 +14,13 @@ __all__ = ["check_unpacked_size", "read_npz"]
 
 
 def check_unpacked_size(archive, members: list[str], source: str) -> None:
-    """Refuse arrays whose unpacked size exceeds this machine's memory before reading any of them:
-    a small compressed file can claim gigabytes (a zip bomb), and reading it would exhaust memory
-    rather than fail. The arrays are read with at most their declared size, so the claim bounds them."""
-    from netdsl.dsl.shapes import memory_limit
+    """Refuse arrays whose unpacked size exceeds this machine's memory before reading any of them
+    (`netdsl.dsl.files.unpacked_size_problem`)."""
+    from netdsl.dsl.files import unpacked_size_problem
 
-    limit = memory_limit()
-    claimed = sum(info.file_size for info in archive.infolist() if info.filename in members)
-    if limit is not None and claimed > limit:
-        raise DataError(
-            f"the arrays of `{source}` unpack to {claimed / 2**30:,.1f} GiB, more than this machine's memory "
-            f"({limit / 2**30:,.1f} GiB); use a smaller sample of the data"
-        )
+    problem = unpacked_size_problem(archive, members)
+    if problem is not None:
+        raise DataError(f"the arrays of `{source}` {problem}; use a smaller sample of the data")
 
 
 def read_npz(path: Path, source: str, has_target: bool) -> tuple:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netdsl.dsl.errors import InputError, ParameterError
-from netdsl.pipelines.errors import MissingFileError
+from netdsl.pipelines.errors import DataError, MissingFileError
 from netdsl.pipelines.figures import new_figure, panel_grid, save
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -242,6 +242,10 @@ def _traces(frame, params, metric, columns):
 
     rung_column, resource_column = columns
     rungs = pd.to_numeric(frame[rung_column], errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isfinite(rungs) | (rungs < 0) | (rungs != np.round(rungs)))
+    if len(bad):  # a hand-edited cell: the rungs could not be told apart or ordered
+        raise DataError(f"the search results' `{rung_column}` column holds {frame[rung_column].iloc[bad[0]]!r} in row "
+                        f"{bad[0] + 1} (line {bad[0] + 2} of a CSV), not a rung (0, 1, 2, ...); fix or drop that row")
     spent = pd.to_numeric(frame[resource_column], errors="coerce").to_numpy(dtype=float)
     means = pd.to_numeric(frame["mean_test_" + (metric or "score")], errors="coerce").to_numpy(dtype=float)
     if "candidate" in frame.columns:

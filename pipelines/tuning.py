@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -70,7 +71,7 @@ from netdsl.pipelines.search import (
 )
 from netdsl.pipelines.search_results import results_lock
 from netdsl.pipelines.search_workers import backend, worker_died
-from netdsl.pipelines.tuning_rungs import Rungs, check_halvable, fingerprint
+from netdsl.pipelines.tuning_rungs import Rungs, check_halvable, fingerprint, stored_seed
 
 __all__ = ["STRATEGIES", "NetSearch", "schedule", "tune"]
 
@@ -207,7 +208,8 @@ def tune(
     "halving". `n_candidates`: how many random and halving draw (random's default 10; halving over
     lists only: the whole grid). `min_epochs`, `factor`: halving's first rung (default as
     scikit-learn's "exhaust") and the factor by which epochs grow and candidates shrink (>= 2).
-    `random_state`: the draws' seed, and the training's for an estimator without its own.
+    `random_state`: the draws' seed, and the training's for an estimator without its own (with
+    `resume` and no `random_state`: the seed the resumed search drew).
     `results_path`: the CSV of rows (its `.states` folder beside it); `resume=PATH` continues the
     search that wrote PATH. `scoring`, `refit`, `error_score`: as scikit-learn's searches (one metric).
     """
@@ -227,7 +229,7 @@ def tune(
     if strategy == "halving":
         check_halvable(estimator, space)
     own = sorted((k, repr(v)) for k, v in estimator.get_params(deep=False).items() if k != "net")  # as given
-    estimator, seed = _seeded(estimator, random_state)
+    estimator, seed = _seeded(estimator, random_state, resume)
     candidates = _candidates(space, strategy, n_candidates, seed)
     max_epochs = full_epochs(estimator, spec)
     halving = strategy == "halving"
@@ -258,15 +260,18 @@ def tune(
     return search
 
 
-def _seeded(estimator, random_state) -> tuple:
+def _seeded(estimator, random_state, resume=None) -> tuple:
     """(estimator, seed): one seed for every fit of the search (the module docstring says why), set
-    on the estimator unless it has its own `random_state`."""
+    on the estimator unless it has its own `random_state`; without a `random_state`, a resumed
+    search's is the seed it drew (else it could never be resumed)."""
     import numpy as np
     from sklearn.base import clone
 
     from netdsl.estimators.seeding import as_int
 
     prefix, net_estimator = net_step(estimator)
+    if random_state is None and resume is not None:
+        random_state = stored_seed(resume)
     seed = as_int(random_state) if random_state is not None else int(np.random.SeedSequence().generate_state(1)[0] >> 1)
     if getattr(net_estimator, "random_state", None) is None:
         estimator = clone(estimator).set_params(**{prefix + "random_state": seed})
@@ -281,6 +286,9 @@ def _checked_settings(strategy, n_candidates, min_epochs, factor, scoring, resul
         raise SearchError(f"min_epochs and factor are settings of halving, not of a {strategy} search")
     if strategy == "grid" and n_candidates is not None:
         raise SearchError("a grid tries every combination: n_candidates (--candidates) is for random and halving")
+    for name, value in (("n_candidates", n_candidates), ("min_epochs", min_epochs), ("factor", factor)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+            raise SearchError(f"{name} must be a whole number, got {value!r}")
     if isinstance(scoring, (list, tuple, set, dict)):
         raise SearchError("tune ranks candidates by one score: give scoring one metric")
     if resume is None:

@@ -16,7 +16,7 @@ from netdsl.pipelines.errors import SearchError
 from netdsl.pipelines.search import net_step
 from netdsl.pipelines.search_results import Reporter, exception_text
 
-__all__ = ["Rungs", "check_halvable", "fingerprint", "run_task", "states_folder"]
+__all__ = ["Rungs", "check_halvable", "fingerprint", "run_task", "states_folder", "stored_seed"]
 
 
 # ---- one task -----------------------------------------------------------------------------------------------
@@ -127,8 +127,18 @@ def state_file(folder: Path, candidate: int, rung: int, fold: int) -> Path:
     return folder / f"c{candidate}_r{rung}_f{fold}.npz"
 
 
-def read_resumed(path: Path, fingerprint: dict) -> list[dict]:
-    """The rows of the search at `path` (a SearchError for another search's file)."""
+def stored_seed(path) -> int | None:
+    """The seed that the resumable search at `path` drew (its fingerprint's), so that a search run
+    without a random_state can be resumed; None when unreadable (`read_resumed` says why)."""
+    try:
+        return int(json.loads((states_folder(Path(path)) / "search.json").read_text())["seed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def read_resumed(path: Path, fingerprint: dict, n_candidates: int) -> list[dict]:
+    """The rows of the search at `path` (a SearchError for another search's file, or a cell that is
+    not what the search wrote: `_resumed_row`)."""
     import pandas as pd
 
     folder = states_folder(path)
@@ -145,19 +155,41 @@ def read_resumed(path: Path, fingerprint: dict) -> list[dict]:
         frame = pd.read_csv(path, keep_default_na=True)
     except (OSError, ValueError) as error:
         raise SearchError(f"cannot read the results to resume from {path}: {error}") from None
-    missing = {"candidate", "rung", "mean_test_score", "status"} - set(frame.columns)
+    missing = {"candidate", "rung", "epochs", "mean_test_score", "status"} - set(frame.columns)
     if missing:
         raise SearchError(f"cannot resume from {path}: it lacks the columns {', '.join(sorted(missing))}")
-    rows = []
-    for record in frame.to_dict("records"):
-        row = {k: (None if isinstance(v, float) and math.isnan(v) and k.startswith("param_") else v)
-               for k, v in record.items()}
-        row["candidate"], row["rung"] = int(row["candidate"]), int(row["rung"])
-        row["status"] = "" if not isinstance(row["status"], str) else row["status"]
-        row["error"] = "" if not isinstance(row.get("error"), str) else row["error"]
-        rows.append(row)
-    return rows
+    return [_resumed_row(record, line, path, n_candidates) for line, record in enumerate(frame.to_dict("records"), 2)]
 
+
+_SCORES = ("mean_test_score", "std_test_score", "mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time")
+
+
+def _resumed_row(record: dict, line: int, path: Path, n_candidates: int) -> dict:
+    """The row read back from `line` of the results file, its numbers checked (a hand-edited cell
+    is a SearchError naming the file, line and column, never a bare ValueError later)."""
+    def number(column, whole=False, low=None, high=None, what="a number"):
+        try:
+            value = float(record[column])
+        except (TypeError, ValueError):
+            value = math.nan if whole else None
+        if value is None or whole and not (value.is_integer() and (low is None or value >= low)
+                                           and (high is None or value <= high)):
+            cell = record[column]
+            shown = "nothing" if isinstance(cell, float) and math.isnan(cell) else repr(cell)
+            raise SearchError(f"cannot resume from {path}: line {line}, column `{column}` holds {shown}, not {what}; "
+                              "fix the cell as the search wrote it, or run the search again without resume")
+        return int(value) if whole else value
+
+    row = {k: (None if isinstance(v, float) and math.isnan(v) and k.startswith("param_") else v)
+           for k, v in record.items()}
+    row["candidate"] = number("candidate", True, 0, n_candidates - 1, f"one of this search's candidates, 0 to {n_candidates - 1}")
+    row["rung"] = number("rung", True, 0, what="a rung, a whole number from 0")
+    row["epochs"] = number("epochs", True, 1, what="a number of epochs, a whole number from 1")
+    for column in [c for c in record if c in _SCORES or c.startswith("split") and c.endswith("_test_score")]:
+        row[column] = number(column)
+    row["status"] = "" if not isinstance(row["status"], str) else row["status"]
+    row["error"] = "" if not isinstance(row.get("error"), str) else row["error"]
+    return row
 
 
 # ---- the rungs ------------------------------------------------------------------------------------------------
@@ -182,7 +214,7 @@ class Rungs:
     def prepare(self, resuming: bool) -> None:
         """The states folder and fingerprint: checked and read back when resuming, else anew."""
         if resuming:
-            for row in read_resumed(self.path, self.fingerprint):
+            for row in read_resumed(self.path, self.fingerprint, len(self.candidates)):
                 self.done[(row["candidate"], row["rung"])] = row
             return
         if self.folder.exists():

@@ -96,6 +96,7 @@ def test_the_spec_refuses_bounds_that_cannot_be_a_range():
     ("param r = 0.2 in uniform(0, 1, 2)", "N512", "too many arguments for `uniform`"),
     ("param r = 0.2 in uniform(0.5, 0)", "N513", "low bound 0.5 is not below its high bound 0"),
     ("param lr = 0.01 in loguniform(0, 0.1)", "N514", "must start above 0"),
+    ("param r = 0.1 in uniform(-1e308, 1e308)", "N513", "the range from -1e+308 to 1e+308 is wider than a float holds"),
     ("param d = 2 in range(1, 4.5)", "N515", "`high` of `range` must be an integer"),
     ("param d = 5 in range(1, 5)", "N516", "`range` excludes its end: 1, 2, 3, 4"),
     ("param r = 0.7 in uniform(0, 0.5)", "N516", "the range is [0, 0.5]"),

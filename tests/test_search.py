@@ -377,6 +377,11 @@ def _run_failing(argv, capsys):
         (["--grid", "epochs=0"], "the value 0 of the setting `epochs` is not valid"),
         (["--grid", "hidden"], "--grid takes KEY=V1,V2"),
         (["--grid", "hidden="], "has no values"),
+        (["--set", "hiden=4"], "--set: Invalid parameter 'hiden' for estimator NetClassifier. Did you mean `hidden`?"),
+        (["--set", "epochs=0"], "the value 0 of the setting `epochs` is not valid"),
+        (["--set", "hidden=4"], "--set hidden=4 fixes `hidden`, which this search varies (the file's `in ...` or "
+                                "--grid): give one of them (to try 4 alone: --grid hidden=4)"),
+        (["--grid", "epochs=1,2", "--set", "epochs=3"], "--set epochs=3 fixes `epochs`, which this search varies"),
     ],
 )
 def test_cli_search_errors(tiny, tmp_path, monkeypatch, capsys, extra, message):
@@ -384,6 +389,42 @@ def test_cli_search_errors(tiny, tmp_path, monkeypatch, capsys, extra, message):
     line = _run_failing(["search", str(tiny), "--data", "iris", "--cv", "2", *extra], capsys)
     assert message in line
     assert not (tmp_path / "search_results.csv").exists()  # nothing trained, nothing written
+
+
+def test_cli_search_refuses_a_bad_set_before_touching_the_old_results(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    fixed = tmp_path / "fixed.net"
+    fixed.write_text(TINY.replace("param hidden = 8 in [4, 8]", "param hidden = 8\nparam act = relu in [relu, tanh]")
+                     .replace("activation=relu", "activation=act"))
+    old = tmp_path / "old.csv"
+    old.write_text("candidate,rung\n0,0\n")
+    (tmp_path / "old.csv.states").mkdir()
+    (tmp_path / "old.csv.states" / "c0_r0_f0.npz").write_bytes(b"a stopped search's checkpoint")
+    for given, message in [("hiden=4", "Did you mean `hidden`?"), ("hidden=a", "the value 'a' of `hidden` does not fit the net")]:
+        line = _run_failing(["search", str(fixed), "--data", "iris", "--cv", "2", "--set", given, "--out", str(old)], capsys)
+        assert message in line
+    assert old.read_text() == "candidate,rung\n0,0\n"
+    assert (tmp_path / "old.csv.states" / "c0_r0_f0.npz").read_bytes() == b"a stopped search's checkpoint"
+
+
+def test_cli_search_refuses_outputs_it_cannot_write_before_any_work(tiny, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    Path("a_file").write_text("not a folder")
+    Path("r.csv").write_text("candidate,rung\n")
+    data = Path("d.csv")
+    data.write_text("x1,x2,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)))
+    for extra, message in [
+        (["--plots", "a_file/pics"], "--plots `a_file/pics` is inside `a_file`, which is a file, not a folder"),
+        (["--save", "a_file/m.model"], "--save `a_file/m.model` is inside `a_file`, which is a file"),
+        (["--out", "a_file/x.csv"], "--out `a_file/x.csv` is inside `a_file`, which is a file"),
+        (["--resume", "r.csv", "--out", "other.csv"], "--resume r.csv continues that file: give no other --out (other.csv)"),
+        (["--save", str(tiny)], f"--save `{tiny}` is the .net file itself"),
+        (["--out", "d.csv"], "--out `d.csv` is the data file itself"),
+    ]:
+        line = _run_failing(["search", str(tiny), "--data", str(data), "--cv", "2", *extra], capsys)
+        assert message in line
+    assert Path("a_file").read_text() == "not a folder" and data.read_text().startswith("x1,x2,label\n0,0,0\n")
+    assert Path("r.csv").read_text() == "candidate,rung\n" and not Path("other.csv").exists()
 
 
 def test_cli_search_nothing_to_search_and_unknown_data(tmp_path, monkeypatch, capsys):

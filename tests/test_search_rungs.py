@@ -78,6 +78,16 @@ def test_netdsl_plot_search_draws_the_rungs(tmp_path, capsys):
     assert imread(out).shape == (600, 950, 4)
 
 
+def test_netdsl_plot_search_says_which_rung_cell_is_not_a_rung(tmp_path, capsys):
+    csv = tmp_path / "results.csv"
+    _rows().astype({"rung": object}).assign(rung=lambda f: f["rung"].where(f.index != 2, "x")).to_csv(csv, index=False)
+    assert main(["plot", "search", str(csv), "--out", str(tmp_path / "search.png")]) == 1
+    err = capsys.readouterr().err
+    assert err == ("netdsl: error[D101]: the search results' `rung` column holds 'x' in row 3 (line 4 of a CSV), "
+                   "not a rung (0, 1, 2, ...); fix or drop that row\n")
+    assert not (tmp_path / "search.png").exists()
+
+
 def test_a_one_rung_csv_keeps_the_grid_picture(tmp_path):
     grid = _rows().query("rung == 0").assign(status="final")  # a grid search's rows: all at rung 0
     figure = plots.search_report(grid)

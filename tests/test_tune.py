@@ -4,6 +4,7 @@ continuing, ties, failures, resume, and the same results in one process, in loky
 Dask cluster. Tiny: 300 digits, an MLP, a few epochs, two folds."""
 
 import logging
+import re
 
 import numpy as np
 import pandas as pd
@@ -77,6 +78,59 @@ def test_a_checkpoint_of_another_net_is_refused(digits):
     state = checkpoint.capture(NetClassifier(MLP, epochs=1, random_state=0).fit(X, y))
     with pytest.raises(ValueError, match="this checkpoint was made by another net"):
         checkpoint.resume(NetClassifier(MLP, hidden=8, epochs=1, random_state=0), state, X, y)
+
+
+def _rewritten(source, target, extra=None, compress=(), meta=None):
+    """A copy of the checkpoint file `source` at `target`, with `extra` members (name -> bytes)
+    added, the members named in `compress` deflated (all of them: True), and `meta` replacing its
+    metadata."""
+    import io
+    import json
+    import zipfile
+
+    def method(name):
+        return zipfile.ZIP_DEFLATED if compress is True or name in compress else zipfile.ZIP_STORED
+
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            data = old.read(info.filename)
+            if meta is not None and info.filename == "meta.npy":
+                buffer = io.BytesIO()
+                np.save(buffer, np.array(json.dumps(meta)))
+                data = buffer.getvalue()
+            new.writestr(info.filename, data, compress_type=method(info.filename))
+        for name, data in (extra or {}).items():
+            new.writestr(name, data, compress_type=method(name))
+    return target
+
+
+def test_a_checkpoint_file_holds_only_what_save_writes(tmp_path, monkeypatch):
+    import io
+    import json
+
+    import netdsl.dsl.shapes
+
+    state = checkpoint.Checkpoint("arch", [np.zeros(3, "float32")], [np.ones(2)], {"n_iter_": 1},
+                                  {"classes_": np.arange(3)})
+    path = checkpoint.save(state, tmp_path / "c.npz")
+    assert checkpoint.load(path).arrays["classes_"].tolist() == [0, 1, 2]
+    bomb = io.BytesIO()  # a member of 64 MiB of zeros: 64 kB deflated (the report's: 3 GiB in 3 MB)
+    np.lib.format.write_array_header_1_0(bomb, {"descr": "|u1", "fortran_order": False, "shape": (2**26,)})
+    bomb = bomb.getvalue() + bytes(2**26)
+    meta = json.loads(str(np.load(path)["meta"]))
+    for target, message in [
+        (_rewritten(path, tmp_path / "b.npz", {"attr_bomb.npy": bomb}, ["attr_bomb.npy"]),
+         "`attr_bomb.npy`, which no checkpoint has"),
+        (_rewritten(path, tmp_path / "d.npz", {"attr___class__.npy": b""}), "`attr___class__.npy`, which no checkpoint has"),
+        (_rewritten(path, tmp_path / "z.npz", compress=True), "`meta.npy` is compressed"),
+        (_rewritten(path, tmp_path / "m.npz", {"model_1.npy": b""}), "not the ones its metadata counts"),
+        (_rewritten(path, tmp_path / "a.npz", meta={**meta, "attributes": {"fit": 1}}), "the attribute 'fit'"),
+    ]:
+        with pytest.raises(ValueError, match=f"cannot read the checkpoint {target}: .*{message}"):
+            checkpoint.load(target)
+    monkeypatch.setattr(netdsl.dsl.shapes, "memory_limit", lambda: 100)  # a machine smaller than the arrays
+    with pytest.raises(ValueError, match="its arrays unpack to 0.0 GiB, more than this machine's memory"):
+        checkpoint.load(path)
 
 
 # ---- the schedule -------------------------------------------------------------------------------------
@@ -214,6 +268,49 @@ def test_an_interrupted_search_resumes_to_the_same_result(digits, tmp_path):
     assert len(pd.read_csv(results)) == 12
     with pytest.raises(SearchError, match="nothing to resume"):
         tune(MLP, X, y, "halving", cv=2, random_state=0, resume=tmp_path / "missing.csv")
+
+
+def test_a_hand_edited_resumed_csv_is_refused_naming_the_cell(digits, tmp_path):
+    X, y = digits
+    results = tmp_path / "results.csv"
+
+    def stop_at(count):
+        def stop(done, total, row):
+            if done == count:
+                raise KeyboardInterrupt
+        return stop
+
+    with pytest.raises(KeyboardInterrupt):  # no random_state: a seed drawn for the search
+        tune(MLP, X, y, "halving", cv=2, results_path=results, progress=stop_at(2), refit=False)
+    written = pd.read_csv(results)
+    for column, value, words in [
+        ("mean_test_score", "abc", "'abc', not a number"),
+        ("rung", "x", "'x', not a rung, a whole number from 0"),
+        ("candidate", "", "nothing, not one of this search's candidates, 0 to 8"),
+        ("candidate", 1.5, "1.5, not one of this search's candidates"),
+        ("candidate", 99, "99, not one of this search's candidates"),
+        ("candidate", -1, "-1, not one of this search's candidates"),
+        ("epochs", "lots", "'lots', not a number of epochs"),
+    ]:
+        edited = written.astype(object)
+        edited.loc[1, column] = value
+        edited.to_csv(results, index=False)
+        with pytest.raises(SearchError, match=re.escape(f"cannot resume from {results}: line 3, column `{column}` holds {words}")):
+            tune(MLP, X, y, "halving", cv=2, resume=results, refit=False)
+    written.drop(columns="epochs").to_csv(results, index=False)
+    with pytest.raises(SearchError, match="it lacks the columns epochs"):
+        tune(MLP, X, y, "halving", cv=2, resume=results, refit=False)
+    written.to_csv(results, index=False)
+    with pytest.raises(KeyboardInterrupt):  # the drawn seed taken back from the results: resumed, one more row
+        tune(MLP, X, y, "halving", cv=2, resume=results, progress=stop_at(3), refit=False)
+    assert len(pd.read_csv(results)) == 3
+
+
+def test_tune_takes_whole_numbers_for_its_counts(digits):
+    X, y = digits
+    for name, value in [("factor", 2.5), ("factor", "3"), ("factor", True), ("min_epochs", 2.5), ("n_candidates", "4")]:
+        with pytest.raises(SearchError, match=re.escape(f"{name} must be a whole number, got {value!r}")):
+            tune(MLP, X, y, "halving", cv=2, **{name: value})
 
 
 # ---- determinism --------------------------------------------------------------------------------------------

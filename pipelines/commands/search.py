@@ -16,11 +16,13 @@ from netdsl.pipelines.commands.common import (
     choose_task,
     code_of,
     error,
+    estimators,
     holdout_split,
     int_option,
     literal,
     make_estimator,
     print_scores,
+    refuse_overwrite,
     save_model,
     set_params,
 )
@@ -77,8 +79,9 @@ def register(commands) -> None:
     )  # fmt: skip
     add_estimator_arguments(search)
     search.add_argument(
-        "--out", type=Path, default=Path("search_results.csv"), metavar="CSV",
-        help="write each candidate's results here as it finishes (default: search_results.csv)",
+        "--out", type=Path, metavar="CSV",
+        help="write each candidate's results here as it finishes (default: search_results.csv; with "
+        "--resume, the file resumed)",
     )  # fmt: skip
     search.add_argument("--save", type=Path, metavar="MODEL", help="write the refitted best model here")
     search.add_argument(
@@ -114,14 +117,42 @@ def run(args) -> int:
     spec = load(args.file)  # a NetError is rendered by main, before any data or TensorFlow work
     try:
         extra = parse_grid(args.grid)
+        params = set_params(args.set)
         _check_strategy(args)
         if args.strategy == "grid":
             full_grid(spec, extra)  # nothing to search: say so before loading anything
+        _check_set(spec, params, extra)
         _check_outputs(args)
+        for option, path in (("--out", args.out), ("--save", args.save)):
+            refused = refuse_overwrite(option, path, {"the .net file": args.file, "the data file": args.data})
+            if refused:
+                return refused
         with results_lock(args.out):  # refuse a file another search is writing, before any work
-            return _run_search(args, spec, extra)
+            return _run_search(args, spec, extra, params)
     except SearchError as problem:
         return error(problem)
+
+
+def _check_set(spec, params: dict, extra: dict) -> None:
+    """Refuse, before any work, a `--set` that every candidate's fit would refuse (a name neither
+    the file's params nor the estimator's settings know, a value that does not fit: as `check_grid`
+    checks --grid) or that the search would ignore (a param it varies)."""
+    from netdsl.dsl.errors import ParameterError
+    from netdsl.pipelines.search import check_grid, search_space
+
+    if not params:
+        return
+    varied = [name for name in params if name in extra or name in search_space(spec)]
+    if varied:
+        name, value = varied[0], params[varied[0]]
+        raise SearchError(f"--set {name}={value} fixes `{name}`, which this search varies (the file's `in ...` or "
+                          f"--grid): give one of them (to try {value} alone: --grid {name}={value})")
+    net = estimators().NetClassifier(spec)
+    try:
+        net.set_params(**params)
+    except ParameterError as problem:
+        raise SearchError(f"--set: {problem}") from None
+    check_grid({name: [value] for name, value in params.items()}, spec, net)
 
 
 def _check_strategy(args) -> None:
@@ -137,17 +168,26 @@ def _check_strategy(args) -> None:
     if args.resume is not None:
         if not args.resume.is_file():
             raise SearchError(f"--resume {args.resume}: no such results file to resume")
+        if args.out is not None and args.out.resolve() != args.resume.resolve():
+            raise SearchError(f"--resume {args.resume} continues that file: give no other --out ({args.out})")
         args.out = args.resume
+    elif args.out is None:
+        args.out = Path("search_results.csv")
 
 
 def _check_outputs(args) -> None:
-    """Refuse, before any work, output paths that cannot be written as asked."""
+    """Refuse, before any work, output paths that cannot be written as asked: a folder where a file
+    goes, a file where a folder goes (the output's or one above it), an input file."""
     if args.out.is_dir():
         raise SearchError(f"--out `{args.out}` is a folder; name a CSV file")
     if args.plots is not None and args.plots.exists() and not args.plots.is_dir():
         raise SearchError(f"--plots `{args.plots}` is a file; name a folder for the pictures (made if missing)")
     if args.save is not None and args.save.is_dir():
         raise SearchError(f"--save `{args.save}` is a folder; name a model file")
+    for option, path in (("--out", args.out), ("--save", args.save), ("--plots", args.plots)):
+        above = next((parent for parent in (path.parents if path is not None else ()) if parent.exists()), None)
+        if above is not None and not above.is_dir():
+            raise SearchError(f"{option} `{path}` is inside `{above}`, which is a file, not a folder; name another place")
 
 
 def _cv(folds: int, task: str, windowed: bool, seed: int, several: bool = False):
@@ -162,14 +202,13 @@ def _cv(folds: int, task: str, windowed: bool, seed: int, several: bool = False)
     return KFold(folds, shuffle=True, random_state=seed), "shuffled folds"
 
 
-def _run_search(args, spec, extra) -> int:
+def _run_search(args, spec, extra, params) -> int:
     from rich.console import Console
 
     from netdsl.pipelines.search import grid_search
     from netdsl.pipelines.search_workers import import_estimators, start_workers
 
     console = Console(soft_wrap=True)
-    params = set_params(args.set)
     starting = start_workers(args.jobs) if args.scheduler is None else None
     data = for_net(load_data(args.data, target=target_columns(args.target), window=args.window), spec)
     task, origin = choose_task(args.task, data, spec)
