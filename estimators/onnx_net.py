@@ -165,19 +165,28 @@ def _exporting():
     reads `np.object`, which NumPy 2 removed, so Keras sets it for good (once, `patch_tf2onnx`); here it
     is there while exporting and gone after, as it was. TensorFlow's logger says only errors meanwhile
     (saving the traced function warns about the vocabulary tables it leaves out, which the export
-    states as a step)."""
+    states as a step). And what tf2onnx and TensorFlow's saving change on the way, put back after:
+    tf2onnx's import sets `TF_CPP_MIN_LOG_LEVEL=3` over the user's value, and saving sets the level
+    of absl's logger."""
     import logging
+    import os
 
     added = "object" not in np.__dict__
     if added:
         np.object = object
-    logger = logging.getLogger("tensorflow")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    loggers = [logging.getLogger(name) for name in ("tensorflow", "absl")]
+    levels = [logger.level for logger in loggers]
+    log_level = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+    loggers[0].setLevel(logging.ERROR)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+        if log_level is None:
+            os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+        else:
+            os.environ["TF_CPP_MIN_LOG_LEVEL"] = log_level
         if added:
             del np.object
 

@@ -156,6 +156,7 @@ def model_from_bytes(data: bytes, what: str = "the saved net"):
     import keras
 
     from . import layers  # noqa: F401 - registers netdsl's own layer classes, which the model may hold
+    from . import seeding
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -174,7 +175,8 @@ def model_from_bytes(data: bytes, what: str = "the saved net"):
         path = os.path.join(folder, "model.keras")
         Path(path).write_bytes(data)
         try:
-            return keras.models.load_model(path, compile=True, safe_mode=True)
+            with seeding.drawing_apart():  # the caller's `random` goes on as if nothing was loaded
+                return keras.models.load_model(path, compile=True, safe_mode=True)
         except Exception as error:  # noqa: BLE001 - Keras and h5py raise many kinds for a damaged file
             reason = (str(error).strip().splitlines() or [""])[0][:300]  # Keras's may go on with whole arrays
             raise ModelFileError(f"Keras cannot load {what} ({type(error).__name__}: {reason}); "

@@ -113,3 +113,18 @@ def fitting(seeded: bool):
             yield
         finally:
             _restore(saved)
+
+
+@contextlib.contextmanager
+def drawing_apart():
+    """A block in which Keras draws new layers' seeds from a throwaway generator, not from Python's
+    `random`: rebuilding a saved model (`load`, a copy, an unpickled estimator) makes initializers
+    whose values the file's weights then replace, and must not move the caller's random stream.
+    Held under `_LOCK`, so no fit draws meanwhile."""
+    with _LOCK:
+        saved = compat.keras_random()
+        compat.set_keras_random(random.Random())
+        try:
+            yield
+        finally:
+            compat.set_keras_random(saved)

@@ -65,6 +65,13 @@ def program() -> None:
 # without the garbage collector (see `_start_program`).
 LIGHT_COMMANDS = ("check", "fmt", "show")
 _light = False  # whether the program runs a light command (set by `_settle`)
+_program = False  # whether this process is the `netdsl` program (set by `_start_program`), not a Python caller's
+
+
+def is_program() -> bool:
+    """Whether this process is the `netdsl` program, whose process-wide settings (matplotlib's
+    backend) a command may choose; a Python caller's `main(argv)` keeps the caller's."""
+    return _program
 
 
 def _start_program() -> None:
@@ -81,6 +88,8 @@ def _start_program() -> None:
       validates netdsl's own specs only, which no plugin observes, so it sets
       `PYDANTIC_DISABLE_PLUGINS` (unless the environment sets it); the processes it starts inherit it.
     """
+    global _program
+    _program = True
     gc.disable()
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 

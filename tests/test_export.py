@@ -12,6 +12,8 @@ runtime that applies the step in NumPy is checked against the estimator at the e
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -332,3 +334,23 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     assert path.read_bytes() == b"the old file" and [p.name for p in tmp_path.iterdir()] == ["edges.onnx"]
     est.export(path)
     assert _metadata(path)["netdsl.task"] == "transformer"
+
+
+def test_an_export_puts_back_what_tf2onnx_and_saving_change_in_the_process(tmp_path):
+    # tf2onnx's import set TF_CPP_MIN_LOG_LEVEL=3 over the user's value (and the processes started
+    # after inherited it); TensorFlow's saving set absl's logger level. Once per process: a fresh one.
+    script = f"""
+import logging, os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
+import numpy as np
+from netdsl.estimators import NetClassifier
+X = np.random.RandomState(0).rand(40, 4).astype("float32"); y = (X[:, 0] > 0.5).astype(int)
+est = NetClassifier("input (4)\\ndense(2, activation=softmax)\\n", epochs=1, random_state=0).fit(X, y)
+before = logging.getLogger("absl").level
+est.export({str(tmp_path / "m.onnx")!r})
+print(os.environ["TF_CPP_MIN_LOG_LEVEL"], before, logging.getLogger("absl").level)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    level, before, after = done.stdout.split()[-3:]
+    assert level == "0" and before == after

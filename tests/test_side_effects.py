@@ -262,3 +262,43 @@ print("configured")
 """
     done = in_fresh_python(script)
     assert done.stdout.split()[-1:] == ["configured"], done.stderr[-3000:]
+
+
+def test_loading_copying_or_unpickling_a_fitted_estimator_leaves_pythons_random_as_it_was(digits, tmp_path):
+    # Rebuilding the Keras model drew its initializers' seeds from Python's `random` (the file's
+    # weights then replaced them): a user's `random.seed(0)`, `load(...)`, then their own draws
+    # got other numbers.
+    import copy
+    import pickle
+    import random
+
+    from netdsl.estimators import load
+
+    X, y = digits
+    est = NetClassifier(MLP, random_state=0, epochs=1).fit(X, y)
+    path = est.save(tmp_path / "m.model")
+    random.seed(0)
+    expected = random.random()
+    for rebuild in (lambda: load(path), lambda: copy.deepcopy(est), lambda: pickle.loads(pickle.dumps(est))):
+        random.seed(0)
+        rebuild().predict(X[:2])
+        assert random.random() == expected
+
+
+def test_the_plot_command_called_from_python_keeps_the_callers_matplotlib_backend(tmp_path):
+    # `main(["plot", ...])` switched a Python caller's backend to Agg (no window for a later
+    # `plt.show()`); only the `netdsl` program chooses it.
+    script = f"""
+import matplotlib
+matplotlib.use("svg")
+import numpy as np
+from netdsl.estimators import NetClassifier
+from netdsl.pipelines.cli import main
+X = np.random.RandomState(0).rand(40, 4).astype("float32"); y = (X[:, 0] > 0.5).astype(int)
+NetClassifier("input (4)\\ndense(2, activation=softmax)\\n", epochs=1, random_state=0).fit(X, y).save({str(tmp_path / "m.model")!r})
+assert main(["plot", "curves", {str(tmp_path / "m.model")!r}, "--out", {str(tmp_path / "c.png")!r}]) == 0
+print(matplotlib.get_backend())
+"""
+    done = in_fresh_python(script)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] == "svg"

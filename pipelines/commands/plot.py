@@ -94,7 +94,11 @@ def _run(args) -> int:
 
     from netdsl.pipelines.figures import net_name
 
-    if "matplotlib.pyplot" not in sys.modules:  # pyplot (imported by ConfusionMatrixDisplay) must never open a window
+    from netdsl.pipelines.cli import is_program
+
+    # pyplot (imported by ConfusionMatrixDisplay) must never open a window of the program; a Python
+    # caller's `main(["plot", ...])` keeps the backend the caller chose.
+    if is_program() and "matplotlib.pyplot" not in sys.modules:
         matplotlib.use("Agg")
     from netdsl.pipelines import plots
 
