@@ -41,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
             # table the run made, a large part of a cold `netdsl check` (benchmarks/README.md).
             gc.freeze()
         return code
-    return _run(list(argv))
+    try:
+        return _run(list(argv))
+    except SystemExit as stopped:  # argparse's usage errors and `--help`: a Python caller gets the status
+        return stopped.code if isinstance(stopped.code, int) else 0 if stopped.code is None else 1
 
 
 def program() -> None:

@@ -463,6 +463,7 @@ def grid_search(
     estimator=None,
     results_path=None,
     progress: bool | Callable | None = None,
+    random_state=None,
     **search_kwargs,
 ):
     """Search the `.net` file's space with cross-validation; returns the fitted `ChunkedGridSearchCV`.
@@ -491,6 +492,9 @@ def grid_search(
         A CSV file that receives each candidate's row as its chunk finishes.
     progress
         True: a progress bar on stderr; a callable: `progress(done, total, row)` per candidate.
+    random_state
+        The seed of every candidate's fit, for an estimator without its own `random_state` (as
+        `tune`'s): the same results with `n_jobs=1`, `n_jobs=N` and on a cluster.
     **search_kwargs
         Passed to GridSearchCV: `scoring`, `refit`, `error_score`, `return_train_score`, ...
 
@@ -501,6 +505,11 @@ def grid_search(
     grid = full_grid(spec, param_grid)
     if estimator is None:
         estimator = default_estimator(net, y)
+    prefix, net_estimator = net_step(estimator)
+    if random_state is not None and getattr(net_estimator, "random_state", None) is None:
+        from sklearn.base import clone
+
+        estimator = clone(estimator).set_params(**{prefix + "random_state": random_state})
     checked = check_grid(grid, spec, estimator)
     if scheduler is not None:
         estimator = remote_net(estimator)

@@ -477,3 +477,12 @@ def test_workers_start_ahead_and_the_search_runs_in_them(iris, tmp_path):
 
     grid_search(TINY, *iris, {"epochs": [1]}, cv=2, n_jobs=2, scoring=scorer, results_path=tmp_path / "r.csv")
     assert {int(p.name) for p in folder.iterdir()} <= started
+
+
+def test_grid_search_takes_a_random_state_for_every_candidates_fit(iris):
+    # It was passed on to GridSearchCV, which has none: a bare TypeError.
+    X, y = iris
+    first = grid_search(TINY, X, y, {"epochs": [1]}, cv=2, random_state=3)
+    again = grid_search(TINY, X, y, {"epochs": [1]}, cv=2, random_state=3)
+    assert first.best_estimator_.random_state == 3
+    assert list(first.cv_results_["mean_test_score"]) == list(again.cv_results_["mean_test_score"])
