@@ -77,7 +77,7 @@ class InputsMixin:
             explain_non_numeric(X, error)
             raise as_input_error(error) from error
         if hasattr(X, "toarray"):
-            X = X.toarray()
+            X = _dense(X)
         if y_shape is not None:
             y = np.asarray(y).reshape(y_shape)
         return as_float32(X, getattr(self, "feature_names_in_", None)), y
@@ -200,7 +200,9 @@ def flat_targets(y) -> tuple:
     """(y, None), or for targets with several axes per sample (a sequence of vectors, an image:
     (n, T, d), (n, 8, 8, 1)) y as one row per sample and its shape, to give back after scikit-learn's
     validation (which takes at most 2-D targets)."""
-    if y is None or hasattr(y, "iloc") or hasattr(y, "toarray"):
+    if hasattr(y, "iloc"):
+        return _plain_labels(y), None
+    if y is None or hasattr(y, "toarray"):
         return y, None
     try:
         array = np.asarray(y)
@@ -209,6 +211,37 @@ def flat_targets(y) -> tuple:
     if array.ndim <= 2:
         return y, None
     return array.reshape(len(array), -1), array.shape
+
+
+def _plain_labels(y):
+    """A pandas Series of a nullable dtype (`boolean`, `Int64`) without missing values as NumPy's own
+    (bool, int64): scikit-learn's validation makes it float64, so `classes_` and the predictions
+    came back as 0.0 and 1.0 for labels `False` and `True`."""
+    if getattr(y, "ndim", 0) != 1:
+        return y
+    missing = np.flatnonzero(y.isna().to_numpy())
+    if len(missing):  # (a `string` column's pd.NA reached scikit-learn as "boolean value of NA is ambiguous")
+        raise InputError(f"Input y contains missing values ({len(missing):,}, the first in row {missing[0]}); drop "
+                         "those samples or give them a label or target.")
+    numpy_dtype = getattr(y.dtype, "numpy_dtype", None)  # pandas's masked dtypes have one
+    if numpy_dtype is None or numpy_dtype.kind not in "biu":
+        return y
+    return y.to_numpy(dtype=numpy_dtype)
+
+
+def _dense(X):
+    """A sparse X made dense, as the net computes on dense arrays; InputError first where that
+    would not fit in this machine's memory (a wide one-hot or text matrix)."""
+    from netdsl.dsl.shapes import memory_limit
+
+    limit, size = memory_limit(), X.shape[0] * X.shape[1] * X.dtype.itemsize
+    if limit is not None and size > limit:
+        raise InputError(
+            f"X is sparse, {X.shape[0]:,} x {X.shape[1]:,}: made dense, as the net computes on it, it takes "
+            f"{size / 2**30:,.1f} GiB, more than this machine's memory ({limit / 2**30:,.1f} GiB); reduce its "
+            "columns first (scikit-learn's SelectKBest or TruncatedSVD)"
+        )
+    return X.toarray()
 
 
 def end_layer(net: specs.Net, last: bool = False) -> tuple | None:

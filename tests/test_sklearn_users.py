@@ -340,3 +340,29 @@ def test_token_ids_outside_the_embedding_are_a_located_error_at_fit_and_predict(
     with user_error(NetError, match="not whole numbers"):
         clf.predict(ids + 0.5)
     assert clf.predict(ids).shape == (30,)
+
+
+def test_nullable_labels_come_back_in_their_own_type_and_missing_ones_are_refused(iris):
+    # scikit-learn's validation made `boolean` and `Int64` labels float64: classes_ [0. 1.]
+    X, y = iris
+    flags = pd.Series(pd.array(y == 0, dtype="boolean"))
+    clf = NetClassifier(SOFTMAX.replace("dense(3", "dense(2"), epochs=1, random_state=0).fit(X, flags)
+    assert clf.classes_.dtype == bool and clf.predict(X[:3]).dtype == bool
+    numbers = pd.Series(pd.array(y + 3, dtype="Int64"))
+    clf = NetClassifier(SOFTMAX, epochs=1, random_state=0).fit(X, numbers)
+    assert clf.classes_.tolist() == [3, 4, 5] and clf.classes_.dtype.kind == "i"
+    names = pd.Series(pd.array([None] + ["a", "b"] * 74 + ["a"], dtype="string"))
+    with user_error(ValueError, match=r"Input y contains missing values \(1, the first in row 0\)"):
+        NetClassifier(SOFTMAX).fit(X, names)
+
+
+def test_a_sparse_x_too_large_to_make_dense_is_refused_before(monkeypatch):
+    # `toarray()` of a 2,000 x 4,000,000 matrix: NumPy's MemoryError (or the machine's memory filled).
+    import scipy.sparse
+
+    import netdsl.dsl.shapes
+
+    monkeypatch.setattr(netdsl.dsl.shapes, "memory_limit", lambda: 10_000)
+    X = scipy.sparse.random(40, 100, density=0.05, format="csr", random_state=0, dtype=np.float32)
+    with user_error(ValueError, match=r"X is sparse, 40 x 100: made dense.* more than this machine's memory"):
+        NetRegressor(LINEAR, epochs=1).fit(X, np.arange(40.0))
