@@ -451,6 +451,16 @@ def remote_net(estimator):
     return clone(estimator).set_params(**{prefix + "net": text})
 
 
+def _seeded(estimator, random_state):
+    """`estimator` with `random_state` for its fits, unless it has its own (or none is given)."""
+    prefix, net_estimator = net_step(estimator)
+    if random_state is None or getattr(net_estimator, "random_state", None) is not None:
+        return estimator
+    from sklearn.base import clone
+
+    return clone(estimator).set_params(**{prefix + "random_state": random_state})
+
+
 def grid_search(
     net,
     X,
@@ -493,8 +503,7 @@ def grid_search(
     progress
         True: a progress bar on stderr; a callable: `progress(done, total, row)` per candidate.
     random_state
-        The seed of every candidate's fit, for an estimator without its own `random_state` (as
-        `tune`'s): the same results with `n_jobs=1`, `n_jobs=N` and on a cluster.
+        The seed of every candidate's fit, for an estimator without its own (as `tune`'s).
     **search_kwargs
         Passed to GridSearchCV: `scoring`, `refit`, `error_score`, `return_train_score`, ...
 
@@ -503,13 +512,7 @@ def grid_search(
     """
     spec = read_net(net)
     grid = full_grid(spec, param_grid)
-    if estimator is None:
-        estimator = default_estimator(net, y)
-    prefix, net_estimator = net_step(estimator)
-    if random_state is not None and getattr(net_estimator, "random_state", None) is None:
-        from sklearn.base import clone
-
-        estimator = clone(estimator).set_params(**{prefix + "random_state": random_state})
+    estimator = _seeded(estimator if estimator is not None else default_estimator(net, y), random_state)
     checked = check_grid(grid, spec, estimator)
     if scheduler is not None:
         estimator = remote_net(estimator)
