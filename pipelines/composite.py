@@ -1,15 +1,18 @@
 """What the command line puts around a net, and how to find the net again inside it.
 
 `composed` builds the composite that `netdsl fit` and `netdsl search` train (a one-hot encoder of
-string columns, a standardiser); `fitted_net` and `before_net` take a fitted one apart (the plots
-and `predict` need the net itself); `remember_columns` and `known_columns` keep a table's column
-names on the model, so that `predict` finds its features by name. Importing this module is cheap:
-scikit-learn loads when a composite is built.
+string columns, a standardiser), and `check_categories` refuses a string column too varied to
+encode; `fitted_net` and `before_net` take a fitted one apart (the plots and `predict` need the
+net itself); `remember_columns` and `known_columns` keep a table's column names on the model, so
+that `predict` finds its features by name. Importing this module is cheap: scikit-learn loads
+when a composite is built.
 """
 
 from __future__ import annotations
 
-__all__ = ["before_net", "composed", "fitted_net", "known_columns", "remember_columns"]
+from .errors import DataError
+
+__all__ = ["before_net", "check_categories", "composed", "fitted_net", "known_columns", "remember_columns"]
 
 
 def composed(net_estimator, categorical=(), scale: bool = False):
@@ -77,3 +80,20 @@ def known_columns(model) -> dict | None:
         "target": getattr(model, "target_column_", None),
         "categorical": [str(c) for c in getattr(model, "categorical_columns_", None) or []],
     }
+
+
+MAX_CATEGORIES = 1000  # distinct values of a one-hot encoded column, at most
+
+
+def check_categories(features, text: list[str], source: str) -> None:
+    """Refuse a string column with too many distinct values to one-hot encode: more than
+    MAX_CATEGORIES, or (past 100 rows) more than half the rows, as an id column has."""
+    rows = len(features)
+    for column in text:
+        distinct = features[column].nunique()
+        if distinct > MAX_CATEGORIES or (rows > 100 and 2 * distinct > rows):
+            raise DataError(
+                f"the text column `{column}` of `{source}` has {distinct:,} distinct values in {rows:,} rows: "
+                f"too many to encode as categories (at most {MAX_CATEGORIES:,}, and at most half the rows); "
+                "drop it if it is an id, or turn it into numbers first"
+            )

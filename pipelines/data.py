@@ -31,7 +31,7 @@ from netdsl.dsl.errors import close_match, error_reason
 
 from .derived import DERIVED, digit_heads, noisy_pixels, text_numbers
 from .errors import DataError
-from .npz import read_npz
+from .npz import check_parquet_size, check_text_size, read_npz
 from .series import make_windows
 
 if TYPE_CHECKING:  # numpy and pandas load on first use: `netdsl check` imports this module too
@@ -171,11 +171,13 @@ def load_data(
         if window is not None:
             raise DataError(f"`window` applies to a series in a CSV or Parquet file, not to the .npz file `{source}`")
         return _npz(path, source, has_target)
+    # a model's string columns stay strings even where this file's values look like numbers (`03`)
+    text = ((columns or {}).get("categorical") or []) if window is None else []
     if suffix in _PARQUET_SUFFIXES:
-        frame = _read_parquet(path, source)
+        frame = _read_parquet(path, source)  # typed columns: `03` stays a string
     elif suffix in _TABLE_SUFFIXES or (suffix in _COMPRESSIONS and len(suffixes) > 1 and suffixes[-2] in _TABLE_SUFFIXES):
         sep = _TABLE_SUFFIXES[suffix if suffix in _TABLE_SUFFIXES else suffixes[-2]]
-        frame = read_table(path, source, sep)
+        frame = read_table(path, source, sep, text)
     else:
         shown = "".join(path.suffixes) or "(none)"
         raise DataError(f"cannot read `{source}`: unsupported file type `{shown}`; use a {_SUPPORTED} file")
@@ -315,17 +317,21 @@ def _decompression_errors() -> tuple:
     return (EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
 
 
-def read_table(path: Path, source: str, sep: str = ","):
-    """The CSV (or TSV, `sep="\\t"`) file at `path` as a DataFrame, compressed or not; every problem
-    (empty, malformed, not UTF-8, damaged compression, a missing codec) a DataError naming `source`."""
+def read_table(path: Path, source: str, sep: str = ",", text=()):
+    """The CSV (or TSV, `sep="\\t"`) file at `path` as a DataFrame, compressed or not, its `text`
+    columns read as strings; every problem (empty, malformed, not UTF-8, damaged compression, a
+    missing codec, more text than memory allows) a DataError naming `source`."""
     import pandas as pd
 
     compression = _COMPRESSED_NAMES.get(path.suffix.lower())
     try:
-        frame = pd.read_csv(path, sep=sep)
+        check_text_size(path, compression, source)
+        frame = pd.read_csv(path, sep=sep, dtype={str(c): str for c in text} or None)
         if len(frame.columns) == 1 and _is_number(str(frame.columns[0])):
             # a bare series, one number a line, without a header: its first line is a value
             frame = pd.read_csv(path, sep=sep, header=None, names=["value"])
+    except DataError:
+        raise
     except pd.errors.EmptyDataError:
         raise DataError(f"`{source}` is empty: a CSV file needs a header row and at least one row of data") from None
     except pd.errors.ParserError as error:
@@ -346,6 +352,8 @@ def read_table(path: Path, source: str, sep: str = ","):
                 "the file is damaged or cut short: download or compress it again"
             ) from None
         raise DataError(f"cannot read `{source}`: {error_reason(error)}") from None
+    if len(frame.columns) > 1 and all(_is_number(str(c)) for c in frame.columns):
+        raise DataError(f"the first row of `{source}` holds only numbers: the file has no header row; add one naming the columns")
     return frame
 
 
@@ -361,7 +369,10 @@ def _read_parquet(path: Path, source: str):
     import pandas as pd
 
     try:
+        check_parquet_size(path, source)
         return pd.read_parquet(path)
+    except DataError:
+        raise
     except ImportError:
         raise DataError(
             f"reading the Parquet file `{source}` needs pyarrow (or fastparquet): `pip install pyarrow`, or save the data as CSV"

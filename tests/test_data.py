@@ -4,6 +4,8 @@ import importlib.util
 import subprocess
 import sys
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -358,3 +360,77 @@ def test_importing_data_is_cheap():
         capture_output=True, text=True, check=True, cwd=ROOT,
     ).stdout.split()  # fmt: skip
     assert not {m for m in out if m.split(".")[0] in ("numpy", "pandas", "sklearn", "tensorflow", "keras")}
+
+
+def test_a_models_string_column_stays_text_where_values_look_numeric(tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_text("a,code,label\n0.5,03,1\n0.1,02,0\n")
+    known = {"features": ["a", "code"], "target": "label", "categorical": ["code"]}
+    data = load_data(str(path), columns=known)
+    assert data.X["code"].tolist() == ["03", "02"]
+
+
+def test_csv_without_a_header_row_is_refused(tmp_path):
+    path = tmp_path / "nohdr.csv"
+    path.write_text("0.126,-0.132,0\n0.640,0.105,1\n-0.536,0.362,0\n")
+    with user_error(DataError, match="first row of .* holds only numbers: the file has no header row"):
+        load_data(str(path))
+
+
+def test_compressed_csv_that_unpacks_beyond_the_bound_is_refused(tmp_path, monkeypatch):
+    import gzip
+
+    import netdsl.dsl.shapes
+
+    path = tmp_path / "bomb.csv.gz"
+    with gzip.open(path, "wt") as out:
+        out.write("a,label\n" + "0,1\n" * 600_000)  # 2.4 MB of text in a few KB
+    monkeypatch.setattr(netdsl.dsl.shapes, "memory_limit", lambda: 20 * 2**20)  # text bound: 1 MiB
+    with user_error(DataError, match=r"holds more than 1 MiB of text \(1/20 of this machine's memory"):
+        load_data(str(path))
+
+
+def test_parquet_that_unpacks_beyond_the_bound_is_refused(tmp_path, monkeypatch):
+    pytest.importorskip("pyarrow")
+    import netdsl.dsl.shapes
+
+    path = tmp_path / "zeros.parquet"
+    pd.DataFrame({"a": np.zeros(200_000), "label": np.zeros(200_000)}).to_parquet(path)
+    monkeypatch.setattr(netdsl.dsl.shapes, "memory_limit", lambda: 20 * 2**20)
+    with user_error(DataError, match=r"unpacks to 3 MiB, more than 1 MiB"):
+        load_data(str(path))
+
+
+def test_id_column_is_refused_as_a_category(tmp_path, capsys):
+    # One-hot encoding an id column took memory as rows x rows (139 KB of CSV: 2.2 GB). Refused where
+    # the CLI encodes categories, not when the file is read: a text column a net reads as text
+    # (`input review text` beside numbers) has as many values as rows, and is no category.
+    from netdsl.pipelines.cli import main
+
+    path = tmp_path / "ids.csv"
+    pd.DataFrame({"id": [f"user{i}" for i in range(200)], "a": np.arange(200.0), "label": np.arange(200) % 2}).to_csv(
+        path, index=False)
+    assert load_data(str(path)).categorical == ["id"]
+    net = tmp_path / "tiny.net"
+    net.write_text("net tiny\ndense(2, activation=softmax)\n")
+    assert main(["fit", str(net), "--data", str(path), "--quiet"]) == 1
+    assert re.search(r"text column `id` of .* has 200 distinct values in 200 rows", capsys.readouterr().err)
+
+
+def test_npz_with_one_column_labels_gives_1d_labels(tmp_path):
+    path = tmp_path / "y2d.npz"
+    np.savez(path, X=np.zeros((40, 2)), y=(np.arange(40) % 2).reshape(40, 1))
+    assert load_data(str(path)).y.shape == (40,)
+
+
+@pytest.mark.parametrize("X, message", [
+    (np.ones((40, 2)) + 1j, "holds complex numbers"),
+    (np.zeros(40), "is 1-D"),
+    (np.zeros(40, dtype=[("p", "f4"), ("q", "f4")]), "is a structured array"),
+])  # fmt: skip
+def test_npz_features_no_net_reads_are_refused(tmp_path, X, message):
+    path = tmp_path / "bad.npz"
+    np.savez(path, X=X, y=np.arange(40) % 2)
+    with user_error(DataError, match=message) as caught:
+        load_data(str(path))
+    assert len(str(caught.value)) < 200

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from netdsl.dsl import NetError
 from netdsl.pipelines.commands.several import TARGET_HELP
-from netdsl.pipelines.composite import composed
+from netdsl.pipelines.composite import check_categories, composed
 from netdsl.pipelines.data import BUILTINS, DataError
 
 __all__ = [
@@ -230,6 +230,8 @@ def make_estimator(net, args, task: str, data, params: dict, console=None, verbo
         model = cls(net, **settings)
     except TypeError as problem:  # pragma: no cover - the named settings are the estimator's own
         raise DataError(str(problem)) from None
+    if data.categorical:  # the one-hot step's memory grows as rows x distinct values (an id column)
+        check_categories(data.X, data.categorical, args.data)
     if data.categorical and console is not None:
         console.print("one-hot encoded: " + ", ".join(data.categorical) + " (categories unseen in training: all zeros)")
     if args.scale and console is not None:
