@@ -352,7 +352,9 @@ def read_table(path: Path, source: str, sep: str = ",", text=()):
                 "the file is damaged or cut short: download or compress it again"
             ) from None
         raise DataError(f"cannot read `{source}`: {error_reason(error)}") from None
-    if len(frame.columns) > 1 and all(_is_number(str(c)) for c in frame.columns):
+    names = [str(c) for c in frame.columns]
+    if len(names) > 1 and all(_is_number(c) for c in names) and names != [str(i) for i in range(len(names))]:
+        # (a header of 0, 1, 2, ... is pandas's own, `DataFrame(array).to_csv()`: a header all the same)
         raise DataError(f"the first row of `{source}` holds only numbers: the file has no header row; add one naming the columns")
     return frame
 

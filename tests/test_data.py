@@ -375,6 +375,9 @@ def test_csv_without_a_header_row_is_refused(tmp_path):
     path.write_text("0.126,-0.132,0\n0.640,0.105,1\n-0.536,0.362,0\n")
     with user_error(DataError, match="first row of .* holds only numbers: the file has no header row"):
         load_data(str(path))
+    numbered = tmp_path / "numbered.csv"  # pandas's own header for an array: 0, 1, 2, ...
+    pd.DataFrame(np.column_stack([np.eye(4), np.arange(4) % 2])).to_csv(numbered, index=False)
+    assert load_data(str(numbered)).X.shape == (4, 4)
 
 
 def test_compressed_csv_that_unpacks_beyond_the_bound_is_refused(tmp_path, monkeypatch):
