@@ -92,7 +92,13 @@ def _excerpt(lines: list[str], span: Span) -> list[str]:
         start = start - left + len(before)
         width = max(1, min(width, len(before) + len(shown) - start))
     gutter = f"{span.line:>4} | "
-    return [gutter + text, " " * (len(gutter) - 2) + "| " + " " * start + "^" * width]
+    return [gutter + text.translate(_SHOWN), " " * (len(gutter) - 2) + "| " + " " * start + "^" * width]
+
+
+# Control characters of a source line as the excerpt shows them, one column each so the carets stay
+# under their place: a tab as a space, any other (an escape sequence would recolour the terminal,
+# a bare `\r` would move the cursor back over the line) as `?`.
+_SHOWN = {c: "?" for c in [*range(32), *range(127, 160)]} | {9: " "}
 
 
 class NetdslError(Exception):

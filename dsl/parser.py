@@ -240,12 +240,21 @@ MAX_NAME_LENGTH = 100  # characters of a name (`net`, `param`, layer kinds, argu
 # Tokens in one statement: Lark's time grows with them, so a 3 MB array that cannot be one MATRIX
 # token (a name inside) is refused early rather than parsed for a minute (benchmarks/README.md).
 MAX_STATEMENT_TOKENS = 200_000
+# Lines in one program: Lark builds the whole tree before any other bound is met, and 300,000 lines
+# of `dense(2)` (2.7 MB, far under the file-size bound) took 21 s and 1.1 GB to refuse; a real net
+# is a few hundred lines (a 1000x1000 literal matrix written a row a line: 1,000).
+MAX_LINES = 50_000
 _NESTING = {"list", "tuple_literal", "call_value", "add", "sub", "mul", "div", "neg", "repeat_block", "residual_block", "skip_block"}
 
 
 def parse(text: str) -> tuple[Tree, list[Token]]:
     """Parse `.net` text into a Lark tree and its comments; raises `SyntaxProblem` on bad syntax or
     on a program beyond `MAX_NESTING` or `MAX_NAME_LENGTH`."""
+    if text.count("\n", 0, len(text)) > MAX_LINES:
+        raise SyntaxProblem(Diagnostic(
+            f"the program is longer than {MAX_LINES:,} lines", Span(MAX_LINES + 1, 1, MAX_LINES + 1, 2),
+            help="a network is a few hundred lines; is this the right file?", code="N115",
+        ))  # fmt: skip
     parser, brackets = _parser()
     if not text.endswith("\n"):
         text += "\n"
@@ -355,8 +364,10 @@ def _diagnose(error: UnexpectedInput, brackets: _Brackets, text: str) -> Diagnos
         allowed = set(error.allowed or ()) - {"RBRACE", "LBRACE"} or set(error.allowed or ())
         if "_NL" in allowed and allowed - {"_NL"} <= {"PLUS", "MINUS", "STAR", "SLASH", "_IN", "LPAR"}:
             allowed = {"_NL"}
+        # a control character named, not printed (an escape sequence would recolour the terminal)
+        shown = f"`{char}`" if char.isprintable() else f"`{repr(char)[1:-1]}` (U+{ord(char):04X})"
         return Diagnostic(
-            f"unexpected character `{char}`",
+            f"unexpected character {shown}",
             span,
             help=f"expected {_expected_words(allowed)}" if allowed else "remove it", code="N110",
         )

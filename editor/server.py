@@ -33,8 +33,10 @@ class NetServer(LanguageServer):
         self.inlay_hints = True
 
     def reading(self, uri: str) -> tuple[object, document.Analysis]:
-        """The open document `uri` and its reading (made again only when the text has changed)."""
-        doc = self.workspace.get_text_document(uri)
+        """The open document `uri` and its reading (made again only when the text has changed). A
+        document the editor has not opened is empty here: pygls's `get_text_document` would read it
+        from disk, unbounded (a FIFO blocked the server, `/dev/zero` filled its memory)."""
+        doc = self.workspace.text_documents.get(uri) or self.workspace._create_text_document(uri, source="")
         cached = self.readings.get(uri)
         if cached is None or cached[0] != doc.source:
             cached = (doc.source, document.read(doc.source, _filename(uri)))
@@ -83,8 +85,11 @@ def _range(doc, span: Span | None) -> lsp.Range:
     """A span (1-based, in characters) as the client counts (0-based, in its units)."""
     if span is None:
         return lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0))
-    server = lsp.Range(lsp.Position(span.line - 1, span.col - 1), lsp.Position(span.end_line - 1, span.end_col - 1))
-    return doc.position_codec.range_to_client_units(doc.lines, server)
+    lines = doc.lines  # (a span past a line's end, where the parser and the protocol end lines apart
+    #                     (a bare `\r`), is clamped to it: a client refuses a position outside the document)
+    at = [(min(line, len(lines)) - 1, col - 1) for line, col in ((span.line, span.col), (span.end_line, span.end_col))]
+    start, end = (lsp.Position(line, min(col, len(lines[line].rstrip("\r\n")))) for line, col in at)
+    return doc.position_codec.range_to_client_units(lines, lsp.Range(start, end))
 
 
 def _place(doc, position: lsp.Position) -> tuple[int, int]:
@@ -297,7 +302,7 @@ def _code_actions(ls: NetServer, params: lsp.CodeActionParams) -> list[lsp.CodeA
     actions = []
     for problem in params.context.diagnostics:
         word = problem.data.get("replace") if isinstance(problem.data, dict) else None
-        if word:
+        if isinstance(word, str) and 0 < len(word) <= 200 and "\n" not in word:  # as the server's own diagnostics give
             edit = lsp.WorkspaceEdit(changes={uri: [lsp.TextEdit(problem.range, word)]})
             actions.append(lsp.CodeAction(title=f"Replace with `{word}`", kind=lsp.CodeActionKind.QuickFix,
                                           diagnostics=[problem], edit=edit, is_preferred=True))

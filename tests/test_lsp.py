@@ -89,6 +89,35 @@ async def test_quick_fix_replaces_the_typo(client: LanguageClient, tmp_path: Pat
 
 
 @pytest.mark.asyncio
+async def test_a_document_never_opened_is_not_read_from_disk(client: LanguageClient, tmp_path: Path):
+    # pygls read it (unbounded: a FIFO blocked the server, /dev/zero filled its memory) and a
+    # missing file was an internal error with a traceback.
+    secret = tmp_path / "secret.net"
+    secret.write_text("net secret\ninput (4)\ndense(1)\n")
+    for uri in (secret.as_uri(), (tmp_path / "missing.net").as_uri()):
+        assert await client.text_document_formatting_async(lsp.DocumentFormattingParams(
+            _doc(uri), lsp.FormattingOptions(tab_size=4, insert_spaces=True))) in (None, [], ())
+        assert await client.text_document_hover_async(lsp.HoverParams(_doc(uri), lsp.Position(0, 1))) is None
+
+
+@pytest.mark.asyncio
+async def test_ranges_stay_inside_lines_that_end_in_a_bare_return(client: LanguageClient, tmp_path: Path):
+    # The protocol ends a line at a bare `\r`, the parser does not: N110 at 1:6 became character 6
+    # of the 5-character line `net a`, outside the document.
+    uri = await _open(client, tmp_path / "cr.net", "net a\rparam w = 4\rinput (3)\rdense(w)\r")
+    for diagnostic in client.diagnostics[uri]:
+        assert diagnostic.range.end.line > 0 or diagnostic.range.end.character <= len("net a")
+
+
+@pytest.mark.asyncio
+async def test_a_quick_fix_takes_only_a_word(client: LanguageClient, tmp_path: Path):
+    uri = await _open(client, tmp_path / "x.net", MISTAKES)
+    odd = lsp.Diagnostic(range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 1)), message="x", data={"replace": ["list"]})
+    assert await client.text_document_code_action_async(lsp.CodeActionParams(
+        _doc(uri), odd.range, lsp.CodeActionContext(diagnostics=[odd]))) in (None, [], ())
+
+
+@pytest.mark.asyncio
 async def test_hover_on_a_conv_layer(client: LanguageClient):
     uri = await _open(client, CNN)
     line = next(i for i, text in enumerate(CNN.read_text().splitlines()) if "conv2d(" in text)

@@ -172,6 +172,19 @@ def test_deep_programs_are_refused_at_the_bound_not_with_recursion_error(source,
             format_source(text)
 
 
+def test_a_program_of_too_many_lines_is_refused_before_it_is_parsed():
+    # 300,000 lines of `dense(2)` (2.7 MB) took Lark 21 s and 1.1 GB to build before any bound.
+    (diagnostic,) = error_of("net long\ninput (3)\n" + "dense(2)\n" * 300_000).diagnostics
+    assert (diagnostic.code, diagnostic.span.line, diagnostic.title) == ("N115", 50_001, "the program is longer than 50,000 lines")
+
+
+def test_a_control_character_is_named_not_printed():
+    # An escape sequence in the file recoloured the terminal; a bare `\r` moved the cursor back.
+    error = error_of("net a\ninput (3)\ndense(2) \x1b[31mRED\n")
+    assert error.diagnostics[0].title == "unexpected character `\\x1b` (U+001B)"
+    assert "\x1b" not in error.render() and "dense(2) ?[31mRED" in error.render()
+
+
 DEPTH = 100  # netdsl.dsl.parser.MAX_NESTING
 AT_THE_BOUND = {
     "sum": "param h = 1\ninput (4)\ndense(" + "+".join(["h"] * DEPTH) + ")",

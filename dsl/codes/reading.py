@@ -73,8 +73,8 @@ CODES = [
     ),
     Code(
         "N115", "too-long", "Name or statement too long",
-        "A name has more characters than netdsl takes (100), or one statement has more tokens than it "
-        "parses (an array of numbers alone counts as one token).",
+        "A name has more characters than netdsl takes (100), one statement has more tokens than it "
+        "parses (an array of numbers alone counts as one token), or the program more than 50,000 lines.",
         "Use a shorter name; split a very long statement, or write a large array as numbers only.",
         "net " + "n" * 101 + "\ninput (4)\ndense(1)\n",
     ),
