@@ -451,27 +451,34 @@ def test_check_of_a_netdsl_model_base_imports_neither_tensorflow_nor_skops(fitte
     assert not {m for m in out.split() if m.split(".")[0] in ("tensorflow", "keras", "skops")}
 
 
+def _with_members(zipped: bytes, members: dict) -> bytes:
+    """The zip archive `zipped` with its `members` (name -> bytes) replaced."""
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        contents = {name: archive.read(name) for name in archive.namelist()}
+    blob = io.BytesIO()
+    with zipfile.ZipFile(blob, "w") as archive:
+        for name, data in {**contents, **members}.items():
+            archive.writestr(name, data)
+    return blob.getvalue()
+
+
+def _rewrite_member(path, member: str, **inner):
+    """The model file at `path` with the members of its zip member `member` replaced (`inner`)."""
+    with zipfile.ZipFile(path) as archive:
+        zipped = archive.read(member)
+    path.write_bytes(_with_members(path.read_bytes(), {member: _with_members(zipped, inner)}))
+    return path
+
+
 def _rewrite_net(path, change=None, **members):
     """The model file at `path` with its net's `.keras` members replaced (`members`: name -> bytes)
     and its config.json changed in place by `change(config)`."""
-    with zipfile.ZipFile(path) as archive:
-        outer = {name: archive.read(name) for name in archive.namelist()}
-    with zipfile.ZipFile(io.BytesIO(outer["nets/0.keras"])) as net:
-        inner = {name: net.read(name) for name in net.namelist()}
     if change is not None:
-        config = json.loads(inner["config.json"])
+        with zipfile.ZipFile(path) as archive, zipfile.ZipFile(io.BytesIO(archive.read("nets/0.keras"))) as net:
+            config = json.loads(net.read("config.json"))
         change(config)
-        inner["config.json"] = json.dumps(config).encode()
-    inner.update(members)
-    blob = io.BytesIO()
-    with zipfile.ZipFile(blob, "w") as net:
-        for name, data in inner.items():
-            net.writestr(name, data)
-    outer["nets/0.keras"] = blob.getvalue()
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in outer.items():
-            archive.writestr(name, data)
-    return path
+        members = {"config.json": json.dumps(config).encode(), **members}
+    return _rewrite_member(path, "nets/0.keras", **members)
 
 
 def test_a_net_whose_config_asks_for_more_weights_than_the_file_holds_is_refused_unbuilt(fitted, tmp_path):
@@ -505,19 +512,9 @@ def test_a_model_file_keras_h5py_or_skops_cannot_read_is_a_model_file_error(fitt
     cut = _rewrite_net(fitted.save(tmp_path / "cut.model"), **{"model.weights.h5": h5[: len(h5) // 2]})
     listed = _rewrite_net(fitted.save(tmp_path / "listed.model"), **{"config.json": b"[1, 2]"})
     newer = fitted.save(tmp_path / "newer.model")
-    with zipfile.ZipFile(newer) as archive:
-        outer = {name: archive.read(name) for name in archive.namelist()}
-    with zipfile.ZipFile(io.BytesIO(outer["estimator.skops"])) as skops_zip:
-        inner = {name: skops_zip.read(name) for name in skops_zip.namelist()}
-    inner["schema.json"] = json.dumps({**json.loads(inner["schema.json"]), "protocol": 999}).encode()
-    blob = io.BytesIO()
-    with zipfile.ZipFile(blob, "w") as skops_zip:
-        for name, data in inner.items():
-            skops_zip.writestr(name, data)
-    outer["estimator.skops"] = blob.getvalue()
-    with zipfile.ZipFile(newer, "w") as archive:
-        for name, data in outer.items():
-            archive.writestr(name, data)
+    with zipfile.ZipFile(newer) as archive, zipfile.ZipFile(io.BytesIO(archive.read("estimator.skops"))) as skops_zip:
+        schema = json.loads(skops_zip.read("schema.json"))
+    _rewrite_member(newer, "estimator.skops", **{"schema.json": json.dumps({**schema, "protocol": 999}).encode()})
     for path, said in [(cut, r"Keras cannot load the saved net \(OSError: "),
                        (listed, r"Keras cannot load the saved net \(ValueError: "),
                        (newer, r"`.*newer.model` is damaged \(ValueError: The file was saved with skops protocol 999")]:
