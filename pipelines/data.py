@@ -31,6 +31,7 @@ from netdsl.dsl.errors import close_match, error_reason
 
 from .derived import DERIVED, digit_heads, noisy_pixels, text_numbers
 from .errors import DataError
+from .columns import plain_columns
 from .npz import check_parquet_size, check_text_size, read_npz
 from .series import make_windows
 
@@ -526,12 +527,7 @@ def _features(features, source: str, categorical=()) -> tuple:
     names = list(features.columns)
     if not names:
         raise DataError(f"`{source}` has no feature columns besides the target")
-    datetimes = [c for c in names if pd.api.types.is_datetime64_any_dtype(features[c])]
-    if datetimes:
-        raise DataError(
-            f"the feature column(s) {', '.join(f'`{c}`' for c in datetimes)} of `{source}` hold dates; "
-            "turn them into numbers first (say, day of year, or seconds since a start)"
-        )
+    features = plain_columns(features, source)
     text = [c for c in names if c in categorical
             or not (pd.api.types.is_numeric_dtype(features[c]) or pd.api.types.is_bool_dtype(features[c]))]
     missing = features.isna().to_numpy()

@@ -163,7 +163,7 @@ def test_a_date_feature_column_is_refused_with_what_to_do():
     from netdsl.pipelines.data import _features
 
     frame = pd.DataFrame({"day": pd.to_datetime(["2024-01-01", "2024-01-02"]), "x": [1.0, 2.0]})
-    with user_error(DataError, match=r"the feature column\(s\) `day` of `rows.parquet` hold dates; turn them into numbers"):
+    with user_error(DataError, match=r"the feature column\(s\) `day` of `rows.parquet` hold dates or durations; turn them into numbers"):
         _features(frame, "rows.parquet")
 
 

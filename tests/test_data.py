@@ -437,3 +437,18 @@ def test_npz_features_no_net_reads_are_refused(tmp_path, X, message):
     with user_error(DataError, match=message) as caught:
         load_data(str(path))
     assert len(str(caught.value)) < 200
+
+
+def test_columns_of_decimals_are_numbers_and_durations_lists_and_records_are_refused():
+    # Parquet's Decimal, duration, list and struct columns were one-hot encoded as their text
+    # ('0 days 00:00:00', '[1 2]', "{'u': 1}"), meaning nothing to the net.
+    import decimal
+
+    from netdsl.pipelines.columns import plain_columns
+
+    frame = pd.DataFrame({"a": [1.0, 2.0], "price": [decimal.Decimal("1.50"), decimal.Decimal("2.25")]})
+    assert plain_columns(frame, "f.parquet")["price"].tolist() == [1.5, 2.25]
+    for column, kind in [(pd.to_timedelta([1, 2], unit="s"), "dates or durations"),
+                         ([[1, 2], [3]], "lists or records"), ([{"u": 1}, {"u": 2}], "lists or records")]:
+        with user_error(DataError, match=f"the feature column.*`odd` of `f.parquet` hold {kind}"):
+            plain_columns(frame.assign(odd=column), "f.parquet")
