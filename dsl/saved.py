@@ -108,11 +108,13 @@ def missing_help(path_text: str, net_filename: str | None) -> str:
         folder = place.parent
         if folder.is_dir():
             near += [str(Path(path_text).parent / f.name) if Path(path_text).parent != Path(".") else f.name
-                     for f in folder.iterdir() if f.suffix in SUFFIXES]
+                     for f in folder.iterdir() if f.suffix in SUFFIXES and f.is_file()]
     match = close_match(path_text, near)
     where = " and ".join(f"`{p.parent}/`" if str(p.parent) != "." else "the current folder" for p in places)
     near = sorted(set(near))
     hint = f"did you mean `{match}`? " if match else ""
+    if any(place.is_dir() for place in places):
+        hint = f"`{path_text}` is a folder, not a saved net; " + hint
     return (f"{hint}looked in {where}; give a `.keras` file or a model saved with `netdsl fit --save`, "
             "relative to the .net file's folder")
 

@@ -426,7 +426,14 @@ class NetClassifier(ClassifierMixin, LabelTargets, BaseNet):
         if getattr(self, "heads_", None):
             return self._score_heads(X, y, sample_weight)
         if not getattr(self, "_per_step", False):
-            return super().score(X, y, sample_weight=sample_weight)
+            try:
+                return super().score(X, y, sample_weight=sample_weight)
+            except ValueError as error:  # scikit-learn's, comparing `"1"` with `1`
+                if "Mix of label input types" not in str(error) or isinstance(error, InputError):
+                    raise
+                shown = ", ".join(repr(c.item() if hasattr(c, "item") else c) for c in self.classes_[:3]) + (", ..." if len(self.classes_) > 3 else "")
+                raise InputError(f"y's labels are not of the type of the classes this classifier learned ({shown}): "
+                                 "strings against numbers; give y as fit was given it") from None
         predicted = self.predict(X)
         y = np.asarray(y)
         if y.shape != predicted.shape:

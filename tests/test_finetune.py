@@ -165,6 +165,13 @@ def test_missing_base_is_located_at_the_path_with_a_close_name(bases):
     assert diagnostic.help.startswith("did you mean `base.keras`? looked in ")
 
 
+def test_a_folder_named_like_a_base_is_said_to_be_a_folder(tmp_path):
+    # Its own name was offered as the close name: "no saved net at `dir.model`; did you mean `dir.model`?"
+    (tmp_path / "dir.model").mkdir()
+    (diagnostic,) = _error(tmp_path, 'pretrained("dir.model")\ndense(3)\n').diagnostics
+    assert diagnostic.help.startswith("`dir.model` is a folder, not a saved net; looked in ")
+
+
 def test_up_to_naming_no_layer_lists_the_layers(bases):
     (diagnostic,) = _error(bases, 'pretrained("base.model", up_to="conv1")\n').diagnostics
     assert diagnostic.title == "`base.model` has no layer `conv1`"

@@ -366,3 +366,11 @@ def test_a_sparse_x_too_large_to_make_dense_is_refused_before(monkeypatch):
     X = scipy.sparse.random(40, 100, density=0.05, format="csr", random_state=0, dtype=np.float32)
     with user_error(ValueError, match=r"X is sparse, 40 x 100: made dense.* more than this machine's memory"):
         NetRegressor(LINEAR, epochs=1).fit(X, np.arange(40.0))
+
+
+def test_score_with_labels_of_another_type_says_so(iris):
+    # scikit-learn's "Mix of label input types (string and number)" reached the user as a bare ValueError.
+    X, y = iris
+    clf = NetClassifier(SOFTMAX, epochs=1, random_state=0).fit(X, y.astype(str))
+    with user_error(ValueError, match=r"y's labels are not of the type of the classes this classifier learned \('0', '1', '2'\)"):
+        clf.score(X, y)
