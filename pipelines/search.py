@@ -451,8 +451,9 @@ def remote_net(estimator):
     return clone(estimator).set_params(**{prefix + "net": text})
 
 
-def _seeded(estimator, random_state):
-    """`estimator` with `random_state` for its fits, unless it has its own (or none is given)."""
+def with_seed(estimator, random_state):
+    """`estimator` with `random_state` for its fits (on its net step), unless it has its own (or
+    none is given)."""
     prefix, net_estimator = net_step(estimator)
     if random_state is None or getattr(net_estimator, "random_state", None) is not None:
         return estimator
@@ -512,7 +513,7 @@ def grid_search(
     """
     spec = read_net(net)
     grid = full_grid(spec, param_grid)
-    estimator = _seeded(estimator if estimator is not None else default_estimator(net, y), random_state)
+    estimator = with_seed(estimator if estimator is not None else default_estimator(net, y), random_state)
     checked = check_grid(grid, spec, estimator)
     if scheduler is not None:
         estimator = remote_net(estimator)

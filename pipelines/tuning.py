@@ -67,7 +67,7 @@ from typing import Any, Callable
 from netdsl.dsl import read_source
 from netdsl.pipelines.errors import SearchError
 from netdsl.pipelines.search import (
-    check_grid, default_estimator, full_grid, net_step, plain_value, read_net, remote_net,
+    check_grid, default_estimator, full_grid, net_step, plain_value, read_net, remote_net, with_seed,
 )
 from netdsl.pipelines.search_results import results_lock
 from netdsl.pipelines.search_workers import backend, worker_died
@@ -265,17 +265,13 @@ def _seeded(estimator, random_state, resume=None) -> tuple:
     on the estimator unless it has its own `random_state`; without a `random_state`, a resumed
     search's is the seed it drew (else it could never be resumed)."""
     import numpy as np
-    from sklearn.base import clone
 
     from netdsl.estimators.seeding import as_int
 
-    prefix, net_estimator = net_step(estimator)
     if random_state is None and resume is not None:
         random_state = stored_seed(resume)
     seed = as_int(random_state) if random_state is not None else int(np.random.SeedSequence().generate_state(1)[0] >> 1)
-    if getattr(net_estimator, "random_state", None) is None:
-        estimator = clone(estimator).set_params(**{prefix + "random_state": seed})
-    return estimator, seed
+    return with_seed(estimator, seed), seed
 
 
 def _checked_settings(strategy, n_candidates, min_epochs, factor, scoring, results_path, resume):
