@@ -31,9 +31,9 @@ from netdsl.dsl.errors import close_match, error_reason
 
 from .derived import DERIVED, digit_heads, noisy_pixels, text_numbers
 from .errors import DataError
-from .columns import plain_columns
-from .npz import check_parquet_size, check_text_size, read_npz
+from .npz import read_npz
 from .series import make_windows
+from .tables import check_parquet_size, plain_columns, table_text
 
 if TYPE_CHECKING:  # numpy and pandas load on first use: `netdsl check` imports this module too
     import numpy as np
@@ -326,11 +326,13 @@ def read_table(path: Path, source: str, sep: str = ",", text=()):
 
     compression = _COMPRESSED_NAMES.get(path.suffix.lower())
     try:
-        check_text_size(path, compression, source)
-        frame = pd.read_csv(path, sep=sep, dtype={str(c): str for c in text} or None)
+        readable = table_text(path, compression, source)
+        frame = pd.read_csv(readable, sep=sep, dtype={str(c): str for c in text} or None)
         if len(frame.columns) == 1 and _is_number(str(frame.columns[0])):
             # a bare series, one number a line, without a header: its first line is a value
-            frame = pd.read_csv(path, sep=sep, header=None, names=["value"])
+            if hasattr(readable, "seek"):
+                readable.seek(0)
+            frame = pd.read_csv(readable, sep=sep, header=None, names=["value"])
     except DataError:
         raise
     except pd.errors.EmptyDataError:

@@ -1,6 +1,6 @@
 """`.npz` archives of arrays (`X` and `y`) read safely: no pickled objects ever loaded, the unpacked
 size checked against this machine's memory before anything is read, every problem a `DataError`
-that names the file. The size checks of CSV and Parquet tables live here too. `netdsl.pipelines.data.load_data` wraps the arrays in a `Dataset`."""
+that names the file. `netdsl.pipelines.data.load_data` wraps the arrays in a `Dataset`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from netdsl.dsl.errors import error_reason
 
 from .errors import DataError
 
-__all__ = ["check_parquet_size", "check_text_size", "check_unpacked_size", "read_npz"]
+__all__ = ["check_unpacked_size", "read_npz"]
 
 
 def check_unpacked_size(archive, members: list[str], source: str) -> None:
@@ -21,80 +21,6 @@ def check_unpacked_size(archive, members: list[str], source: str) -> None:
     problem = unpacked_size_problem(archive, members)
     if problem is not None:
         raise DataError(f"the arrays of `{source}` {problem}; use a smaller sample of the data")
-
-
-# A DataFrame takes about ten times the bytes of the text it is parsed from: at most half the memory.
-_TEXT_SHARE_OF_MEMORY = 20
-
-
-def _text_limit() -> int | None:
-    """The most bytes of table text read here: 1/20 of this machine's memory (None: not said)."""
-    from netdsl.dsl.shapes import memory_limit  # through the package, where a test may replace it
-
-    limit = memory_limit()
-    return None if limit is None else limit // _TEXT_SHARE_OF_MEMORY
-
-
-def check_text_size(path: Path, compression: str | None, source: str) -> None:
-    """Refuse a table whose text (unpacked, for a compressed file) exceeds `_text_limit`, counted
-    while streaming it, so that a small compressed file cannot unpack to gigabytes in memory."""
-    import bz2
-    import gzip
-    import lzma
-    import zipfile
-
-    limit = _text_limit()
-    if limit is None:
-        return
-    size = path.stat().st_size
-    openers = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}
-    if compression in openers:
-        size = _streamed_size(openers[compression](path, "rb"), limit)
-    elif compression == "zip":
-        with zipfile.ZipFile(path) as archive:
-            size = 0
-            for info in archive.infolist():
-                size += _streamed_size(archive.open(info), limit - size)
-    if size > limit:
-        raise DataError(
-            f"`{source}` holds more than {limit / 2**20:,.0f} MiB of text (1/20 of this machine's "
-            "memory: a parsed table takes ten times its text); use a smaller sample of the data"
-        )
-
-
-def _streamed_size(stream, limit: int) -> int:
-    """The bytes `stream` yields, read 1 MiB at a time, stopping once past `limit`."""
-    size = 0
-    with stream:
-        while size <= limit:
-            chunk = stream.read(2**20)
-            if not chunk:
-                break
-            size += len(chunk)
-    return size
-
-
-def check_parquet_size(path: Path, source: str) -> None:
-    """Refuse a Parquet file whose footer says its table unpacks past `_text_limit` (its
-    uncompressed bytes, or 8 bytes a value), before reading any of it. Unchecked without pyarrow."""
-    limit = _text_limit()
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        return
-    if limit is None:
-        return
-    try:
-        meta = pq.ParquetFile(path).metadata
-    except Exception:  # a damaged file: reading it says so
-        return
-    size = max(sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)),
-               8 * meta.num_rows * meta.num_columns)
-    if size > limit:
-        raise DataError(
-            f"`{source}` unpacks to {size / 2**20:,.0f} MiB, more than {limit / 2**20:,.0f} MiB (1/20 of "
-            "this machine's memory, as for CSV text); use a smaller sample of the data"
-        )
 
 
 def read_npz(path: Path, source: str, has_target: bool) -> tuple:

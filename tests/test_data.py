@@ -444,7 +444,7 @@ def test_columns_of_decimals_are_numbers_and_durations_lists_and_records_are_ref
     # ('0 days 00:00:00', '[1 2]', "{'u': 1}"), meaning nothing to the net.
     import decimal
 
-    from netdsl.pipelines.columns import plain_columns
+    from netdsl.pipelines.tables import plain_columns
 
     frame = pd.DataFrame({"a": [1.0, 2.0], "price": [decimal.Decimal("1.50"), decimal.Decimal("2.25")]})
     assert plain_columns(frame, "f.parquet")["price"].tolist() == [1.5, 2.25]
