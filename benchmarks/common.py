@@ -207,11 +207,25 @@ def machine() -> str:
     if hasattr(os, "getloadavg"):
         load = f", load average {os.getloadavg()[0]:.1f}"
     return (
-        f"{platform.machine()}, {os.cpu_count()} CPUs{load}; Python {platform.python_version()}, "
+        f"{platform.machine()} ({cpu_model()}), {os.cpu_count()} CPUs{load}; Python {platform.python_version()}, "
         f"tensorflow {version('tensorflow') if version('tensorflow') != '-' else version('tensorflow-cpu')}, "
         f"keras {version('keras')}, scikit-learn {version('scikit-learn')}, scikeras {version('scikeras')}, "
         f"netdsl {version('netdsl')}"
     )
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo): the ratios move with it (the digits-convnet
+    grid was 12.2x scikeras on the machine of 2026-12-02 and 8.1x on an AMD EPYC the day after,
+    benchmarks/README.md)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "CPU model unknown"
 
 
 def parser(description: str) -> argparse.ArgumentParser:

@@ -3,7 +3,9 @@ space of 48 candidates, 3 folds, up to 30 epochs, against netdsl's own grid over
 scikit-learn's `HalvingGridSearchCV` over `NetClassifier` and scikeras's `GridSearchCV`.
 
 The space is the file's own (`benchmarks/nets/cnn_space.net`: filters 4/8/16/32 x dense width
-32/64/128 x learning rate 0.0003/0.001/0.003/0.01 = 48 candidates). Every contender searches it
+32/64/128 x learning rate 0.0003/0.001/0.003/0.01 = 48 candidates; `--space 144`:
+`cnn_space_144.net`, the same 12 architectures with 12 learning rates from 0.0002 to 0.01, so
+that only the epochs grow with the candidates, not the traces). Every contender searches it
 with 3-fold CV on the 1,797 digits, refits its best on all of them, n_jobs=1, each in a fresh
 process, once:
 
@@ -28,6 +30,7 @@ as tune's rungs: the measured runs' picks are checked against their replays).
 
     python -m benchmarks.halving                # full (about 5 minutes on 2 quiet cores)
     python -m benchmarks.halving --replay       # and the replayed schedules (about 5 minutes more)
+    python -m benchmarks.halving --space 144    # the 144-candidate space (about 15 minutes on 2 AMD cores)
     python -m benchmarks.halving --quick        # 4 candidates, 2 folds, up to 4 epochs, 600 rows
 """
 
@@ -44,7 +47,10 @@ if __package__ in (None, ""):  # run as a file: python benchmarks/halving.py
 
 from benchmarks.common import NETS, Table, Timer, digits, ratio, script_main, try_in_fresh_process
 
-NET = NETS / "cnn_space.net"
+# The searched spaces, each the file's own: 48 candidates (the goal's least), and the same 12
+# architectures with 12 learning rates (144): `--space`.
+SPACES = {48: NETS / "cnn_space.net", 144: NETS / "cnn_space_144.net"}
+NET = SPACES[48]
 FOLDS = 3
 MAX_EPOCHS = 30  # the file's `epochs`
 # The halvings (factor, first rung's epochs) run by default. `tune` schedules as scikit-learn's
@@ -94,10 +100,10 @@ def budget(rungs, folds: int, continued: bool) -> int:
     return total
 
 
-def _space(quick: bool) -> dict:
+def _space(quick: bool, net=NET) -> dict:
     from netdsl.pipelines.search import search_space
 
-    space = search_space(str(NET))
+    space = search_space(str(net))
     if quick:
         space.update(QUICK["space"])
     return space
@@ -117,10 +123,10 @@ def _where_time_went(search, folds: int, seconds: float) -> dict:
     return {"fits": fits, "scoring": scoring, "refit": refit, "rest": seconds - fits - scoring - refit}
 
 
-def _estimator(epochs: int):
+def _estimator(epochs: int, net=NET):
     from netdsl.estimators import NetClassifier
 
-    return NetClassifier(str(NET), epochs=epochs, batch_size=BATCH_SIZE, random_state=SEED, verbose=0)
+    return NetClassifier(str(net), epochs=epochs, batch_size=BATCH_SIZE, random_state=SEED, verbose=0)
 
 
 def _start_keras():
@@ -131,7 +137,7 @@ def _start_keras():
     runtime.start_keras()
 
 
-def run_grid(epochs: int, folds: int, n_rows, quick: bool, older: bool = False) -> dict:
+def run_grid(epochs: int, folds: int, n_rows, quick: bool, older: bool = False, net=NET) -> dict:
     """netdsl's exhaustive grid over the file's space: every candidate's mean CV accuracy
     (`older`: by `grid_search`, the GridSearchCV that came before `tune`)."""
     from netdsl.pipelines import grid_search, tune
@@ -141,11 +147,11 @@ def run_grid(epochs: int, folds: int, n_rows, quick: bool, older: bool = False) 
 
     with Timer() as t:
         if not older:
-            search = tune(str(NET), X, y, strategy="grid", param_grid=QUICK["space"] if quick else None, cv=folds,
-                          n_jobs=1, estimator=_estimator(epochs), random_state=SEED)  # fmt: skip
+            search = tune(str(net), X, y, strategy="grid", param_grid=QUICK["space"] if quick else None, cv=folds,
+                          n_jobs=1, estimator=_estimator(epochs, net), random_state=SEED)  # fmt: skip
             how = 'tune(strategy="grid")'
         else:
-            search = grid_search(str(NET), X, y, QUICK["space"] if quick else None, cv=folds, n_jobs=1, estimator=_estimator(epochs))
+            search = grid_search(str(net), X, y, QUICK["space"] if quick else None, cv=folds, n_jobs=1, estimator=_estimator(epochs, net))
             how = "grid_search"
     results = search.cv_results_
     scores = {_key(p): float(s) for p, s in zip(results["params"], results["mean_test_score"])}
@@ -161,7 +167,7 @@ def run_grid(epochs: int, folds: int, n_rows, quick: bool, older: bool = False) 
     }
 
 
-def run_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, factor: int) -> dict:
+def run_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, factor: int, net=NET) -> dict:
     """netdsl's successive halving: its pick, its rungs, the epochs it really trained."""
     from netdsl.pipelines import tune
 
@@ -169,8 +175,8 @@ def run_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, f
     _start_keras()
 
     with Timer() as t:
-        search = tune(str(NET), X, y, strategy="halving", param_grid=QUICK["space"] if quick else None, cv=folds,
-                      n_jobs=1, estimator=_estimator(epochs), random_state=SEED, min_epochs=min_epochs, factor=factor)  # fmt: skip
+        search = tune(str(net), X, y, strategy="halving", param_grid=QUICK["space"] if quick else None, cv=folds,
+                      n_jobs=1, estimator=_estimator(epochs, net), random_state=SEED, min_epochs=min_epochs, factor=factor)  # fmt: skip
     results = search.cv_results_
     reached: dict[tuple, int] = {}  # candidate -> epochs trained so far
     trained, rungs = 0, {}
@@ -191,7 +197,7 @@ def run_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, f
     }
 
 
-def run_sklearn_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, factor: int) -> dict:
+def run_sklearn_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, factor: int, net=NET) -> dict:
     """scikit-learn's HalvingGridSearchCV over NetClassifier, the resource epochs (from scratch each rung)."""
     importlib.import_module("sklearn.experimental.enable_halving_search_cv")  # scikit-learn's switch for it
     from sklearn.model_selection import HalvingGridSearchCV
@@ -200,7 +206,7 @@ def run_sklearn_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs
     _start_keras()
 
     search = HalvingGridSearchCV(
-        _estimator(epochs), _space(quick), factor=factor, resource="epochs", min_resources=min_epochs,
+        _estimator(epochs, net), _space(quick, net), factor=factor, resource="epochs", min_resources=min_epochs,
         max_resources=epochs, cv=folds, scoring="accuracy", n_jobs=1, random_state=SEED,
         return_train_score=False, error_score="raise",
     )  # fmt: skip
@@ -238,7 +244,7 @@ def run_scikeras(epochs: int, folds: int, n_rows, sample) -> dict:
     return {"seconds": t.seconds, "per_candidate": t.seconds / len(sample), "sampled": len(sample)}
 
 
-def run_curves(epochs: int, folds: int, n_rows, quick: bool, stops) -> list[dict]:
+def run_curves(epochs: int, folds: int, n_rows, quick: bool, stops, net=NET) -> list[dict]:
     """Every candidate's test accuracy on every fold after each of `stops` epochs, trained as
     warm starts of one estimator per candidate and fold (what a rung's continuation does): the
     data to replay any schedule (`replay`)."""
@@ -249,10 +255,10 @@ def run_curves(epochs: int, folds: int, n_rows, quick: bool, stops) -> list[dict
     X, y = digits(n_rows)
     splits = list(check_cv(folds, y, classifier=True).split(X, y))
     curves = []
-    for params in ParameterGrid(_space(quick)):  # tune's order of the candidates
+    for params in ParameterGrid(_space(quick, net)):  # tune's order of the candidates
         per_fold = []
         for train, test in splits:
-            estimator = NetClassifier(str(NET), batch_size=BATCH_SIZE, random_state=SEED, verbose=0, warm_start=True, **params)
+            estimator = NetClassifier(str(net), batch_size=BATCH_SIZE, random_state=SEED, verbose=0, warm_start=True, **params)
             done, scores = 0, {}
             for stop in stops:
                 estimator.set_params(epochs=stop - done).fit(X[train], y[train])
@@ -295,7 +301,8 @@ def _halving_label(factor: int, min_epochs: int) -> str:
     return f"netdsl tune halving, factor {factor} from {min_epochs} epoch{'s' * (min_epochs != 1)}"
 
 
-def run(quick=False, schedules=None, contenders=",".join(DEFAULT_CONTENDERS), replay_schedules=False):
+def run(quick=False, schedules=None, contenders=",".join(DEFAULT_CONTENDERS), replay_schedules=False, space=48):
+    net = SPACES[space]
     epochs = QUICK["epochs"] if quick else MAX_EPOCHS
     folds = QUICK["folds"] if quick else FOLDS
     n_rows = QUICK["rows"] if quick else None
@@ -322,12 +329,12 @@ def run(quick=False, schedules=None, contenders=",".join(DEFAULT_CONTENDERS), re
             calls.append((LABELS[name], name, (run_scikeras, epochs, folds, n_rows, sample)))
     found = []
     for label, kind, call in calls:
-        result, error = try_in_fresh_process(*call)
+        result, error = try_in_fresh_process(*call, **({} if kind == "scikeras" else {"net": net}))
         found.append((label, kind, call, result or {"error": error}))
         shown = f"{result['seconds']:.1f} s" if result else error
         print(f"  {label:60} {shown}", file=sys.stderr, flush=True)
 
-    n_candidates = math.prod(_space_sizes(quick))
+    n_candidates = math.prod(_space_sizes(quick, net))
     grid_budget = n_candidates * folds * epochs
     grids = {kind: r for _, kind, _, r in found if kind in ("grid", "grid_search") and "seconds" in r}
     grid = grids.get("grid", grids.get("grid_search", {}))  # the scores every pick is looked up in
@@ -398,17 +405,17 @@ def run(quick=False, schedules=None, contenders=",".join(DEFAULT_CONTENDERS), re
     )
     tables = [table, goals]
     if replay_schedules:
-        tables.append(_replay_table(epochs, folds, n_rows, quick, n_candidates, found))
+        tables.append(_replay_table(epochs, folds, n_rows, quick, n_candidates, found, net))
     return tables
 
 
-def _replay_table(epochs, folds, n_rows, quick, n_candidates, found) -> Table:
+def _replay_table(epochs, folds, n_rows, quick, n_candidates, found, net=NET) -> Table:
     """Every schedule of factor 2-6 from 1-3 epochs replayed from the candidates' curves."""
     options = [(f, m) for f in range(2, 7) for m in range(1, 4) if m <= epochs]
     plans = {option: schedule(n_candidates, option[1], option[0], epochs) for option in options}
     stops = sorted({e for rungs in plans.values() for _, e in rungs})
     with Timer() as t:
-        curves, error = try_in_fresh_process(run_curves, epochs, folds, n_rows, quick, stops)
+        curves, error = try_in_fresh_process(run_curves, epochs, folds, n_rows, quick, stops, net=net)
     table = Table(
         "Successive halving replayed: every factor and first rung, from each candidate's CV accuracy after each rung's epochs",
         ["factor", "first rung", "rungs (candidates@epochs)", "epochs x folds", "of the grid's", "pick", "its CV acc at full budget", "gap to the best"],
@@ -438,10 +445,10 @@ def _yes(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
-def _space_sizes(quick: bool):
+def _space_sizes(quick: bool, net=NET):
     """How many values each entry of the searched space has (the parent never imports TensorFlow;
     netdsl.pipelines.search does not either)."""
-    return [len(values) for values in _space(quick).values()]
+    return [len(values) for values in _space(quick, net).values()]
 
 
 def _arguments(p):
@@ -450,6 +457,9 @@ def _arguments(p):
                    + "); HalvingGridSearchCV runs each too")  # fmt: skip
     p.add_argument("--contenders", default=",".join(DEFAULT_CONTENDERS),
                    help="comma-separated: " + ", ".join(CONTENDERS) + " (default: all but grid_search; none: --contenders= --replay)")
+    p.add_argument("--space", type=int, choices=sorted(SPACES), default=48,
+                   help="the searched space: 48 candidates (nets/cnn_space.net) or 144, the same 12 architectures with 12 learning rates "
+                   "(nets/cnn_space_144.net)")
     p.add_argument("--replay", dest="replay_schedules", action="store_true",
                    help="also replay every schedule (factor 2-6 from 1-3 epochs) from each candidate's curve (5-10 minutes more)")
 

@@ -105,6 +105,25 @@ def test_the_halving_space_is_the_files_own_and_its_keras_twin_has_the_same_para
         assert filters in space["filters"] and width in space["width"] and rate in space["lr"]
 
 
+def test_the_larger_halving_space_has_the_same_architectures_and_only_more_learning_rates():
+    small, large = halving._space(quick=False), halving._space(quick=False, net=halving.SPACES[144])
+    assert len(ParameterGrid(large)) == 144
+    assert large["filters"] == small["filters"] and large["width"] == small["width"]
+    assert set(small["lr"]) < set(large["lr"]) and len(set(large["lr"])) == 12
+    for filters in large["filters"]:  # the same layers as the 48-candidate file, so the same Keras twin
+        for width in large["width"]:
+            params = {"filters": filters, "width": width}
+            assert analyse(load(halving.SPACES[144]), params=params).total_params == analyse(load(halving.NET), params=params).total_params
+
+
+@pytest.mark.parametrize("space", sorted(halving.SPACES))
+@pytest.mark.parametrize("factor, min_epochs", halving.SCHEDULES)
+def test_each_halving_schedule_keeps_the_budget_goal_on_each_space(factor, min_epochs, space):
+    rungs = halving.schedule(space, min_epochs, factor, halving.MAX_EPOCHS)
+    assert rungs[0][0] == space and rungs[-1][1] == halving.MAX_EPOCHS
+    assert halving.budget(rungs, 3, continued=True) <= 0.2 * space * 3 * halving.MAX_EPOCHS
+
+
 @pytest.mark.parametrize("factor, min_epochs", halving.SCHEDULES)
 def test_each_halving_schedule_keeps_the_budget_goal(factor, min_epochs):
     rungs = halving.schedule(48, min_epochs, factor, halving.MAX_EPOCHS)
