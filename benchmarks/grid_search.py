@@ -48,13 +48,15 @@ LABELS = {
     "keras_sklearn": "keras.wrappers.SKLearnClassifier",
     "sklearn_mlp": "sklearn MLPClassifier",
 }
-# Importing netdsl.estimators sets two TensorFlow settings (netdsl/estimators/__init__.py): one
-# thread per op on machines with at most 2 cores, and oneDNN keeping the plans of convolutions'
-# backward passes. These contenders show what the settings alone are worth: netdsl with
-# TensorFlow's defaults, and scikeras with netdsl's settings.
+# netdsl's first fit sets TensorFlow's settings (netdsl/estimators/runtime.py): one thread per op on
+# machines with at most 2 cores, oneDNN's kernels on x86-64, and oneDNN keeping the plans of
+# convolutions' backward passes. These contenders show what the settings alone are worth: netdsl
+# with TensorFlow's defaults (but oneDNN's kernels, which have no value meaning "TensorFlow's
+# choice": set TF_ENABLE_ONEDNN_OPTS=0 yourself on a CPU where TensorFlow leaves them off), and
+# scikeras with netdsl's settings.
 THREADS = {
     "netdsl_tf_threads": {"TF_NUM_INTRAOP_THREADS": "0", "TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE": "true"},
-    "scikeras_1thread": {"TF_NUM_INTRAOP_THREADS": "1", "TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE": "false"},
+    "scikeras_1thread": {"TF_NUM_INTRAOP_THREADS": "1", "TF_ENABLE_ONEDNN_OPTS": "1", "TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE": "false"},
 }
 SAME_AS = {"netdsl_tf_threads": "netdsl", "scikeras_1thread": "scikeras"}
 

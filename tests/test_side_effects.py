@@ -189,7 +189,8 @@ def test_negative_or_non_finite_weights_are_refused(digits, weight):
         NetRegressor("dense(1)\n", epochs=1).fit(X, y.astype(float), sample_weight=sample_weight)
 
 
-TENSORFLOW_VARIABLES = ("TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND", "TF_NUM_INTRAOP_THREADS", "TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE")
+TENSORFLOW_VARIABLES = ("TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND", "TF_NUM_INTRAOP_THREADS", "TF_ENABLE_ONEDNN_OPTS",
+                        "TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE")
 
 
 def test_importing_the_estimators_changes_no_environment_variable_and_starts_no_tensorflow():
@@ -256,6 +257,8 @@ NetRegressor("dense(1)\\n", epochs=1).fit(X, X[:, 0])
 assert seen and seen[0] is False, seen  # called before TensorFlow was imported
 assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "2" and os.environ["KERAS_BACKEND"] == "tensorflow"
 assert os.environ["TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE"] == "true"
+import platform
+assert os.environ.get("TF_ENABLE_ONEDNN_OPTS") == ("1" if platform.machine().lower() in ("x86_64", "amd64") else None)
 assert os.environ.get("TF_NUM_INTRAOP_THREADS") == ("1" if os.cpu_count() <= 2 else None)
 assert configure_process() == {{}}  # done once: nothing left to set
 print("configured")
