@@ -216,7 +216,7 @@ def machine() -> str:
 
 def cpu_model() -> str:
     """The CPU's model name (Linux's /proc/cpuinfo): the ratios move with it (the digits-convnet
-    grid was 12.2x scikeras on the machine of 2026-12-02 and 8.1x on an AMD EPYC the day after,
+    grid was 12.2x scikeras on the machine of 2026-12-02 and 6.5x on an AMD EPYC the day after,
     benchmarks/README.md)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:

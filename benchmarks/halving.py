@@ -30,7 +30,7 @@ as tune's rungs: the measured runs' picks are checked against their replays).
 
     python -m benchmarks.halving                # full (about 5 minutes on 2 quiet cores)
     python -m benchmarks.halving --replay       # and the replayed schedules (about 5 minutes more)
-    python -m benchmarks.halving --space 144    # the 144-candidate space (about 15 minutes on 2 AMD cores)
+    python -m benchmarks.halving --space 144    # the 144-candidate space (about 20 minutes on 2 AMD EPYC cores)
     python -m benchmarks.halving --quick        # 4 candidates, 2 folds, up to 4 epochs, 600 rows
 """
 
