@@ -118,17 +118,10 @@ def test_the_larger_halving_space_has_the_same_architectures_and_only_more_learn
 
 @pytest.mark.parametrize("space", sorted(halving.SPACES))
 @pytest.mark.parametrize("factor, min_epochs", halving.SCHEDULES)
-def test_each_halving_schedule_keeps_the_budget_goal_on_each_space(factor, min_epochs, space):
+def test_each_halving_schedule_keeps_the_budget_goal(factor, min_epochs, space):
     rungs = halving.schedule(space, min_epochs, factor, halving.MAX_EPOCHS)
     assert rungs[0][0] == space and rungs[-1][1] == halving.MAX_EPOCHS
     assert halving.budget(rungs, 3, continued=True) <= 0.2 * space * 3 * halving.MAX_EPOCHS
-
-
-@pytest.mark.parametrize("factor, min_epochs", halving.SCHEDULES)
-def test_each_halving_schedule_keeps_the_budget_goal(factor, min_epochs):
-    rungs = halving.schedule(48, min_epochs, factor, halving.MAX_EPOCHS)
-    assert rungs[0][0] == 48 and rungs[-1][1] == halving.MAX_EPOCHS
-    assert halving.budget(rungs, 3, continued=True) <= 0.2 * 48 * 3 * halving.MAX_EPOCHS
     assert halving.budget(rungs, 3, continued=False) > halving.budget(rungs, 3, continued=True)
 
 
