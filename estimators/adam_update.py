@@ -1,5 +1,6 @@
 """Keras's Adam update of one variable by TensorFlow's fused kernel (`ResourceApplyAdam`), for the
-fast path's training step (`fast._fused_adam_step`), dense and sparse gradients alike.
+fast path's training step (`fused_adam_step`, for the models `plain_adam` accepts), dense and
+sparse gradients alike.
 
 A dense gradient goes to the kernel as it is: the kernel computes Keras's Adam (`m += (g - m)(1 -
 b1)`, `v += (g^2 - v)(1 - b2)`, `var -= lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps)`, every
@@ -24,6 +25,8 @@ times rounds `v` to about n units in the last place (tests/test_fast*.py compare
 
 from __future__ import annotations
 
+from netdsl.dsl import compat
+
 
 def apply_adam(optimizer, variable, slots, gradient, beta_1_power, beta_2_power, learning_rate) -> None:
     """Keras's Adam update of `variable` (a Keras variable) for `gradient` (a tensor or a
@@ -41,6 +44,62 @@ def apply_adam(optimizer, variable, slots, gradient, beta_1_power, beta_2_power,
         var=variable.handle, m=m.handle, v=v.handle, beta1_power=beta_1_power, beta2_power=beta_2_power,
         lr=learning_rate, beta1=beta_1, beta2=beta_2, epsilon=float(optimizer.epsilon), grad=gradient,
     )  # fmt: skip
+
+
+def plain_adam(model) -> bool:
+    """Whether the model's update is exactly Adam's (no clipping, weight decay, AMSGrad, moving
+    average, gradient accumulation, loss scaling, learning-rate schedule, variable constraint or
+    float16 variable), so that TensorFlow's fused kernel agrees (`adam_update`)."""
+    import keras
+
+    optimizer = model.optimizer
+    return (
+        type(optimizer) is keras.optimizers.Adam
+        and not optimizer.amsgrad
+        and optimizer.clipnorm is None and optimizer.clipvalue is None and optimizer.global_clipnorm is None
+        and not optimizer.weight_decay
+        and not optimizer.use_ema
+        and not optimizer.gradient_accumulation_steps
+        and optimizer.loss_scale_factor is None
+        and isinstance(compat.learning_rate_variable(optimizer), keras.Variable)
+        and all(v.constraint is None and v.dtype == "float32" and not v.overwrite_with_gradient
+                for v in model.trainable_variables)
+    )  # fmt: skip
+
+
+def fused_adam_step(model):
+    """Keras's `train_step` (the same loss, regularisation, sample weights, loss tracker and
+    metrics) with Adam's update done by one fused kernel per variable instead of about twenty ops:
+    the same arithmetic (Keras's Adam: `lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)`),
+    in less time per step and a faster trace (benchmarks/README.md); an embedding's sparse
+    gradient too (`adam_update`)."""
+    import tensorflow as tf
+
+    optimizer = model.optimizer
+    variables = model.trainable_variables
+    slots = [compat.adam_slots(optimizer, v) for v in variables]
+    tracker = compat.loss_tracker(model)
+
+    def step(data):
+        x, y = data[0], data[1]
+        sample_weight = data[2] if len(data) > 2 else None
+        with tf.GradientTape() as tape:
+            y_pred = model(x, training=True)
+            loss = compat.training_loss(model, x, y, y_pred, sample_weight)
+        tracker.update_state(loss, sample_weight=tf.shape(tf.nest.flatten(x)[0])[0])
+        gradients = tape.gradient(loss, variables)
+        local_step = tf.cast(optimizer.iterations + 1, "float32")
+        beta_1, beta_2 = float(optimizer.beta_1), float(optimizer.beta_2)
+        beta_1_power, beta_2_power = tf.pow(beta_1, local_step), tf.pow(beta_2, local_step)
+        learning_rate = tf.cast(compat.learning_rate_variable(optimizer), "float32")
+        for variable, (m, v), gradient in zip(variables, slots, gradients):
+            if gradient is None:
+                continue
+            apply_adam(optimizer, variable, (m, v), gradient, beta_1_power, beta_2_power, learning_rate)
+        optimizer.iterations.assign_add(1)
+        return model.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    return step
 
 
 def _shift_second_moment(v, gradient, beta_2: float) -> None:

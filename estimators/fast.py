@@ -11,7 +11,7 @@ Here a fit (1) takes a compiled model from a small cache keyed by everything tha
 rate), (2) gives it the initial weights a fresh build would have under the same seed, and fresh
 optimizer state, (3) runs each epoch (shuffle, all mini-batches, Keras's own `train_step`, so the
 loss, regularisation, sample weights and metrics mean exactly what they mean in `model.fit`; plain
-Adam's update by TensorFlow's fused kernel, `_fused_adam_step`) inside one `tf.function` traced
+Adam's update by TensorFlow's fused kernel, `adam_update.fused_adam_step`) inside one `tf.function` traced
 without autograph, and (4) evaluates the validation data and calls the Keras callbacks (early
 stopping, learning-rate reduction, progress) between epochs, as `model.fit` does. On TensorFlow's
 default executor, a fit with nothing to do between epochs runs all its epochs in one call.
@@ -42,6 +42,7 @@ import numpy as np
 from netdsl.dsl import compat
 
 from . import shared_trace
+from .adam_update import fused_adam_step, plain_adam
 
 logger = logging.getLogger("netdsl")
 
@@ -298,74 +299,16 @@ def _traced(entry: _Entry, kind: str, make, *tensors):
     function = entry.functions.get(key)
     if function is None:
         signature = _signature(*tensors)
-        shareable = entry.executor == SINGLE_THREADED and _plain_adam(entry.model)  # what a shared epoch needs
+        shareable = entry.executor == SINGLE_THREADED and plain_adam(entry.model)  # what a shared epoch needs
         function = (shareable and shared_trace.function(entry, key, make, signature, _single_threaded_options)
                     or make(entry.model, signature))
         entry.functions[key] = function
     return function
 
 
-def _plain_adam(model) -> bool:
-    """Whether the model's update is exactly Adam's (no clipping, weight decay, AMSGrad, moving
-    average, gradient accumulation, loss scaling, learning-rate schedule, variable constraint or
-    float16 variable), so that TensorFlow's fused kernel agrees (`adam_update`)."""
-    import keras
-
-    optimizer = model.optimizer
-    return (
-        type(optimizer) is keras.optimizers.Adam
-        and not optimizer.amsgrad
-        and optimizer.clipnorm is None and optimizer.clipvalue is None and optimizer.global_clipnorm is None
-        and not optimizer.weight_decay
-        and not optimizer.use_ema
-        and not optimizer.gradient_accumulation_steps
-        and optimizer.loss_scale_factor is None
-        and isinstance(compat.learning_rate_variable(optimizer), keras.Variable)
-        and all(v.constraint is None and v.dtype == "float32" and not v.overwrite_with_gradient
-                for v in model.trainable_variables)
-    )  # fmt: skip
-
-
-def _fused_adam_step(model):
-    """Keras's `train_step` (the same loss, regularisation, sample weights, loss tracker and
-    metrics) with Adam's update done by one fused kernel per variable instead of about twenty ops:
-    the same arithmetic (Keras's Adam: `lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)`),
-    in less time per step and a faster trace (benchmarks/README.md); an embedding's sparse
-    gradient too (`adam_update`)."""
-    import tensorflow as tf
-
-    from .adam_update import apply_adam
-
-    optimizer = model.optimizer
-    variables = model.trainable_variables
-    slots = [compat.adam_slots(optimizer, v) for v in variables]
-    tracker = compat.loss_tracker(model)
-
-    def step(data):
-        x, y = data[0], data[1]
-        sample_weight = data[2] if len(data) > 2 else None
-        with tf.GradientTape() as tape:
-            y_pred = model(x, training=True)
-            loss = compat.training_loss(model, x, y, y_pred, sample_weight)
-        tracker.update_state(loss, sample_weight=_rows(x))
-        gradients = tape.gradient(loss, variables)
-        local_step = tf.cast(optimizer.iterations + 1, "float32")
-        beta_1, beta_2 = float(optimizer.beta_1), float(optimizer.beta_2)
-        beta_1_power, beta_2_power = tf.pow(beta_1, local_step), tf.pow(beta_2, local_step)
-        learning_rate = tf.cast(compat.learning_rate_variable(optimizer), "float32")
-        for variable, (m, v), gradient in zip(variables, slots, gradients):
-            if gradient is None:
-                continue
-            apply_adam(optimizer, variable, (m, v), gradient, beta_1_power, beta_2_power, learning_rate)
-        optimizer.iterations.assign_add(1)
-        return model.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
-
-    return step
-
-
 def _epoch_function(model, signature, several: bool = False):
     """One epoch of shuffled mini-batches through Keras's own `train_step` (or the same step with a
-    fused Adam update, `_fused_adam_step`), as one graph; its metrics (Keras's `logs`).
+    fused Adam update, `adam_update.fused_adam_step`), as one graph; its metrics (Keras's `logs`).
 
     With `several`, the graph runs `count` epochs from `first` (epoch e shuffled under the seed
     (seed, e), as the epochs one by one are) and stops after an epoch whose loss is not finite; it
@@ -377,7 +320,7 @@ def _epoch_function(model, signature, several: bool = False):
     import tensorflow as tf
 
     model.optimizer.build(model.trainable_variables)
-    train_step = _fused_adam_step(model) if _plain_adam(model) else model.train_step
+    train_step = fused_adam_step(model) if plain_adam(model) else model.train_step
 
     def epoch(x, y, seed, batch_size, shuffle, sample_weight=None):
         for metric in model.metrics:
@@ -524,13 +467,16 @@ def predict(model, x) -> np.ndarray | list:
     tests/test_fast.py, every permutation and subset on each of the CPU's instruction sets)."""
     import tensorflow as tf
 
+    padded = tf.nest.map_structure(_padded, x)
+    (signature,) = _signature(padded)
     with _LOCK:
         predictor = _PREDICTORS.get(model)
-        if predictor is None:
-            function = tf.function(_chunked(weakref.ref(model)), reduce_retracing=True, autograph=False)
-            predictor = _PREDICTORS[model] = _Predictor(function, _executor(model))
+    if predictor is None or predictor.signature not in (None, signature):
+        predictor = _predictor(model, signature)  # a shared one is traced here: not under the lock
+        with _LOCK:
+            _PREDICTORS[model] = predictor
     n = len(tf.nest.flatten(x)[0])
-    output, predictor.executor = _call(predictor.executor, predictor.function, tf.nest.map_structure(_padded, x))
+    output, predictor.executor = _call(predictor.executor, predictor.function, padded)
     if isinstance(output, (list, tuple)):  # several outputs: one array each, in the model's order
         return [np.asarray(o)[:n] for o in output]
     return np.asarray(output)[:n]
@@ -550,12 +496,29 @@ def _padded(part):
     return tf.convert_to_tensor(part)
 
 
+def _predictor(model, signature):
+    """A new `_Predictor` for `model`: its family's shared trace for inputs of `signature`
+    (`shared_trace.predict_function`: nets alike but for their widths, on the single-threaded
+    executor), else its own `tf.function`, traced at the first call."""
+    import tensorflow as tf
+
+    executor = _executor(model)
+    if executor == SINGLE_THREADED:
+        shared = shared_trace.predict_function(model, lambda m: _chunked(weakref.ref(m)), (signature,),
+                                               _single_threaded_options)
+        if shared is not None:
+            return _Predictor(shared, executor, signature)
+    return _Predictor(tf.function(_chunked(weakref.ref(model)), reduce_retracing=True, autograph=False), executor)
+
+
 @dataclass(eq=False)
 class _Predictor:
-    """A model's traced `predict` function and the executor it runs on (`predict`)."""
+    """A model's traced `predict` function and the executor it runs on (`predict`); a shared
+    function takes only inputs of its `signature` (an own one: any)."""
 
     function: object
     executor: str
+    signature: object = None
 
 
 # Keras model -> its _Predictor, kept only as long as the model (whose functions reach it only

@@ -16,9 +16,13 @@ traces its own function as before). Handles passed one by one would not do: Tens
 instantiates a function again for every new set of their shapes, which costs about as much as the
 trace saved; in one vector only the first handle's shape counts, and it never changes.
 
+`predict` (`fast.predict`) shares the same way: the family's first model traces it once
+(`predict_function`), and every other width runs it on its own variables (a new width's first
+prediction cost about 40 ms of tracing before).
+
 Only where that is safe by construction: every layer a dense, dropout or activation layer (whose
 `call` reads no size of its own, unlike a convolution's bias reshape), Adam's fused update
-(`fast._fused_adam_step`: no optimizer that reads a variable's shape), the single-threaded
+(`adam_update.fused_adam_step`: no optimizer that reads a variable's shape), the single-threaded
 executor (small nets), and nets alike in everything but the widths (`family`: the cache key with
 the dense layers' `units` left out) with the same outputs. The same operations run as in the
 model's own trace; the numbers agree to float rounding (about 1e-7: the matrix kernels see
@@ -33,10 +37,11 @@ from collections import OrderedDict
 
 from netdsl.dsl import compat
 
-MAX_FAMILIES = 8  # shared functions kept (each keeps the model it was traced with)
+MAX_FAMILIES = 16  # shared functions kept, a family's epoch and predict (each keeps the model it was traced with)
 LAYERS = ("InputLayer", "Dense", "Dropout", "Activation")  # Keras layers whose `call` reads no size of theirs
 
 _FAMILIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # cache entry -> its family key
+_MODEL_FAMILIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # an entry's model -> the entry's family key
 _FUNCTIONS: OrderedDict = OrderedDict()  # (family, function key, variables' kinds) -> concrete function, or None
 _LOCK = threading.Lock()
 
@@ -66,6 +71,7 @@ def set_family(entry, key: str | None) -> None:
     """`entry`'s family (from `family`), or None for none."""
     if key is not None:
         _FAMILIES[entry] = key
+        _MODEL_FAMILIES[entry.model] = key
 
 
 def function(entry, key: tuple, make, signature, options):
@@ -74,11 +80,32 @@ def function(entry, key: tuple, make, signature, options):
     sharing is not safe (`make` then traces the model's own). The caller (`fast._traced`) asks
     only for the single-threaded epoch of a model updated by Adam's fused kernel, and gives the
     executor's tracing `options` (a context manager)."""
-    model = entry.model
-    name = _FAMILIES.get(entry)
-    if name is None or key[0] != "epoch":
+    if key[0] != "epoch":
         return None
-    if not all(type(layer).__name__ in LAYERS for layer in model.layers):
+
+    def trace(model, variables):
+        inner = make(model, signature)
+        return _trace(variables, inner.python_function, tuple(inner.input_signature), options)
+
+    return _applied(entry.model, _FAMILIES.get(entry), key, trace)
+
+
+def predict_function(model, make, signature: tuple, options):
+    """The family's traced `predict` applied to `model`'s variables (a callable taking the padded
+    inputs), or None where `model` is no family's (then `fast.predict` traces the model's own).
+    `make(model)` gives the Python function to trace (`fast._chunked`), `signature` its inputs'
+    specs; the caller asks only for the single-threaded executor, whose tracing `options` it gives."""
+
+    def trace(model, variables):
+        return _trace(variables, make(model), signature, options)
+
+    return _applied(model, _MODEL_FAMILIES.get(model), ("predict", repr(signature)), trace)
+
+
+def _applied(model, name, key: tuple, trace):
+    """The family `name`'s function `key` (traced once by `trace(model, variables)`, or None where
+    it cannot be shared) on `model`'s variables, or None."""
+    if name is None or not all(type(layer).__name__ in LAYERS for layer in model.layers):
         return None
     model.optimizer.build(model.trainable_variables)
     variables = _state(model)
@@ -90,7 +117,7 @@ def function(entry, key: tuple, make, signature, options):
         if known:
             _FUNCTIONS.move_to_end(shared_key)
     if not known:
-        shared = _trace(model, variables, make, signature, options)
+        shared = trace(model, variables)
         with _LOCK:
             _FUNCTIONS[shared_key] = shared
             while len(_FUNCTIONS) > MAX_FAMILIES:
@@ -141,20 +168,19 @@ def _state(model) -> list:
     return found
 
 
-def _trace(model, variables: list, make, signature, options):
-    """`make(model, signature)`'s function traced with `variables` read from a vector of handles
-    (its last argument), or None where the graph still captures a variable."""
+def _trace(variables: list, python_function, signature: tuple, options):
+    """`python_function` (taking arguments of `signature`) traced with `variables` read from a
+    vector of handles (its last argument), or None where the graph still captures a variable."""
     import tensorflow as tf
 
-    inner = make(model, signature)
     count = len(variables)
 
     def run(*args):
         handles = tf.unstack(args[-1], num=count)
         with compat.variables_read_from(variables, handles):
-            return inner.python_function(*args[:-1])
+            return python_function(*args[:-1])
 
-    spec = tuple(inner.input_signature) + (tf.TensorSpec((count,), tf.resource),)
+    spec = tuple(signature) + (tf.TensorSpec((count,), tf.resource),)
     traced = tf.function(run, input_signature=spec, autograph=False)
     with options():  # traced for it: loops and conditionals kept whole, as it runs them
         concrete = traced.get_concrete_function()

@@ -11,7 +11,7 @@ import pytest
 from keras.src.backend.common import global_state as keras_global_state
 from sklearn.datasets import load_digits
 
-from netdsl.estimators import NetClassifier, NetRegressor, fast, variables
+from netdsl.estimators import NetClassifier, NetRegressor, adam_update, fast, variables
 
 from conftest import user_error
 
@@ -259,13 +259,13 @@ def test_a_restart_that_cannot_defer_a_variable_builds_the_net_whole(monkeypatch
     ],
 )
 def test_every_optimizer_takes_the_same_steps_on_both_paths(monkeypatch, digits, optimizer, fused):
-    # Plain Adam runs TensorFlow's fused kernel (fast._fused_adam_step), the rest Keras's own update;
+    # Plain Adam runs TensorFlow's fused kernel (adam_update.fused_adam_step), the rest Keras's own update;
     # with a weight penalty both must still step exactly as model.fit does.
     X, y = digits
     net = UNSHUFFLED.replace("adam(learning_rate=0.01)", optimizer).replace(
         "dense(hidden, activation=activation)", "dense(hidden, activation=activation, kernel_regularizer=l2(0.01))")
     quick, standard = fit_both(monkeypatch, lambda: NetClassifier(net, random_state=0), X, y)
-    assert fast._plain_adam(quick.model_) is fused
+    assert adam_update.plain_adam(quick.model_) is fused
     np.testing.assert_allclose(quick.predict_proba(X), standard.predict_proba(X), atol=2e-4)
     np.testing.assert_allclose(quick.history_["loss"], standard.history_["loss"], rtol=1e-3)
     assert int(quick.model_.optimizer.iterations) == int(standard.model_.optimizer.iterations) == 3 * 13

@@ -50,6 +50,24 @@ def test_widths_share_one_traced_epoch(digits):
     assert all(est.score(X, y) > 0.5 for est in fitted)  # each learned, on its own variables
 
 
+def test_widths_share_one_traced_predict(monkeypatch, digits):
+    X, y = digits
+    fitted = [NetClassifier(MLP, units=units, random_state=0).fit(X, y) for units in (8, 16, 32)]
+    if any(entry.executor != fast.SINGLE_THREADED for entry in entries()):
+        pytest.skip("the nets run on TensorFlow's default executor here (one inter-op thread)")
+    shared_probabilities = [est.predict_proba(X) for est in fitted]
+    predicts = [traced for key, traced in shared_trace._FUNCTIONS.items() if key[1][0] == "predict"]
+    assert len(predicts) == 1 and predicts[0].function.experimental_get_tracing_count() == 1
+    assert all(fast.traced_predict(est.model_).traced is predicts[0] for est in fitted)
+    assert all(np.all(p[:20] != q[:20]) for p, q in zip(shared_probabilities, shared_probabilities[1:]))  # own weights
+    monkeypatch.setattr(shared_trace, "predict_function", lambda *args: None)
+    for est, shared in zip(fitted, shared_probabilities):
+        fast.traced_predict(est.model_, forget=True)
+        own = est.predict_proba(X)  # the width's own trace on the same weights: float rounding apart
+        assert not hasattr(fast.traced_predict(est.model_), "traced")
+        np.testing.assert_allclose(own, shared, atol=1e-6)
+
+
 def test_a_shared_epoch_trains_each_width_as_its_own_trace_does(monkeypatch, digits):
     X, y = digits
     keep = NetClassifier(MLP, units=8, random_state=0).fit(X, y)  # traces the family's epoch
