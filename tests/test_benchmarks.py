@@ -216,3 +216,41 @@ def test_the_latency_benchmark_drives_the_real_server():
     assert all(row[5] == "100" and row[6] in ("yes", "no") for row in hot.rows if row[0].startswith(("diagnostics", "hover")))
     assert [row[1] for row in cold.rows] == [1, 1, 1, 1]
     assert all(row[2] > 0 for row in hot.rows + cold.rows + steps.rows[:-1])
+
+
+def test_stacked_members_train_as_separate_nets_would():
+    """benchmarks/stacked_members.py: each member of the stack is its own net (no weight, gradient
+    or moment of one reaches another), so a member trained in a stack of 3 ends as it ends alone."""
+    import numpy as np
+
+    from benchmarks.common import digits
+    from benchmarks.stacked_members import initial_weights, stacked_training
+
+    X, y = digits(200)
+    rng = np.random.default_rng(1)
+    orders = np.stack([rng.permutation(len(X)) for _ in range(3)])
+    three = initial_weights("mlp", 3, np.random.default_rng(0))
+    epoch, steps, stacked = stacked_training("mlp", 3, X, y, weights=three)
+    first_loss = float(epoch(orders))
+    for _ in range(2):
+        last_loss = float(epoch(orders))
+    assert steps == 6 and last_loss < first_loss
+    alone_epoch, _, alone = stacked_training("mlp", 1, X, y, weights=[w[1:2] for w in three])
+    for _ in range(3):
+        alone_epoch(orders[1:2])
+    for s, a in zip(stacked, alone):
+        np.testing.assert_allclose(s.numpy()[1:2], a.numpy(), rtol=1e-4, atol=1e-6)
+    assert not np.allclose(stacked[0].numpy()[0], stacked[0].numpy()[1])
+
+
+def test_the_stacked_convnet_learns():
+    import numpy as np
+
+    from benchmarks.common import digits
+    from benchmarks.stacked_members import stacked_training
+
+    X, y = digits(256)
+    epoch, steps, _ = stacked_training("cnn", 2, X, y)
+    orders = np.stack([np.arange(len(X)), np.arange(len(X))[::-1]])
+    losses = [float(epoch(orders)) for _ in range(4)]
+    assert steps == 8 and losses[-1] < losses[0] and np.isfinite(losses).all()
