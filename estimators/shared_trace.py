@@ -80,14 +80,16 @@ def function(entry, key: tuple, make, signature, options):
     sharing is not safe (`make` then traces the model's own). The caller (`fast._traced`) asks
     only for the single-threaded epoch of a model updated by Adam's fused kernel, and gives the
     executor's tracing `options` (a context manager)."""
-    if key[0] != "epoch":
+    model = entry.model
+    if key[0] != "epoch" or not _shareable(model, _FAMILIES.get(entry)):
         return None
 
-    def trace(model, variables):
+    def trace(variables):
         inner = make(model, signature)
         return _trace(variables, inner.python_function, tuple(inner.input_signature), options)
 
-    return _applied(entry.model, _FAMILIES.get(entry), key, trace)
+    model.optimizer.build(model.trainable_variables)
+    return _applied(model, _FAMILIES[entry], key, _state(model), trace)
 
 
 def predict_function(model, make, signature: tuple, options):
@@ -95,20 +97,24 @@ def predict_function(model, make, signature: tuple, options):
     inputs), or None where `model` is no family's (then `fast.predict` traces the model's own).
     `make(model)` gives the Python function to trace (`fast._chunked`), `signature` its inputs'
     specs; the caller asks only for the single-threaded executor, whose tracing `options` it gives."""
-
-    def trace(model, variables):
-        return _trace(variables, make(model), signature, options)
-
-    return _applied(model, _MODEL_FAMILIES.get(model), ("predict", repr(signature)), trace)
-
-
-def _applied(model, name, key: tuple, trace):
-    """The family `name`'s function `key` (traced once by `trace(model, variables)`, or None where
-    it cannot be shared) on `model`'s variables, or None."""
-    if name is None or not all(type(layer).__name__ in LAYERS for layer in model.layers):
+    name = _MODEL_FAMILIES.get(model)
+    if not _shareable(model, name) or model.optimizer is None:
         return None
-    model.optimizer.build(model.trainable_variables)
-    variables = _state(model)
+    # The optimizer's step count first (a scalar in every width: see the module's docstring), then
+    # the variables a prediction reads; the optimizer's own are left alone.
+    variables = [model.optimizer.iterations, *model.variables]
+    return _applied(model, name, ("predict", repr(signature)), variables,
+                    lambda variables: _trace(variables, make(model), signature, options))
+
+
+def _shareable(model, name) -> bool:
+    """Whether `model` belongs to the family `name` and has only layers whose `call` reads no size."""
+    return name is not None and all(type(layer).__name__ in LAYERS for layer in model.layers)
+
+
+def _applied(model, name, key: tuple, variables: list, trace):
+    """The family `name`'s function `key` (traced once by `trace(variables)`, or None where it cannot
+    be shared) on `model`'s `variables`, or None."""
     outputs = [(tuple(o.shape[1:]), str(o.dtype)) for o in model.outputs]
     shared_key = (name, key, repr(outputs), tuple((str(v.dtype), len(v.shape)) for v in variables))
     with _LOCK:
@@ -117,7 +123,7 @@ def _applied(model, name, key: tuple, trace):
         if known:
             _FUNCTIONS.move_to_end(shared_key)
     if not known:
-        shared = trace(model, variables)
+        shared = trace(variables)
         with _LOCK:
             _FUNCTIONS[shared_key] = shared
             while len(_FUNCTIONS) > MAX_FAMILIES:
@@ -130,7 +136,7 @@ def _applied(model, name, key: tuple, trace):
 
 
 class _Applied:
-    """A family's traced function on one model's variables (their handles, `_state`'s order)."""
+    """A family's traced function on one model's variables (their handles, in the order it was traced with)."""
 
     def __init__(self, traced, handles):
         self.traced, self.handles = traced, handles
