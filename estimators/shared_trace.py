@@ -40,8 +40,7 @@ from netdsl.dsl import compat
 MAX_FAMILIES = 16  # shared functions kept, a family's epoch and predict (each keeps the model it was traced with)
 LAYERS = ("InputLayer", "Dense", "Dropout", "Activation")  # Keras layers whose `call` reads no size of theirs
 
-_FAMILIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # cache entry -> its family key
-_MODEL_FAMILIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # an entry's model -> the entry's family key
+_FAMILIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # a cache entry's model -> its family key
 _FUNCTIONS: OrderedDict = OrderedDict()  # (family, function key, variables' kinds) -> concrete function, or None
 _LOCK = threading.Lock()
 
@@ -70,8 +69,7 @@ def family(spec_data: dict, rest: tuple) -> str | None:
 def set_family(entry, key: str | None) -> None:
     """`entry`'s family (from `family`), or None for none."""
     if key is not None:
-        _FAMILIES[entry] = key
-        _MODEL_FAMILIES[entry.model] = key
+        _FAMILIES[entry.model] = key
 
 
 def function(entry, key: tuple, make, signature, options):
@@ -81,7 +79,8 @@ def function(entry, key: tuple, make, signature, options):
     only for the single-threaded epoch of a model updated by Adam's fused kernel, and gives the
     executor's tracing `options` (a context manager)."""
     model = entry.model
-    if key[0] != "epoch" or not _shareable(model, _FAMILIES.get(entry)):
+    name = _FAMILIES.get(model)
+    if key[0] != "epoch" or not _shareable(model, name):
         return None
 
     def trace(variables):
@@ -89,7 +88,7 @@ def function(entry, key: tuple, make, signature, options):
         return _trace(variables, inner.python_function, tuple(inner.input_signature), options)
 
     model.optimizer.build(model.trainable_variables)
-    return _applied(model, _FAMILIES[entry], key, _state(model), trace)
+    return _applied(model, name, key, _state(model), trace)
 
 
 def predict_function(model, make, signature: tuple, options):
@@ -97,7 +96,7 @@ def predict_function(model, make, signature: tuple, options):
     inputs), or None where `model` is no family's (then `fast.predict` traces the model's own).
     `make(model)` gives the Python function to trace (`fast._chunked`), `signature` its inputs'
     specs; the caller asks only for the single-threaded executor, whose tracing `options` it gives."""
-    name = _MODEL_FAMILIES.get(model)
+    name = _FAMILIES.get(model)
     if not _shareable(model, name) or model.optimizer is None:
         return None
     # The optimizer's step count first (a scalar in every width: see the module's docstring), then
