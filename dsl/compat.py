@@ -78,6 +78,23 @@ def variables_read_from(variables, handles):
             variable._value = value
 
 
+@contextlib.contextmanager
+def open_filters(model):
+    """Inside, each `Conv1D` and `Conv2D` layer of `model` adds its bias as a vector of any length:
+    Keras's convolution `call` (`BaseConv.call`) reshapes the bias to `(1, ..., 1, self.filters)`,
+    the one size it reads from its layer, so `filters` is -1 ("as many as there are") while a
+    family's shared function is traced (`estimators/shared_trace.py`)."""
+    convolutions = [layer for layer in model.layers if type(layer).__name__ in ("Conv1D", "Conv2D")]
+    kept = [layer.filters for layer in convolutions]
+    try:
+        for layer in convolutions:
+            layer.filters = -1
+        yield
+    finally:
+        for layer, filters in zip(convolutions, kept):
+            layer.filters = filters
+
+
 def keras_seed_state() -> dict:
     """Keras's global seed state, which `keras.utils.set_random_seed` sets: the seed it recorded
     (`rng_utils.GLOBAL_RANDOM_SEED`) and its global seed generator

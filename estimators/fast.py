@@ -150,6 +150,11 @@ def _single_threaded_options():
     return compat.function_call_options(SINGLE_THREADED, rewrites=False)
 
 
+def _options(executor: str):
+    """The options to trace and call functions for `executor` with (a context manager's maker)."""
+    return _single_threaded_options if executor == SINGLE_THREADED else contextlib.nullcontext
+
+
 # One call at a time on the single-threaded executor: while a graph loop runs there, it holds one of TensorFlow's
 # inter-op threads waiting for its body, which needs another; two such calls from two Python threads at once can hold
 # them all and wait forever (observed on 2 cores: two threads fitting MLPs hung). A call that finds the slot taken
@@ -299,9 +304,8 @@ def _traced(entry: _Entry, kind: str, make, *tensors):
     function = entry.functions.get(key)
     if function is None:
         signature = _signature(*tensors)
-        shareable = entry.executor == SINGLE_THREADED and plain_adam(entry.model)  # what a shared epoch needs
-        function = (shareable and shared_trace.function(entry, key, make, signature, _single_threaded_options)
-                    or make(entry.model, signature))
+        shared = plain_adam(entry.model) and shared_trace.function(entry, key, make, signature, _options(entry.executor))
+        function = shared or make(entry.model, signature)
         entry.functions[key] = function
     return function
 
@@ -498,16 +502,15 @@ def _padded(part):
 
 def _predictor(model, signature):
     """A new `_Predictor` for `model`: its family's shared trace for inputs of `signature`
-    (`shared_trace.predict_function`: nets alike but for their widths, on the single-threaded
-    executor), else its own `tf.function`, traced at the first call."""
+    (`shared_trace.predict_function`: nets alike but for their widths, one per executor), else its
+    own `tf.function`, traced at the first call."""
     import tensorflow as tf
 
     executor = _executor(model)
-    if executor == SINGLE_THREADED:
-        shared = shared_trace.predict_function(model, lambda m: _chunked(weakref.ref(m)), (signature,),
-                                               _single_threaded_options)
-        if shared is not None:
-            return _Predictor(shared, executor, signature)
+    shared = shared_trace.predict_function(model, lambda m: _chunked(weakref.ref(m)), (signature,), executor,
+                                           _options(executor))
+    if shared is not None:
+        return _Predictor(shared, executor, signature)
     return _Predictor(tf.function(_chunked(weakref.ref(model)), reduce_retracing=True, autograph=False), executor)
 
 

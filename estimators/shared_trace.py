@@ -1,11 +1,13 @@
-"""One traced epoch function for the nets of a search that differ only in their dense layers'
-widths (`units`): the first such model's epoch is traced once with every variable it touches
-passed as an argument, and each other width runs that same function on its own variables.
+"""One traced epoch function for the nets of a search that differ only in their layers' widths
+(a dense layer's `units`, a convolution's `filters`): the first such model's epoch is traced once
+with every variable it touches passed as an argument, and each other width runs that same function
+on its own variables.
 
 Why: a search over widths builds a new architecture every few candidates, and on the fast path
 each new architecture paid a Python trace of Keras's training step and TensorFlow's instantiation
-of the traced function (graph passes, kernels), about 0.15-0.2 s of CPU each, more than its
-epochs (benchmarks/README.md, "The convnet grid and the architecture grid").
+of the traced function (graph passes, kernels): about 0.15-0.2 s of CPU for an MLP, about 0.5 s for
+the digits convnet, more than its epochs (benchmarks/README.md, "The convnet grid and the
+architecture grid", "One trace for a convnet's filters").
 
 How: the traced function takes the model's variables (weights, random-generator states), its
 optimizer's (step count, learning rate, moments) and its metrics' as one vector of resource
@@ -20,13 +22,15 @@ trace saved; in one vector only the first handle's shape counts, and it never ch
 (`predict_function`), and every other width runs it on its own variables (a new width's first
 prediction cost about 40 ms of tracing before).
 
-Only where that is safe by construction: every layer a dense, dropout or activation layer (whose
-`call` reads no size of its own, unlike a convolution's bias reshape), Adam's fused update
-(`adam_update.fused_adam_step`: no optimizer that reads a variable's shape), the single-threaded
-executor (small nets), and nets alike in everything but the widths (`family`: the cache key with
-the dense layers' `units` left out) with the same outputs. The same operations run as in the
-model's own trace; the numbers agree to float rounding (about 1e-7: the matrix kernels see
-shapes known only at run time), not bit for bit.
+Only where that is safe by construction: every layer one whose `call` reads no size of its own
+(`SHARED_KINDS`: dense, dropout, activation, 1-D and 2-D convolutions, poolings, flatten, reshape;
+a convolution reshapes its bias to its `filters`, which is left open while tracing,
+`compat.open_filters`), Adam's fused update (`adam_update.fused_adam_step`: no optimizer that
+reads a variable's shape), and nets alike in everything but the widths (`family`: the cache key
+with the widths left out) with the same outputs. Each executor has its own shared functions (small
+nets run on the single-threaded one, convnets on TensorFlow's default, `fast._executor`). The same
+operations run as in the model's own trace; the numbers agree to float rounding (about 1e-7: the
+kernels see shapes known only at run time), not bit for bit.
 """
 
 from __future__ import annotations
@@ -38,7 +42,18 @@ from collections import OrderedDict
 from netdsl.dsl import compat
 
 MAX_FAMILIES = 16  # shared functions kept, a family's epoch and predict (each keeps the model it was traced with)
-LAYERS = ("InputLayer", "Dense", "Dropout", "Activation")  # Keras layers whose `call` reads no size of theirs
+# The layer kinds a family may have (netdsl's kind -> its Keras layer): their `call` reads no size of their own
+# (a convolution's `filters` is left open while tracing, `compat.open_filters`).
+SHARED_KINDS = {
+    "dense": "Dense", "dropout": "Dropout", "activation": "Activation",
+    "conv1d": "Conv1D", "conv2d": "Conv2D", "flatten": "Flatten", "reshape": "Reshape",
+    "max_pooling1d": "MaxPooling1D", "max_pooling2d": "MaxPooling2D",
+    "average_pooling1d": "AveragePooling1D", "average_pooling2d": "AveragePooling2D",
+    "global_average_pooling1d": "GlobalAveragePooling1D", "global_average_pooling2d": "GlobalAveragePooling2D",
+    "global_max_pooling1d": "GlobalMaxPooling1D", "global_max_pooling2d": "GlobalMaxPooling2D",
+}  # fmt: skip
+LAYERS = ("InputLayer", *SHARED_KINDS.values())  # the Keras layers of a family's model
+WIDTHS = {("dense", "units"), ("conv1d", "filters"), ("conv2d", "filters")}  # (kind, argument) left out of a family
 
 _FAMILIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # a cache entry's model -> its family key
 _FUNCTIONS: OrderedDict = OrderedDict()  # (family, function key, variables' kinds) -> concrete function, or None
@@ -47,21 +62,21 @@ _LOCK = threading.Lock()
 
 def family(spec_data: dict, rest: tuple) -> str | None:
     """The family of a net whose resolved spec dumps to `spec_data` (`model_dump(mode="json")`),
-    `rest` the other parts of its cache key: the key with every dense layer's `units` left out;
-    None unless every layer is a dense, dropout or activation layer."""
+    `rest` the other parts of its cache key: the key with every width (`WIDTHS`) left out; None
+    unless every layer is of a kind in `SHARED_KINDS`."""
     kinds = set()
 
     def erased(value):
         if isinstance(value, dict):
             if "kind" in value:
                 kinds.add(value["kind"])
-            return {k: erased(v) for k, v in value.items() if not (k == "units" and value.get("kind") == "dense")}
+            return {k: erased(v) for k, v in value.items() if (value.get("kind"), k) not in WIDTHS}
         if isinstance(value, list):
             return [erased(v) for v in value]
         return value
 
     data = erased(spec_data)
-    if not kinds or not kinds <= {"dense", "dropout", "activation"}:
+    if not kinds or not kinds <= SHARED_KINDS.keys():
         return None
     return repr((data, rest))
 
@@ -76,34 +91,35 @@ def function(entry, key: tuple, make, signature, options):
     """The family's traced function `key` applied to `entry`'s variables (a callable taking the
     arguments of `make(model, signature)`'s function), or None where the entry has no family or
     sharing is not safe (`make` then traces the model's own). The caller (`fast._traced`) asks
-    only for the single-threaded epoch of a model updated by Adam's fused kernel, and gives the
-    executor's tracing `options` (a context manager)."""
+    only for the epochs (`key[0]`: "epoch" on the single-threaded executor, "epochs" on the
+    default one) of a model updated by Adam's fused kernel, and gives the executor's tracing
+    `options` (a context manager)."""
     model = entry.model
     name = _FAMILIES.get(model)
-    if key[0] != "epoch" or not _shareable(model, name):
+    if key[0] not in ("epoch", "epochs") or not _shareable(model, name):
         return None
 
     def trace(variables):
         inner = make(model, signature)
-        return _trace(variables, inner.python_function, tuple(inner.input_signature), options)
+        return _trace(model, variables, inner.python_function, tuple(inner.input_signature), options)
 
     model.optimizer.build(model.trainable_variables)
     return _applied(model, name, key, _state(model), trace)
 
 
-def predict_function(model, make, signature: tuple, options):
+def predict_function(model, make, signature: tuple, executor: str, options):
     """The family's traced `predict` applied to `model`'s variables (a callable taking the padded
     inputs), or None where `model` is no family's (then `fast.predict` traces the model's own).
     `make(model)` gives the Python function to trace (`fast._chunked`), `signature` its inputs'
-    specs; the caller asks only for the single-threaded executor, whose tracing `options` it gives."""
+    specs; `executor` is the one it runs on (each has its own), `options` its tracing options."""
     name = _FAMILIES.get(model)
     if not _shareable(model, name) or model.optimizer is None:
         return None
     # The optimizer's step count first (a scalar in every width: see the module's docstring), then
     # the variables a prediction reads; the optimizer's own are left alone.
     variables = [model.optimizer.iterations, *model.variables]
-    return _applied(model, name, ("predict", repr(signature)), variables,
-                    lambda variables: _trace(variables, make(model), signature, options))
+    return _applied(model, name, ("predict", repr(signature), executor), variables,
+                    lambda variables: _trace(model, variables, make(model), signature, options))
 
 
 def _shareable(model, name) -> bool:
@@ -173,9 +189,10 @@ def _state(model) -> list:
     return found
 
 
-def _trace(variables: list, python_function, signature: tuple, options):
-    """`python_function` (taking arguments of `signature`) traced with `variables` read from a
-    vector of handles (its last argument), or None where the graph still captures a variable."""
+def _trace(model, variables: list, python_function, signature: tuple, options):
+    """`python_function` (taking arguments of `signature`) traced with `model`'s `variables` read
+    from a vector of handles (its last argument) and its convolutions' `filters` left open, or None
+    where the graph still captures a variable."""
     import tensorflow as tf
 
     count = len(variables)
@@ -187,7 +204,7 @@ def _trace(variables: list, python_function, signature: tuple, options):
 
     spec = tuple(signature) + (tf.TensorSpec((count,), tf.resource),)
     traced = tf.function(run, input_signature=spec, autograph=False)
-    with options():  # traced for it: loops and conditionals kept whole, as it runs them
+    with options(), compat.open_filters(model):  # traced for its executor (loops and conditionals kept whole for the single-threaded one)
         concrete = traced.get_concrete_function()
     if any(captured.dtype == tf.resource for captured in concrete.captured_inputs):
         return None

@@ -96,6 +96,37 @@ def test_learning_rate_variable_and_adam_slots():
     assert tuple(first.shape) == tuple(second.shape) == (2, 3) and first is not second
 
 
+@pytest.mark.parametrize("conv, shape", [("Conv2D", (6, 6, 1)), ("Conv1D", (6, 1))])
+def test_open_filters_adds_a_convolutions_bias_of_any_length_and_puts_filters_back(conv, shape):
+    import keras
+    import tensorflow as tf
+
+    def convnet(filters):
+        layer = getattr(keras.layers, conv)
+        return keras.Sequential([keras.Input(shape), layer(filters, 3), layer(2, 1)])
+
+    model, wider = convnet(4), convnet(7)
+    x = np.random.default_rng(0).random((2, *shape), dtype="float32")
+
+    def traced():
+        """`model`'s call traced with its variables read from a vector of handles, as a family's shared trace."""
+        def run(x, handles):
+            with compat.variables_read_from(model.variables, tf.unstack(handles, num=len(model.variables))):
+                return model(x)
+
+        return tf.function(run, input_signature=(tf.TensorSpec((None, *shape)), tf.TensorSpec((4,), tf.resource)))
+
+    handles = tf.stack([v.value.handle for v in wider.variables])
+    with pytest.raises(Exception):  # Keras reshapes the bias to the traced layer's own `filters`
+        traced()(x, handles)
+    with compat.open_filters(model):
+        assert model.layers[0].filters == model.layers[1].filters == -1
+        function = traced()
+        function.get_concrete_function()
+    assert model.layers[0].filters == 4 and model.layers[1].filters == 2
+    np.testing.assert_allclose(function(x, handles).numpy(), wider(x).numpy(), rtol=1e-6, atol=1e-6)
+
+
 def test_call_graph_calls_the_same_layers_on_new_tensors():
     import keras
 

@@ -1,5 +1,6 @@
-"""One traced epoch for nets that differ only in their dense layers' widths
-(estimators/shared_trace.py): shared where safe, the same model trained, never shared elsewhere."""
+"""One traced epoch for nets that differ only in their widths (dense layers' units, convolutions'
+filters; estimators/shared_trace.py): shared where safe, the same model trained, never shared
+elsewhere."""
 
 import gc
 
@@ -83,16 +84,59 @@ def test_a_shared_epoch_trains_each_width_as_its_own_trace_does(monkeypatch, dig
     np.testing.assert_allclose(shared.history_["accuracy"], own.history_["accuracy"], atol=1e-6)
 
 
+CNN = """net cnn
+param filters = 4 in [4, 6]
+input (64)
+reshape((8, 8, 1))
+conv2d(filters, kernel_size=3, padding=same, activation=relu)
+max_pooling2d(2)
+conv2d(5, kernel_size=1, activation=relu)
+flatten
+dense(16, activation=relu)
+dropout(0.25)
+dense(10, activation=softmax)
+train {
+    optimizer = adam(learning_rate=0.01)
+    epochs = 2
+    batch_size = 32
+}
+"""
+
+
+def test_a_convnets_filters_share_one_traced_epoch_and_predict_and_train_as_their_own(monkeypatch, digits):
+    X, y = digits
+    keep = NetClassifier(CNN, filters=4, random_state=0).fit(X, y)  # traces the family's epoch
+    shared = NetClassifier(CNN, filters=6, random_state=3).fit(X, y)
+    shared_probabilities = shared.predict_proba(X)
+    assert np.all(keep.predict_proba(X)[:20] != shared_probabilities[:20])  # each on its own weights
+    assert len(entries()) == 2 and keep.model_ is not shared.model_
+    kinds = sorted(key[1][0] for key, traced in shared_trace._FUNCTIONS.items() if traced is not None)
+    assert kinds == ["epoch" if entries()[0].executor == fast.SINGLE_THREADED else "epochs", "predict"]
+    assert all(traced.function.experimental_get_tracing_count() == 1 for traced in shared_trace._FUNCTIONS.values())
+    assert fast.traced_predict(shared.model_).traced is fast.traced_predict(keep.model_).traced
+    fast.clear_cache()
+    gc.collect()
+    monkeypatch.setattr(shared_trace, "function", lambda *args: None)
+    monkeypatch.setattr(shared_trace, "predict_function", lambda *args: None)
+    own = NetClassifier(CNN, filters=6, random_state=3).fit(X, y)
+    assert not shared_trace._FUNCTIONS
+    # The same operations; the kernels see the filters only at run time: float rounding apart.
+    np.testing.assert_allclose(shared_probabilities, own.predict_proba(X), atol=1e-5)
+    np.testing.assert_allclose(shared.history_["loss"], own.history_["loss"], rtol=1e-5)
+
+
 def test_other_nets_trace_their_own_epoch(digits):
     X, y = digits
-    conv = MLP.replace("param units = 16 in [8, 16, 32]\n", "param units = 16 in [8, 16, 32]\nreshape((8, 8, 1))\n"
-                       "conv2d(4, kernel_size=3)\nflatten\n")
+    normalized = MLP.replace("dropout(0.1)\n", "batch_normalization\n")
     sgd = MLP.replace("adam(learning_rate=0.01)", "sgd(learning_rate=0.01)")
-    for net in (conv, sgd):
+    for net in (normalized, sgd):
         NetClassifier(net, units=8, random_state=0).fit(X, y)
         NetClassifier(net, units=16, random_state=0).fit(X, y)
     assert all(shared is None for shared in shared_trace._FUNCTIONS.values())  # sgd: tried, refused
-    assert shared_trace.family({"layers": [{"kind": "conv2d", "filters": 4}]}, ()) is None
+    assert shared_trace.family({"layers": [{"kind": "batch_normalization"}, {"kind": "dense", "units": 4}]}, ()) is None
+    conv = shared_trace.family({"layers": [{"kind": "conv2d", "filters": 4, "kernel_size": 3}]}, ())
+    assert conv == shared_trace.family({"layers": [{"kind": "conv2d", "filters": 8, "kernel_size": 3}]}, ())
+    assert conv != shared_trace.family({"layers": [{"kind": "conv2d", "filters": 4, "kernel_size": 5}]}, ())
     one = shared_trace.family({"layers": [{"kind": "dense", "units": 8}, {"kind": "dropout", "rate": 0.1}]}, ())
     assert one == shared_trace.family({"layers": [{"kind": "dense", "units": 64}, {"kind": "dropout", "rate": 0.1}]}, ())
     assert one != shared_trace.family({"layers": [{"kind": "dense", "units": 8}, {"kind": "dropout", "rate": 0.2}]}, ())
