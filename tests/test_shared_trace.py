@@ -125,6 +125,26 @@ def test_a_convnets_filters_share_one_traced_epoch_and_predict_and_train_as_thei
     np.testing.assert_allclose(shared.history_["loss"], own.history_["loss"], rtol=1e-5)
 
 
+def test_a_widths_numbers_do_not_depend_on_which_width_traced_the_family(digits):
+    """The shared graph has every width's shapes left open, so it is the same graph whichever width
+    traced it: a search gives the same numbers in any order of its fits, hence on any number of
+    worker processes (`tune`'s determinism)."""
+    X, y = digits
+
+    def fitted_in_order(order):
+        fast.clear_cache()
+        gc.collect()
+        fitted = {filters: NetClassifier(CNN, filters=filters, random_state=3).fit(X, y) for filters in order}
+        epochs = [traced for key, traced in shared_trace._FUNCTIONS.items() if key[1][0] in ("epoch", "epochs")]
+        assert len(epochs) == 1 and epochs[0] is not None  # both widths ran the one shared function
+        return {filters: (est.predict_proba(X), est.history_["loss"]) for filters, est in fitted.items()}
+
+    first, second = fitted_in_order([4, 6]), fitted_in_order([6, 4])
+    for filters in (4, 6):
+        np.testing.assert_array_equal(first[filters][0], second[filters][0])
+        assert first[filters][1] == second[filters][1]
+
+
 def test_other_nets_trace_their_own_epoch(digits):
     X, y = digits
     normalized = MLP.replace("dropout(0.1)\n", "batch_normalization\n")
