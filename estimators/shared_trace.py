@@ -18,14 +18,15 @@ traces its own function as before). Handles passed one by one would not do: Tens
 instantiates a function again for every new set of their shapes, which costs about as much as the
 trace saved; in one vector only the first handle's shape counts, and it never changes.
 
-`predict` (`fast.predict`) shares the same way: the family's first model traces it once
-(`predict_function`), and every other width runs it on its own variables (a new width's first
+The evaluation of validation data between epochs (`fast._evaluate_function`) and `predict`
+(`fast.predict`) share the same way: the family's first model traces each once (`function`,
+`predict_function`), and every other width runs it on its own variables (a new width's first
 prediction cost about 40 ms of tracing before).
 
 Only where that is safe by construction: every layer one whose `call` reads no size of its own
-(`SHARED_KINDS`: dense, dropout, activation, 1-D and 2-D convolutions, poolings, flatten, reshape;
-a convolution reshapes its bias to its `filters`, which is left open while tracing,
-`compat.open_filters`), Adam's fused update (`adam_update.fused_adam_step`: no optimizer that
+(`SHARED_KINDS`: dense, dropout, activation, 1-D and 2-D convolutions, poolings, up-sampling,
+flatten, reshape, and the augmentation layers, which act on the input; a convolution reshapes its
+bias to its `filters`, which is left open while tracing, `compat.open_filters`), Adam's fused update (`adam_update.fused_adam_step`: no optimizer that
 reads a variable's shape), and nets alike in everything but the widths (`family`: the cache key
 with the widths left out) with the same outputs. Each executor has its own shared functions (small
 nets run on the single-threaded one, convnets on TensorFlow's default, `fast._executor`). The same
@@ -39,20 +40,19 @@ import threading
 import weakref
 from collections import OrderedDict
 
-from netdsl.dsl import compat
+from netdsl.dsl import compat, kinds
 
 MAX_FAMILIES = 16  # shared functions kept, a family's epoch and predict (each keeps the model it was traced with)
-# The layer kinds a family may have (netdsl's kind -> its Keras layer): their `call` reads no size of their own
-# (a convolution's `filters` is left open while tracing, `compat.open_filters`).
-SHARED_KINDS = {
-    "dense": "Dense", "dropout": "Dropout", "activation": "Activation",
-    "conv1d": "Conv1D", "conv2d": "Conv2D", "flatten": "Flatten", "reshape": "Reshape",
-    "max_pooling1d": "MaxPooling1D", "max_pooling2d": "MaxPooling2D",
-    "average_pooling1d": "AveragePooling1D", "average_pooling2d": "AveragePooling2D",
-    "global_average_pooling1d": "GlobalAveragePooling1D", "global_average_pooling2d": "GlobalAveragePooling2D",
-    "global_max_pooling1d": "GlobalMaxPooling1D", "global_max_pooling2d": "GlobalMaxPooling2D",
-}  # fmt: skip
-LAYERS = ("InputLayer", *SHARED_KINDS.values())  # the Keras layers of a family's model
+# The layer kinds a family may have: their `call` reads no size of their own (a convolution's `filters` is left
+# open while tracing, `compat.open_filters`); augmentation layers act on the input, the same in every width.
+SHARED_KINDS = frozenset({
+    "dense", "dropout", "activation", "conv1d", "conv2d", "flatten", "reshape", "rescaling",
+    "max_pooling1d", "max_pooling2d", "average_pooling1d", "average_pooling2d",
+    "global_average_pooling1d", "global_average_pooling2d", "global_max_pooling1d", "global_max_pooling2d",
+    "up_sampling1d", "up_sampling2d", "gaussian_noise",
+    "random_flip", "random_rotation", "random_translation", "random_zoom", "random_contrast",
+})  # fmt: skip
+BLOCKS = frozenset({"repeat"})  # statements that hold layers and make none of their own: `repeat N { ... }`
 WIDTHS = {("dense", "units"), ("conv1d", "filters"), ("conv2d", "filters")}  # (kind, argument) left out of a family
 
 _FAMILIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # a cache entry's model -> its family key
@@ -63,20 +63,20 @@ _LOCK = threading.Lock()
 def family(spec_data: dict, rest: tuple) -> str | None:
     """The family of a net whose resolved spec dumps to `spec_data` (`model_dump(mode="json")`),
     `rest` the other parts of its cache key: the key with every width (`WIDTHS`) left out; None
-    unless every layer is of a kind in `SHARED_KINDS`."""
-    kinds = set()
+    unless every layer is of a kind in `SHARED_KINDS` (inside `BLOCKS` or not)."""
+    found = set()  # the kinds named
 
     def erased(value):
         if isinstance(value, dict):
             if "kind" in value:
-                kinds.add(value["kind"])
+                found.add(value["kind"])
             return {k: erased(v) for k, v in value.items() if (value.get("kind"), k) not in WIDTHS}
         if isinstance(value, list):
             return [erased(v) for v in value]
         return value
 
     data = erased(spec_data)
-    if not kinds or not kinds <= SHARED_KINDS.keys():
+    if not found or not found <= SHARED_KINDS | BLOCKS:
         return None
     return repr((data, rest))
 
@@ -91,12 +91,12 @@ def function(entry, key: tuple, make, signature, options):
     """The family's traced function `key` applied to `entry`'s variables (a callable taking the
     arguments of `make(model, signature)`'s function), or None where the entry has no family or
     sharing is not safe (`make` then traces the model's own). The caller (`fast._traced`) asks
-    only for the epochs (`key[0]`: "epoch" on the single-threaded executor, "epochs" on the
-    default one) of a model updated by Adam's fused kernel, and gives the executor's tracing
-    `options` (a context manager)."""
+    only for a model updated by Adam's fused kernel, and gives the executor's tracing `options` (a
+    context manager); shared are its epochs (`key[0]`: "epoch" on the single-threaded executor,
+    "epochs" on the default one) and its evaluation of validation data ("evaluate")."""
     model = entry.model
     name = _FAMILIES.get(model)
-    if key[0] not in ("epoch", "epochs") or not _shareable(model, name):
+    if key[0] not in ("epoch", "epochs", "evaluate") or not _shareable(model, name):
         return None
 
     def trace(variables):
@@ -124,7 +124,10 @@ def predict_function(model, make, signature: tuple, executor: str, options):
 
 def _shareable(model, name) -> bool:
     """Whether `model` belongs to the family `name` and has only layers whose `call` reads no size."""
-    return name is not None and all(type(layer).__name__ in LAYERS for layer in model.layers)
+    if name is None:
+        return False
+    layers = {"InputLayer", *(kinds.LAYERS.keras[kind] for kind in SHARED_KINDS)}  # their Keras classes
+    return all(type(layer).__name__ in layers for layer in model.layers)
 
 
 def _applied(model, name, key: tuple, variables: list, trace):

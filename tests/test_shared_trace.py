@@ -125,6 +125,48 @@ def test_a_convnets_filters_share_one_traced_epoch_and_predict_and_train_as_thei
     np.testing.assert_allclose(shared.history_["loss"], own.history_["loss"], rtol=1e-5)
 
 
+AUGMENTED = """net augmented
+param filters = 4 in [4, 6]
+input (8, 8, 1)
+repeat 2 {
+    conv2d(filters, kernel_size=3, padding=same, activation=relu)
+}
+max_pooling2d(2)
+flatten
+dense(10, activation=softmax)
+augment {
+    random_rotation(0.05)
+    random_translation(0.1, 0.1)
+}
+train {
+    optimizer = adam(learning_rate=0.01)
+    epochs = 2
+    batch_size = 32
+    validation_split = 0.2
+    callbacks = [early_stopping(monitor=val_loss, patience=1)]
+}
+"""
+
+
+def test_augmented_repeated_convnets_share_their_epoch_and_validation_and_train_as_their_own(monkeypatch, digits):
+    X, y = digits
+    X = X.reshape(-1, 8, 8, 1)
+    NetClassifier(AUGMENTED, filters=4, random_state=0).fit(X, y)  # traces the family's functions
+    shared = NetClassifier(AUGMENTED, filters=6, random_state=3).fit(X, y)
+    shared_probabilities = shared.predict_proba(X)
+    kinds = sorted(key[1][0] for key, traced in shared_trace._FUNCTIONS.items() if traced is not None)
+    assert kinds == ["epochs" if entries()[0].executor == "" else "epoch", "evaluate", "predict"]
+    fast.clear_cache()
+    gc.collect()
+    monkeypatch.setattr(shared_trace, "function", lambda *args: None)
+    monkeypatch.setattr(shared_trace, "predict_function", lambda *args: None)
+    own = NetClassifier(AUGMENTED, filters=6, random_state=3).fit(X, y)
+    assert set(own.history_) == {"loss", "val_loss"}
+    for name in own.history_:  # the same augmented batches, the same validation
+        np.testing.assert_allclose(shared.history_[name], own.history_[name], rtol=1e-5)
+    np.testing.assert_allclose(shared_probabilities, own.predict_proba(X), atol=1e-5)
+
+
 def test_a_widths_numbers_do_not_depend_on_which_width_traced_the_family(digits):
     """The shared graph has every width's shapes left open, so it is the same graph whichever width
     traced it: a search gives the same numbers in any order of its fits, hence on any number of
