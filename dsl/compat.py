@@ -207,19 +207,21 @@ def set_op_determinism(enabled: bool) -> None:
 
 
 @contextlib.contextmanager
-def function_call_options(executor_type: str, rewrites: bool):
+def function_call_options(executor_type: str, rewrites: bool, remapping: bool = True):
     """TensorFlow's options for the calls of compiled functions made inside, on this thread only
     (the eager context's `function_call_options`): the function executor `executor_type`, and
-    grappler's graph rewrites on or off."""
+    grappler's graph rewrites on or off (`remapping`: its fusion of an op with the ones after it)."""
     import copy
 
-    from tensorflow.core.protobuf import config_pb2
+    from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
     from tensorflow.python.eager import context
 
     options = context.context().function_call_options
     saved = copy.copy(options)
     config = config_pb2.ConfigProto.FromString(options.config_proto_serialized)
     config.graph_options.rewrite_options.disable_meta_optimizer = not rewrites
+    if not remapping:
+        config.graph_options.rewrite_options.remapping = rewriter_config_pb2.RewriterConfig.OFF
     options.config_proto_serialized = config
     options.executor_type = executor_type
     try:

@@ -51,6 +51,7 @@ MAX_SEARCH_MODELS = 32  # at most this many inside `keeping` (a search's graphs)
 PREDICT_CHUNK = 256  # rows per model call when predicting: every call computes this many (`predict`)
 EVALUATE_CHUNK = 8192  # rows per step when evaluating validation data
 SINGLE_THREADED = "SINGLE_THREADED_EXECUTOR"  # TensorFlow's name for it
+UNFUSED = "default, unfused"  # TensorFlow's default executor without grappler's fusions (`_executor`)
 SMALL_WEIGHTS = 2**16  # a net whose every weight tensor is smaller, and at most 2-D, is "small"
 
 
@@ -114,14 +115,20 @@ def _executor(model) -> str:
 
     Never with fewer than 2 inter-op threads: that executor runs a graph loop's body as a task on
     TensorFlow's inter-op pool while the loop waits, so with one thread it waits forever (a fit hung
-    under TF_NUM_INTEROP_THREADS=1, which joblib's workers set)."""
-    if _inter_op_threads() < 2:
-        return ""
+    under TF_NUM_INTEROP_THREADS=1, which joblib's workers set).
+
+    On the default executor, a net with an `add` (a residual block) runs without grappler's
+    remapping (`UNFUSED`, `_unfused_options`)."""
     forced = os.environ.get("NETDSL_EXECUTOR", "").strip().lower()
-    if forced in ("default", "single"):
-        return SINGLE_THREADED if forced == "single" else ""
+    if _inter_op_threads() >= 2 and forced in ("default", "single"):
+        return SINGLE_THREADED if forced == "single" else _default(model)
     small = all(len(w.shape) <= 2 and int(np.prod(w.shape)) < SMALL_WEIGHTS for w in model.weights)
-    return SINGLE_THREADED if small else ""
+    return SINGLE_THREADED if small and _inter_op_threads() >= 2 else _default(model)
+
+
+def _default(model) -> str:
+    """TensorFlow's default executor (""), or `UNFUSED` for a net with an `add` layer."""
+    return UNFUSED if any(type(layer).__name__ == "Add" for layer in model.layers) else ""
 
 
 def _inter_op_threads() -> int:
@@ -150,9 +157,17 @@ def _single_threaded_options():
     return compat.function_call_options(SINGLE_THREADED, rewrites=False)
 
 
+def _unfused_options():
+    """TensorFlow's options for the calls made inside (this thread only): grappler without its
+    remapping, which fuses a convolution with its bias and an `add` of a residual block into one
+    oneDNN kernel; that kernel crashed the process (a segmentation fault in about 1 predict in
+    10, a residual convnet on this AMD EPYC; none in 30 with remapping off)."""
+    return compat.function_call_options("", rewrites=True, remapping=False)
+
+
 def _options(executor: str):
     """The options to trace and call functions for `executor` with (a context manager's maker)."""
-    return _single_threaded_options if executor == SINGLE_THREADED else contextlib.nullcontext
+    return {SINGLE_THREADED: _single_threaded_options, UNFUSED: _unfused_options}.get(executor, contextlib.nullcontext)
 
 
 # One call at a time on the single-threaded executor: while a graph loop runs there, it holds one of TensorFlow's
@@ -170,6 +185,9 @@ def _call(executor: str, function, *args) -> tuple:
     the default executor, the log says so, and the caller keeps the default for good."""
     import tensorflow as tf
 
+    if executor == UNFUSED:
+        with _unfused_options():
+            return _traced_quietly(function, *args), executor
     if executor != SINGLE_THREADED:
         return _traced_quietly(function, *args), executor
     _SINGLE_THREADED_SLOT.acquire()
@@ -414,7 +432,7 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
         # variables while it is traced is traced twice (the second trace costs as much as the first).
         one = (_take(x, [0]), _take(y, [0])) + (() if weights is None else (weights[:1],))
         model.test_step(one)
-    several = entry.executor == ""  # `_epoch_function`: many epochs per call, on the default executor only
+    several = entry.executor in ("", UNFUSED)  # `_epoch_function`: many epochs per call, on the default executor only
     run = _traced(entry, "epochs" if several else "epoch", lambda m, sig: _epoch_function(m, sig, several), x, y, weights)
     if validation is not None:
         val_x, val_y = (tf.nest.map_structure(tf.convert_to_tensor, part) for part in validation[:2])

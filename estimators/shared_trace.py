@@ -49,10 +49,11 @@ SHARED_KINDS = frozenset({
     "dense", "dropout", "activation", "conv1d", "conv2d", "flatten", "reshape", "rescaling",
     "max_pooling1d", "max_pooling2d", "average_pooling1d", "average_pooling2d",
     "global_average_pooling1d", "global_average_pooling2d", "global_max_pooling1d", "global_max_pooling2d",
-    "up_sampling1d", "up_sampling2d", "gaussian_noise",
+    "up_sampling1d", "up_sampling2d", "gaussian_noise", "add",
     "random_flip", "random_rotation", "random_translation", "random_zoom", "random_contrast",
 })  # fmt: skip
-BLOCKS = frozenset({"repeat"})  # statements that hold layers and make none of their own: `repeat N { ... }`
+# Statements that hold layers: `repeat N { ... }` makes none of its own, `residual { ... }` an `add`.
+BLOCKS = frozenset({"repeat", "residual"})
 WIDTHS = {("dense", "units"), ("conv1d", "filters"), ("conv2d", "filters")}  # (kind, argument) left out of a family
 
 _FAMILIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # a cache entry's model -> its family key

@@ -197,6 +197,23 @@ def test_function_call_options_run_a_function_on_the_single_threaded_executor_an
     assert context.context().function_call_options.executor_type == before
 
 
+def test_function_call_options_turn_grappler_remapping_off_and_put_it_back():
+    import tensorflow as tf
+    from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
+    from tensorflow.python.eager import context
+
+    def remapping():
+        config = config_pb2.ConfigProto.FromString(context.context().function_call_options.config_proto_serialized)
+        return config.graph_options.rewrite_options.remapping
+
+    before = remapping()
+    function = tf.function(lambda x: x * 2 + 1, autograph=False)
+    with compat.function_call_options("", rewrites=True, remapping=False):
+        assert remapping() == rewriter_config_pb2.RewriterConfig.OFF
+        assert float(function(tf.constant(2.0))) == 5.0
+    assert remapping() == before != rewriter_config_pb2.RewriterConfig.OFF
+
+
 # ---- scikit-learn and joblib ------------------------------------------------------------------------
 
 
