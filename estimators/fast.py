@@ -119,11 +119,13 @@ def _executor(model) -> str:
 
     On the default executor, a net with an `add` (a residual block) runs without grappler's
     remapping (`UNFUSED`, `_unfused_options`)."""
+    if _inter_op_threads() < 2:
+        return _default(model)
     forced = os.environ.get("NETDSL_EXECUTOR", "").strip().lower()
-    if _inter_op_threads() >= 2 and forced in ("default", "single"):
+    if forced in ("default", "single"):
         return SINGLE_THREADED if forced == "single" else _default(model)
     small = all(len(w.shape) <= 2 and int(np.prod(w.shape)) < SMALL_WEIGHTS for w in model.weights)
-    return SINGLE_THREADED if small and _inter_op_threads() >= 2 else _default(model)
+    return SINGLE_THREADED if small else _default(model)
 
 
 def _default(model) -> str:
@@ -185,11 +187,9 @@ def _call(executor: str, function, *args) -> tuple:
     the default executor, the log says so, and the caller keeps the default for good."""
     import tensorflow as tf
 
-    if executor == UNFUSED:
-        with _unfused_options():
-            return _traced_quietly(function, *args), executor
     if executor != SINGLE_THREADED:
-        return _traced_quietly(function, *args), executor
+        with _options(executor)():
+            return _traced_quietly(function, *args), executor
     _SINGLE_THREADED_SLOT.acquire()
     try:
         with _single_threaded_options():

@@ -39,6 +39,15 @@ def entries() -> list:
     return [entry for listed in fast._CACHE.values() for entry in listed]
 
 
+def fitted_on_its_own_traces(monkeypatch, net: str, X, y, **params) -> NetClassifier:
+    """The same fit with no family's function: the cache emptied, sharing off from here on."""
+    fast.clear_cache()
+    gc.collect()
+    monkeypatch.setattr(shared_trace, "function", lambda *args: None)
+    monkeypatch.setattr(shared_trace, "predict_function", lambda *args: None)
+    return NetClassifier(net, **params).fit(X, y)
+
+
 def test_widths_share_one_traced_epoch(digits):
     X, y = digits
     fitted = [NetClassifier(MLP, units=units, random_state=0).fit(X, y) for units in (8, 16, 32)]
@@ -114,11 +123,7 @@ def test_a_convnets_filters_share_one_traced_epoch_and_predict_and_train_as_thei
     assert kinds == ["epoch" if entries()[0].executor == fast.SINGLE_THREADED else "epochs", "predict"]
     assert all(traced.function.experimental_get_tracing_count() == 1 for traced in shared_trace._FUNCTIONS.values())
     assert fast.traced_predict(shared.model_).traced is fast.traced_predict(keep.model_).traced
-    fast.clear_cache()
-    gc.collect()
-    monkeypatch.setattr(shared_trace, "function", lambda *args: None)
-    monkeypatch.setattr(shared_trace, "predict_function", lambda *args: None)
-    own = NetClassifier(CNN, filters=6, random_state=3).fit(X, y)
+    own = fitted_on_its_own_traces(monkeypatch, CNN, X, y, filters=6, random_state=3)
     assert not shared_trace._FUNCTIONS
     # The same operations; the kernels see the filters only at run time: float rounding apart.
     np.testing.assert_allclose(shared_probabilities, own.predict_proba(X), atol=1e-5)
@@ -160,11 +165,7 @@ def test_augmented_repeated_residual_convnets_share_their_epoch_and_validation_a
     kinds = sorted(key[1][0] for key, traced in shared_trace._FUNCTIONS.items() if traced is not None)
     assert kinds == ["epoch" if entries()[0].executor == fast.SINGLE_THREADED else "epochs", "evaluate", "predict"]
     assert entries()[0].executor in (fast.UNFUSED, fast.SINGLE_THREADED)  # a residual block's `add`: no fusions
-    fast.clear_cache()
-    gc.collect()
-    monkeypatch.setattr(shared_trace, "function", lambda *args: None)
-    monkeypatch.setattr(shared_trace, "predict_function", lambda *args: None)
-    own = NetClassifier(AUGMENTED, filters=6, random_state=3).fit(X, y)
+    own = fitted_on_its_own_traces(monkeypatch, AUGMENTED, X, y, filters=6, random_state=3)
     assert set(own.history_) == {"loss", "val_loss"}
     for name in own.history_:  # the same augmented batches, the same validation
         np.testing.assert_allclose(shared.history_[name], own.history_[name], rtol=1e-5)
