@@ -50,15 +50,24 @@ def quiet_tensorflow():
 
 def _call(function, args, kwargs):
     quiet_tensorflow()
-    return function(*args, **kwargs)
+    try:
+        return function(*args, **kwargs)
+    finally:
+        if "joblib.externals.loky" in sys.modules:  # a search's worker processes, kept for reuse (300 s idle):
+            from joblib.externals.loky import get_reusable_executor  # this process would wait for them at its exit
+
+            get_reusable_executor().shutdown(wait=True, kill_workers=True)
 
 
 def in_fresh_process(function, *args, **kwargs):
     """`function(*args, **kwargs)` in a new Python started with `spawn` (no state shared with this
-    one or with earlier measurements); returns its result. `function` must be importable."""
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(1, maxtasksperchild=1) as pool:
-        return pool.apply(_call, (function, args, kwargs))
+    one or with earlier measurements); returns its result. `function` must be importable. The
+    process is not a daemon (a `multiprocessing.Pool`'s are), so a contender's own worker
+    processes start in it: joblib runs a daemon's `n_jobs=2` search in one process."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as executor:
+        return executor.submit(_call, function, args, kwargs).result()
 
 
 def try_in_fresh_process(function, *args, **kwargs):

@@ -6,8 +6,8 @@ The space is the file's own (`benchmarks/nets/cnn_space.net`: filters 4/8/16/32 
 32/64/128 x learning rate 0.0003/0.001/0.003/0.01 = 48 candidates; `--space 144`:
 `cnn_space_144.net`, the same 12 architectures with 12 learning rates from 0.0002 to 0.01, so
 that only the epochs grow with the candidates, not the traces). Every contender searches it
-with 3-fold CV on the 1,797 digits, refits its best on all of them, n_jobs=1, each in a fresh
-process, once:
+with 3-fold CV on the 1,797 digits, refits its best on all of them, n_jobs=1 (`--jobs N` for every
+search, `--scikeras-jobs M` for scikeras's apart; the labels say so), each in a fresh process, once:
 
 - netdsl's grid: `tune(strategy="grid")`: 48 x 3 x 30 epochs (`--contenders grid_search,...`: also
   by `grid_search`, the GridSearchCV that came before tune).
@@ -32,6 +32,7 @@ as tune's rungs: the measured runs' picks are checked against their replays).
     python -m benchmarks.halving --replay       # and the replayed schedules (about 5 minutes more)
     python -m benchmarks.halving --space 144    # the 144-candidate space (about 20 minutes on 2 AMD EPYC cores)
     python -m benchmarks.halving --quick        # 4 candidates, 2 folds, up to 4 epochs, 600 rows
+    python -m benchmarks.halving --space 144 --schedules 3:1 --jobs 2 --scikeras-jobs 1   # both cores, each its fastest way
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ def _start_keras():
     runtime.start_keras()
 
 
-def run_grid(epochs: int, folds: int, n_rows, quick: bool, older: bool = False, net=NET) -> dict:
+def run_grid(epochs: int, folds: int, n_rows, quick: bool, older: bool = False, net=NET, n_jobs: int = 1) -> dict:
     """netdsl's exhaustive grid over the file's space: every candidate's mean CV accuracy
     (`older`: by `grid_search`, the GridSearchCV that came before `tune`)."""
     from netdsl.pipelines import grid_search, tune
@@ -148,10 +149,10 @@ def run_grid(epochs: int, folds: int, n_rows, quick: bool, older: bool = False, 
     with Timer() as t:
         if not older:
             search = tune(str(net), X, y, strategy="grid", param_grid=QUICK["space"] if quick else None, cv=folds,
-                          n_jobs=1, estimator=_estimator(epochs, net), random_state=SEED)  # fmt: skip
+                          n_jobs=n_jobs, estimator=_estimator(epochs, net), random_state=SEED)  # fmt: skip
             how = 'tune(strategy="grid")'
         else:
-            search = grid_search(str(net), X, y, QUICK["space"] if quick else None, cv=folds, n_jobs=1, estimator=_estimator(epochs, net))
+            search = grid_search(str(net), X, y, QUICK["space"] if quick else None, cv=folds, n_jobs=n_jobs, estimator=_estimator(epochs, net))
             how = "grid_search"
     results = search.cv_results_
     scores = {_key(p): float(s) for p, s in zip(results["params"], results["mean_test_score"])}
@@ -164,10 +165,12 @@ def run_grid(epochs: int, folds: int, n_rows, quick: bool, older: bool = False, 
         "budget": len(scores) * folds * epochs,
         "candidates": len(scores),
         "time": _where_time_went(search, folds, t.seconds),
+        "where": getattr(search, "where_", None),
+        "n_jobs": n_jobs,
     }
 
 
-def run_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, factor: int, net=NET) -> dict:
+def run_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, factor: int, net=NET, n_jobs: int = 1) -> dict:
     """netdsl's successive halving: its pick, its rungs, the epochs it really trained."""
     from netdsl.pipelines import tune
 
@@ -176,7 +179,7 @@ def run_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, f
 
     with Timer() as t:
         search = tune(str(net), X, y, strategy="halving", param_grid=QUICK["space"] if quick else None, cv=folds,
-                      n_jobs=1, estimator=_estimator(epochs, net), random_state=SEED, min_epochs=min_epochs, factor=factor)  # fmt: skip
+                      n_jobs=n_jobs, estimator=_estimator(epochs, net), random_state=SEED, min_epochs=min_epochs, factor=factor)  # fmt: skip
     results = search.cv_results_
     reached: dict[tuple, int] = {}  # candidate -> epochs trained so far
     trained, rungs = 0, {}
@@ -194,10 +197,13 @@ def run_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, f
         "candidates": len(reached),
         "counted_by_tune": getattr(search, "epoch_folds_", None),
         "time": _where_time_went(search, folds, t.seconds),
+        "where": getattr(search, "where_", None),
+        "n_jobs": n_jobs,
     }
 
 
-def run_sklearn_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, factor: int, net=NET) -> dict:
+def run_sklearn_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, factor: int, net=NET,
+                        n_jobs: int = 1) -> dict:
     """scikit-learn's HalvingGridSearchCV over NetClassifier, the resource epochs (from scratch each rung)."""
     importlib.import_module("sklearn.experimental.enable_halving_search_cv")  # scikit-learn's switch for it
     from sklearn.model_selection import HalvingGridSearchCV
@@ -207,7 +213,7 @@ def run_sklearn_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs
 
     search = HalvingGridSearchCV(
         _estimator(epochs, net), _space(quick, net), factor=factor, resource="epochs", min_resources=min_epochs,
-        max_resources=epochs, cv=folds, scoring="accuracy", n_jobs=1, random_state=SEED,
+        max_resources=epochs, cv=folds, scoring="accuracy", n_jobs=n_jobs, random_state=SEED,
         return_train_score=False, error_score="raise",
     )  # fmt: skip
     with Timer() as t:
@@ -221,10 +227,12 @@ def run_sklearn_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs
         "rungs": rungs,
         "candidates": int(search.n_candidates_[0]),
         "time": _where_time_went(search, folds, t.seconds),
+        "where": getattr(search, "where_", None),
+        "n_jobs": n_jobs,
     }
 
 
-def run_scikeras(epochs: int, folds: int, n_rows, sample) -> dict:
+def run_scikeras(epochs: int, folds: int, n_rows, sample, n_jobs: int = 1) -> dict:
     """scikeras's GridSearchCV over `sample` (filters, width, learning rate): time per candidate."""
     from scikeras.wrappers import KerasClassifier
     from sklearn.model_selection import GridSearchCV
@@ -238,7 +246,7 @@ def run_scikeras(epochs: int, folds: int, n_rows, sample) -> dict:
         batch_size=BATCH_SIZE, verbose=0, model__filters=16, model__width=64,
     )  # fmt: skip
     grid = [{"model__filters": [f], "model__width": [w], "optimizer__learning_rate": [lr]} for f, w, lr in sample]
-    search = GridSearchCV(estimator, grid, cv=folds, n_jobs=1, scoring="accuracy", refit=False, error_score="raise")
+    search = GridSearchCV(estimator, grid, cv=folds, n_jobs=n_jobs, scoring="accuracy", refit=False, error_score="raise")
     with Timer() as t:
         search.fit(X, y)
     return {"seconds": t.seconds, "per_candidate": t.seconds / len(sample), "sampled": len(sample)}
@@ -301,8 +309,10 @@ def _halving_label(factor: int, min_epochs: int) -> str:
     return f"netdsl tune halving, factor {factor} from {min_epochs} epoch{'s' * (min_epochs != 1)}"
 
 
-def run(quick=False, schedules=None, contenders=",".join(DEFAULT_CONTENDERS), replay_schedules=False, space=48):
+def run(quick=False, schedules=None, contenders=",".join(DEFAULT_CONTENDERS), replay_schedules=False, space=48,
+        jobs=1, scikeras_jobs=None):
     net = SPACES[space]
+    scikeras_jobs = jobs if scikeras_jobs is None else scikeras_jobs
     epochs = QUICK["epochs"] if quick else MAX_EPOCHS
     folds = QUICK["folds"] if quick else FOLDS
     n_rows = QUICK["rows"] if quick else None
@@ -329,7 +339,9 @@ def run(quick=False, schedules=None, contenders=",".join(DEFAULT_CONTENDERS), re
             calls.append((LABELS[name], name, (run_scikeras, epochs, folds, n_rows, sample)))
     found = []
     for label, kind, call in calls:
-        result, error = try_in_fresh_process(*call, **({} if kind == "scikeras" else {"net": net}))
+        n_jobs = scikeras_jobs if kind == "scikeras" else jobs
+        label = label if n_jobs == 1 else f"{label}, n_jobs={n_jobs}"
+        result, error = try_in_fresh_process(*call, n_jobs=n_jobs, **({} if kind == "scikeras" else {"net": net}))
         found.append((label, kind, call, result or {"error": error}))
         shown = f"{result['seconds']:.1f} s" if result else error
         print(f"  {label:60} {shown}", file=sys.stderr, flush=True)
@@ -369,8 +381,13 @@ def run(quick=False, schedules=None, contenders=",".join(DEFAULT_CONTENDERS), re
                   _acc(r["best"]), _acc(full), _acc(grid_best - full))  # fmt: skip
         if "time" in r:
             spent = r["time"]
-            table.notes.append(f"{label}: {spent['fits']:.1f} s in the fits, {spent['scoring']:.1f} s scoring, {spent['refit']:.1f} s "
-                               f"refitting, {spent['rest']:.1f} s the rest (the search's own work)")  # fmt: skip
+            where = f", the fits {r['where']}" if r.get("where") else ""
+            if r.get("n_jobs", 1) == 1:
+                rest = f", {spent['rest']:.1f} s the rest (the search's own work)"
+            else:  # the tasks' times are summed over the workers: they ran at once
+                rest = " (the tasks' times summed over the workers, which ran at once)"
+            table.notes.append(f"{label}: {spent['fits']:.1f} s in the fits{where}, {spent['scoring']:.1f} s scoring, "
+                               f"{spent['refit']:.1f} s refitting{rest}")  # fmt: skip
         if kind == "sklearn_halving":
             table.notes.append(f"HalvingGridSearchCV's rungs (candidates, epochs): {r['rungs']} (max_resources={epochs}), each from scratch")
         if kind != "halving":
@@ -462,6 +479,10 @@ def _arguments(p):
                    "(nets/cnn_space_144.net)")
     p.add_argument("--replay", dest="replay_schedules", action="store_true",
                    help="also replay every schedule (factor 2-6 from 1-3 epochs) from each candidate's curve (5-10 minutes more)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="n_jobs of every search (default 1): netdsl's on its spawned worker processes, one thread each")
+    p.add_argument("--scikeras-jobs", type=int, dest="scikeras_jobs",
+                   help="scikeras's n_jobs apart (default: --jobs): on 2 cores its fits already use both through TensorFlow's threads")
 
 
 if __name__ == "__main__":
