@@ -227,7 +227,6 @@ def run_sklearn_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs
         "rungs": rungs,
         "candidates": int(search.n_candidates_[0]),
         "time": _where_time_went(search, folds, t.seconds),
-        "where": getattr(search, "where_", None),
         "n_jobs": n_jobs,
     }
 

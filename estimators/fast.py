@@ -432,7 +432,7 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
         # variables while it is traced is traced twice (the second trace costs as much as the first).
         one = (_take(x, [0]), _take(y, [0])) + (() if weights is None else (weights[:1],))
         model.test_step(one)
-    several = entry.executor in ("", UNFUSED)  # `_epoch_function`: many epochs per call, on the default executor only
+    several = entry.executor != SINGLE_THREADED  # `_epoch_function`: many epochs per call, on the default executor only
     run = _traced(entry, "epochs" if several else "epoch", lambda m, sig: _epoch_function(m, sig, several), x, y, weights)
     if validation is not None:
         val_x, val_y = (tf.nest.map_structure(tf.convert_to_tensor, part) for part in validation[:2])

@@ -36,6 +36,7 @@ kernels see shapes known only at run time), not bit for bit.
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from collections import OrderedDict
@@ -125,10 +126,13 @@ def predict_function(model, make, signature: tuple, executor: str, options):
 
 def _shareable(model, name) -> bool:
     """Whether `model` belongs to the family `name` and has only layers whose `call` reads no size."""
-    if name is None:
-        return False
-    layers = {"InputLayer", *(kinds.LAYERS.keras[kind] for kind in SHARED_KINDS)}  # their Keras classes
-    return all(type(layer).__name__ in layers for layer in model.layers)
+    return name is not None and all(type(layer).__name__ in _keras_layers() for layer in model.layers)
+
+
+@functools.cache
+def _keras_layers() -> frozenset:
+    """The Keras classes of a family's layers (`SHARED_KINDS`, by the kinds registry), once."""
+    return frozenset({"InputLayer", *(kinds.LAYERS.keras[kind] for kind in SHARED_KINDS)})
 
 
 def _applied(model, name, key: tuple, variables: list, trace):
