@@ -161,7 +161,8 @@ class BaseNet(ParamsMixin, InputsMixin, TrainingMixin, HeadsMixin, BaseEstimator
         self._continuing = self._continuing or getattr(self, "_checkpoint", None) is not None  # checkpoint.resume
         plan = self._plan(spec, X, y, sample_weight, classes)
         self.training_path_ = training_path.choose(plan.resolved, type(self).__name__, self.verbose)
-        with seeding.fitting(seeded=self.random_state is not None):  # one fit at a time; global state put back
+        # seeded and built one fit at a time, the fast path's epochs apart; global state put back
+        with seeding.fitting(seeded=self.random_state is not None, apart=self.training_path_ == "fast"):
             self._seed(keep_compiled=self.training_path_ == "fast")
             outcome = self._run(plan, incremental)
         self._keep(plan, outcome, text)

@@ -41,7 +41,7 @@ import numpy as np
 
 from netdsl.dsl import compat
 
-from . import shared_trace
+from . import seeding, shared_trace
 from .adam_update import fused_adam_step, plain_adam
 
 logger = logging.getLogger("netdsl")
@@ -419,7 +419,6 @@ def _evaluate_function(model, signature):
 def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, seed: int,
           sample_weight=None, validation=None, callbacks=(), initial_epoch: int = 0) -> dict:
     """Train `entry.model` for `epochs` epochs; returns the history (as `model.fit`'s `history`)."""
-    import keras
     import tensorflow as tf
 
     model = entry.model
@@ -434,10 +433,27 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
         model.test_step(one)
     several = entry.executor != SINGLE_THREADED  # `_epoch_function`: many epochs per call, on the default executor only
     run = _traced(entry, "epochs" if several else "epoch", lambda m, sig: _epoch_function(m, sig, several), x, y, weights)
+    checks = None  # (the traced evaluation, its arguments), with validation data
     if validation is not None:
         val_x, val_y = (tf.nest.map_structure(tf.convert_to_tensor, part) for part in validation[:2])
         val_w = None if len(validation) < 3 else tf.convert_to_tensor(np.asarray(validation[2], dtype="float32"))
-        evaluate = _traced(entry, "evaluate", _evaluate_function, val_x, val_y, val_w)
+        checks = (_traced(entry, "evaluate", _evaluate_function, val_x, val_y, val_w),
+                  (val_x, val_y) + (() if val_w is None else (val_w,)))
+    for function in (run, checks[0]) if checks else (run,):  # traced here, under the fit's lock
+        if hasattr(function, "get_concrete_function"):
+            with _options(entry.executor)():
+                function.get_concrete_function()
+    with seeding.training_apart():  # the epochs draw nothing global: other fits go on meanwhile
+        return _epochs(entry, run, checks, several, (x, y, weights), epochs, batch_size, shuffle, seed, callbacks,
+                       initial_epoch)
+
+
+def _epochs(entry, run, checks, several, data, epochs, batch_size, shuffle, seed, callbacks, initial_epoch) -> dict:
+    """`train`'s epochs, once its functions are traced: the history."""
+    import keras
+    import tensorflow as tf
+
+    model, (x, y, weights) = entry.model, data
     callback_list = keras.callbacks.CallbackList(list(callbacks), model=model, epochs=epochs, verbose=0)
     history: dict[str, list[float]] = {}
     model.stop_training = False
@@ -457,15 +473,15 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
         return {name: [float(value)] for name, value in logs.items()}
 
     # TerminateOnNaN acts on batches, which this path does not report: a non-finite loss ends training here.
-    if several and validation is None and all(isinstance(c, keras.callbacks.TerminateOnNaN) for c in callbacks):
+    if several and checks is None and all(isinstance(c, keras.callbacks.TerminateOnNaN) for c in callbacks):
         history = run_epochs(initial_epoch, epochs)
         callback_list.on_train_end()
         return history
     for epoch in range(initial_epoch, initial_epoch + epochs):
         callback_list.on_epoch_begin(epoch)
         logs = {name: values[0] for name, values in run_epochs(epoch, 1).items()}
-        if validation is not None and np.isfinite(logs.get("loss", 0.0)):
-            val_logs, entry.executor = _call(entry.executor, evaluate, val_x, val_y, *(() if val_w is None else (val_w,)))
+        if checks is not None and np.isfinite(logs.get("loss", 0.0)):
+            val_logs, entry.executor = _call(entry.executor, checks[0], *checks[1])
             logs.update({f"val_{name}": float(value) for name, value in val_logs.items()})
         callback_list.on_epoch_end(epoch, logs)
         for name, value in logs.items():

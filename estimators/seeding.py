@@ -7,13 +7,20 @@ standard path) and turns TensorFlow's op determinism on, inside `fitting(seed)` 
 block ends, every one of them is as the caller left it, so the user's own random sequences go on
 as if netdsl had not run, and their unseeded models do not meet "Random ops require a seed".
 
-Every fit (seeded or not) holds `_LOCK` through its seeding, build and training: an unseeded fit
-in another thread would otherwise draw from (and shift) a seeded fit's stream, and two seeded
-fits would interleave their draws. Fits in threads therefore run one after another, and the same
-seed gives the same model however they are scheduled. Another library drawing from Python's
-global `random` in another thread while a seeded fit runs (a Dask worker's event loop does) cannot
-shift the fit's layer seeds: during a seeded fit, Keras draws them from a generator of the fit's
-own (`compat.set_keras_random`), seeded alike, so they are the numbers the global one would give.
+Every fit (seeded or not) holds `_LOCK` through its seeding and build: an unseeded fit in another
+thread would otherwise draw from (and shift) a seeded fit's stream, and two seeded fits would
+interleave their draws. The fast path's epochs draw nothing from the global state (their shuffles
+and dropout take explicit seeds, their weights start as built), so they run outside the lock
+(`training_apart`): fits in threads seed and build one after another and train at once, and the
+same seed gives the same model however they are scheduled (tests/test_side_effects.py). Before it
+lets the lock go, a seeded fit puts the caller's random state back, so what others draw meanwhile
+is the caller's stream, as if the fit had ended; it takes its own state up again after. Op
+determinism stays on while any seeded fit is open (`_Open`) and is put back when the last ends. A
+fit on Keras's standard path (whose `fit` shuffles with TensorFlow's global seed) trains under the
+lock and starts only when no fit trains apart. Another library drawing from Python's global
+`random` in another thread while a seeded fit runs (a Dask worker's event loop does) cannot shift
+the fit's layer seeds: during a seeded fit, Keras draws them from a generator of the fit's own
+(`compat.set_keras_random`), seeded alike, so they are the numbers the global one would give.
 """
 
 from __future__ import annotations
@@ -27,16 +34,34 @@ import numpy as np
 from netdsl.dsl import compat
 
 _LOCK = threading.RLock()
+_CHANGED = threading.Condition(_LOCK)  # notified when a fit's epochs outside the lock end
+_FIT = threading.local()  # .fit: this thread's open fit (`_Fit`), if any
+
+
+class _Open:
+    """Process-wide: the seeded fits open (begun, not ended), the op determinism the first of them
+    found (put back when the last ends), and the fits whose epochs run outside the lock now."""
+
+    seeded = 0
+    determinism = False
+    apart = 0
+
+
+class _Fit:
+    """This thread's open fit: whether seeded, the caller's random state it saved, and how deep
+    fits nest in it (its epochs go outside the lock only at its own level, depth 1)."""
+
+    def __init__(self, seeded: bool, apart: bool):
+        self.seeded, self.apart, self.saved, self.depth = seeded, apart, None, 1
 
 
 def _saved() -> dict:
-    """Everything `seed` changes, to put back afterwards."""
+    """The random state `seed` changes (not op determinism: `_Open`), to put back afterwards."""
     return {
         "python": random.getstate(),
         "numpy": np.random.get_state(),
         "keras": compat.keras_seed_state(),
         "tensorflow": compat.tensorflow_seed_state(),
-        "determinism": compat.op_determinism(),
         "draws": compat.keras_random(),
     }
 
@@ -46,7 +71,6 @@ def _restore(saved: dict) -> None:
     np.random.set_state(saved["numpy"])
     compat.set_keras_seed_state(saved["keras"])
     compat.set_tensorflow_seed_state(saved["tensorflow"])
-    compat.set_op_determinism(saved["determinism"])
     compat.set_keras_random(saved["draws"])
 
 
@@ -95,24 +119,74 @@ def _reset_keras_seed(value: int) -> bool:
 
 
 @contextlib.contextmanager
-def fitting(seeded: bool):
-    """The block of one fit: netdsl's fits run one at a time (`_LOCK`); for a `seeded` one, the
-    global random state and TensorFlow's op determinism are as before once it ends (whatever
-    `seed` set). An unseeded fit draws from the global state as any Keras code does, and leaves
-    it advanced: put back, the next unseeded fit would draw the same. The process is set up for
+def fitting(seeded: bool, apart: bool = False):
+    """The block of one fit: netdsl's fits seed and build one at a time (`_LOCK`); for a `seeded`
+    one, the global random state and TensorFlow's op determinism are as before once it ends
+    (whatever `seed` set; determinism once no seeded fit is open). An unseeded fit draws from the
+    global state as any Keras code does, and leaves it advanced: put back, the next unseeded fit
+    would draw the same. `apart`: the fit may train outside the lock (`training_apart`, the fast
+    path); a fit that may not waits until no fit trains apart. The process is set up for
     TensorFlow and Keras is imported first (`runtime.start_keras`), in case nothing before has."""
     from .runtime import start_keras
 
     start_keras()
     with _LOCK:
-        if not seeded:
-            yield
-            return
-        saved = _saved()
+        fit = getattr(_FIT, "fit", None)
+        nested = fit is not None  # one estimator fitting another: inside the outer fit's block
+        if nested:
+            fit.depth += 1
+        else:
+            while not apart and _Open.apart:
+                _CHANGED.wait()
+            fit = _FIT.fit = _Fit(seeded, apart)
+        saved = None
+        if seeded:
+            saved = _saved()
+            if not _Open.seeded:
+                _Open.determinism = compat.op_determinism()
+            _Open.seeded += 1
+            if not nested:
+                fit.saved = saved
         try:
             yield
         finally:
-            _restore(saved)
+            if nested:
+                fit.depth -= 1
+            else:
+                _FIT.fit = None
+                saved = fit.saved  # the caller's, as it stands after any epochs apart
+            if seeded:
+                _restore(saved)
+                _Open.seeded -= 1
+                if not _Open.seeded:
+                    compat.set_op_determinism(_Open.determinism)
+
+
+@contextlib.contextmanager
+def training_apart():
+    """The fast path's epochs, outside `_LOCK` when called at a fit's own level (`fitting` with
+    `apart`): other fits seed, build and train meanwhile. Nothing inside may draw from the global
+    random state: what others draw meanwhile is the caller's stream (put back here, as at the
+    fit's end), and the fit's own is taken up again after. Elsewhere, under the lock as before."""
+    fit = getattr(_FIT, "fit", None)
+    if fit is None or not fit.apart or fit.depth != 1:
+        yield
+        return
+    own = None
+    if fit.seeded:
+        own = _saved()
+        _restore(fit.saved)
+    _Open.apart += 1
+    _LOCK.release()
+    try:
+        yield
+    finally:
+        _LOCK.acquire()
+        _Open.apart -= 1
+        _CHANGED.notify_all()
+        if fit.seeded:
+            fit.saved = _saved()  # the caller's stream, as others left it
+            _restore(own)
 
 
 @contextlib.contextmanager

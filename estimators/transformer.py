@@ -131,7 +131,7 @@ class NetTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet)
         resolved = resolve(spec, self._param_values(spec), data)
         summary = analyse_resolved(resolved, data)
         self._refuse_unbound(summary, resolved)
-        with seeding.fitting(seeded=self.random_state is not None):  # global random state put back after
+        with seeding.fitting(seeded=self.random_state is not None, apart=True):  # put back after; trains nothing
             self._seed()
             self.model_ = self._build(resolved, text_samples=X if self._is_text(spec) else None, analysis=summary)
         self.spec_ = resolved

@@ -1,6 +1,7 @@
 """A fit changes nothing in the user's process that they did not ask for (global seeds, TensorFlow's
 op determinism), and the same seed gives the same model however fits are scheduled."""
 
+import contextlib
 import subprocess
 import sys
 import threading
@@ -121,6 +122,154 @@ def test_seeded_fits_in_threads_give_what_they_give_one_after_another(monkeypatc
     for i in alone:
         np.testing.assert_array_equal(together[i], alone[i])
     np.testing.assert_array_equal(alone[0], alone[2])
+
+
+CNN = """net cnn
+input (64)
+reshape((8, 8, 1))
+conv2d(8, kernel_size=3, padding=same, activation=relu)
+max_pooling2d(2)
+flatten
+dense(16, activation=relu)
+dropout(0.25)
+dense(10, activation=softmax)
+train {
+    optimizer = adam(learning_rate=0.01)
+    epochs = 3
+    batch_size = 32
+}
+"""
+
+
+def test_fits_in_threads_train_at_once_and_each_gives_what_it_gives_alone(monkeypatch, digits):
+    # The fast path's epochs run outside the fits' lock (seeding.training_apart): two threads' fits
+    # train at the same time (both wait inside their epochs for each other: with the lock held
+    # there, the second could not get in and the barrier would time out), and each gives the
+    # numbers it gives alone; the caller's random state and determinism are as they were.
+    import random
+
+    from netdsl.estimators import seeding
+    from tensorflow.python.framework import config
+
+    X, y = digits
+    runs = [(0, 8), (1, 16), (2, 8), (0, 16)]  # (seed, filters): two of them alike, in two threads
+    fast.clear_cache()
+    def fitted(seed, filters):
+        return NetClassifier(CNN.replace("conv2d(8", f"conv2d({filters}"), random_state=seed).fit(X, y).predict_proba(X)
+
+    alone = [fitted(seed, f) for seed, f in runs]
+    random.seed(11)
+    np.random.seed(11)
+    caller = random.getstate(), np.random.get_state()[1].copy()
+    met = threading.Barrier(2, timeout=60)
+    inside, apart = [], seeding.training_apart
+
+    @contextlib.contextmanager
+    def watched():
+        with apart():
+            inside.append(threading.current_thread().name)
+            if inside.count(threading.current_thread().name) == 1:
+                met.wait()  # each thread's first epochs: both inside at once
+            yield
+
+    monkeypatch.setattr(seeding, "training_apart", watched)
+    together, errors = {}, []
+
+    def work(indexes):
+        try:
+            for i in indexes:
+                together[i] = fitted(*runs[i])
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(part,)) for part in ([0, 1], [2, 3])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=240)
+    assert not errors, errors
+    assert len(set(inside)) == 2 and len(inside) == 4
+    for i, expected in enumerate(alone):
+        np.testing.assert_array_equal(together[i], expected)
+    assert not np.array_equal(alone[0], alone[2])  # the seeds matter
+    assert random.getstate() == caller[0] and np.array_equal(np.random.get_state()[1], caller[1])
+    assert not config.is_op_determinism_enabled()
+
+
+def test_what_others_draw_while_a_seeded_fit_trains_apart_is_the_callers_stream():
+    # While a seeded fit's epochs run outside the lock, the global state is the caller's (an
+    # unseeded fit then draws what it would draw after the seeded fit), the seeded fit takes its
+    # own stream up again after its epochs, and op determinism stays on until it ends.
+    import random
+
+    from netdsl.estimators import seeding
+    from tensorflow.python.framework import config
+
+    random.seed(5)
+    after_one = random.Random(5)
+    expected_other = after_one.random()
+    own = random.Random(99)
+    own.random()  # the seeded fit's first draw, before its epochs
+    expected_own = own.random()
+    random.seed(5)
+    started, drawn, seen = threading.Event(), threading.Event(), {}
+
+    def seeded_fit():
+        with seeding.fitting(seeded=True, apart=True):
+            random.seed(99)  # as `seeding.seed` does
+            config.enable_op_determinism()
+            random.random()
+            with seeding.training_apart():
+                started.set()
+                seen["drawn meanwhile"] = drawn.wait(30)  # the other fit got in
+                seen["determinism apart"] = config.is_op_determinism_enabled()
+            seen["own"] = random.random()
+
+    def other_fit():
+        started.wait(60)
+        with seeding.fitting(seeded=False, apart=True):
+            seen["other"] = random.random()
+        drawn.set()
+
+    threads = [threading.Thread(target=seeded_fit), threading.Thread(target=other_fit)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert seen == {"other": expected_other, "drawn meanwhile": True, "determinism apart": True, "own": expected_own}
+    assert random.getstate() == after_one.getstate()  # the caller's, advanced by the other fit's draw
+    assert not config.is_op_determinism_enabled()
+
+
+def test_a_fit_that_trains_under_the_lock_waits_until_no_fit_trains_apart():
+    # Keras's standard path shuffles with TensorFlow's global seed and state, so it starts only
+    # when no fit's epochs run outside the lock; a fast-path fit starts meanwhile.
+    from netdsl.estimators import seeding
+
+    inside, release, entered = threading.Event(), threading.Event(), []
+
+    def training():
+        with seeding.fitting(seeded=False, apart=True), seeding.training_apart():
+            inside.set()
+            release.wait(60)
+
+    def fit(apart):
+        with seeding.fitting(seeded=False, apart=apart):
+            entered.append(apart)
+
+    first = threading.Thread(target=training)
+    first.start()
+    assert inside.wait(60)
+    standard, fast_one = threading.Thread(target=fit, args=(False,)), threading.Thread(target=fit, args=(True,))
+    standard.start()
+    fast_one.start()
+    fast_one.join(timeout=60)
+    standard.join(timeout=0.5)
+    assert entered == [True] and standard.is_alive()
+    release.set()
+    standard.join(timeout=60)
+    first.join(timeout=60)
+    assert entered == [True, False]
 
 
 def test_a_diverging_warm_start_refit_keeps_the_fitted_model(monkeypatch, digits):
