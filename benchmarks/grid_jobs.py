@@ -1,8 +1,9 @@
 """`GridSearchCV(NetClassifier(...), n_jobs=N)` against `n_jobs=1`, in Python, as a user calls it.
 
 Contenders: scikit-learn's `GridSearchCV` with `n_jobs=1` and `n_jobs=N` (joblib's loky workers
-as they come), and netdsl's `grid_search(..., n_jobs=N)` (the same workers with one TensorFlow
-thread each, started while the data loads). Each runs in a new interpreter (a subprocess: loky's
+as they come, or its threads inside `joblib.parallel_config(backend="threading")`), and netdsl's
+`grid_search(..., n_jobs=N)` on threads (its default) and on worker processes (the same loky
+workers with one TensorFlow thread each). Each runs in a new interpreter (a subprocess: loky's
 workers cannot be started from a daemonic pool process) that imports netdsl, then runs the same
 search twice in a row and times each: the first search pays for starting the workers (each
 imports TensorFlow and traces its models), the second finds them warm (joblib's loky executor
@@ -38,8 +39,13 @@ GRIDS = {
 
 def child(how: str, n_jobs: int, grid: str, searches: int) -> dict:
     """In the new interpreter: seconds to import netdsl's estimators, and each search's seconds.
-    `how`: "GridSearchCV" (scikit-learn's, as a user calls it) or "grid_search" (netdsl's: workers
-    with one TensorFlow thread each, started while the data loads)."""
+    `how`: "GridSearchCV" (scikit-learn's, as a user calls it), "GridSearchCV threads" (inside
+    joblib's threading backend), "grid_search" (netdsl's, on threads) or "grid_search processes"
+    (netdsl's on worker processes with one TensorFlow thread each)."""
+    import contextlib
+
+    import joblib
+
     with Timer() as imported:
         from sklearn.model_selection import GridSearchCV
 
@@ -53,9 +59,11 @@ def child(how: str, n_jobs: int, grid: str, searches: int) -> dict:
     times = []
     for _ in range(searches):
         estimator = NetClassifier(NETS / "mlp.net", epochs=epochs)
-        with Timer() as t:
-            if how == "grid_search":
-                grid_search(NETS / "mlp.net", X, y, space, cv=folds, n_jobs=n_jobs, estimator=estimator, refit=False)
+        threads = joblib.parallel_config(backend="threading") if how == "GridSearchCV threads" else contextlib.nullcontext()
+        with Timer() as t, threads:
+            if how.startswith("grid_search"):
+                grid_search(NETS / "mlp.net", X, y, space, cv=folds, n_jobs=n_jobs, estimator=estimator, refit=False,
+                            workers="processes" if how.endswith("processes") else "threads")
             else:
                 GridSearchCV(estimator, space, cv=folds, n_jobs=n_jobs, refit=False).fit(X, y)
         times.append(t.seconds)
@@ -81,7 +89,8 @@ def run(quick=False, jobs=None, repeats=None):
     tables = []
     for grid in ("small",) if quick else ("small", "large"):
         rates, units, folds, epochs, rows = GRIDS[grid]
-        contenders = [("GridSearchCV", 1), ("GridSearchCV", jobs), ("grid_search", jobs)]
+        contenders = [("GridSearchCV", 1), ("GridSearchCV", jobs), ("GridSearchCV threads", jobs), ("grid_search", jobs),
+                      ("grid_search processes", jobs)]
         results = {c: [] for c in contenders}
         for _ in range(repeats):
             for how, n in contenders:  # interleaved
@@ -104,7 +113,7 @@ def run(quick=False, jobs=None, repeats=None):
         table.notes.append(
             f"{os.cpu_count()} CPUs; medians of {repeats} fresh interpreter(s) each; importing netdsl (TensorFlow) "
             f"took {imports:.1f} s in each, not counted; refit=False; grid_search is "
-            "netdsl.pipelines.search.grid_search"
+            "netdsl.pipelines.search.grid_search (on threads unless \"processes\")"
         )
         tables.append(table)
     return tables

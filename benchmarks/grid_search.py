@@ -6,7 +6,8 @@ the digits convnet, an LSTM over the 8 rows and a residual MLP (a graph: two `re
 of two dense layers, built by hand with Keras's functional API for the wrappers). Each grid is the net's size hyperparameter (2
 values) x Adam's learning rate (4 values) = 8 candidates, 3-fold CV, 10 epochs, batch 32, refit of
 the best; a fifth, `arch`, is the MLP with 4 widths (32, 64, 128, 256) x 2 learning rates, a new
-architecture every other candidate; every contender gets the same X (pixels / 16, flat), the same candidates and n_jobs=1.
+architecture every other candidate; every contender gets the same X (pixels / 16, flat), the same candidates and n_jobs=1
+(the `*_jobs` contenders, on request: n_jobs=2 on joblib's threads).
 Each contender runs in a fresh process per repeat, contenders interleaved across repeats (the
 order rotates). Reported: median wall time of `GridSearchCV.fit`, the best candidate's mean CV
 accuracy and the mean over candidates, and how many times faster netdsl is.
@@ -39,10 +40,14 @@ GRID_LEARNING_RATES = {"arch": [0.001, 0.003]}  # grids with other learning rate
 MLP_GRIDS = ("mlp", "arch")  # the grids MLPClassifier runs too
 BATCH_SIZE = 32
 QUICK_ROWS = 600  # --quick searches the first 600 digits only
-CONTENDERS = ("netdsl", "netdsl_tf_threads", "scikeras", "scikeras_1thread", "keras_sklearn", "sklearn_mlp")
+CONTENDERS = ("netdsl", "netdsl_tf_threads", "netdsl_jobs", "scikeras", "scikeras_1thread", "scikeras_jobs", "keras_sklearn",
+              "sklearn_mlp")
+DEFAULT_CONTENDERS = tuple(c for c in CONTENDERS if not c.endswith("_jobs"))  # the n_jobs=2 rows: on request
 LABELS = {
     "netdsl": "netdsl NetClassifier",
     "netdsl_tf_threads": "netdsl, TensorFlow's defaults",
+    "netdsl_jobs": "netdsl, n_jobs=2 on threads",
+    "scikeras_jobs": "scikeras, n_jobs=2 on threads",
     "scikeras": "scikeras KerasClassifier",
     "scikeras_1thread": "scikeras, netdsl's TF settings",
     "keras_sklearn": "keras.wrappers.SKLearnClassifier",
@@ -58,7 +63,11 @@ THREADS = {
     "netdsl_tf_threads": {"TF_NUM_INTRAOP_THREADS": "0", "TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE": "true"},
     "scikeras_1thread": {"TF_NUM_INTRAOP_THREADS": "1", "TF_ENABLE_ONEDNN_OPTS": "1", "TF_MKL_OPTIMIZE_PRIMITIVE_MEMUSE": "false"},
 }
-SAME_AS = {"netdsl_tf_threads": "netdsl", "scikeras_1thread": "scikeras"}
+SAME_AS = {"netdsl_tf_threads": "netdsl", "scikeras_1thread": "scikeras", "netdsl_jobs": "netdsl", "scikeras_jobs": "scikeras"}
+# Contenders whose GridSearchCV fits 2 candidates at once in threads of its process (inside joblib's
+# threading backend), as a user on 2 cores may: netdsl's fits then train at once
+# (netdsl.estimators.seeding); Keras's `fit` in threads is scikeras's.
+JOBS = {"netdsl_jobs": 2, "scikeras_jobs": 2}
 
 
 def _keras_wrapper_model(X, y, builder, learning_rate, **size):
@@ -147,7 +156,8 @@ def _one_search(contender: str, grid: str, sizes, learning_rates, epochs: int, f
     X, y = digits(n_rows)
     fit_kwargs = {"epochs": epochs, "batch_size": BATCH_SIZE, "verbose": 0}
     estimator, param_grid = _search(contender, grid, sizes, learning_rates, epochs, fit_kwargs)
-    search = GridSearchCV(estimator, param_grid, cv=folds, n_jobs=1, scoring="accuracy", error_score="raise")
+    search = GridSearchCV(estimator, param_grid, cv=folds, n_jobs=JOBS.get(contender, 1), scoring="accuracy",
+                          error_score="raise")
     # keras.wrappers.SKLearnClassifier's clone (keras 3.15) drops `fit_kwargs`, so every CV copy would
     # train 1 epoch with a progress bar: its fit settings go through GridSearchCV.fit as well.
     search_fit_kwargs = fit_kwargs if contender == "keras_sklearn" else {}
@@ -158,7 +168,12 @@ def _one_search(contender: str, grid: str, sizes, learning_rates, epochs: int, f
     elif contender != "sklearn_mlp":
         import keras  # noqa: F401  Keras's import is not part of the timed search
 
-    with Timer() as t:
+    import contextlib
+
+    import joblib
+
+    threads = joblib.parallel_config(backend="threading") if contender in JOBS else contextlib.nullcontext()
+    with Timer() as t, threads:
         search.fit(X, y, **search_fit_kwargs)
     scores = search.cv_results_["mean_test_score"]
     return {
@@ -193,7 +208,7 @@ def run(quick=False, repeats=None, grids=",".join(GRIDS), contenders=None, epoch
     _, epochs, folds, n_rows = search_settings(quick, epochs, folds)
     grid_names = [g.strip() for g in grids.split(",") if g.strip()]
     if contenders is None:  # --quick leaves out the thread-setting rows (two more TensorFlow processes)
-        contenders = ",".join(c for c in CONTENDERS if not (quick and c in THREADS))
+        contenders = ",".join(c for c in DEFAULT_CONTENDERS if not (quick and c in THREADS))
     names = [c.strip() for c in contenders.split(",") if c.strip()]
     unknown = sorted(set(grid_names) - set(GRIDS)) + sorted(set(names) - set(CONTENDERS))
     if unknown:
@@ -234,6 +249,17 @@ def run(quick=False, repeats=None, grids=",".join(GRIDS), contenders=None, epoch
                 continue
             add_search_row(table, LABELS[contender], runs, ours,
                            lambda done: done[0]["epochs_trained"] if done else "-", contender == "netdsl")
+        fastest = {}  # with the n_jobs=2 rows: each side at its fastest setting
+        for side in ("netdsl", "scikeras"):
+            timed = [(median([r.get("seconds") for r in results.get((grid, c), [])]), LABELS[c])
+                     for c in (side, f"{side}_jobs") if results.get((grid, c))]
+            timed = [t for t in timed if t[0] == t[0]]  # not NaN (no run)
+            if timed:
+                fastest[side] = min(timed)
+        if any(c in JOBS for c in names) and len(fastest) == 2:
+            (ours_best, ours_how), (theirs, theirs_how) = fastest["netdsl"], fastest["scikeras"]
+            table.notes.append(f"each at its fastest: {ours_how} {ours_best:.2f} s, {theirs_how} {theirs:.1f} s: "
+                               f"netdsl {theirs / ours_best:.1f}x faster")
         table.notes.append(
             f"grid: {size_name} in {sizes[grid]} x learning_rate in {learning_rates[grid]}; "
             f"net benchmarks/nets/{net_file}; wall time of GridSearchCV.fit (refit included); "
@@ -246,7 +272,8 @@ def run(quick=False, repeats=None, grids=",".join(GRIDS), contenders=None, epoch
 def _arguments(p):
     p.add_argument("--repeats", type=int, help="runs per contender (default 3, 1 with --quick)")
     p.add_argument("--grids", default=",".join(GRIDS), help="comma-separated: " + ", ".join(GRIDS))
-    p.add_argument("--contenders", help="comma-separated: " + ", ".join(CONTENDERS) + " (default: all; --quick: no thread-setting rows)")
+    p.add_argument("--contenders", help="comma-separated: " + ", ".join(CONTENDERS) + " (default: all but the *_jobs rows; --quick: "
+                   "no thread-setting rows either)")
     p.add_argument("--epochs", type=int, help="epochs per fit (default 10, 1 with --quick)")
     p.add_argument("--folds", type=int, help="CV folds (default 3, 2 with --quick)")
 

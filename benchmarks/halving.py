@@ -7,7 +7,8 @@ The space is the file's own (`benchmarks/nets/cnn_space.net`: filters 4/8/16/32 
 `cnn_space_144.net`, the same 12 architectures with 12 learning rates from 0.0002 to 0.01, so
 that only the epochs grow with the candidates, not the traces). Every contender searches it
 with 3-fold CV on the 1,797 digits, refits its best on all of them, n_jobs=1 (`--jobs N` for every
-search, `--scikeras-jobs M` for scikeras's apart; the labels say so), each in a fresh process, once:
+search, `--scikeras-jobs M` for scikeras's apart, `--workers threads|processes` for where netdsl's
+run; the labels say so), each in a fresh process, once:
 
 - netdsl's grid: `tune(strategy="grid")`: 48 x 3 x 30 epochs (`--contenders grid_search,...`: also
   by `grid_search`, the GridSearchCV that came before tune).
@@ -138,7 +139,8 @@ def _start_keras():
     runtime.start_keras()
 
 
-def run_grid(epochs: int, folds: int, n_rows, quick: bool, older: bool = False, net=NET, n_jobs: int = 1) -> dict:
+def run_grid(epochs: int, folds: int, n_rows, quick: bool, older: bool = False, net=NET, n_jobs: int = 1,
+             workers: str = "threads") -> dict:
     """netdsl's exhaustive grid over the file's space: every candidate's mean CV accuracy
     (`older`: by `grid_search`, the GridSearchCV that came before `tune`)."""
     from netdsl.pipelines import grid_search, tune
@@ -149,10 +151,11 @@ def run_grid(epochs: int, folds: int, n_rows, quick: bool, older: bool = False, 
     with Timer() as t:
         if not older:
             search = tune(str(net), X, y, strategy="grid", param_grid=QUICK["space"] if quick else None, cv=folds,
-                          n_jobs=n_jobs, estimator=_estimator(epochs, net), random_state=SEED)  # fmt: skip
+                          n_jobs=n_jobs, workers=workers, estimator=_estimator(epochs, net), random_state=SEED)  # fmt: skip
             how = 'tune(strategy="grid")'
         else:
-            search = grid_search(str(net), X, y, QUICK["space"] if quick else None, cv=folds, n_jobs=n_jobs, estimator=_estimator(epochs, net))
+            search = grid_search(str(net), X, y, QUICK["space"] if quick else None, cv=folds, n_jobs=n_jobs, workers=workers,
+                                 estimator=_estimator(epochs, net))
             how = "grid_search"
     results = search.cv_results_
     scores = {_key(p): float(s) for p, s in zip(results["params"], results["mean_test_score"])}
@@ -170,7 +173,8 @@ def run_grid(epochs: int, folds: int, n_rows, quick: bool, older: bool = False, 
     }
 
 
-def run_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, factor: int, net=NET, n_jobs: int = 1) -> dict:
+def run_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, factor: int, net=NET, n_jobs: int = 1,
+                workers: str = "threads") -> dict:
     """netdsl's successive halving: its pick, its rungs, the epochs it really trained."""
     from netdsl.pipelines import tune
 
@@ -179,7 +183,8 @@ def run_halving(epochs: int, folds: int, n_rows, quick: bool, min_epochs: int, f
 
     with Timer() as t:
         search = tune(str(net), X, y, strategy="halving", param_grid=QUICK["space"] if quick else None, cv=folds,
-                      n_jobs=n_jobs, estimator=_estimator(epochs, net), random_state=SEED, min_epochs=min_epochs, factor=factor)  # fmt: skip
+                      n_jobs=n_jobs, workers=workers, estimator=_estimator(epochs, net), random_state=SEED, min_epochs=min_epochs,
+                      factor=factor)  # fmt: skip
     results = search.cv_results_
     reached: dict[tuple, int] = {}  # candidate -> epochs trained so far
     trained, rungs = 0, {}
@@ -309,7 +314,7 @@ def _halving_label(factor: int, min_epochs: int) -> str:
 
 
 def run(quick=False, schedules=None, contenders=",".join(DEFAULT_CONTENDERS), replay_schedules=False, space=48,
-        jobs=1, scikeras_jobs=None):
+        jobs=1, scikeras_jobs=None, workers="threads"):
     net = SPACES[space]
     scikeras_jobs = jobs if scikeras_jobs is None else scikeras_jobs
     epochs = QUICK["epochs"] if quick else MAX_EPOCHS
@@ -339,8 +344,10 @@ def run(quick=False, schedules=None, contenders=",".join(DEFAULT_CONTENDERS), re
     found = []
     for label, kind, call in calls:
         n_jobs = scikeras_jobs if kind == "scikeras" else jobs
-        label = label if n_jobs == 1 else f"{label}, n_jobs={n_jobs}"
-        result, error = try_in_fresh_process(*call, n_jobs=n_jobs, **({} if kind == "scikeras" else {"net": net}))
+        ours = kind in ("grid", "grid_search", "halving")  # netdsl's searches: on `workers`
+        label = label if n_jobs == 1 else f"{label}, n_jobs={n_jobs}" + (f" ({workers})" if ours else "")
+        extra = {} if kind == "scikeras" else {"net": net, **({"workers": workers} if ours else {})}
+        result, error = try_in_fresh_process(*call, n_jobs=n_jobs, **extra)
         found.append((label, kind, call, result or {"error": error}))
         shown = f"{result['seconds']:.1f} s" if result else error
         print(f"  {label:60} {shown}", file=sys.stderr, flush=True)
@@ -479,7 +486,9 @@ def _arguments(p):
     p.add_argument("--replay", dest="replay_schedules", action="store_true",
                    help="also replay every schedule (factor 2-6 from 1-3 epochs) from each candidate's curve (5-10 minutes more)")
     p.add_argument("--jobs", type=int, default=1,
-                   help="n_jobs of every search (default 1): netdsl's on its spawned worker processes, one thread each")
+                   help="n_jobs of every search (default 1): netdsl's on --workers")
+    p.add_argument("--workers", choices=("threads", "processes"), default="threads",
+                   help="where netdsl's searches run their --jobs fits: threads of the process (default) or worker processes")
     p.add_argument("--scikeras-jobs", type=int, dest="scikeras_jobs",
                    help="scikeras's n_jobs apart (default: --jobs): on 2 cores its fits already use both through TensorFlow's threads")
 

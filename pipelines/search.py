@@ -34,15 +34,20 @@ What it adds to `GridSearchCV`:
   (`netdsl.pipelines.search_failures`; scikit-learn itself is not changed). The CSV is
   started afresh by each search. If a worker process dies, `SearchError` says how many candidates
   finished and where their rows are.
-- **Parallel on one machine: `n_jobs`.** Candidate fits run in worker processes started by joblib's
-  loky backend. Loky never forks the running interpreter: it starts a fresh Python (fork + exec,
-  start method "loky"), so TensorFlow, already imported here, is not inherited half-initialised
-  (forking after TensorFlow is imported deadlocks). Each worker gets one thread
-  (`OMP_NUM_THREADS`, `TF_NUM_INTRAOP_THREADS` and `TF_NUM_INTEROP_THREADS` set to 1 in its
-  environment), so N workers use N cores without oversubscription. Workers stay up between chunks
-  and, for five minutes, between searches. Scripts that call `grid_search(..., n_jobs=N)` must
-  guard their entry point (`if __name__ == "__main__":`), since the workers import the main
-  module; the `netdsl` console script is safe.
+- **Parallel on one machine: `n_jobs`.** Candidate fits run in threads of this process by default
+  (`workers="threads"`): netdsl's fits seed and build one at a time and run their epochs at once
+  (`netdsl.estimators.seeding`), each with the numbers it gives alone; no workers to start, the
+  data not copied. With `workers="processes"` they run in worker processes started by joblib's
+  loky backend: better for nets on Keras's standard path (which train one at a time among
+  threads), and a crash in one fit leaves the others. Loky never forks the running
+  interpreter: it starts a fresh Python (fork + exec, start method "loky"), so TensorFlow, already
+  imported here, is not inherited half-initialised (forking after TensorFlow is imported
+  deadlocks). Each worker gets one thread (`OMP_NUM_THREADS`, `TF_NUM_INTRAOP_THREADS` and
+  `TF_NUM_INTEROP_THREADS` set to 1 in its environment), so N workers use N cores without
+  oversubscription. Workers stay up between chunks and, for five minutes, between searches.
+  Scripts that call `grid_search(..., n_jobs=N, workers="processes")` must guard their entry point
+  (`if __name__ == "__main__":`), since the workers import the main module; the `netdsl` console
+  script is safe.
 - **Beyond one machine: `scheduler`.** An address (`"tcp://10.0.0.5:8786"`) or a
   `distributed.Client` sends the candidate fits to a Dask cluster through joblib's Dask backend;
   the refit of the best candidate runs here. To set up a cluster:
@@ -471,6 +476,7 @@ def grid_search(
     scheduler=None,
     n_jobs: int | None = None,
     *,
+    workers: str = "threads",
     estimator=None,
     results_path=None,
     progress: bool | Callable | None = None,
@@ -492,9 +498,10 @@ def grid_search(
     scheduler
         A Dask scheduler address (`"tcp://HOST:8786"`) or a `distributed.Client`: the fits run on
         that cluster (see the module docstring for setting one up).
-    n_jobs
-        Candidate fits in parallel worker processes on this machine (-1: one per core). With a
-        scheduler, at most this many fits at a time (default: all the cluster's threads).
+    n_jobs, workers
+        Candidate fits at once on this machine (-1: one per core), in threads of this process
+        (`workers="threads"`) or worker processes (`"processes"`; the module docstring says which
+        when). With a scheduler, at most this many fits at a time (default: all the cluster's threads).
     estimator
         The estimator to search (default: `NetClassifier(net)` or `NetRegressor(net)`): a netdsl
         estimator with your settings, or a pipeline with one as a step (plain file-param keys
@@ -520,7 +527,7 @@ def grid_search(
     search = _search_class()(
         estimator, checked, cv=cv, n_jobs=n_jobs, results_path=results_path, progress=progress, **search_kwargs
     )
-    with backend(scheduler, n_jobs) as where:
+    with backend(scheduler, n_jobs, workers) as where:
         try:
             search.fit(X, y)
         except Exception as error:
@@ -528,11 +535,9 @@ def grid_search(
                 raise
             rows = list(getattr(search, "search_rows_", []))
             total = getattr(search, "n_candidates_", 0)
-            kept = (
-                f"their results are in {results_path}" if results_path is not None and rows
-                else "pass results_path (--out) to keep results as they finish" if results_path is None
-                else "no results were written"
-            )
+            kept = (f"their results are in {results_path}" if results_path is not None and rows
+                    else "pass results_path (--out) to keep results as they finish" if results_path is None
+                    else "no results were written")
             detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
             raise SearchError(
                 f"the search stopped: a worker process died ({type(error).__name__}"

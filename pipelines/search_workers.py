@@ -1,5 +1,5 @@
 """Where the candidate fits of a search run: in this process, in local worker processes (joblib's
-loky backend, one thread each) or on a Dask cluster, and the workers started ahead of the search.
+loky backend, one thread each), in threads of this process or on a Dask cluster, and the workers started ahead of the search.
 See `netdsl.pipelines.search` for how to set up a cluster. Importing this module is cheap (joblib
 and distributed load when a search runs)."""
 
@@ -11,7 +11,9 @@ import threading
 
 from netdsl.pipelines.errors import SearchError
 
-__all__ = ["backend", "effective_workers", "import_estimators", "start_workers", "worker_died"]
+__all__ = ["WORKERS", "backend", "effective_workers", "import_estimators", "start_workers", "worker_died"]
+
+WORKERS = ("processes", "threads")  # where a search's local fits run with n_jobs (`backend`)
 
 
 def effective_workers(n_jobs) -> int:
@@ -39,11 +41,16 @@ def _one_thread_loky():
 
 
 @contextlib.contextmanager
-def backend(scheduler, n_jobs):
-    """The joblib backend of the candidate fits: Dask for a scheduler, loky (one thread per worker)
-    for n_jobs other than 1, else whatever joblib is configured with (sequential by default)."""
+def backend(scheduler, n_jobs, workers: str = "threads"):
+    """The joblib backend of the candidate fits: Dask for a scheduler; for n_jobs other than 1,
+    threads of this process (joblib's threading backend: netdsl's fits seed and build in turns and
+    train at once, `netdsl.estimators.seeding`), or with `workers="processes"` loky worker
+    processes (one thread each); else whatever joblib is configured with (sequential by default).
+    Threads measured: benchmarks/README.md, "Searches on threads"."""
     import joblib
 
+    if workers not in WORKERS:
+        raise SearchError(f"workers must be one of {', '.join(map(repr, WORKERS))}, got {workers!r}")
     if scheduler is not None:
         import distributed
 
@@ -61,6 +68,10 @@ def backend(scheduler, n_jobs):
             if own:
                 client.close()
         return
+    if n_jobs is not None and n_jobs != 1 and workers == "threads":
+        with joblib.parallel_config(backend="threading"):
+            yield f"on {joblib.effective_n_jobs(n_jobs)} threads of this process"
+        return
     if n_jobs is not None and n_jobs != 1:
         with joblib.parallel_config(backend=_one_thread_loky(), inner_max_num_threads=1):
             yield f"on {joblib.effective_n_jobs(n_jobs)} local worker processes"
@@ -68,20 +79,20 @@ def backend(scheduler, n_jobs):
     yield "in this process"
 
 
-def start_workers(n_jobs) -> threading.Thread | None:
+def start_workers(n_jobs, workers: str = "threads") -> threading.Thread | None:
     """Start the local worker processes of a search with `n_jobs`, and TensorFlow in each, now, in a
     background thread, so that they start while this process loads its data and imports TensorFlow
     itself rather than after (a worker takes seconds to start, mostly importing TensorFlow). Join
     the thread before the search: the search then finds the workers up (loky reuses them). None
-    when the fits would run in this process."""
-    if n_jobs is None or n_jobs == 1:
+    when the fits would run in this process (`workers="threads"` among them)."""
+    if n_jobs is None or n_jobs == 1 or workers == "threads":
         return None
 
     def start() -> None:
         import joblib
 
         try:
-            with backend(None, n_jobs):
+            with backend(None, n_jobs, workers):
                 joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(import_estimators)() for _ in range(effective_workers(n_jobs)))
         except Exception:  # noqa: BLE001 - the search itself reports what is wrong with the workers
             pass

@@ -31,7 +31,8 @@ one-rung case of the same engine.
 rung before (or none), trains the extra epochs, scores the test rows and returns the scores,
 times, the new checkpoint and any error. Checkpoints travel with the tasks and their results
 (plain arrays), so a Dask cluster needs no shared disk. Tasks run through joblib: in this process,
-in loky worker processes (`n_jobs`) or on a Dask cluster (`scheduler`), as in
+in loky worker processes (`n_jobs`), in threads of this process (`n_jobs` with `workers="threads"`)
+or on a Dask cluster (`scheduler`), as in
 `netdsl.pipelines.search` (whose module docstring says how to set a cluster up); they are sent
 candidate by candidate, so a worker mostly continues a graph it has compiled already.
 
@@ -191,6 +192,7 @@ def tune(
     cv=5,
     scheduler=None,
     n_jobs: int | None = None,
+    workers: str = "threads",
     estimator=None,
     random_state=None,
     results_path=None,
@@ -203,7 +205,7 @@ def tune(
     """Search the `.net` file's space with cross-validation (see the module docstring); returns a
     fitted `NetSearch`.
 
-    net, X, y, param_grid, cv, scheduler, n_jobs, estimator, progress: as for `grid_search`
+    net, X, y, param_grid, cv, scheduler, n_jobs, workers, estimator, progress: as for `grid_search`
     (`param_grid`'s entries may be lists or scipy distributions). `strategy`: "grid", "random" or
     "halving". `n_candidates`: how many random and halving draw (random's default 10; halving over
     lists only: the whole grid). `min_epochs`, `factor`: halving's first rung (default as
@@ -211,8 +213,7 @@ def tune(
     `random_state`: the draws' seed, and the training's for an estimator without its own (with
     `resume` and no `random_state`: the seed the resumed search drew).
     `results_path`: the CSV of rows (its `.states` folder beside it); `resume=PATH` continues the
-    search that wrote PATH. `scoring`, `refit`, `error_score`: as scikit-learn's searches (one metric).
-    """
+    search that wrote PATH. `scoring`, `refit`, `error_score`: as scikit-learn's searches (one metric)."""
     from sklearn.base import clone, is_classifier
     from sklearn.metrics import check_scoring
     from sklearn.model_selection import check_cv
@@ -247,7 +248,7 @@ def tune(
         rungs.fingerprint = fingerprint(text, space, settings, folds, X, y)
     search = NetSearch()
     with fast.keeping(len(candidates)):  # the rungs come back to the candidates' graphs, the refit to the best's
-        search.where_, entries = _run(rungs, path, resume is not None, scheduler, n_jobs, counts, rung_epochs)
+        search.where_, entries = _run(rungs, path, resume is not None, (scheduler, n_jobs, workers), counts, rung_epochs)
         search.search_rows_, search.resumed_, search.epoch_folds_ = rungs.rows, rungs.resumed, rungs.epoch_folds
         search.grid_epoch_folds_ = len(splits) * sum(int(c.get(prefix + "epochs", max_epochs)) for c in candidates)
         _schedule_attributes(search, counts, rung_epochs if halving else [max_epochs], factor, len(candidates))
@@ -296,12 +297,14 @@ def _checked_settings(strategy, n_candidates, min_epochs, factor, scoring, resul
     return resume
 
 
-def _run(rungs, path, resuming: bool, scheduler, n_jobs, counts, rung_epochs) -> tuple[str, list]:
-    """Every rung, under the results lock and the workers' backend: (where the tasks ran, entries)."""
+def _run(rungs, path, resuming: bool, parallel: tuple, counts, rung_epochs) -> tuple[str, list]:
+    """Every rung, under the results lock and the workers' backend (`parallel`: scheduler, n_jobs,
+    workers): (where the tasks ran, in words; the entries)."""
+    n_jobs = parallel[1]
     with (results_lock(path) if path is not None else contextlib.nullcontext()):
         if path is not None:
             rungs.prepare(resuming)
-        with backend(scheduler, n_jobs) as where:
+        with backend(*parallel) as where:
             try:
                 entries = rungs.run(counts, rung_epochs, n_jobs)
             except Exception as error:

@@ -128,11 +128,13 @@ def test_pipeline_estimator_gets_prefixed_keys(iris):
     assert search.best_estimator_.predict(X[:3]).shape == (3,)
 
 
-def test_a_failed_candidate_keeps_its_row_with_the_error(iris, tmp_path):
+@pytest.mark.parametrize("n_jobs", [1, 2], ids=["here", "threads"])
+def test_a_failed_candidate_keeps_its_row_with_the_error(iris, tmp_path, n_jobs):
     X, y = iris
     results = tmp_path / "results.csv"
     with pytest.warns(FitFailedWarning):
-        search = grid_search(HALF_BROKEN, X, y, {"epochs": [1]}, cv=2, results_path=results)
+        search = grid_search(HALF_BROKEN, X, y, {"epochs": [1]}, cv=2, results_path=results, n_jobs=n_jobs)
+    assert search.where_ == ("in this process" if n_jobs == 1 else "on 2 threads of this process")
     scores = search.cv_results_["mean_test_score"]
     assert np.isfinite(scores[0]) and np.isnan(scores[1])  # units=5 failed, its row kept
     assert search.best_params_["units"] == 3
@@ -228,7 +230,7 @@ def test_n_jobs_runs_fits_in_one_thread_loky_workers(iris, tmp_path):
 
     rows_seen = []
     search = grid_search(
-        TINY, X, y, {"epochs": [1]}, cv=2, n_jobs=2, scoring=scorer, results_path=results,
+        TINY, X, y, {"epochs": [1]}, cv=2, n_jobs=2, workers="processes", scoring=scorer, results_path=results,
         progress=lambda done, total, row: rows_seen.append(len(pd.read_csv(results))),
     )
     assert rows_seen == [2, 2]  # one chunk of two candidates (two workers)
@@ -255,6 +257,18 @@ def _loky_workers() -> list[int]:
     return pids
 
 
+def test_the_commands_workers_are_where_a_search_can_run_its_fits():
+    # `netdsl search --workers` lists its choices without importing the search (for a quick --help)
+    from netdsl.pipelines.cli import build_parser
+    from netdsl.pipelines.search_workers import WORKERS
+
+    args = build_parser(["search", "net.net", "--data", "digits"]).parse_args(["search", "net.net", "--data", "digits"])
+    assert args.workers == "threads"
+    action = next(a for a in build_parser(["search"])._subparsers._group_actions[0].choices["search"]._actions
+                  if a.dest == "workers")
+    assert sorted(action.choices) == sorted(WORKERS)
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the worker processes through /proc")
 def test_a_dead_worker_stops_the_search_with_what_finished(iris, tmp_path):
     X, y = iris
@@ -266,7 +280,8 @@ def test_a_dead_worker_stops_the_search_with_what_finished(iris, tmp_path):
                 os.kill(pid, signal.SIGKILL)
 
     with pytest.raises(SearchError, match=r"a worker process died .*2 of 3 candidates finished; their results are in") as error:
-        grid_search(TINY, X, y, {"hidden": [4, 8, 12], "epochs": [1]}, cv=2, n_jobs=2, results_path=results, progress=kill_workers)
+        grid_search(TINY, X, y, {"hidden": [4, 8, 12], "epochs": [1]}, cv=2, n_jobs=2, workers="processes",
+                    results_path=results, progress=kill_workers)
     assert error.value.finished == 2 and error.value.total == 3
     assert str(results) in str(error.value)
     assert list(pd.read_csv(results)["param_hidden"]) == [4, 8]
@@ -457,8 +472,8 @@ def test_workers_start_ahead_and_the_search_runs_in_them(iris, tmp_path):
 
     get_reusable_executor().shutdown(wait=True)  # no workers left by earlier tests
     assert _loky_workers() == []
-    assert start_workers(1) is None and start_workers(None) is None
-    starting = start_workers(2)
+    assert start_workers(1) is None and start_workers(None) is None and start_workers(2) is None  # threads
+    starting = start_workers(2, "processes")
     starting.join(timeout=300)
     assert not starting.is_alive()
     started = set(_loky_workers())
@@ -475,7 +490,7 @@ def test_workers_start_ahead_and_the_search_runs_in_them(iris, tmp_path):
         pathlib.Path(folder, str(os.getpid())).touch()
         return estimator.score(X, y)
 
-    grid_search(TINY, *iris, {"epochs": [1]}, cv=2, n_jobs=2, scoring=scorer, results_path=tmp_path / "r.csv")
+    grid_search(TINY, *iris, {"epochs": [1]}, cv=2, n_jobs=2, workers="processes", scoring=scorer, results_path=tmp_path / "r.csv")
     assert {int(p.name) for p in folder.iterdir()} <= started
 
 

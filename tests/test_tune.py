@@ -325,12 +325,21 @@ def _same_results(search, reference):
     assert search.best_params_ == reference.best_params_
 
 
-def test_the_same_results_in_this_process_and_in_worker_processes(digits):
+def test_the_same_results_in_this_process_in_threads_and_in_worker_processes(digits):
     X, y = digits
     here = tune(MLP, X, y, **HALVING)
-    workers = tune(MLP, X, y, n_jobs=2, **HALVING)
+    workers = tune(MLP, X, y, n_jobs=2, workers="processes", **HALVING)
     assert workers.where_ == "on 2 local worker processes"
     _same_results(workers, here)
+    threads = tune(MLP, X, y, n_jobs=2, **HALVING)
+    assert threads.where_ == "on 2 threads of this process"
+    _same_results(threads, here)
+
+
+def test_workers_other_than_threads_or_processes_are_refused(digits):
+    X, y = digits
+    with pytest.raises(SearchError, match=r"^workers must be one of 'processes', 'threads', got 'gpus'$"):
+        tune(MLP, X, y, n_jobs=2, workers="gpus", **HALVING)
 
 
 def test_the_same_results_on_a_dask_cluster(digits):

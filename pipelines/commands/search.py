@@ -73,6 +73,11 @@ def register(commands) -> None:
         help="fits in parallel worker processes on this machine, one thread each (-1: one per core; default 1)",
     )  # fmt: skip
     search.add_argument(
+        "--workers", choices=("threads", "processes"), default="threads",  # search_workers.WORKERS (not imported for --help)
+        help="where the --jobs fits run: threads of this process (default; no workers to start, the fits "
+        "train at once and build in turns, the same results) or worker processes",
+    )  # fmt: skip
+    search.add_argument(
         "--scheduler", metavar="ADDRESS",
         help="run the fits on a Dask cluster, e.g. tcp://HOST:8786 (`dask scheduler` there, `dask worker "
         "tcp://HOST:8786 --nthreads 1` on the workers, each with netdsl installed)",
@@ -209,7 +214,7 @@ def _run_search(args, spec, extra, params) -> int:
     from netdsl.pipelines.search_workers import import_estimators, start_workers
 
     console = Console(soft_wrap=True)
-    starting = start_workers(args.jobs) if args.scheduler is None else None
+    starting = start_workers(args.jobs, args.workers) if args.scheduler is None else None
     data = for_net(load_data(args.data, target=target_columns(args.target), window=args.window), spec)
     task, origin = choose_task(args.task, data, spec)
     X_train, X_test, y_train, y_test, how = holdout_split(data, task, args.test_size, args.seed, console)
@@ -240,13 +245,13 @@ def _run_search(args, spec, extra, params) -> int:
                 search = tune(
                     spec, X_train, y_train, args.strategy, extra or None, n_candidates=args.candidates,
                     min_epochs=args.min_epochs, factor=args.factor or 3, cv=cv, scheduler=args.scheduler,
-                    n_jobs=n_jobs, estimator=estimator, random_state=args.seed, results_path=args.out,
-                    resume=args.resume, progress=not args.quiet,
+                    n_jobs=n_jobs, workers=args.workers, estimator=estimator, random_state=args.seed,
+                    results_path=args.out, resume=args.resume, progress=not args.quiet,
                 )
             else:
                 search = grid_search(
                     spec, X_train, y_train, extra or None, cv=cv, scheduler=args.scheduler, n_jobs=n_jobs,
-                    estimator=estimator, results_path=args.out, progress=not args.quiet,
+                    workers=args.workers, estimator=estimator, results_path=args.out, progress=not args.quiet,
                 )
     except NetError:
         raise
