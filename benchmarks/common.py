@@ -182,6 +182,23 @@ def ratio(slow: float, fast: float) -> str:
     return f"{slow / fast:.1f}x" if slow / fast < 100 else f"{slow / fast:.0f}x"
 
 
+def fastest_sides(runs: dict, labels: dict) -> str | None:
+    """The note comparing netdsl and scikeras each at its fastest setting: of each side's n_jobs=1
+    contender (`netdsl`, `scikeras`) and its n_jobs=2 one (`netdsl_jobs`, `scikeras_jobs`), the
+    lower median seconds. `runs`: contender -> its runs. None unless a `_jobs` contender ran and
+    both sides have a time."""
+    fastest = {}
+    for side in ("netdsl", "scikeras"):
+        timed = [(median([r.get("seconds") for r in runs[c]]), labels[c]) for c in (side, f"{side}_jobs") if runs.get(c)]
+        timed = [t for t in timed if t[0] == t[0]]  # not NaN (no finished run)
+        if timed:
+            fastest[side] = min(timed)
+    if not any(c.endswith("_jobs") and done for c, done in runs.items()) or len(fastest) < 2:
+        return None
+    (ours, ours_how), (theirs, theirs_how) = fastest["netdsl"], fastest["scikeras"]
+    return f"each at its fastest: {ours_how} {ours:.2f} s, {theirs_how} {theirs:.1f} s: netdsl {theirs / ours:.1f}x faster"
+
+
 def add_search_row(table: Table, label: str, runs: list[dict], ours, detail, is_ours: bool) -> None:
     """One contender's row of a grid-search table: the median and every run's seconds, the medians of
     the best and mean CV accuracy, `detail(done)` (a column of the script's own, from the finished

@@ -25,7 +25,9 @@ if __package__ in (None, ""):  # run as a file: python benchmarks/grid_search.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "benchmarks"
 
-from benchmarks.common import NETS, Table, Timer, add_search_row, digits, median, script_main, try_in_fresh_process
+from benchmarks.common import (
+    NETS, Table, Timer, add_search_row, digits, fastest_sides, median, script_main, try_in_fresh_process,
+)
 
 # grid name -> (net file, name of its size hyperparameter, its values)
 GRIDS = {
@@ -249,17 +251,8 @@ def run(quick=False, repeats=None, grids=",".join(GRIDS), contenders=None, epoch
                 continue
             add_search_row(table, LABELS[contender], runs, ours,
                            lambda done: done[0]["epochs_trained"] if done else "-", contender == "netdsl")
-        fastest = {}  # with the n_jobs=2 rows: each side at its fastest setting
-        for side in ("netdsl", "scikeras"):
-            timed = [(median([r.get("seconds") for r in results.get((grid, c), [])]), LABELS[c])
-                     for c in (side, f"{side}_jobs") if results.get((grid, c))]
-            timed = [t for t in timed if t[0] == t[0]]  # not NaN (no run)
-            if timed:
-                fastest[side] = min(timed)
-        if any(c in JOBS for c in names) and len(fastest) == 2:
-            (ours_best, ours_how), (theirs, theirs_how) = fastest["netdsl"], fastest["scikeras"]
-            table.notes.append(f"each at its fastest: {ours_how} {ours_best:.2f} s, {theirs_how} {theirs:.1f} s: "
-                               f"netdsl {theirs / ours_best:.1f}x faster")
+        compared = fastest_sides({c: results.get((grid, c), []) for c in names}, LABELS)  # with the n_jobs=2 rows
+        table.notes += [compared] if compared else []
         table.notes.append(
             f"grid: {size_name} in {sizes[grid]} x learning_rate in {learning_rates[grid]}; "
             f"net benchmarks/nets/{net_file}; wall time of GridSearchCV.fit (refit included); "

@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # run as a file: python benchmarks/text_grid.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "benchmarks"
 
-from benchmarks.common import NETS, Table, Timer, add_search_row, median, script_main, try_in_fresh_process
+from benchmarks.common import NETS, Table, Timer, add_search_row, fastest_sides, median, script_main, try_in_fresh_process
 
 NET = NETS / "reviews_bag.net"
 WIDTHS = [32, 64]
@@ -141,16 +141,8 @@ def run(quick=False, repeats=None, epochs=None, folds=None, contenders=",".join(
         ours_now = contender.startswith("netdsl")
         add_search_row(table, LABELS[contender], results[contender], ours,
                        lambda done: done[0]["path"] if done and ours_now else "-", ours_now)
-    fastest = {}  # with the n_jobs=2 rows: each side at its fastest setting
-    for side in ("netdsl", "scikeras"):
-        timed = [(median([r.get("seconds") for r in results[c]]), LABELS[c]) for c in (side, f"{side}_jobs") if results.get(c)]
-        timed = [t for t in timed if t[0] == t[0]]  # not NaN (no run)
-        if timed:
-            fastest[side] = min(timed)
-    if any(c in JOBS for c in names) and len(fastest) == 2:
-        (ours_best, ours_how), (theirs, theirs_how) = fastest["netdsl"], fastest["scikeras"]
-        table.notes.append(f"each at its fastest: {ours_how} {ours_best:.1f} s, {theirs_how} {theirs:.1f} s: "
-                           f"netdsl {theirs / ours_best:.1f}x faster")
+    compared = fastest_sides(results, LABELS)  # with the n_jobs=2 rows
+    table.notes += [compared] if compared else []
     table.notes.append(
         f"grid: width in {widths} x learning_rate in {learning_rates}; net benchmarks/nets/reviews_bag.net "
         "(scikeras: TextIds + models.reviews_bag); wall time of GridSearchCV.fit (refit included); a fresh process per run; "
