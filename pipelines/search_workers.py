@@ -1,7 +1,7 @@
-"""Where the candidate fits of a search run: in this process, in local worker processes (joblib's
-loky backend, one thread each), in threads of this process or on a Dask cluster, and the workers started ahead of the search.
-See `netdsl.pipelines.search` for how to set up a cluster. Importing this module is cheap (joblib
-and distributed load when a search runs)."""
+"""Where the candidate fits of a search run: in this process, in threads of it, in local worker
+processes (joblib's loky backend, one thread each) or on a Dask cluster, and the workers started
+ahead of the search. See `netdsl.pipelines.search` for how to set up a cluster. Importing this
+module is cheap (joblib and distributed load when a search runs)."""
 
 from __future__ import annotations
 

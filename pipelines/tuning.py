@@ -31,8 +31,8 @@ one-rung case of the same engine.
 rung before (or none), trains the extra epochs, scores the test rows and returns the scores,
 times, the new checkpoint and any error. Checkpoints travel with the tasks and their results
 (plain arrays), so a Dask cluster needs no shared disk. Tasks run through joblib: in this process,
-in loky worker processes (`n_jobs`), in threads of this process (`n_jobs` with `workers="threads"`)
-or on a Dask cluster (`scheduler`), as in
+in threads of it (`n_jobs`), in loky worker processes (`n_jobs` with `workers="processes"`) or on
+a Dask cluster (`scheduler`), as in
 `netdsl.pipelines.search` (whose module docstring says how to set a cluster up); they are sent
 candidate by candidate, so a worker mostly continues a graph it has compiled already.
 

@@ -70,7 +70,7 @@ def register(commands) -> None:
     )  # fmt: skip
     search.add_argument(
         "--jobs", type=_jobs, default=1, metavar="N",
-        help="fits in parallel worker processes on this machine, one thread each (-1: one per core; default 1)",
+        help="fits at once on this machine, in threads or worker processes (--workers; -1: one per core; default 1)",
     )  # fmt: skip
     search.add_argument(
         "--workers", choices=("threads", "processes"), default="threads",  # search_workers.WORKERS (not imported for --help)
