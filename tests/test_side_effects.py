@@ -125,9 +125,10 @@ def test_seeded_fits_in_threads_give_what_they_give_one_after_another(monkeypatc
 
 
 CNN = """net cnn
+param filters = 8 in [8, 16]
 input (64)
 reshape((8, 8, 1))
-conv2d(8, kernel_size=3, padding=same, activation=relu)
+conv2d(filters, kernel_size=3, padding=same, activation=relu)
 max_pooling2d(2)
 flatten
 dense(16, activation=relu)
@@ -154,8 +155,9 @@ def test_fits_in_threads_train_at_once_and_each_gives_what_it_gives_alone(monkey
     X, y = digits
     runs = [(0, 8), (1, 16), (2, 8), (0, 16)]  # (seed, filters): two of them alike, in two threads
     fast.clear_cache()
+
     def fitted(seed, filters):
-        return NetClassifier(CNN.replace("conv2d(8", f"conv2d({filters}"), random_state=seed).fit(X, y).predict_proba(X)
+        return NetClassifier(CNN, filters=filters, random_state=seed).fit(X, y).predict_proba(X)
 
     alone = [fitted(seed, f) for seed, f in runs]
     random.seed(11)
