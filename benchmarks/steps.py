@@ -12,7 +12,7 @@ batch 32, Adam), then predict 600 rows; repeated, in one fresh process per step:
   E. + one thread per TensorFlow op (`TF_NUM_INTRAOP_THREADS=1`, netdsl's default on machines with
      at most 2 cores); A-D run with TensorFlow's default (every core per op).
   F. + the epochs on TensorFlow's single-threaded executor without grappler's rewrites (netdsl's
-     choice for small nets, `fast._executor`); A-E run on the default executor.
+     choice for small nets, `executors.choose`); A-E run on the default executor.
   G. The whole estimator: `NetClassifier(...).fit(X, y).predict(X_test)` (spec, validation,
      seeds, the cache) as a user runs it, with netdsl's thread setting for this machine.
 

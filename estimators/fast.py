@@ -13,10 +13,10 @@ optimizer state, (3) runs each epoch (shuffle, all mini-batches, Keras's own `tr
 loss, regularisation, sample weights and metrics mean exactly what they mean in `model.fit`; plain
 Adam's update by TensorFlow's fused kernel, `adam_update.fused_adam_step`) inside one `tf.function` traced
 without autograph, and (4) evaluates the validation data and calls the Keras callbacks (early
-stopping, learning-rate reduction, progress) between epochs, as `model.fit` does. On TensorFlow's
-default executor, a fit with nothing to do between epochs runs all its epochs in one call.
+stopping, learning-rate reduction, progress) between epochs, as `model.fit` does. On both executors
+used (below), a fit with nothing to do between epochs runs all its epochs in one call (`_epoch_function`).
 
-Small nets run their epochs on TensorFlow's single-threaded function executor (`_executor`): it
+Small nets run their epochs on TensorFlow's single-threaded function executor (`executors.choose`): it
 runs a graph's ops one after another on the calling thread, without the default executor's
 per-op hand-offs between threads, which are most of a small op's cost.
 
@@ -39,9 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from netdsl.dsl import compat
-
-from . import seeding, shared_trace
+from . import executors, seeding, shared_trace
 from .adam_update import fused_adam_step, plain_adam
 
 logger = logging.getLogger("netdsl")
@@ -50,9 +48,6 @@ MAX_MODELS = 8  # compiled models kept for reuse (each holds its traced function
 MAX_SEARCH_MODELS = 32  # at most this many inside `keeping` (a search's graphs)
 PREDICT_CHUNK = 256  # rows per model call when predicting: every call computes this many (`predict`)
 EVALUATE_CHUNK = 8192  # rows per step when evaluating validation data
-SINGLE_THREADED = "SINGLE_THREADED_EXECUTOR"  # TensorFlow's name for it
-UNFUSED = "default, unfused"  # TensorFlow's default executor without grappler's fusions (`_executor`)
-SMALL_WEIGHTS = 2**16  # a net whose every weight tensor is smaller, and at most 2-D, is "small"
 
 
 @dataclass(eq=False)
@@ -64,7 +59,7 @@ class _Entry:
     lent_to: object = None  # weakref to the estimator
     busy: bool = False
     uses: int = field(default=0)
-    executor: str = ""  # TensorFlow's function executor for the epochs ("" is its default), `_executor`
+    executor: str = ""  # TensorFlow's function executor for the epochs ("" is its default), `executors.choose`
     weight_plan: object = None  # its restarts' weight_plan.WeightPlan; False where it has none; None: not learned yet
     shared: list = field(default_factory=list)  # models sharing its layers, lent with it (`training_path`)
 
@@ -79,130 +74,6 @@ _CACHE: OrderedDict[str, list[_Entry]] = OrderedDict()
 _LOCK = threading.Lock()
 _KEPT: list[int] = []  # the limits `keeping` blocks set, while they run
 
-
-class _NoRetracingNotice(logging.Filter):
-    """TensorFlow warns when the same Python function is traced for many models ("triggered
-    tf.function retracing"); here each model is traced once on purpose, so that notice is noise."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "triggered tf.function retracing" not in record.getMessage()
-
-
-_QUIET = _NoRetracingNotice()
-
-
-def _traced_quietly(function, *args):
-    """Call a traced function with TensorFlow's retracing notice filtered out (only during the call)."""
-    tf_logger = logging.getLogger("tensorflow")
-    tf_logger.addFilter(_QUIET)
-    try:
-        return function(*args)
-    finally:
-        tf_logger.removeFilter(_QUIET)
-
-
-def _executor(model) -> str:
-    """The function executor for this model's epochs: the single-threaded one for small nets, else
-    TensorFlow's default ("").
-
-    Why a rule on the weights (the measurements are in benchmarks/README.md): the single-threaded
-    executor saves per-op overhead, so it wins where ops are many and small (MLPs, small LSTMs),
-    and loses where ops are big (512-unit layers, LSTM(128)) or convolutions (it runs the loop body
-    without the oneDNN kernels that the default executor's graph rewrite gives convolutions). A
-    trial of both per model would need a second trace of every function, which costs more than it
-    saves on a grid.
-    `NETDSL_EXECUTOR=default` or `=single` overrides the rule.
-
-    Never with fewer than 2 inter-op threads: that executor runs a graph loop's body as a task on
-    TensorFlow's inter-op pool while the loop waits, so with one thread it waits forever (a fit hung
-    under TF_NUM_INTEROP_THREADS=1, which joblib's workers set).
-
-    On the default executor, a net with an `add` (a residual block) runs without grappler's
-    remapping (`UNFUSED`, `_unfused_options`)."""
-    if _inter_op_threads() < 2:
-        return _default(model)
-    forced = os.environ.get("NETDSL_EXECUTOR", "").strip().lower()
-    if forced in ("default", "single"):
-        return SINGLE_THREADED if forced == "single" else _default(model)
-    small = all(len(w.shape) <= 2 and int(np.prod(w.shape)) < SMALL_WEIGHTS for w in model.weights)
-    return SINGLE_THREADED if small else _default(model)
-
-
-def _default(model) -> str:
-    """TensorFlow's default executor (""), or `UNFUSED` for a net with an `add` layer."""
-    return UNFUSED if any(type(layer).__name__ == "Add" for layer in model.layers) else ""
-
-
-def _inter_op_threads() -> int:
-    """The size of TensorFlow's inter-op thread pool: as configured, else TF_NUM_INTEROP_THREADS,
-    else TensorFlow's default (the CPUs this process may use)."""
-    import tensorflow as tf
-
-    configured = tf.config.threading.get_inter_op_parallelism_threads()
-    if configured > 0:
-        return configured
-    try:
-        from_environment = int(os.environ.get("TF_NUM_INTEROP_THREADS", "0"))
-    except ValueError:
-        from_environment = 0
-    if from_environment > 0:
-        return from_environment
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def _single_threaded_options():
-    """TensorFlow's options for the function calls made inside (this thread only): the
-    single-threaded executor, and no grappler rewrites. Grappler optimizes each function when it is
-    first called (and again after `tf.random.set_seed`, which empties TensorFlow's caches); for a
-    small net that costs more than its rewrites save (a convnet's epoch needs them; measurements in
-    benchmarks/README.md). The same ops run either way, the same results come out."""
-    return compat.function_call_options(SINGLE_THREADED, rewrites=False)
-
-
-def _unfused_options():
-    """TensorFlow's options for the calls made inside (this thread only): grappler without its
-    remapping, which fuses a convolution with its bias and an `add` of a residual block into one
-    oneDNN kernel; that kernel crashed the process (a segmentation fault in about 1 predict in
-    10, a residual convnet on this AMD EPYC; none in 30 with remapping off)."""
-    return compat.function_call_options("", rewrites=True, remapping=False)
-
-
-def _options(executor: str):
-    """The options to trace and call functions for `executor` with (a context manager's maker)."""
-    return {SINGLE_THREADED: _single_threaded_options, UNFUSED: _unfused_options}.get(executor, contextlib.nullcontext)
-
-
-# One call at a time on the single-threaded executor: while a graph loop runs there, it holds one of TensorFlow's
-# inter-op threads waiting for its body, which needs another; two such calls from two Python threads at once can hold
-# them all and wait forever (observed on 2 cores: two threads fitting MLPs hung). A call that finds the slot taken
-# waits for it: run on the default executor instead (with grappler's fused kernels), the same net computes other
-# roundings, so a result would depend on what another thread was doing.
-_SINGLE_THREADED_SLOT = threading.Lock()
-
-
-def _call(executor: str, function, *args) -> tuple:
-    """Call a traced function on `executor` (the single-threaded one with
-    `_single_threaded_options`): its result, and the executor to use from now on. Should the
-    single-threaded executor refuse the graph (it runs no low-level control flow), the call runs on
-    the default executor, the log says so, and the caller keeps the default for good."""
-    import tensorflow as tf
-
-    if executor != SINGLE_THREADED:
-        with _options(executor)():
-            return _traced_quietly(function, *args), executor
-    _SINGLE_THREADED_SLOT.acquire()
-    try:
-        with _single_threaded_options():
-            return _traced_quietly(function, *args), executor
-    except (tf.errors.FailedPreconditionError, tf.errors.UnimplementedError) as error:
-        if "Single-threaded executor" not in str(error):
-            raise
-        # It refuses a graph when it builds its kernels, before any op runs: nothing has changed.
-        logger.info("netdsl: this net runs on TensorFlow's default executor: the single-threaded one "
-                    "refused its graph (%s)", str(error).splitlines()[0][:200])
-        return _traced_quietly(function, *args), ""
-    finally:
-        _SINGLE_THREADED_SLOT.release()
 
 
 def enabled() -> bool:
@@ -322,7 +193,7 @@ def _traced(entry: _Entry, kind: str, make, *tensors):
     function = entry.functions.get(key)
     if function is None:
         signature = _signature(*tensors)
-        shared = plain_adam(entry.model) and shared_trace.function(entry, key, make, signature, _options(entry.executor))
+        shared = plain_adam(entry.model) and shared_trace.function(entry, key, make, signature, executors.options(entry.executor))
         function = shared or make(entry.model, signature)
         entry.functions[key] = function
     return function
@@ -335,10 +206,10 @@ def _epoch_function(model, signature, several: bool = False):
     With `several`, the graph runs `count` epochs from `first` (epoch e shuffled under the seed
     (seed, e), as the epochs one by one are) and stops after an epoch whose loss is not finite; it
     returns how many ran and each metric per epoch. A fit with no callback to call between epochs
-    is then one call instead of one per epoch (benchmarks/README.md). Only on TensorFlow's default
-    executor: the single-threaded one holds an inter-op thread for each loop level while the
-    level's body runs, and a third level (a recurrent layer's own loop) would wait forever on 2
-    cores (`_executor`)."""
+    is then one call instead of one per epoch (benchmarks/README.md). Not on the single-threaded
+    executor for a graph with a branch (`executors.has_branch`; none of netdsl's nets has one): a
+    branch inside graph loops there held an inter-op thread for each loop level, and with a
+    recurrent layer's own loop as the third level a fit waited forever on 2 cores."""
     import tensorflow as tf
 
     model.optimizer.build(model.trainable_variables)
@@ -348,11 +219,9 @@ def _epoch_function(model, signature, several: bool = False):
         for metric in model.metrics:
             metric.reset_state()
         n = _rows(x)
-        order = tf.cond(
-            shuffle,
-            lambda: tf.argsort(tf.random.stateless_uniform([n], seed=seed)),
-            lambda: tf.range(n),
-        )
+        # Chosen without a branch (`tf.cond`), which would make calls on the single-threaded executor take turns
+        # (`executors._BRANCH_SLOT`): a fit without shuffling draws the order too, and leaves it.
+        order = tf.where(shuffle, tf.argsort(tf.random.stateless_uniform([n], seed=seed)), tf.range(n))
         steps = (n + batch_size - 1) // batch_size
 
         def one_step(step):
@@ -426,13 +295,16 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
     y = tf.nest.map_structure(tf.convert_to_tensor, y)
     weights = None if sample_weight is None else tf.convert_to_tensor(np.asarray(sample_weight, dtype="float32"))
     if not entry.functions:
-        entry.executor = _executor(model)
+        entry.executor = executors.choose(model)
         # Build the loss's and metrics' variables now, eagerly, on one row: a function that creates
         # variables while it is traced is traced twice (the second trace costs as much as the first).
         one = (_take(x, [0]), _take(y, [0])) + (() if weights is None else (weights[:1],))
         model.test_step(one)
-    several = entry.executor != SINGLE_THREADED  # `_epoch_function`: many epochs per call, on the default executor only
-    run = _traced(entry, "epochs" if several else "epoch", lambda m, sig: _epoch_function(m, sig, several), x, y, weights)
+    run = _traced(entry, "epochs", lambda m, sig: _epoch_function(m, sig, several=True), x, y, weights)
+    with executors.options(entry.executor)():  # many epochs per call, unless a branch forbids (`_epoch_function`)
+        several = entry.executor != executors.SINGLE_THREADED or not executors.has_branch(run)
+    if not several:
+        run = _traced(entry, "epoch", _epoch_function, x, y, weights)
     checks = None  # (the traced evaluation, its arguments), with validation data
     if validation is not None:
         val_x, val_y = (tf.nest.map_structure(tf.convert_to_tensor, part) for part in validation[:2])
@@ -441,7 +313,7 @@ def train(entry: _Entry, x, y, *, epochs: int, batch_size: int, shuffle: bool, s
                   (val_x, val_y) + (() if val_w is None else (val_w,)))
     for function in (run, checks[0]) if checks else (run,):  # traced here, under the fit's lock
         if hasattr(function, "get_concrete_function"):
-            with _options(entry.executor)():
+            with executors.options(entry.executor)():
                 function.get_concrete_function()
     with seeding.training_apart():  # the epochs draw nothing global: other fits go on meanwhile
         return _epochs(entry, run, checks, several, (x, y, weights), epochs, batch_size, shuffle, seed, callbacks,
@@ -465,10 +337,10 @@ def _epochs(entry, run, checks, several, data, epochs, batch_size, shuffle, seed
     def run_epochs(first: int, count: int) -> dict:
         """Epochs first.. (count of them, one unless `several`) in one call: each metric per epoch."""
         if several:
-            (done, logs), entry.executor = _call(entry.executor, run, x, y, tf.constant(int(seed), tf.int64),
+            (done, logs), entry.executor = executors.call(entry.executor, run, x, y, tf.constant(int(seed), tf.int64),
                                                  tf.constant(first), tf.constant(count), batch, shuffling, *weighted)
             return {name: [float(value) for value in values.numpy()[: int(done)]] for name, values in logs.items()}
-        logs, entry.executor = _call(entry.executor, run, x, y, tf.constant([seed, first], dtype=tf.int64), batch,
+        logs, entry.executor = executors.call(entry.executor, run, x, y, tf.constant([seed, first], dtype=tf.int64), batch,
                                      shuffling, *weighted)
         return {name: [float(value)] for name, value in logs.items()}
 
@@ -481,7 +353,7 @@ def _epochs(entry, run, checks, several, data, epochs, batch_size, shuffle, seed
         callback_list.on_epoch_begin(epoch)
         logs = {name: values[0] for name, values in run_epochs(epoch, 1).items()}
         if checks is not None and np.isfinite(logs.get("loss", 0.0)):
-            val_logs, entry.executor = _call(entry.executor, checks[0], *checks[1])
+            val_logs, entry.executor = executors.call(entry.executor, checks[0], *checks[1])
             logs.update({f"val_{name}": float(value) for name, value in val_logs.items()})
         callback_list.on_epoch_end(epoch, logs)
         for name, value in logs.items():
@@ -514,7 +386,7 @@ def predict(model, x) -> np.ndarray | list:
         with _LOCK:
             _PREDICTORS[model] = predictor
     n = len(tf.nest.flatten(x)[0])
-    output, predictor.executor = _call(predictor.executor, predictor.function, padded)
+    output, predictor.executor = executors.call(predictor.executor, predictor.function, padded)
     if isinstance(output, (list, tuple)):  # several outputs: one array each, in the model's order
         return [np.asarray(o)[:n] for o in output]
     return np.asarray(output)[:n]
@@ -540,9 +412,9 @@ def _predictor(model, signature):
     own `tf.function`, traced at the first call."""
     import tensorflow as tf
 
-    executor = _executor(model)
+    executor = executors.choose(model)
     shared = shared_trace.predict_function(model, lambda m: _chunked(weakref.ref(m)), (signature,), executor,
-                                           _options(executor))
+                                           executors.options(executor))
     if shared is not None:
         return _Predictor(shared, executor, signature)
     return _Predictor(tf.function(_chunked(weakref.ref(model)), reduce_retracing=True, autograph=False), executor)

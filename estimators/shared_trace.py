@@ -29,7 +29,7 @@ flatten, reshape, and the augmentation layers, which act on the input; a convolu
 bias to its `filters`, which is left open while tracing, `compat.open_filters`), Adam's fused update (`adam_update.fused_adam_step`: no optimizer that
 reads a variable's shape), and nets alike in everything but the widths (`family`: the cache key
 with the widths left out) with the same outputs. Each executor has its own shared functions (small
-nets run on the single-threaded one, convnets on TensorFlow's default, `fast._executor`). The same
+nets run on the single-threaded one, convnets on TensorFlow's default, `executors.choose`). The same
 operations run as in the model's own trace; the numbers agree to float rounding (about 1e-7: the
 kernels see shapes known only at run time), not bit for bit.
 """
@@ -94,8 +94,8 @@ def function(entry, key: tuple, make, signature, options):
     arguments of `make(model, signature)`'s function), or None where the entry has no family or
     sharing is not safe (`make` then traces the model's own). The caller (`fast._traced`) asks
     only for a model updated by Adam's fused kernel, and gives the executor's tracing `options` (a
-    context manager); shared are its epochs (`key[0]`: "epoch" on the single-threaded executor,
-    "epochs" on the default one) and its evaluation of validation data ("evaluate")."""
+    context manager); shared are its epochs (`key[0]`: "epochs", or "epoch" for a graph with a
+    branch on the single-threaded executor) and its evaluation of validation data ("evaluate")."""
     model = entry.model
     name = _FAMILIES.get(model)
     if key[0] not in ("epoch", "epochs", "evaluate") or not _shareable(model, name):
@@ -166,6 +166,11 @@ class _Applied:
 
     def __call__(self, *args):
         return self.traced.concrete(*args, self.handles)
+
+    @property
+    def graph(self):
+        """The traced graph (`executors.has_branch` reads it)."""
+        return self.traced.concrete.graph
 
     def experimental_get_tracing_count(self) -> int:
         """How many times the family's function was traced (as a `tf.function` says it)."""

@@ -59,6 +59,29 @@ def user_error(expected=ValueError, match: str | None = None):
     assert getattr(caught.value, "code", None) or getattr(caught.value, "diagnostics", None), "no code"
 
 
+def in_two_threads(fitted, runs: list, parts=([0, 1], [2, 3])) -> dict:
+    """`fitted(*runs[i])` for each index of `parts`, each part in a thread of its own: the results
+    by index (a thread's error fails the test)."""
+    import threading
+
+    together, errors = {}, []
+
+    def work(indexes):
+        try:
+            for i in indexes:
+                together[i] = fitted(*runs[i])
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(part,)) for part in parts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=240)
+    assert not errors, errors
+    return together
+
+
 def check_golden(path: Path, actual: str) -> None:
     """Compare `actual` with the golden file at `path` (written when updating or missing)."""
     if UPDATE_GOLDEN or not path.exists():

@@ -11,9 +11,9 @@ import pytest
 from keras.src.backend.common import global_state as keras_global_state
 from sklearn.datasets import load_digits
 
-from netdsl.estimators import NetClassifier, NetRegressor, adam_update, fast, variables
+from netdsl.estimators import NetClassifier, NetRegressor, adam_update, executors, fast, variables
 
-from conftest import user_error
+from conftest import in_two_threads, user_error
 
 MLP = """net mlp
 param hidden = 32
@@ -603,20 +603,20 @@ def _entry_of(estimator):
 
 
 def test_small_nets_train_on_the_single_threaded_executor_and_others_on_the_default(monkeypatch, digits):
-    # fast._executor: every weight tensor at most 2-D and under 2**16 numbers -> single-threaded.
+    # executors.choose: every weight tensor at most 2-D and under 2**16 numbers -> single-threaded.
     X, y = digits
     monkeypatch.delenv("NETDSL_EXECUTOR", raising=False)
     small = NetClassifier(MLP, epochs=1, random_state=0).fit(X, y)
     wide = NetClassifier(MLP, hidden=1024, epochs=1, random_state=0).fit(X, y)  # a 64x1024 kernel: 65,536
     convnet = NetClassifier(CONVNET, random_state=0).fit(X.reshape(-1, 8, 8, 1), y)
-    assert _entry_of(small).executor == fast.SINGLE_THREADED
+    assert _entry_of(small).executor == executors.SINGLE_THREADED
     assert _entry_of(wide).executor == ""
     assert _entry_of(convnet).executor == ""
     fast.clear_cache()
     monkeypatch.setenv("NETDSL_EXECUTOR", "default")
     assert _entry_of(NetClassifier(MLP, epochs=1).fit(X, y)).executor == ""
     monkeypatch.setenv("NETDSL_EXECUTOR", "single")
-    assert _entry_of(NetClassifier(CONVNET).fit(X.reshape(-1, 8, 8, 1), y)).executor == fast.SINGLE_THREADED
+    assert _entry_of(NetClassifier(CONVNET).fit(X.reshape(-1, 8, 8, 1), y)).executor == executors.SINGLE_THREADED
 
 
 def test_one_inter_op_thread_keeps_the_default_executor():
@@ -638,9 +638,9 @@ print([e.executor for entries in fast._CACHE.values() for e in entries], len(est
 
 
 def test_fits_in_several_threads_at_once_finish():
-    # Two single-threaded-executor calls at once can hold every inter-op thread and wait forever;
-    # fast._call runs one at a time there (the others wait their turn). (In a subprocess:
-    # a hang must fail the test, not stop the suite.)
+    # Two single-threaded-executor calls with a branch at once can hold every inter-op thread and
+    # wait forever; the fits' epochs have none and run at once (executors._BRANCH_SLOT). (In a
+    # subprocess: a hang must fail the test, not stop the suite.)
     script = """
 import os, threading, time
 import numpy as np
@@ -669,26 +669,94 @@ os._exit(0)  # threads still waiting inside TensorFlow would hold the interprete
     assert "SINGLE_THREADED_EXECUTOR" in done.stdout  # the rule still chose it for this net
 
 
+def test_small_nets_in_two_threads_run_their_epochs_on_the_single_threaded_executor_at_once(monkeypatch, digits):
+    # Their epoch function has no branch, so no call waits for another's turn: each thread's first
+    # epoch call waits inside `executors.call` for the other's (with calls taking turns, the second
+    # could not get in and the barrier would time out). Each fit gives what it gives alone.
+    import threading
+
+    X, y = digits
+    monkeypatch.delenv("NETDSL_EXECUTOR", raising=False)
+    fast.clear_cache()
+    runs = [(0, 32), (1, 64), (2, 32), (0, 64)]  # (seed, hidden), in two threads
+
+    def fitted(seed, hidden):
+        return NetClassifier(MLP, hidden=hidden, random_state=seed).fit(X, y).predict_proba(X)
+
+    alone = [fitted(*run) for run in runs]
+    assert {entry.executor for entries in fast._CACHE.values() for entry in entries} == {executors.SINGLE_THREADED}
+    met, seen, called = threading.Barrier(2, timeout=60), set(), executors._traced_quietly
+
+    def watched(function, *args):
+        name = threading.current_thread().name
+        if name not in seen:
+            seen.add(name)
+            met.wait()  # each thread's first call of a traced function: both inside at once
+        return called(function, *args)
+
+    monkeypatch.setattr(executors, "_traced_quietly", watched)
+    together = in_two_threads(fitted, runs)
+    assert len(seen) == 2
+    for i, expected in enumerate(alone):
+        np.testing.assert_array_equal(together[i], expected)
+
+
+def test_calls_with_a_branch_take_turns_on_the_single_threaded_executor():
+    # A `tf.cond` there runs on an inter-op thread while its caller waits: two such calls at once
+    # held both inter-op threads and hung (TF_NUM_INTEROP_THREADS=2, as on a 2-core machine).
+    # `executors.call` finds the branch and runs them one at a time; a loop alone has none.
+    script = """
+import os, threading, time
+os.environ["TF_NUM_INTEROP_THREADS"] = "2"
+from netdsl.estimators import executors, runtime
+runtime.start_keras()
+import tensorflow as tf
+w = tf.Variable(tf.ones((8, 8)))
+def looped(x):
+    return tf.while_loop(lambda i, x: i < 20, lambda i, x: (i + 1, tf.matmul(x, w) * 0.5), (0, x))[1]
+branchy = tf.function(lambda x: looped(tf.cond(tf.reduce_sum(x) > 0, lambda: x * 2.0, lambda: x)), autograph=False)
+loop = tf.function(looped, autograph=False)
+x = tf.ones((8, 8))
+executors.call(executors.SINGLE_THREADED, branchy, x)  # made once, as a search's first fit makes its functions
+print(executors.has_branch(branchy, x), executors.has_branch(loop, x), flush=True)
+done = []
+def work(i):
+    for _ in range(30):
+        executors.call(executors.SINGLE_THREADED, branchy, x)
+    done.append(i)
+threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(2)]
+for t in threads:
+    t.start()
+deadline = time.monotonic() + 60
+for t in threads:
+    t.join(timeout=max(0.0, deadline - time.monotonic()))
+print(sorted(done), flush=True)
+os._exit(0)  # threads still waiting inside TensorFlow would hold the interpreter's exit
+"""
+    done = in_fresh_python(script, timeout=240)
+    assert done.stdout.split("\n")[:2] == ["True False", "[0, 1]"], done.stdout + done.stderr[-2000:]
+
+
 @pytest.mark.parametrize("validation_split", [0.2, 0.0], ids=["validation", "none"])
 @pytest.mark.parametrize("net, shape", [(MLP, (-1, 64)), (LSTM, (-1, 8, 8))], ids=["mlp", "lstm"])
 def test_both_executors_train_the_same_model(monkeypatch, digits, net, shape, validation_split):
-    # The same ops in the same order of dependencies: the same weights, loss and metrics. On the
-    # default executor a fit with nothing to do between epochs is one call (all its epochs).
+    # The same ops in the same order of dependencies: the same weights, loss and metrics. On both
+    # executors a fit with nothing to do between epochs is one call (all its epochs).
     X, y = digits
     X = X.reshape(shape)
     fitted, used, calls = {}, {}, {}
-    called = fast._traced_quietly
+    called = executors._traced_quietly
     for executor in ("single", "default"):
         monkeypatch.setenv("NETDSL_EXECUTOR", executor)
         fast.clear_cache()
         counted = []
-        monkeypatch.setattr(fast, "_traced_quietly", lambda *args: counted.append(1) or called(*args))
+        monkeypatch.setattr(executors, "_traced_quietly", lambda *args: counted.append(1) or called(*args))
         fitted[executor] = NetClassifier(net, random_state=3, validation_split=validation_split).fit(X, y)
         used[executor], calls[executor] = _entry_of(fitted[executor]).executor, len(counted)
-    assert used == {"single": fast.SINGLE_THREADED, "default": ""}
+    assert used == {"single": executors.SINGLE_THREADED, "default": ""}
     epochs = len(fitted["default"].history_["loss"])
     assert epochs >= 2
-    assert calls == ({"single": 2 * epochs, "default": 2 * epochs} if validation_split else {"single": epochs, "default": 1})
+    assert calls == ({"single": 2 * epochs, "default": 2 * epochs} if validation_split else {"single": 1, "default": 1})
     np.testing.assert_allclose(fitted["single"].predict_proba(X), fitted["default"].predict_proba(X), atol=1e-5)
     for name, values in fitted["default"].history_.items():
         np.testing.assert_allclose(fitted["single"].history_[name], values, rtol=1e-5, err_msg=name)
@@ -704,7 +772,7 @@ def test_a_graph_the_single_threaded_executor_refuses_falls_back_visibly(monkeyp
     refused, twin = (NetClassifier(MLP, random_state=0, warm_start=True, validation_split=0.2).fit(X, y)
                      for _ in range(2))
     entry = _entry_of(refused)
-    entry.executor = fast.SINGLE_THREADED
+    entry.executor = executors.SINGLE_THREADED
     with caplog.at_level(logging.INFO, logger="netdsl"):
         refused.fit(X, y)
     assert "single-threaded one refused its graph" in caplog.text

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from netdsl.estimators import NetClassifier, fast, shared_trace
+from netdsl.estimators import NetClassifier, executors, fast, shared_trace
 
 MLP = """net mlp
 param units = 16 in [8, 16, 32]
@@ -51,7 +51,7 @@ def fitted_on_its_own_traces(monkeypatch, net: str, X, y, **params) -> NetClassi
 def test_widths_share_one_traced_epoch(digits):
     X, y = digits
     fitted = [NetClassifier(MLP, units=units, random_state=0).fit(X, y) for units in (8, 16, 32)]
-    if any(entry.executor != fast.SINGLE_THREADED for entry in entries()):
+    if any(entry.executor != executors.SINGLE_THREADED for entry in entries()):
         pytest.skip("the nets run on TensorFlow's default executor here (one inter-op thread)")
     assert len(entries()) == 3  # three models (each kept by its estimator), one traced epoch
     assert len(shared_trace._FUNCTIONS) == 1
@@ -63,7 +63,7 @@ def test_widths_share_one_traced_epoch(digits):
 def test_widths_share_one_traced_predict(monkeypatch, digits):
     X, y = digits
     fitted = [NetClassifier(MLP, units=units, random_state=0).fit(X, y) for units in (8, 16, 32)]
-    if any(entry.executor != fast.SINGLE_THREADED for entry in entries()):
+    if any(entry.executor != executors.SINGLE_THREADED for entry in entries()):
         pytest.skip("the nets run on TensorFlow's default executor here (one inter-op thread)")
     shared_probabilities = [est.predict_proba(X) for est in fitted]
     predicts = [traced for key, traced in shared_trace._FUNCTIONS.items() if key[1][0] == "predict"]
@@ -120,7 +120,7 @@ def test_a_convnets_filters_share_one_traced_epoch_and_predict_and_train_as_thei
     assert np.all(keep.predict_proba(X)[:20] != shared_probabilities[:20])  # each on its own weights
     assert len(entries()) == 2 and keep.model_ is not shared.model_
     kinds = sorted(key[1][0] for key, traced in shared_trace._FUNCTIONS.items() if traced is not None)
-    assert kinds == ["epoch" if entries()[0].executor == fast.SINGLE_THREADED else "epochs", "predict"]
+    assert kinds == ["epochs", "predict"]
     assert all(traced.function.experimental_get_tracing_count() == 1 for traced in shared_trace._FUNCTIONS.values())
     assert fast.traced_predict(shared.model_).traced is fast.traced_predict(keep.model_).traced
     own = fitted_on_its_own_traces(monkeypatch, CNN, X, y, filters=6, random_state=3)
@@ -163,8 +163,8 @@ def test_augmented_repeated_residual_convnets_share_their_epoch_and_validation_a
     shared = NetClassifier(AUGMENTED, filters=6, random_state=3).fit(X, y)
     shared_probabilities = shared.predict_proba(X)
     kinds = sorted(key[1][0] for key, traced in shared_trace._FUNCTIONS.items() if traced is not None)
-    assert kinds == ["epoch" if entries()[0].executor == fast.SINGLE_THREADED else "epochs", "evaluate", "predict"]
-    assert entries()[0].executor in (fast.UNFUSED, fast.SINGLE_THREADED)  # a residual block's `add`: no fusions
+    assert kinds == ["epochs", "evaluate", "predict"]
+    assert entries()[0].executor in (executors.UNFUSED, executors.SINGLE_THREADED)  # a residual block's `add`: no fusions
     own = fitted_on_its_own_traces(monkeypatch, AUGMENTED, X, y, filters=6, random_state=3)
     assert set(own.history_) == {"loss", "val_loss"}
     for name in own.history_:  # the same augmented batches, the same validation

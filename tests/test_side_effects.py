@@ -12,7 +12,7 @@ from sklearn.datasets import load_digits
 
 from netdsl.estimators import NetClassifier, NetRegressor, fast
 
-from conftest import user_error
+from conftest import in_two_threads, user_error
 
 MLP = """net mlp
 dense(16, activation=relu)
@@ -175,21 +175,7 @@ def test_fits_in_threads_train_at_once_and_each_gives_what_it_gives_alone(monkey
             yield
 
     monkeypatch.setattr(seeding, "training_apart", watched)
-    together, errors = {}, []
-
-    def work(indexes):
-        try:
-            for i in indexes:
-                together[i] = fitted(*runs[i])
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=work, args=(part,)) for part in ([0, 1], [2, 3])]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=240)
-    assert not errors, errors
+    together = in_two_threads(fitted, runs)
     assert len(set(inside)) == 2 and len(inside) == 4
     for i, expected in enumerate(alone):
         np.testing.assert_array_equal(together[i], expected)
